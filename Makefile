@@ -1,0 +1,50 @@
+# wanzheng — the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    ?= out/demo
+
+.PHONY: demo test lint fmt system-deps bench bench-quick clean serve
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall whenever pyproject.toml changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## make demo: audit the embedded default area and start the web service on it.
+demo: $(STAMP)
+	$(BIN)/wanzheng demo --out $(OUT)
+
+## make test: system packages (Chromium, PostgreSQL), lint, types, every test.
+test: $(STAMP) system-deps
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+system-deps:
+	bash scripts/ensure-system-deps.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+## make bench-quick: the 1M-node grid against scipy (under 5 minutes).
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.quick
+
+## make bench: every benchmark against its peers; writes docs/benchmarks.md.
+bench: $(STAMP)
+	bash bench/run-all.sh
+
+clean:
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,48 @@
+"""The ``wanzheng`` command line: parse, call the library, print. Nothing else.
+
+Each topic has its own module with a Typer sub-application (``cli/audit.py``,
+``cli/cases.py`` …); this module assembles them and turns every
+:class:`~wanzheng.errors.WanzhengError` into one clear line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from wanzheng.errors import WanzhengError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="wanzheng",
+    help="完整社区 — audit complete communities, run the 民呼 case desk, act before asked.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """完整社区 — audit complete communities, run the 民呼 case desk, act before asked."""
+
+
+def _register() -> None:
+    # Imported here so that each topic stays in its own module; the order is the help order.
+    from wanzheng.cli import audit
+
+    audit.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point of the console script: run the app, map errors to exit status 2."""
+    try:
+        app()
+    except WanzhengError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)

@@ -1,0 +1,77 @@
+"""Settings of the wanzheng service and CLI, declared once.
+
+Every setting is a field of :class:`Settings` with a default and a ``description``; the
+environment prefix is ``WANZHENG_`` (``WANZHENG_DATABASE_URL`` …). Settings are built by
+the caller (``Settings()`` in the CLI, passed to ``create_app(settings)``), never at import.
+``tests/test_settings.py`` fails when a setting is missing from ``docs/settings.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from wanzheng.errors import ConfigError
+
+__all__ = ["PLACEHOLDER_SECRET", "Settings"]
+
+PLACEHOLDER_SECRET = "change-me"
+
+
+class Settings(BaseSettings):
+    """Configuration of one wanzheng installation."""
+
+    model_config = SettingsConfigDict(env_prefix="WANZHENG_", extra="forbid")
+
+    environment: Literal["development", "production"] = Field(
+        "development",
+        description="`production` refuses placeholder secrets and a missing admin password.",
+    )
+    data_dir: Path = Field(
+        Path("var"),
+        description="Directory for the embedded database, photos, outbox and audit outputs.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL; empty means SQLite (WAL) at `<data_dir>/wanzheng.sqlite3`.",
+    )
+    secret_key: str = Field(
+        PLACEHOLDER_SECRET,
+        description="Key for signing tokens; must be changed in production.",
+    )
+    host: str = Field("127.0.0.1", description="Address `wanzheng serve` listens on.")
+    port: int = Field(8000, description="Port `wanzheng serve` listens on.")
+    photo_dir: Path | None = Field(
+        None, description="Photo store (content-addressed); default `<data_dir>/photos`."
+    )
+    photo_max_bytes: int = Field(5_000_000, description="Largest accepted photo upload, in bytes.")
+    text_model_dir: Path | None = Field(
+        None, description="Trained case classifier (`wanzheng text train`); none = keyword rules."
+    )
+    audit_dir: Path | None = Field(
+        None, description="Audit output directory (`wanzheng audit --out`) the dashboard shows."
+    )
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
+            raise ConfigError(
+                "WANZHENG_SECRET_KEY is the placeholder 'change-me'; "
+                "set a real secret in production"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to the embedded SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'wanzheng.sqlite3').resolve()}"
+
+    @property
+    def resolved_photo_dir(self) -> Path:
+        """Directory of stored photos."""
+        return self.photo_dir if self.photo_dir is not None else self.data_dir / "photos"
