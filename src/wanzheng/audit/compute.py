@@ -1,0 +1,132 @@
+"""Pure computations of the audit: per-origin distances, statuses, verdicts, coverage.
+
+Everything here takes arrays or DataFrames and returns new ones; nothing reads files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from wanzheng.audit.result import Verdict
+
+__all__ = [
+    "area_coverage",
+    "kind_statuses",
+    "origin_distances",
+    "verdicts",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+def origin_distances(
+    node_distance_m: FloatArray,
+    node_source: npt.NDArray[np.integer],
+    origin_node: IntArray,
+    origin_leg_m: FloatArray,
+) -> tuple[FloatArray, IntArray]:
+    """Walking distance from each origin to the nearest facility of each kind.
+
+    Parameters
+    ----------
+    node_distance_m
+        ``[n_kinds, n_nodes]`` network distance (m) from every node to the nearest facility of
+        each kind, ``inf`` beyond the engine's cutoff.
+    node_source
+        ``[n_kinds, n_nodes]`` index of that nearest facility (−1 where none).
+    origin_node
+        ``[n_origins]`` graph node of each snapped origin, −1 where the origin could not be
+        snapped to the network.
+    origin_leg_m
+        ``[n_origins]`` straight off-network leg (m) from the origin to its snap point.
+
+    Returns
+    -------
+    distance_m, source
+        ``[n_origins, n_kinds]``: node distance plus the origin's leg (``inf`` where the origin
+        is unsnapped or nothing is within the cutoff) and the nearest facility's index (−1).
+    """
+    n_kinds = node_distance_m.shape[0]
+    n_origins = origin_node.shape[0]
+    distance = np.full((n_origins, n_kinds), np.inf)
+    source = np.full((n_origins, n_kinds), -1, dtype=np.int64)
+    ok = origin_node >= 0
+    if ok.any():
+        nodes = origin_node[ok]
+        distance[ok] = (node_distance_m[:, nodes] + origin_leg_m[ok][None, :]).T
+        source[ok] = node_source[:, nodes].T.astype(np.int64)
+    source[~np.isfinite(distance)] = -1
+    return distance, source
+
+
+def kind_statuses(
+    distance_m: FloatArray,
+    threshold_m: Sequence[float],
+    has_data: Sequence[bool],
+) -> npt.NDArray[np.object_]:
+    """Status of every (origin, kind): ``met``, ``missing`` or ``no_data``.
+
+    A kind is ``met`` where the distance is at most its threshold (inclusive), whatever the
+    data: a facility found proves presence. Otherwise it is ``missing`` when the area's
+    sources record the kind somewhere, and ``no_data`` when they record it nowhere —
+    unknown is not absent.
+    """
+    thr = np.asarray(threshold_m, dtype=np.float64)
+    data = np.asarray(has_data, dtype=bool)
+    met = distance_m <= thr[None, :]
+    status = np.where(met, "met", np.where(data[None, :], "missing", "no_data"))
+    return status.astype(object)
+
+
+def verdicts(status: npt.NDArray[np.object_]) -> list[Verdict]:
+    """Complete-community verdict of each row of ``status`` (origins × audited kinds).
+
+    ``incomplete`` if any kind is ``missing``; else ``undetermined`` if any is ``no_data``;
+    else ``complete``.
+    """
+    out: list[Verdict] = []
+    for row in status:
+        values = set(row.tolist())
+        if "missing" in values:
+            out.append("incomplete")
+        elif "no_data" in values:
+            out.append("undetermined")
+        else:
+            out.append("complete")
+    return out
+
+
+def area_coverage(
+    status: npt.NDArray[np.object_],
+    population: FloatArray,
+    kinds: Sequence[str],
+) -> pd.DataFrame:
+    """Population-weighted coverage per kind over the whole area.
+
+    ``population_share`` = Σ population of communities where the kind is met ÷ Σ population of
+    communities with a known population (NaN when no population is known).
+    """
+    pop = np.asarray(population, dtype=np.float64)
+    known = np.isfinite(pop)
+    total = float(pop[known].sum()) if known.any() else float("nan")
+    rows = []
+    for j, kind in enumerate(kinds):
+        met = status[:, j] == "met"
+        covered = float(pop[met & known].sum()) if known.any() else float("nan")
+        rows.append(
+            {
+                "kind": kind,
+                "communities_met": int(met.sum()),
+                "communities_missing": int((status[:, j] == "missing").sum()),
+                "communities_no_data": int((status[:, j] == "no_data").sum()),
+                "population_covered": covered,
+                "population_total": total,
+                "population_share": covered / total if total and total > 0 else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)
