@@ -1,0 +1,158 @@
+"""Personal-data redaction: realistic positives and the negatives that look like them."""
+
+from __future__ import annotations
+
+import pytest
+
+from wanzheng.text.redact import KIND_LABELS, redact
+
+
+def _kinds(text: str, *, addresses: bool = False) -> list[tuple[str, str]]:
+    return [(s.kind, s.text) for s in redact(text, addresses=addresses).spans]
+
+
+# --- positives -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("我的电话13812345678，请尽快回复", "13812345678"),
+        ("联系人王先生 138 1234 5678 谢谢", "138 1234 5678"),
+        ("手机：138-1234-5678。", "138-1234-5678"),
+        ("请拨打+86 13912345678", "+86 13912345678"),
+        ("电话+86-199-0000-1111转告物业", "+86-199-0000-1111"),
+        ("（+86）15011112222", "（+86）15011112222"),
+        ("号码是17788889999", "17788889999"),
+    ],
+)
+def test_mobile_numbers(text: str, found: str) -> None:
+    assert _kinds(text) == [("mobile", found)]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("物业电话0731-84567890一直没人接", "0731-84567890"),
+        ("街道办（010）62345678", "（010）62345678"),
+        ("座机 020 87654321", "020 87654321"),
+        ("请拨0755-26543210-8012找张科长", "0755-26543210-8012"),
+        ("社区办公室0731-2345678转123", "0731-2345678转123"),
+        ("联系电话：073184567890", "073184567890"),
+    ],
+)
+def test_landlines(text: str, found: str) -> None:
+    assert _kinds(text) == [("landline", found)]
+
+
+def test_id_number_with_checksum_and_x() -> None:
+    text = "本人身份证号430102199003071234，我父亲11010519491231002x"
+    assert _kinds(text) == [
+        ("id_number", "430102199003071234"),
+        ("id_number", "11010519491231002x"),
+    ]
+
+
+def test_bank_cards_pass_luhn() -> None:
+    text = "退款请打到6222021234567890128，或者卡号6217 0012 3456 7893，信用卡4367-4212-3456-7896"
+    assert _kinds(text) == [
+        ("bank_card", "6222021234567890128"),
+        ("bank_card", "6217 0012 3456 7893"),
+        ("bank_card", "4367-4212-3456-7896"),
+    ]
+
+
+def test_email_and_plates() -> None:
+    text = "邮箱zhang.san_88@163.com，车牌湘A·12345和新能源湘AD12345，京B 6789F被贴条"
+    assert _kinds(text) == [
+        ("email", "zhang.san_88@163.com"),
+        ("plate", "湘A·12345"),
+        ("plate", "湘AD12345"),
+        ("plate", "京B 6789F"),
+    ]
+
+
+def test_masked_text_keeps_everything_else() -> None:
+    text = "业主李某，电话13812345678，住A市A3区幸福小区。"
+    result = redact(text)
+    assert result.text == "业主李某，电话〔手机号〕，住A市A3区幸福小区。"
+    (span,) = result.spans
+    assert text[span.start : span.end] == "13812345678"
+    assert result.kinds == frozenset({"mobile"})
+
+
+# --- addresses -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("我住5号楼2单元301室，楼上漏水", "我住5号楼〔详细地址〕，楼上漏水"),
+        ("三号楼二单元五零二室门口", "三号楼〔详细地址〕门口"),
+        ("家住12栋1203室", "家住12栋〔详细地址〕"),
+        ("7栋502号，", "7栋〔详细地址〕，"),
+        ("住在3-2-401，天天被吵", "住在〔详细地址〕，天天被吵"),
+        ("B座15楼1502室", "B座〔详细地址〕"),
+    ],
+)
+def test_addresses_below_building(text: str, masked: str) -> None:
+    assert redact(text, addresses=True).text == masked
+    # Off by default: addresses are only masked when configured.
+    assert redact(text).text == text
+
+
+# --- negatives -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "订单号202311051381234567已经付款",  # order number containing a mobile-like run
+        "快递单号SF1381234567890还没到",  # tracking number with letters in front
+        "运单号：YT13812345678",
+        "2023年11月5日（20231105）反映过",  # dates
+        "一共花了¥13812345678.00",  # an amount, not a phone
+        "金额13812345678.50元",
+        "身份证430102199003071235",  # wrong check digit
+        "卡号6222021234567890127",  # fails Luhn
+        "订单编号6222021234567890128",  # Luhn-valid but an order number
+        "2019年到2023年一直这样",  # years
+        "房子是三室一厅，另一套3室2厅",  # room counts
+        "小区有200户居民，1203室除外",  # households count (the room only with addresses=True)
+        "A市A3区B5路22号",  # masked places and street numbers
+        "工单编号0731202311050001",
+        "时间2023-11-05 08:30",
+        "面积120平方米，总价1380000元",
+    ],
+)
+def test_negatives(text: str) -> None:
+    assert _kinds(text) == []
+
+
+def test_negatives_with_addresses_on() -> None:
+    for text in [
+        "房子是三室一厅，另一套3室2厅",
+        "小区有200户居民",
+        "A市A3区B5路22号",
+        "2023-11-05",
+    ]:
+        assert _kinds(text, addresses=True) == [], text
+
+
+def test_every_kind_has_a_label_and_empty_text() -> None:
+    assert redact("").text == ""
+    assert set(KIND_LABELS) == {
+        "mobile",
+        "landline",
+        "id_number",
+        "bank_card",
+        "email",
+        "plate",
+        "address",
+    }
+
+
+def test_long_text_is_linear_enough() -> None:
+    text = ("噪音扰民，电话13812345678。" * 5000)[:100_000]
+    result = redact(text)
+    assert len(result.spans) == text.count("13812345678")
