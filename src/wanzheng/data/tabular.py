@@ -1,0 +1,296 @@
+"""Reading the tables street offices keep: CSV (UTF-8 or GBK) and XLSX.
+
+One reader for every tabular input so that they all behave alike:
+
+* **Encoding.** CSV bytes are decoded as UTF-8 (with or without BOM) when they are valid
+  UTF-8; otherwise charset-normalizer guesses, and a guess in the GB family (GB2312, GBK,
+  GB18030 — what Excel on a Chinese Windows writes) is read as GB18030, their superset.
+  ``encoding=`` overrides the guess.
+* **Headers.** Matched case-insensitively after NFKC normalisation (full-width letters
+  become ASCII) against a table of aliases, so ``经度`` and ``Longitude`` both become ``lon``.
+* **Row numbers as users see them.** ``rows`` holds the line number of each record in the
+  CSV file (the header is line 1) or the row number shown by Excel, so an error message can
+  send the user to the right row. Completely empty rows are skipped, keeping the numbering.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import unicodedata
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from wanzheng.errors import DataError
+
+__all__ = [
+    "Table",
+    "cell_text",
+    "decode_bytes",
+    "normalise_header",
+    "parse_float",
+    "read_table",
+]
+
+CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
+XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A table read from a file.
+
+    Attributes
+    ----------
+    path
+        The file.
+    frame
+        One column per header, renamed to canonical names where an alias matched; cells are
+        raw values (``str`` from CSV; ``str``, ``int``, ``float``, ``datetime`` or ``None``
+        from XLSX), dtype object.
+    rows
+        int64, the row number of every record as the user sees it (CSV line, Excel row).
+    headers
+        Canonical column name -> header as written in the file (for messages).
+    encoding
+        The encoding used for a CSV file; ``None`` for XLSX.
+    """
+
+    path: Path
+    frame: pd.DataFrame
+    rows: NDArray[np.int64]
+    headers: dict[str, str]
+    encoding: str | None
+
+    def where(self, i: int, column: str | None = None) -> str:
+        """``"<path>: row <n>: column '<header>'"`` for record ``i`` (0-based)."""
+        text = f"{self.path}: row {int(self.rows[i])}"
+        if column is not None:
+            text += f": column '{self.headers.get(column, column)}'"
+        return text
+
+
+def normalise_header(text: object) -> str:
+    """NFKC, lower case, stripped, inner spaces and ``-`` folded to ``_``."""
+    s = unicodedata.normalize("NFKC", str(text)).strip().lower().lstrip("\ufeff")
+    for ch in (" ", "-", "\t"):
+        s = s.replace(ch, "_")
+    return s
+
+
+def decode_bytes(data: bytes, *, path: Path, encoding: str | None = None) -> tuple[str, str]:
+    """Text and the encoding used, following the rules of the module docstring.
+
+    Raises
+    ------
+    DataError
+        When the bytes cannot be decoded with the given or guessed encoding.
+    """
+    if encoding is not None:
+        try:
+            return data.decode(encoding), encoding
+        except LookupError as exc:
+            raise DataError(f"{path}: unknown encoding {encoding!r}") from exc
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{path}: cannot decode the file as {encoding} (byte {exc.start}: {exc.reason})"
+            ) from exc
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    guess = best.encoding if best is not None else None
+    if guess is None:
+        raise DataError(
+            f"{path}: cannot tell the text encoding (not UTF-8); save the file as UTF-8 "
+            "or pass the encoding (e.g. encoding='gbk')"
+        )
+    if guess.replace("-", "").replace("_", "").lower() in {"gb2312", "gbk", "gb18030", "hz"}:
+        guess = "gb18030"
+    try:
+        return data.decode(guess), guess
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: cannot decode the file as {guess}: {exc.reason}") from exc
+
+
+def _blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _read_csv(path: Path, encoding: str | None) -> tuple[list[list[Any]], list[int], str]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DataError(f"{path}: file not found") from exc
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the file ({exc.strerror})") from exc
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(f"{path}: not a text (CSV) file")
+    text, used = decode_bytes(data, path=path, encoding=encoding)
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", "\t", ";", "|"), key=first.count)
+    if first.count(delimiter) == 0:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[list[Any]] = []
+    lines: list[int] = []
+    start = 1
+    try:
+        for record in reader:
+            records.append(record)
+            lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise DataError(f"{path}: row {start}: malformed CSV ({exc})") from exc
+    return records, lines, used
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> tuple[list[list[Any]], list[int]]:
+    from openpyxl import load_workbook
+
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable XLSX workbook ({exc})") from exc
+    try:
+        if sheet is None:
+            ws = book.worksheets[0]
+        elif sheet in book.sheetnames:
+            ws = book[sheet]
+        else:
+            raise DataError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})")
+        records: list[list[Any]] = []
+        rows: list[int] = []
+        for row in ws.iter_rows():
+            values = [c.value for c in row]
+            if not values:
+                continue
+            number = getattr(row[0], "row", None)
+            records.append(values)
+            rows.append(int(number) if number is not None else len(rows) + 1)
+    finally:
+        book.close()
+    return records, rows
+
+
+def read_table(
+    path: str | Path,
+    *,
+    aliases: Mapping[str, Sequence[str]],
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> Table:
+    """Read a CSV or XLSX table with canonical column names.
+
+    Parameters
+    ----------
+    path
+        ``.csv`` / ``.tsv`` / ``.txt`` or ``.xlsx`` / ``.xlsm``.
+    aliases
+        Canonical name -> accepted headers (compared after :func:`normalise_header`); the
+        canonical name itself is always accepted. When two headers give the same name
+        (``类别`` and ``类型``), the leftmost wins and the other keeps its own header.
+    encoding
+        Text encoding of a CSV file; ``None`` detects it.
+    sheet
+        Worksheet name of an XLSX file; ``None`` for the first sheet.
+
+    Raises
+    ------
+    DataError
+        File missing, unreadable, of an unsupported type, empty, or without data rows.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    used: str | None = None
+    if suffix in CSV_SUFFIXES:
+        records, rows, used = _read_csv(p, encoding)
+    elif suffix in XLSX_SUFFIXES:
+        records, rows = _read_xlsx(p, sheet)
+    elif suffix == ".xls":
+        raise DataError(f"{p}: old .xls workbooks are not read; save it as .xlsx or CSV")
+    else:
+        raise DataError(f"{p}: unsupported file type {suffix!r} (expected .csv or .xlsx)")
+    keep = [i for i, r in enumerate(records) if not all(_blank(v) for v in r)]
+    if not keep:
+        raise DataError(f"{p}: the file is empty")
+    header_i = keep[0]
+    header = records[header_i]
+    while header and _blank(header[-1]):
+        header = header[:-1]
+    lookup: dict[str, str] = {}
+    for canonical, names in aliases.items():
+        for name in (canonical, *names):
+            lookup[normalise_header(name)] = canonical
+    columns: list[str] = []
+    headers: dict[str, str] = {}
+    for j, raw in enumerate(header):
+        written = "" if raw is None else str(raw).strip()
+        norm = normalise_header(written) if written else f"column_{j + 1}"
+        name = lookup.get(norm, norm)
+        if name in headers:
+            # two headers meaning the same thing (类别 and 类型): the first one wins
+            name = norm if norm not in headers else f"{norm}_{j + 1}"
+        headers[name] = written or name
+        columns.append(name)
+    body = keep[1:]
+    if not body:
+        raise DataError(f"{p}: the file has a header row but no data rows")
+    width = len(columns)
+    cells: list[list[Any]] = []
+    for i in body:
+        record = list(records[i][:width])
+        record += [None] * (width - len(record))
+        if len(records[i]) > width and not all(_blank(v) for v in records[i][width:]):
+            raise DataError(f"{p}: row {rows[i]}: more cells than header columns ({width})")
+        cells.append(record)
+    frame = pd.DataFrame(cells, columns=columns, dtype=object)
+    return Table(
+        path=p,
+        frame=frame,
+        rows=np.asarray([rows[i] for i in body], dtype=np.int64),
+        headers=headers,
+        encoding=used,
+    )
+
+
+def cell_text(value: object) -> str:
+    """A cell as stripped text ('' for blanks; ``12.0`` from Excel becomes ``'12'``)."""
+    if _blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def parse_float(value: object) -> float | None:
+    """A finite number from a cell, ``None`` when blank; :class:`ValueError` otherwise."""
+    if _blank(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(repr(value))
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        text = unicodedata.normalize("NFKC", str(value)).strip().rstrip("°")
+        number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(repr(value))
+    return number
