@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 DATA = Path(__file__).parent / "data"
+sys.path.insert(0, str(DATA.parent))  # --import-mode=importlib: make tests/dbfixtures importable
+pytest_plugins = ["dbfixtures"]  # SQLite + PostgreSQL fixtures of the case desk
 
 
 @pytest.fixture(scope="session")

@@ -55,6 +55,26 @@ class Settings(BaseSettings):
         None, description="Audit output directory (`wanzheng audit --out`) the dashboard shows."
     )
 
+    token_ttl_hours: float = Field(
+        12.0, description="Lifetime of a login token of the case desk API, in hours."
+    )
+    case_text_max_chars: int = Field(
+        2000, description="Longest accepted case description, in characters."
+    )
+    categories_file: Path | None = Field(
+        None, description="Category tree seeding a new database; none = packaged defaults."
+    )
+    routing_file: Path | None = Field(
+        None,
+        description="Routing tables (areas, departments, communities, grids) seeding a new "
+        "database; none = the packaged demo subdistrict.",
+    )
+    admin_password: str | None = Field(
+        None,
+        description="`wanzheng serve` creates user `admin` with this password when no "
+        "administrator exists.",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:

@@ -1,0 +1,163 @@
+"""The case category tree and the default keyword classifier.
+
+Categories are data (``categories.toml``): a two-level tree whose leaves carry the
+responsible department and a deadline profile (sign / respond hours, resolve working days).
+On arrival the service asks a :class:`CategoryClassifier` to propose a category; the default
+:class:`KeywordClassifier` counts the leaf keywords found in the text. A trained model (the
+``text`` module) plugs in by implementing the same one-method protocol.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+from wanzheng.errors import ConfigError
+
+__all__ = [
+    "Category",
+    "CategoryClassifier",
+    "CategoryTree",
+    "DeadlineProfile",
+    "KeywordClassifier",
+    "load_categories",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineProfile:
+    """Deadlines of a kind of case: sign and respond in hours, resolve in working days."""
+
+    key: str
+    label: str
+    sign_hours: float
+    respond_hours: float
+    resolve_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """One node of the tree; leaves have a department and a profile."""
+
+    key: str
+    name: str
+    parent: str | None
+    department: str | None
+    profile: str | None
+    keywords: tuple[str, ...]
+    informed_by: str
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for categories a case may be filed under."""
+        return self.department is not None
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryTree:
+    """The category tree with its deadline profiles."""
+
+    version: str
+    categories: dict[str, Category]
+    profiles: dict[str, DeadlineProfile]
+    origin: str
+
+    def leaves(self) -> list[Category]:
+        """Categories a case may be filed under, in file order."""
+        return [c for c in self.categories.values() if c.is_leaf]
+
+
+class CategoryClassifier(Protocol):
+    """Proposes a category for a case text; ``None`` when it has no idea."""
+
+    def propose_category(self, text: str) -> tuple[str, float] | None:
+        """Return ``(category key, confidence in [0, 1])`` or ``None``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordClassifier:
+    """Default classifier: the leaf with the most keyword hits wins.
+
+    Confidence is ``hits(best) / total hits`` over all leaves, so a text that mentions
+    keywords of two categories equally gets 0.5.
+    """
+
+    keywords: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @classmethod
+    def from_tree(cls, tree: CategoryTree) -> KeywordClassifier:
+        """Build the classifier from the keywords of every leaf."""
+        return cls(tuple((c.key, c.keywords) for c in tree.leaves() if c.keywords))
+
+    def propose_category(self, text: str) -> tuple[str, float] | None:
+        """Propose the leaf whose keywords occur most often in ``text``."""
+        counts = [(sum(text.count(w) for w in words), key) for key, words in self.keywords]
+        total = sum(n for n, _ in counts)
+        if total == 0:
+            return None
+        best_n, best_key = max(counts, key=lambda item: item[0])
+        return best_key, best_n / total
+
+
+def _get(table: dict[str, Any], key: str, where: str) -> Any:
+    if key not in table:
+        raise ConfigError(f"{where}: missing key {key!r}")
+    return table[key]
+
+
+def load_categories(path: Path | None = None) -> CategoryTree:
+    """Read and validate the category tree (default: the packaged ``categories.toml``).
+
+    Raises
+    ------
+    ConfigError
+        Duplicate or unknown keys, a leaf without a profile, a bad profile value.
+    """
+    if path is None:
+        text = resources.files("wanzheng.cases").joinpath("categories.toml").read_text("utf-8")
+        origin = "wanzheng/cases/categories.toml"
+    else:
+        text = path.read_text("utf-8")
+        origin = str(path)
+    raw = tomllib.loads(text)
+    profiles: dict[str, DeadlineProfile] = {}
+    for key, p in _get(raw, "profiles", origin).items():
+        where = f"{origin}: profiles.{key}"
+        prof = DeadlineProfile(
+            key=key,
+            label=str(p.get("label", key)),
+            sign_hours=float(_get(p, "sign_hours", where)),
+            respond_hours=float(_get(p, "respond_hours", where)),
+            resolve_days=int(_get(p, "resolve_days", where)),
+        )
+        if prof.sign_hours <= 0 or prof.respond_hours <= 0 or prof.resolve_days < 1:
+            raise ConfigError(f"{where}: hours must be > 0 and resolve_days >= 1")
+        profiles[key] = prof
+    categories: dict[str, Category] = {}
+    for i, c in enumerate(_get(raw, "categories", origin)):
+        where = f"{origin}: categories[{i}]"
+        cat = Category(
+            key=str(_get(c, "key", where)),
+            name=str(_get(c, "name", where)),
+            parent=c.get("parent"),
+            department=c.get("department"),
+            profile=c.get("profile"),
+            keywords=tuple(c.get("keywords", [])),
+            informed_by=str(c.get("informed_by", "")),
+        )
+        if cat.key in categories:
+            raise ConfigError(f"{where}: key {cat.key!r} defined twice")
+        if cat.parent is not None and cat.parent not in categories:
+            raise ConfigError(f"{where}: parent {cat.parent!r} not defined above")
+        if (cat.department is None) != (cat.profile is None):
+            raise ConfigError(f"{where}: a leaf needs both department and profile")
+        if cat.profile is not None and cat.profile not in profiles:
+            raise ConfigError(f"{where}: unknown profile {cat.profile!r}")
+        categories[cat.key] = cat
+    return CategoryTree(
+        version=str(raw.get("version", "")), categories=categories, profiles=profiles, origin=origin
+    )

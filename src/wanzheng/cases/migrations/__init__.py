@@ -1,0 +1,1 @@
+"""Alembic migrations of the case-desk schema, shipped inside the package."""

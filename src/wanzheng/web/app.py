@@ -1,0 +1,133 @@
+"""``create_app(settings)``: the FastAPI application of the case desk.
+
+Nothing is created at import. The app holds one :class:`CaseDesk` in ``app.state.desk``:
+the engine and session factory, the state machine, the category tree, the classifier that
+proposes categories, the clock and the photo directory. Routers are listed in
+:func:`_routers`; a new router is one more line there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from wanzheng import __version__
+from wanzheng.cases.categories import (
+    CategoryClassifier,
+    CategoryTree,
+    KeywordClassifier,
+    load_categories,
+)
+from wanzheng.cases.routing import GridIndex
+from wanzheng.cases.states import StateMachine, load_state_machine
+from wanzheng.cases.store import grid_index, make_engine, make_sessionmaker
+from wanzheng.settings import Settings
+from wanzheng.web.errors import install_error_handlers
+
+__all__ = ["CaseDesk", "create_app"]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class CaseDesk:
+    """Everything a request needs, built once per application."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    machine: StateMachine
+    tree: CategoryTree
+    classifier: CategoryClassifier
+    clock: Callable[[], dt.datetime]
+    photo_dir: Path
+    index_ttl_s: float = 30.0
+    _index: GridIndex | None = field(default=None, repr=False)
+    _index_at: float = field(default=0.0, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def now(self) -> dt.datetime:
+        """The current time (UTC, from the injectable clock)."""
+        return self.clock()
+
+    def index(self, session: Session) -> GridIndex:
+        """Grid / area index, rebuilt after an admin edit or every ``index_ttl_s`` seconds."""
+        with self._lock:
+            if self._index is None or time.monotonic() - self._index_at > self.index_ttl_s:
+                self._index = grid_index(session)
+                self._index_at = time.monotonic()
+            return self._index
+
+    def invalidate_index(self) -> None:
+        """Forget the cached grid index (after grids or areas were edited)."""
+        with self._lock:
+            self._index = None
+
+
+def _routers() -> list[APIRouter]:
+    # One line per router; the front end adds its own here.
+    from wanzheng.web.routes import admin, auth, cases, measures, open311
+
+    return [auth.router, cases.router, admin.router, measures.router, open311.router]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    classifier: CategoryClassifier | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+    engine: Engine | None = None,
+) -> FastAPI:
+    """Build the web application.
+
+    Parameters
+    ----------
+    settings
+        The installation's settings (database URL, photo directory, limits).
+    classifier
+        Proposes a category for a new case; default: keyword rules of the category tree.
+    clock
+        Returns the current UTC time; tests pass a fixed clock.
+    engine
+        An existing engine (tests, benchmarks); default: one built from the settings.
+
+    The database must already be at the current schema
+    (:func:`wanzheng.cases.migrate.prepare_database`; ``wanzheng serve`` does it).
+    """
+    engine = engine or make_engine(settings.resolved_database_url)
+    tree = load_categories(settings.categories_file)
+    desk = CaseDesk(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        machine=load_state_machine(),
+        tree=tree,
+        classifier=classifier or KeywordClassifier.from_tree(tree),
+        clock=clock or _utcnow,
+        photo_dir=settings.resolved_photo_dir,
+    )
+    app = FastAPI(
+        title="wanzheng 民呼 case desk",
+        version=__version__,
+        description=(
+            "Residents submit and follow cases (诉求) by tracking code; staff work queues and "
+            "transitions; administrators edit routing tables; measures are queried. "
+            "Open311 GeoReport v2 lives under `/open311/v2/`. Errors are JSON "
+            '`{"error": class, "field": name, "detail": message}`.'
+        ),
+    )
+    app.state.desk = desk
+    install_error_handlers(app)
+    for router in _routers():
+        app.include_router(router)
+    return app

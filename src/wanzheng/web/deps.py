@@ -1,0 +1,89 @@
+"""Request dependencies as ``Annotated`` aliases: the desk, a session, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from wanzheng.cases.store import Actor, resolve_token
+from wanzheng.errors import PermissionDeniedError
+from wanzheng.web.app import CaseDesk
+
+__all__ = [
+    "AdminActor",
+    "CurrentActor",
+    "DbSession",
+    "Desk",
+    "DispatcherActor",
+    "StaffActor",
+    "bearer_token",
+    "require_roles",
+]
+
+
+def get_desk(request: Request) -> CaseDesk:
+    """The application's :class:`CaseDesk`."""
+    desk = request.app.state.desk
+    assert isinstance(desk, CaseDesk)  # set by create_app
+    return desk
+
+
+Desk = Annotated[CaseDesk, Depends(get_desk)]
+
+
+def get_session(desk: Desk) -> Iterator[Session]:
+    """A session for one request; routes commit explicitly before answering."""
+    with desk.sessions() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, if any."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise PermissionDeniedError("authorization: expected 'Bearer <token>'")
+    return token.strip()
+
+
+def get_actor(desk: Desk, authorization: Annotated[str | None, Header()] = None) -> Actor:
+    """The caller: anonymous resident without a token, else the token's user.
+
+    The lookup uses its own short transaction so that no lock is held while a request
+    does slow work (photos).
+    """
+    token = bearer_token(authorization)
+    if token is None:
+        return Actor.public()
+    with desk.sessions() as session:
+        return resolve_token(session, token=token, now=desk.now())
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+def require_roles(*roles: str) -> Callable[[Actor], Actor]:
+    """A dependency admitting only ``roles`` (401 for anonymous callers, 403 otherwise)."""
+
+    def dep(actor: CurrentActor) -> Actor:
+        if actor.user_id is None:
+            raise PermissionDeniedError("authorization: log in first")
+        if actor.role not in roles:
+            raise PermissionDeniedError(f"role: {actor.role!r} may not use this endpoint")
+        return actor
+
+    return dep
+
+
+StaffActor = Annotated[
+    Actor, Depends(require_roles("grid_worker", "handler", "dispatcher", "admin"))
+]
+DispatcherActor = Annotated[Actor, Depends(require_roles("dispatcher", "admin"))]
+AdminActor = Annotated[Actor, Depends(require_roles("admin"))]

@@ -1,0 +1,100 @@
+"""One handler mapping the :mod:`wanzheng.errors` tree to HTTP status codes and JSON.
+
+=========================  ======  ==========================================
+error                      status  note
+=========================  ======  ==========================================
+DataError                  422     400 under ``/open311/`` (GeoReport v2)
+PermissionDeniedError      403     401 when the field is ``authorization``
+NotFoundError              404
+ConflictError              409     illegal transition, reused idempotency key
+ConfigError                500     the installation is misconfigured
+other WanzhengError        422
+=========================  ======  ==========================================
+
+The body is ``{"error": "DataError", "field": "text", "detail": "text: …"}``; the field is
+the name before the first colon of the message. Open311 paths get the GeoReport error list
+``[{"code": 400, "description": "…"}]`` (XML when the path ends in ``.xml``).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from wanzheng.errors import (
+    ConfigError,
+    ConflictError,
+    DataError,
+    NotFoundError,
+    PermissionDeniedError,
+    WanzhengError,
+)
+
+__all__ = ["error_response", "install_error_handlers", "status_of"]
+
+_FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_.\-\[\]]*):")
+
+
+def status_of(exc: WanzhengError, *, open311: bool = False) -> int:
+    """HTTP status of an error of the wanzheng tree."""
+    if isinstance(exc, DataError):
+        return 400 if open311 else 422
+    if isinstance(exc, PermissionDeniedError):
+        return 401 if str(exc).startswith("authorization:") else 403
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, ConflictError):
+        return 409
+    if isinstance(exc, ConfigError):
+        return 500
+    return 422
+
+
+def _field_of(message: str) -> str | None:
+    m = _FIELD.match(message)
+    return m.group(1) if m else None
+
+
+def error_response(request: Request, status: int, error: str, message: str) -> Response:
+    """The error body for ``request``: ours, or Open311's list in JSON or XML."""
+    path = request.url.path
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if path.startswith("/open311/"):
+        if path.endswith(".xml"):
+            root = ET.Element("errors")
+            err = ET.SubElement(root, "error")
+            ET.SubElement(err, "code").text = str(status)
+            ET.SubElement(err, "description").text = message
+            body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+            return Response(body, status_code=status, media_type="application/xml", headers=headers)
+        return JSONResponse(
+            [{"code": status, "description": message}], status_code=status, headers=headers
+        )
+    content: dict[str, Any] = {"error": error, "field": _field_of(message), "detail": message}
+    return JSONResponse(content, status_code=status, headers=headers)
+
+
+async def _wanzheng_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, WanzhengError)  # registered for this class only
+    status = status_of(exc, open311=request.url.path.startswith("/open311/"))
+    return error_response(request, status, type(exc).__name__, str(exc))
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)  # registered for this class only
+    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+    loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+    field = ".".join(loc) or "body"
+    status = 400 if request.url.path.startswith("/open311/") else 422
+    return error_response(request, status, "DataError", f"{field}: {first.get('msg', '')}")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(WanzhengError, _wanzheng_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

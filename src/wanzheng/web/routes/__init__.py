@@ -1,0 +1,1 @@
+"""Routers of the web service; ``web/app.py`` lists them in ``_routers()``."""

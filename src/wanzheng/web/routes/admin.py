@@ -1,0 +1,86 @@
+"""Administration: routing and category tables, users, the unmasking log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from wanzheng.cases.store import create_user, list_table, unmask_log, upsert_row
+from wanzheng.web.deps import AdminActor, DbSession, Desk
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/admin", tags=["admin"])
+
+
+class UserIn(BaseModel):
+    """A new login."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=8, max_length=200)
+    role: str
+    display_name: str = ""
+    department: str | None = None
+    grid: str | None = None
+    phone: str | None = None
+
+
+class UserOut(BaseModel):
+    """A login (never its password hash)."""
+
+    id: int
+    username: str
+    role: str
+    department: str | None
+    grid: str | None
+
+
+@router.get("/tables/{table}")
+def get_table(table: str, session: DbSession, actor: AdminActor) -> list[dict[str, Any]]:
+    """Rows of a routing table: areas, departments, communities, grids, categories."""
+    return list_table(session, table=table)
+
+
+@router.put("/tables/{table}/{key}")
+def put_row(
+    table: str,
+    key: str,
+    values: dict[str, Any],
+    session: DbSession,
+    desk: Desk,
+    actor: AdminActor,
+) -> dict[str, Any]:
+    """Create or update one row (e.g. a grid's polygon, a category's department)."""
+    row = upsert_row(session, table=table, key=key, values=values)
+    session.commit()
+    if table in ("grids", "areas"):
+        desk.invalidate_index()
+    return row
+
+
+@router.post("/users", response_model=UserOut, status_code=201)
+def post_user(body: UserIn, session: DbSession, actor: AdminActor) -> UserOut:
+    """Create a user of any role (handlers need a department, grid workers a grid)."""
+    u = create_user(
+        session,
+        username=body.username,
+        password=body.password,
+        role=body.role,
+        display_name=body.display_name,
+        department=body.department,
+        grid=body.grid,
+        phone=body.phone,
+    )
+    session.commit()
+    return UserOut(
+        id=u.id, username=u.username, role=u.role, department=u.department_key, grid=u.grid_key
+    )
+
+
+@router.get("/unmask-log")
+def get_unmask_log(session: DbSession, actor: AdminActor) -> list[dict[str, Any]]:
+    """Who saw which unmasked personal data, when and why (latest 500)."""
+    return unmask_log(session)

@@ -1,0 +1,638 @@
+"""Case desk API: submit, follow by tracking code, queues, transitions, extensions, contacts.
+
+Handlers parse, call :mod:`wanzheng.cases.store` and commit; they hold no SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
+
+from wanzheng.cases.deadlines import missed_deadlines
+from wanzheng.cases.masking import redact_text
+from wanzheng.cases.photos import photo_path, store_photo
+from wanzheng.cases.store import (
+    Actor,
+    Case,
+    NewCase,
+    apply_action,
+    case_events,
+    create_case,
+    escalate_overdue,
+    extend_deadline,
+    get_case,
+    get_case_by_tracking,
+    list_cases,
+    overdue_cases,
+    rate_case,
+    unmask_contact,
+)
+from wanzheng.errors import DataError, NotFoundError
+from wanzheng.web.app import CaseDesk
+from wanzheng.web.deps import CurrentActor, DbSession, Desk, DispatcherActor, StaffActor
+from wanzheng.web.errors import error_response
+
+__all__ = [
+    "ActionIn",
+    "CasePublic",
+    "CaseStaff",
+    "CaseSubmitted",
+    "EventOut",
+    "SubmitCase",
+    "router",
+    "submit_case",
+]
+
+router = APIRouter(prefix="/api", tags=["cases"])
+
+
+class SubmitCase(BaseModel):
+    """A resident's submission (JSON body, or the same names as multipart form fields)."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str | None = Field(None, description="What is wrong, in the resident's words.")
+    lon: float | None = Field(None, description="WGS-84 longitude of the problem.")
+    lat: float | None = Field(None, description="WGS-84 latitude of the problem.")
+    address: str | None = Field(None, description="Address in words (when no map point).")
+    category: str | None = Field(None, description="Category key; empty = proposed from text.")
+    name: str | None = Field(None, description="Resident's name (stored once, masked).")
+    phone: str | None = Field(None, description="Resident's phone (stored once, masked).")
+    id_number: str | None = Field(None, description="Resident ID number (optional, masked).")
+    idempotency_key: str | None = Field(
+        None, description="Same as the Idempotency-Key header; a repeat returns the same case."
+    )
+
+
+class EventOut(BaseModel):
+    """One event of a case."""
+
+    action: str
+    from_state: str | None
+    to_state: str
+    at: dt.datetime
+    actor_role: str
+    note: str | None
+
+
+class CaseSubmitted(BaseModel):
+    """Answer to a submission: keep the tracking code to follow and rate the case."""
+
+    id: int
+    tracking_code: str
+    state: str
+    category: str
+    proposed_category: str | None
+    proposed_confidence: float | None
+    department: str | None
+    grid: str | None
+    submitted_at: dt.datetime
+    resolve_due: dt.datetime
+
+
+class CasePublic(BaseModel):
+    """What anyone holding the tracking code sees: no identity of the resident."""
+
+    id: int
+    state: str
+    state_label: str
+    category: str
+    text: str
+    submitted_at: dt.datetime
+    updated_at: dt.datetime
+    resolve_due: dt.datetime
+    rating: str | None
+    events: list[EventOut]
+
+
+class ContactOut(BaseModel):
+    """The resident's contact, masked unless explicitly unmasked (and logged)."""
+
+    name: str | None
+    phone: str | None
+    id_number: str | None
+    masked: bool
+
+
+class CaseStaff(BaseModel):
+    """A case as staff see it; contact masked."""
+
+    id: int
+    case_type: str
+    state: str
+    state_label: str
+    text: str
+    address: str | None
+    lon: float | None
+    lat: float | None
+    category: str
+    proposed_category: str | None
+    proposed_confidence: float | None
+    department: str | None
+    grid: str | None
+    community: str | None
+    submitted_at: dt.datetime
+    updated_at: dt.datetime
+    sign_due: dt.datetime
+    respond_due: dt.datetime
+    resolve_due: dt.datetime
+    accepted_at: dt.datetime | None
+    responded_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    escalation_level: int
+    reopen_count: int
+    extension_days: int
+    rating: str | None
+    merged_into: int | None
+    overdue: dict[str, float]
+    photos: list[str]
+    contact: ContactOut
+    actions: list[str]
+    events: list[EventOut] | None = None
+
+
+class ActionIn(BaseModel):
+    """A transition: ``action`` plus what it requires (see states.toml)."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: str
+    note: str | None = Field(None, max_length=2000)
+    reason: str | None = Field(None, max_length=2000)
+    department: str | None = None
+    grid: str | None = None
+    merged_into: int | None = None
+    rating: str | None = None
+
+
+class RatingIn(BaseModel):
+    """The resident's rating: 满意 / 基本满意 / 不满意."""
+
+    model_config = ConfigDict(extra="forbid")
+    rating: str
+    note: str | None = Field(None, max_length=2000)
+
+
+class ExtensionIn(BaseModel):
+    """An approved extension of the resolve deadline."""
+
+    model_config = ConfigDict(extra="forbid")
+    days: int
+    reason: str = Field(max_length=2000)
+
+
+class OverdueOut(BaseModel):
+    """One overdue case."""
+
+    id: int
+    state: str
+    department: str | None
+    grid: str | None
+    escalation_level: int
+    missed: dict[str, float]
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+def _events(session: Session, case: Case, *, public: bool) -> list[EventOut]:
+    out = []
+    for e in case_events(session, case_id=case.id):
+        note = e.note
+        if public and note is not None:
+            note = redact_text(note)
+        out.append(
+            EventOut(
+                action=e.action,
+                from_state=e.from_state,
+                to_state=e.to_state,
+                at=e.at,
+                actor_role=e.actor_role,
+                note=note,
+            )
+        )
+    return out
+
+
+def public_view(session: Session, desk: CaseDesk, case: Case) -> CasePublic:
+    """The identity-free view of a case."""
+    return CasePublic(
+        id=case.id,
+        state=case.state,
+        state_label=desk.machine.states[case.state].label,
+        category=case.category_key,
+        text=redact_text(case.text),
+        submitted_at=case.submitted_at,
+        updated_at=case.updated_at,
+        resolve_due=case.resolve_due,
+        rating=case.rating,
+        events=_events(session, case, public=True),
+    )
+
+
+def staff_view(
+    session: Session, desk: CaseDesk, case: Case, actor: Actor, *, with_events: bool = False
+) -> CaseStaff:
+    """The staff view of a case (contact masked)."""
+    now = desk.now()
+    contact = unmask_contact(session, case=case, actor=actor, purpose=None, now=now, unmask=False)
+    missed = (
+        {}
+        if case.state in ("closed", "merged", "rejected", "resolved")
+        else missed_deadlines(
+            sign_due=case.sign_due,
+            respond_due=case.respond_due,
+            resolve_due=case.resolve_due,
+            accepted_at=case.accepted_at,
+            responded_at=case.responded_at,
+            resolved_at=case.resolved_at,
+            now=now,
+        )
+    )
+    return CaseStaff(
+        id=case.id,
+        case_type=case.case_type,
+        state=case.state,
+        state_label=desk.machine.states[case.state].label,
+        text=case.text,
+        address=case.address,
+        lon=case.lon,
+        lat=case.lat,
+        category=case.category_key,
+        proposed_category=case.proposed_category,
+        proposed_confidence=case.proposed_confidence,
+        department=case.department_key,
+        grid=case.grid_key,
+        community=case.community_key,
+        submitted_at=case.submitted_at,
+        updated_at=case.updated_at,
+        sign_due=case.sign_due,
+        respond_due=case.respond_due,
+        resolve_due=case.resolve_due,
+        accepted_at=case.accepted_at,
+        responded_at=case.responded_at,
+        resolved_at=case.resolved_at,
+        closed_at=case.closed_at,
+        escalation_level=case.escalation_level,
+        reopen_count=case.reopen_count,
+        extension_days=case.extension_days,
+        rating=case.rating,
+        merged_into=case.merged_into_id,
+        overdue={k: round(v, 3) for k, v in missed.items()},
+        photos=[f"/api/photos/{p.sha256}.{p.ext}" for p in case.photos],
+        contact=ContactOut(
+            name=contact.name,
+            phone=contact.phone,
+            id_number=contact.id_number,
+            masked=contact.masked,
+        ),
+        actions=desk.machine.actions_from(case.state, role=actor.role),
+        events=_events(session, case, public=False) if with_events else None,
+    )
+
+
+def _submitted(case: Case) -> CaseSubmitted:
+    return CaseSubmitted(
+        id=case.id,
+        tracking_code=case.tracking_code,
+        state=case.state,
+        category=case.category_key,
+        proposed_category=case.proposed_category,
+        proposed_confidence=case.proposed_confidence,
+        department=case.department_key,
+        grid=case.grid_key,
+        submitted_at=case.submitted_at,
+        resolve_due=case.resolve_due,
+    )
+
+
+# --- submission -------------------------------------------------------------------------------
+
+
+def _parse_model(data: dict[str, Any]) -> SubmitCase:
+    try:
+        return SubmitCase.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        raise DataError(f"{field}: {first['msg']}") from exc
+
+
+def submit_case(
+    desk: CaseDesk,
+    *,
+    body: SubmitCase,
+    photos: list[bytes],
+    actor: Actor,
+    idempotency_key: str | None,
+    source: str = "web",
+) -> tuple[Case, bool]:
+    """Store photos, then create the case in one transaction committed before returning."""
+    stored = [
+        store_photo(
+            data,
+            photo_dir=desk.photo_dir,
+            max_bytes=desk.settings.photo_max_bytes,
+            field=f"photos[{i}]",
+        )
+        for i, data in enumerate(photos)
+    ]
+    new = NewCase(
+        text=body.text or "",
+        lon=body.lon,
+        lat=body.lat,
+        category=body.category or None,
+        address=body.address or None,
+        name=body.name or None,
+        phone=body.phone or None,
+        id_number=body.id_number or None,
+        source=source,
+        photos=tuple((p.sha256, p.ext) for p in stored),
+    )
+    with desk.sessions() as session:
+        case, created = create_case(
+            session,
+            new=new,
+            now=desk.now(),
+            index=desk.index(session),
+            classifier=desk.classifier,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            max_chars=desk.settings.case_text_max_chars,
+        )
+        session.commit()
+        return case, created
+
+
+_MAX_PHOTOS = 6
+
+
+@router.post(
+    "/cases",
+    status_code=201,
+    response_model=CaseSubmitted,
+    responses={
+        200: {"description": "A repeat of an earlier submission (same idempotency key)"},
+        415: {"description": "Neither JSON nor multipart/form-data"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": SubmitCase.model_json_schema()},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            **{k: {"type": "string"} for k in SubmitCase.model_fields},
+                            "photos": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            },
+                        },
+                    }
+                },
+            },
+            "required": True,
+        }
+    },
+)
+async def post_case(
+    request: Request,
+    actor: CurrentActor,
+    desk: Desk,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Submit a case (JSON, or multipart/form-data with up to six photos).
+
+    Answers 201 with the tracking code; a repeat with the same ``Idempotency-Key`` and the
+    same content answers 200 with the same case; the same key with other content is 409.
+    """
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    photos: list[bytes] = []
+    if ctype == "application/json":
+        raw = await request.body()
+        if len(raw) > 64_000:
+            return error_response(request, 413, "DataError", "body: over 64 kB")
+        try:
+            data = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise DataError("body: not valid JSON") from None
+        if not isinstance(data, dict):
+            raise DataError("body: expected a JSON object")
+        body = _parse_model(data)
+    elif ctype == "multipart/form-data":
+        form = await request.form(max_files=_MAX_PHOTOS, max_fields=20)
+        fields: dict[str, Any] = {}
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                if key != "photos":
+                    raise DataError(f"{key}: unexpected file field; photos go in 'photos'")
+                data_b = await value.read(desk.settings.photo_max_bytes + 1)
+                photos.append(data_b)
+            elif key == "photos":
+                raise DataError("photos: expected a file upload")
+            else:
+                fields[key] = value if value != "" else None
+        body = _parse_model(fields)
+    else:
+        return error_response(
+            request,
+            415,
+            "DataError",
+            f"content-type: expected application/json or multipart/form-data, got {ctype!r}",
+        )
+    idem = idempotency_key or body.idempotency_key
+    case, created = await run_in_threadpool(
+        submit_case, desk, body=body, photos=photos, actor=actor, idempotency_key=idem
+    )
+    out = _submitted(case).model_dump(mode="json")
+    return Response(
+        json.dumps(out, ensure_ascii=False),
+        status_code=201 if created else 200,
+        media_type="application/json",
+        headers={"Location": f"/api/cases/{case.id}"},
+    )
+
+
+# --- residents --------------------------------------------------------------------------------
+
+
+@router.get("/track/{code}", response_model=CasePublic)
+def track(code: str, session: DbSession, desk: Desk) -> CasePublic:
+    """Follow a case by its tracking code (no login; no personal data shown)."""
+    return public_view(session, desk, get_case_by_tracking(session, code=code))
+
+
+@router.post("/track/{code}/rating", response_model=CasePublic)
+def rate(code: str, body: RatingIn, session: DbSession, desk: Desk) -> CasePublic:
+    """Rate a resolved case: 满意 / 基本满意 close it; 不满意 reopens it (once)."""
+    case = get_case_by_tracking(session, code=code)
+    rate_case(
+        session,
+        case=case,
+        rating=body.rating,
+        note=body.note,
+        actor=Actor.public(),
+        now=desk.now(),
+        machine=desk.machine,
+    )
+    session.commit()
+    return public_view(session, desk, case)
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+@router.get("/cases", response_model=list[CaseStaff])
+def queue(
+    session: DbSession,
+    desk: Desk,
+    actor: CurrentActor,
+    state: str | None = None,
+    case_type: str | None = None,
+    unrouted: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[CaseStaff]:
+    """The caller's queue: own cases (resident), own grid, own department, or all."""
+    if actor.user_id is None:
+        from wanzheng.errors import PermissionDeniedError
+
+        raise PermissionDeniedError("authorization: log in to list cases")
+    if state is not None and state not in desk.machine.states:
+        raise DataError(f"state: unknown state {state!r}")
+    rows = list_cases(
+        session,
+        actor=actor,
+        state=state,
+        case_type=case_type,
+        unrouted=unrouted,
+        limit=limit,
+        offset=offset,
+    )
+    return [staff_view(session, desk, c, actor) for c in rows]
+
+
+@router.get("/cases/overdue", response_model=list[OverdueOut])
+def overdue(session: DbSession, desk: Desk, actor: StaffActor) -> list[OverdueOut]:
+    """Open cases past a deadline in the caller's scope, most overdue first."""
+    return [
+        OverdueOut(
+            id=c.id,
+            state=c.state,
+            department=c.department_key,
+            grid=c.grid_key,
+            escalation_level=c.escalation_level,
+            missed={k: round(v, 3) for k, v in m.items()},
+        )
+        for c, m in overdue_cases(session, actor=actor, now=desk.now())
+    ]
+
+
+@router.post("/cases/escalate", response_model=list[OverdueOut])
+def escalate(session: DbSession, desk: Desk, actor: DispatcherActor) -> list[OverdueOut]:
+    """Run escalation (督办) now; answers the cases whose level rose. Also run by a timer."""
+    changed = escalate_overdue(session, now=desk.now(), machine=desk.machine)
+    session.commit()
+    ids = {cid for cid, _ in changed}
+    return [
+        OverdueOut(
+            id=c.id,
+            state=c.state,
+            department=c.department_key,
+            grid=c.grid_key,
+            escalation_level=c.escalation_level,
+            missed={k: round(v, 3) for k, v in m.items()},
+        )
+        for c, m in overdue_cases(session, actor=actor, now=desk.now())
+        if c.id in ids
+    ]
+
+
+@router.get("/cases/{case_id}", response_model=CaseStaff)
+def case_detail(case_id: int, session: DbSession, desk: Desk, actor: CurrentActor) -> CaseStaff:
+    """One case with its events (residents: only their own)."""
+    if actor.user_id is None:
+        raise NotFoundError(f"case: no case {case_id} visible to you")
+    case = get_case(session, case_id=case_id, actor=actor)
+    return staff_view(session, desk, case, actor, with_events=True)
+
+
+@router.post("/cases/{case_id}/actions", response_model=CaseStaff)
+def act(
+    case_id: int, body: ActionIn, session: DbSession, desk: Desk, actor: CurrentActor
+) -> CaseStaff:
+    """Apply a transition (accept, dispatch, start, return, resolve, close, merge, reject,
+    reopen, rate). Illegal transitions answer 409."""
+    if actor.user_id is None:
+        raise NotFoundError(f"case: no case {case_id} visible to you")
+    case = apply_action(
+        session,
+        case_id=case_id,
+        actor=actor,
+        action=body.action,
+        now=desk.now(),
+        machine=desk.machine,
+        note=body.note,
+        reason=body.reason,
+        department=body.department,
+        grid=body.grid,
+        merged_into=body.merged_into,
+        rating=body.rating,
+    )
+    session.commit()
+    return staff_view(session, desk, case, actor, with_events=True)
+
+
+@router.post("/cases/{case_id}/extensions", response_model=CaseStaff)
+def extend(
+    case_id: int, body: ExtensionIn, session: DbSession, desk: Desk, actor: DispatcherActor
+) -> CaseStaff:
+    """Approve an extension of the resolve deadline (working days, with a reason)."""
+    case = extend_deadline(
+        session, case_id=case_id, actor=actor, days=body.days, reason=body.reason, now=desk.now()
+    )
+    session.commit()
+    return staff_view(session, desk, case, actor, with_events=True)
+
+
+@router.get("/cases/{case_id}/contact", response_model=ContactOut)
+def contact(
+    case_id: int,
+    session: DbSession,
+    desk: Desk,
+    actor: StaffActor,
+    unmask: bool = False,
+    purpose: str | None = None,
+) -> ContactOut:
+    """The resident's contact: masked; ``unmask=true`` (dispatcher, admin) is logged."""
+    case = get_case(session, case_id=case_id, actor=actor)
+    c = unmask_contact(
+        session, case=case, actor=actor, purpose=purpose, now=desk.now(), unmask=unmask
+    )
+    session.commit()
+    return ContactOut(name=c.name, phone=c.phone, id_number=c.id_number, masked=c.masked)
+
+
+@router.get("/photos/{name}", response_class=FileResponse)
+def photo(name: str, desk: Desk, actor: StaffActor) -> FileResponse:
+    """A stored photo (staff only)."""
+    sha, _, ext = name.partition(".")
+    if (
+        len(sha) != 64
+        or not all(ch in "0123456789abcdef" for ch in sha)
+        or ext not in ("jpg", "png", "webp")
+    ):
+        raise NotFoundError("photo: no such photo")
+    path = photo_path(desk.photo_dir, sha, ext)
+    if not path.is_file():
+        raise NotFoundError("photo: no such photo")
+    media = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}[ext]
+    return FileResponse(path, media_type=media)

@@ -1,0 +1,136 @@
+"""Every state path through the HTTP API; the state always equals the latest event's target."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _events(api: Any, case_id: int) -> list[dict[str, Any]]:
+    r = api.get(f"/api/cases/{case_id}", "dispatcher")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["state"] == body["events"][-1]["to_state"]
+    for a, b in zip(body["events"], body["events"][1:], strict=False):
+        if b["action"] not in ("escalate", "extend"):
+            assert b["from_state"] == a["to_state"]
+    return list(body["events"])
+
+
+def test_happy_path_submit_to_closed(api: Any) -> None:
+    c = api.submit()
+    assert c["state"] == "submitted"
+    assert c["category"] == "urban.municipal"  # proposed from 路灯
+    assert c["department"] == "city_management" and c["grid"] == "west-1"
+    cid = c["id"]
+    api.act(cid, "dispatcher", "accept")
+    api.act(cid, "dispatcher", "dispatch", department="city_management")
+    api.act(cid, "city", "start")
+    r = api.act(cid, "city", "resolve", note="已更换灯泡")
+    assert r.json()["state"] == "resolved"
+    r = api.client.post(f"/api/track/{c['tracking_code']}/rating", json={"rating": "满意"})
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "closed"
+    actions = [e["action"] for e in _events(api, cid)]
+    assert actions == ["submit", "accept", "dispatch", "start", "resolve", "rate"]
+
+
+def test_return_and_redispatch(api: Any) -> None:
+    cid = api.submit()["id"]
+    api.act(cid, "dispatcher", "accept")
+    api.act(cid, "dispatcher", "dispatch", department="housing")
+    api.act(cid, "housing", "return", expect=422)  # a return needs a reason
+    r = api.act(cid, "housing", "return", reason="不属于本部门职责")
+    assert r.json()["state"] == "returned"
+    api.act(cid, "dispatcher", "dispatch", department="city_management")
+    api.act(cid, "city", "start")
+    ev = _events(api, cid)
+    assert [e["to_state"] for e in ev] == [
+        "submitted",
+        "accepted",
+        "dispatched",
+        "returned",
+        "dispatched",
+        "in_progress",
+    ]
+    assert ev[3]["note"] == "不属于本部门职责"
+
+
+def test_merge_and_reject(api: Any) -> None:
+    a = api.submit()["id"]
+    b = api.submit(text="路灯坏了，和昨天反映的是同一个")["id"]
+    r = api.act(b, "dispatcher", "merge", merged_into=a)
+    assert r.json()["state"] == "merged" and r.json()["merged_into"] == a
+    api.act(b, "dispatcher", "merge", merged_into=a, expect=409)  # final state
+    c = api.submit(text="咨询一下天气预报")["id"]
+    api.act(c, "dispatcher", "reject", expect=422)
+    r = api.act(c, "dispatcher", "reject", reason="不属于政务服务范围")
+    assert r.json()["state"] == "rejected"
+    api.act(c, "dispatcher", "accept", expect=409)
+
+
+def test_dissatisfied_reopens_once_then_goes_to_dispatcher(api: Any) -> None:
+    c = api.submit()
+    cid, code = c["id"], c["tracking_code"]
+    api.act(cid, "dispatcher", "accept")
+    api.act(cid, "dispatcher", "dispatch", department="city_management")
+    api.act(cid, "city", "start")
+    api.act(cid, "city", "resolve", note="已处理")
+    r = api.client.post(f"/api/track/{code}/rating", json={"rating": "不满意", "note": "还是不亮"})
+    assert r.json()["state"] == "reopened"
+    detail = api.get(f"/api/cases/{cid}", "dispatcher").json()
+    assert detail["reopen_count"] == 1 and detail["resolved_at"] is None
+    api.act(cid, "city", "start")
+    api.act(cid, "city", "resolve", note="已更换整套灯具")
+    r = api.client.post(f"/api/track/{code}/rating", json={"rating": "不满意"})
+    assert r.json()["state"] == "disputed"
+    # The dispatcher decides: close with a note (or re-dispatch / reopen).
+    r = api.act(cid, "dispatcher", "close", note="经现场核实已解决，做好解释")
+    assert r.json()["state"] == "closed" and r.json()["rating"] == "不满意"
+    _events(api, cid)
+
+
+def test_manual_reopen_by_dispatcher(api: Any) -> None:
+    c = api.submit()
+    cid = c["id"]
+    for user, action, kw in [
+        ("dispatcher", "accept", {}),
+        ("dispatcher", "dispatch", {"department": "city_management"}),
+        ("city", "start", {}),
+        ("city", "resolve", {"note": "ok"}),
+        ("dispatcher", "rate", {"rating": "基本满意"}),
+    ]:
+        api.act(cid, user, action, **kw)
+    r = api.act(cid, "dispatcher", "reopen", reason="回访发现问题复发")
+    assert r.json()["state"] == "reopened"
+
+
+def test_illegal_transitions_are_409_and_change_nothing(api: Any) -> None:
+    cid = api.submit()["id"]
+    for action, kw in [
+        ("start", {}),
+        ("resolve", {"note": "x"}),
+        ("close", {"note": "x"}),
+        ("reopen", {"reason": "x"}),
+        ("rate", {"rating": "满意"}),
+    ]:
+        r = api.act(cid, "dispatcher", action, expect=409, **kw)
+        assert r.json()["error"] == "ConflictError" and r.json()["field"] == "action"
+    r = api.act(cid, "dispatcher", "fly", expect=409)
+    ev = _events(api, cid)
+    assert len(ev) == 1 and ev[0]["to_state"] == "submitted"
+
+
+def test_tracking_view_hides_identity(api: Any) -> None:
+    c = api.submit(
+        name="李四",
+        phone="13912345678",
+        id_number="11010519491231002X",
+        text="楼道灯坏了，联系我13912345678",
+    )
+    r = api.client.get(f"/api/track/{c['tracking_code']}")
+    assert r.status_code == 200
+    raw = r.text
+    for secret in ("李四", "13912345678", "11010519491231002X"):
+        assert secret not in raw
+    assert "139****5678" in r.json()["text"]
+    assert api.client.get("/api/track/NOSUCHCODE00").status_code == 404
