@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out/demo
 
-.PHONY: demo test lint fmt system-deps bench bench-quick clean serve
+.PHONY: demo test lint fmt system-deps bench bench-quick clean serve web
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench-quick: $(STAMP)
 ## make bench: every benchmark against its peers; writes docs/benchmarks.md.
 bench: $(STAMP)
 	bash bench/run-all.sh
+
+## make web: rebuild the front end (frontend/, npm) into src/wanzheng/web/static.
+web:
+	cd frontend && npm ci --no-audit --no-fund && npm run build
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,100 @@
+// Shared by the three pages: the header, the language switch, JSON calls, small helpers.
+import { applyI18n, currentLang, setLang, t } from "./i18n.js";
+
+/** Error from the service, with the HTTP status and the service's own message. */
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+function messageOf(body, fallback) {
+  if (!body) return fallback;
+  if (typeof body.detail === "string") return body.detail;
+  if (Array.isArray(body.detail))
+    return body.detail.map((d) => d.msg ?? JSON.stringify(d)).join("; ");
+  if (typeof body.message === "string") return body.message;
+  if (typeof body.error === "string") return body.error;
+  return fallback;
+}
+
+/**
+ * Call the service. `body` is sent as JSON unless it is FormData.
+ * Resolves to the parsed JSON (or null for 204); rejects with ApiError.
+ */
+export async function api(path, { method = "GET", body, token, headers = {} } = {}) {
+  const init = { method, headers: { Accept: "application/json", ...headers } };
+  if (token) init.headers.Authorization = `Bearer ${token}`;
+  if (body instanceof FormData || body instanceof URLSearchParams) init.body = body;
+  else if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, init);
+  if (res.status === 204) return null;
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!res.ok) throw new ApiError(res.status, messageOf(data, `${res.status} ${res.statusText}`));
+  return data;
+}
+
+/** Escape text for innerHTML. */
+export function esc(value) {
+  return String(value ?? "").replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
+  );
+}
+
+/** Format a number with the current locale. */
+export function num(value, digits = 0) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "–";
+  return Number(value).toLocaleString(currentLang(), {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
+}
+
+/** Format a date-time string in the current locale. */
+export function when(iso) {
+  if (!iso) return "–";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return d.toLocaleString(currentLang(), { dateStyle: "short", timeStyle: "short" });
+}
+
+/** Announce a short message in the page's live region (and show it as a toast). */
+export function toast(message, kind = "info") {
+  let box = document.getElementById("toast");
+  if (!box) {
+    box = document.createElement("div");
+    box.id = "toast";
+    box.setAttribute("role", "status");
+    box.setAttribute("aria-live", "polite");
+    document.body.append(box);
+  }
+  box.textContent = message;
+  box.className = `toast show ${kind}`;
+  clearTimeout(box._timer);
+  box._timer = setTimeout(() => box.classList.remove("show"), 4000);
+}
+
+/** Wire the header: language switch button and current-page marker; then translate. */
+export function initPage() {
+  const btn = document.getElementById("lang-switch");
+  if (btn) {
+    btn.addEventListener("click", () => setLang(currentLang() === "en" ? "zh-CN" : "en"));
+  }
+  for (const a of document.querySelectorAll(".nav a")) {
+    if (a.getAttribute("href") === location.pathname) a.setAttribute("aria-current", "page");
+  }
+  applyI18n();
+}
+
+export { t };

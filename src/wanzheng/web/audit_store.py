@@ -1,0 +1,742 @@
+"""The audit as the dashboard sees it: tables, GeoJSON layers and walking reach.
+
+An :class:`AuditStore` is built once per service, either from an :class:`AuditResult` held in
+memory (:meth:`AuditStore.from_result`) or from an audit output directory written by
+``wanzheng audit --out DIR`` (:func:`load_audit_store`). The directory is read as follows:
+
+``audit.gpkg``
+    Layers ``communities`` (polygons with the columns of ``communities.csv``),
+    ``facilities`` (points) and ``network`` (one LineString per walking edge with
+    ``length_m`` and ``highway``); a ``buildings`` layer is drawn when present.
+``dashboard.json``
+    Optional (written by :func:`write_dashboard_extras`): the provenance (``sources``), the
+    audited kinds with their names and thresholds, and coverage per kind. When it is absent
+    the kinds come from the default catalogue and coverage is recomputed from the
+    communities table with :func:`wanzheng.audit.compute.area_coverage`.
+
+The walking reach of a community (5/10/15 minutes) is computed on the network read back
+from the output: nodes are the distinct edge end points, edge lengths are the audit's.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyogrio
+import pyogrio.raw
+import scipy.sparse
+import scipy.sparse.csgraph
+import shapely
+from scipy.spatial import cKDTree
+
+from wanzheng.audit.compute import area_coverage
+from wanzheng.audit.result import AuditResult
+from wanzheng.errors import DataError, NotFoundError
+
+__all__ = [
+    "DASHBOARD_FILE",
+    "EXPORT_FILES",
+    "AuditStore",
+    "load_audit_store",
+    "write_dashboard_extras",
+]
+
+DASHBOARD_FILE = "dashboard.json"
+EXPORT_FILES: dict[str, str] = {
+    "xlsx": "communities.xlsx",
+    "gpkg": "audit.gpkg",
+    "html": "report.html",
+}
+"""Export key → file name inside the audit output directory."""
+
+REACH_BUFFER_M = 35.0
+"""Half-width (m) of the band drawn around reached streets to show a reach as an area."""
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+JSON = dict[str, Any]
+
+
+def _clean(value: Any) -> Any:
+    """A JSON-safe scalar: NaN and ±inf become ``None``, numpy scalars plain Python."""
+    if value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _records(df: pd.DataFrame) -> list[JSON]:
+    return [{str(k): _clean(v) for k, v in row.items()} for row in df.to_dict("records")]
+
+
+def _round(value: Any, digits: int) -> float | None:
+    v = _clean(value)
+    if v is None or v == "":
+        return None
+    try:
+        return round(float(v), digits)
+    except (TypeError, ValueError):
+        return None
+
+
+def _coords_geojson(geom: Any) -> JSON | None:
+    """A shapely geometry as a GeoJSON geometry with coordinates rounded to 1e-6° (~0.1 m)."""
+    if geom is None or not isinstance(geom, shapely.Geometry) or geom.is_empty:
+        return None
+    mapped: JSON = json.loads(shapely.to_geojson(shapely.set_precision(geom, 1e-6)))
+    return mapped
+
+
+def _kind_keys(communities: pd.DataFrame) -> list[str]:
+    return [c[: -len("_status")] for c in communities.columns if str(c).endswith("_status")]
+
+
+def _split(value: Any) -> list[str]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return []
+    return [k for k in str(value).split(";") if k]
+
+
+@dataclass(frozen=True, slots=True)
+class _Network:
+    """The walking network as a CSR graph with node coordinates (for reach)."""
+
+    lon: FloatArray
+    lat: FloatArray
+    x: FloatArray
+    y: FloatArray
+    edge_u: IntArray
+    edge_v: IntArray
+    length_m: FloatArray
+    csr: scipy.sparse.csr_array
+    lon_0: float
+    lat_0: float
+
+    @staticmethod
+    def build(network: pd.DataFrame) -> _Network:
+        lon_u = network["lon_u"].to_numpy(np.float64)
+        lat_u = network["lat_u"].to_numpy(np.float64)
+        lon_v = network["lon_v"].to_numpy(np.float64)
+        lat_v = network["lat_v"].to_numpy(np.float64)
+        length = network["length_m"].to_numpy(np.float64)
+        ends = np.round(
+            np.concatenate([np.c_[lon_u, lat_u], np.c_[lon_v, lat_v]]), 7
+        )  # 1e-7° ≈ 1 cm: end points of one node agree far better than that
+        nodes, inverse = np.unique(ends, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        m = len(network)
+        u, v = inverse[:m].astype(np.int64), inverse[m:].astype(np.int64)
+        n = len(nodes)
+        keep = u != v
+        rows = np.concatenate([u[keep], v[keep]])
+        cols = np.concatenate([v[keep], u[keep]])
+        w = np.concatenate([length[keep], length[keep]])
+        # Parallel edges: keep the shortest (coo → csr would add them up).
+        order = np.lexsort((w, cols, rows))
+        rows, cols, w = rows[order], cols[order], w[order]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        csr = scipy.sparse.csr_array((w[first], (rows[first], cols[first])), shape=(n, n))
+        lon_0 = float(nodes[:, 0].mean()) if n else 0.0
+        lat_0 = float(nodes[:, 1].mean()) if n else 0.0
+        x, y = _project(nodes[:, 0], nodes[:, 1], lon_0, lat_0)
+        return _Network(
+            lon=nodes[:, 0].copy(),
+            lat=nodes[:, 1].copy(),
+            x=x,
+            y=y,
+            edge_u=u,
+            edge_v=v,
+            length_m=length,
+            csr=csr,
+            lon_0=lon_0,
+            lat_0=lat_0,
+        )
+
+
+_EARTH_RADIUS_M = 6_371_008.8
+
+
+def _project(
+    lon: npt.ArrayLike, lat: npt.ArrayLike, lon_0: float, lat_0: float
+) -> tuple[FloatArray, FloatArray]:
+    """Equirectangular metres around (lon_0, lat_0): below 0.1 % error over a few km."""
+    k = math.pi / 180.0 * _EARTH_RADIUS_M
+    x = (np.asarray(lon, np.float64) - lon_0) * k * math.cos(math.radians(lat_0))
+    y = (np.asarray(lat, np.float64) - lat_0) * k
+    return x, y
+
+
+def _unproject(
+    x: npt.ArrayLike, y: npt.ArrayLike, lon_0: float, lat_0: float
+) -> tuple[FloatArray, FloatArray]:
+    k = math.pi / 180.0 * _EARTH_RADIUS_M
+    lon = np.asarray(x, np.float64) / (k * math.cos(math.radians(lat_0))) + lon_0
+    lat = np.asarray(y, np.float64) / k + lat_0
+    return lon, lat
+
+
+@dataclass(frozen=True, slots=True)
+class AuditStore:
+    """One audit, ready to be served as JSON.
+
+    Attributes
+    ----------
+    communities
+        The communities table (columns as in ``communities.csv``) with ``geometry`` (shapely,
+        WGS-84) and ``origin_lon`` / ``origin_lat`` (the point the audit walked from).
+    facilities
+        One row per (facility, kind): ``id``, ``name``, ``kind``, ``lon``, ``lat``, ``source``.
+    kinds
+        Audited kinds in catalogue order: ``key``, ``name_zh``, ``name_en``, ``tier``,
+        ``threshold_m`` (m), ``verified``.
+    coverage
+        One row per audited kind with ``population_share`` (0–1) and counts.
+    network
+        Walking edges: ``lon_u``, ``lat_u``, ``lon_v``, ``lat_v``, ``length_m``, ``highway``.
+    buildings
+        ``geometry`` and ``residential`` (may be empty).
+    sources
+        Provenance of the audit (catalogue, walking speed in m/min, files …).
+    out_dir
+        The output directory the exports are served from (``None`` when built in memory).
+    """
+
+    communities: pd.DataFrame
+    facilities: pd.DataFrame
+    kinds: pd.DataFrame
+    coverage: pd.DataFrame
+    network: pd.DataFrame
+    buildings: pd.DataFrame
+    sources: dict[str, Any]
+    out_dir: Path | None
+    _net: _Network
+    _origin_node: IntArray
+    _origin_leg_m: FloatArray
+
+    # ---------------------------------------------------------------- construction
+
+    @classmethod
+    def from_result(cls, result: AuditResult, *, out_dir: Path | None = None) -> AuditStore:
+        """Build the store from an audit held in memory (exports come from ``out_dir``)."""
+        comm = result.communities.copy()
+        geoms = np.asarray(comm["geometry"].to_numpy(), dtype=object)
+        comm["origin_lon"] = pd.to_numeric(comm["lon"], errors="coerce").to_numpy(np.float64)
+        comm["origin_lat"] = pd.to_numeric(comm["lat"], errors="coerce").to_numpy(np.float64)
+        comm["geometry"] = geoms
+        kinds = result.kinds[["key", "name_zh", "name_en", "tier", "threshold_m", "verified"]]
+        return cls._assemble(
+            communities=comm,
+            facilities=result.facilities,
+            kinds=kinds.reset_index(drop=True),
+            coverage=result.coverage.reset_index(drop=True),
+            network=result.network,
+            buildings=result.buildings,
+            sources=dict(result.sources),
+            out_dir=out_dir,
+        )
+
+    @classmethod
+    def _assemble(
+        cls,
+        *,
+        communities: pd.DataFrame,
+        facilities: pd.DataFrame,
+        kinds: pd.DataFrame,
+        coverage: pd.DataFrame,
+        network: pd.DataFrame,
+        buildings: pd.DataFrame,
+        sources: dict[str, Any],
+        out_dir: Path | None,
+    ) -> AuditStore:
+        net = _Network.build(network)
+        ox, oy = _project(
+            communities["origin_lon"].to_numpy(np.float64),
+            communities["origin_lat"].to_numpy(np.float64),
+            net.lon_0,
+            net.lat_0,
+        )
+        node = np.full(len(communities), -1, dtype=np.int64)
+        leg = np.full(len(communities), np.inf)
+        finite = np.isfinite(ox) & np.isfinite(oy)
+        if len(net.x) and finite.any():
+            tree = cKDTree(np.c_[net.x, net.y])
+            d, i = tree.query(np.c_[ox[finite], oy[finite]])
+            node[finite] = i
+            leg[finite] = d
+        comm = communities.copy()
+        comm["id"] = comm["id"].astype(str)
+        return cls(
+            communities=comm.reset_index(drop=True),
+            facilities=facilities.reset_index(drop=True),
+            kinds=kinds.reset_index(drop=True),
+            coverage=coverage.reset_index(drop=True),
+            network=network.reset_index(drop=True),
+            buildings=buildings.reset_index(drop=True),
+            sources=sources,
+            out_dir=out_dir,
+            _net=net,
+            _origin_node=node,
+            _origin_leg_m=leg,
+        )
+
+    # ---------------------------------------------------------------- JSON views
+
+    @property
+    def walk_speed_m_per_min(self) -> float:
+        """Walking speed of the catalogue (m/min)."""
+        return float(self.sources.get("walk_speed_m_per_min") or 80.0)
+
+    def summary(self) -> JSON:
+        """Counts, provenance and which exports exist."""
+        comm = self.communities
+        pop = pd.to_numeric(comm["population"], errors="coerce")
+        verdict = comm["verdict"].astype(str)
+        exports = {
+            key: self.out_dir is not None and (self.out_dir / name).is_file()
+            for key, name in EXPORT_FILES.items()
+        }
+        bounds = self.sources.get("bounds")
+        return {
+            "counts": {
+                "communities": len(comm),
+                "complete": int((verdict == "complete").sum()),
+                "incomplete": int((verdict == "incomplete").sum()),
+                "undetermined": int((verdict == "undetermined").sum()),
+                "population": _clean(float(pop.sum(min_count=1))),
+                "affected": _clean(float(pop[verdict == "incomplete"].sum(min_count=1)) or 0.0),
+                "facilities": len(self.facilities),
+                "edges": len(self.network),
+                "buildings": len(self.buildings),
+            },
+            "catalogue": {
+                "name": self.sources.get("catalogue_name"),
+                "version": self.sources.get("catalogue_version"),
+            },
+            "walk_speed_m_per_min": self.walk_speed_m_per_min,
+            "osm_file": self.sources.get("osm_file"),
+            "bounds": list(bounds) if bounds is not None else None,
+            "exports": exports,
+            "sources": {
+                k: _clean(v) if not isinstance(v, list | tuple | dict) else v
+                for k, v in self.sources.items()
+            },
+        }
+
+    def kinds_json(self) -> list[JSON]:
+        """Audited kinds with the number of facilities found of each."""
+        counts = self.facilities["kind"].value_counts()
+        out = _records(self.kinds)
+        for row in out:
+            row["facilities"] = int(counts.get(row["key"], 0))
+        return out
+
+    def coverage_json(self) -> list[JSON]:
+        """Population-weighted coverage per kind."""
+        return _records(self.coverage)
+
+    def communities_geojson(self) -> JSON:
+        """Communities with verdicts and per-kind distance, status and nearest facility."""
+        keys = list(self.kinds["key"])
+        features = []
+        for row in self.communities.to_dict("records"):
+            per_kind: JSON = {}
+            for k in keys:
+                dist = _round(row.get(f"{k}_distance_m"), 1)
+                walk = row.get(f"{k}_walk_min")
+                per_kind[k] = {
+                    "distance_m": dist,
+                    "walk_min": _round(walk, 1)
+                    if walk is not None
+                    else (None if dist is None else round(dist / self.walk_speed_m_per_min, 1)),
+                    "status": str(row.get(f"{k}_status") or "no_data"),
+                    "nearest_name": _clean(row.get(f"{k}_nearest_name")) or None,
+                }
+            pop = _round(row.get("population"), 0)
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": _coords_geojson(row.get("geometry")),
+                    "properties": {
+                        "id": str(row["id"]),
+                        "name": str(row.get("name") or row["id"]),
+                        "population": None if pop is None else int(pop),
+                        "population_source": _clean(row.get("population_source")),
+                        "verdict": str(row["verdict"]),
+                        "met": _clean(row.get("met")),
+                        "required": _clean(row.get("required")),
+                        "missing": _split(row.get("missing")),
+                        "no_data": _split(row.get("no_data")),
+                        "origin": [
+                            _round(row.get("origin_lon"), 6),
+                            _round(row.get("origin_lat"), 6),
+                        ],
+                        "kinds": per_kind,
+                    },
+                }
+            )
+        return {"type": "FeatureCollection", "features": features}
+
+    def facilities_geojson(self) -> JSON:
+        """Facilities as points (one per facility and kind)."""
+        fac = self.facilities
+        lon = pd.to_numeric(fac["lon"], errors="coerce").to_numpy(np.float64)
+        lat = pd.to_numeric(fac["lat"], errors="coerce").to_numpy(np.float64)
+        features = []
+        for i, row in enumerate(fac[["id", "name", "kind", "source"]].to_dict("records")):
+            if not (math.isfinite(lon[i]) and math.isfinite(lat[i])):
+                continue
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {
+                        "type": "Point",
+                        "coordinates": [round(lon[i], 6), round(lat[i], 6)],
+                    },
+                    "properties": {k: _clean(v) for k, v in row.items()},
+                }
+            )
+        return {"type": "FeatureCollection", "features": features}
+
+    def network_geojson(self) -> JSON:
+        """The walking network, one MultiLineString per ``highway`` value."""
+        net = self.network
+        coords = np.round(
+            np.stack(
+                [
+                    net[["lon_u", "lat_u"]].to_numpy(np.float64),
+                    net[["lon_v", "lat_v"]].to_numpy(np.float64),
+                ],
+                axis=1,
+            ),
+            6,
+        )
+        highway = net["highway"].fillna("").astype(str).to_numpy()
+        features = []
+        for hw in sorted(set(highway.tolist())):
+            sel = coords[highway == hw]
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "MultiLineString", "coordinates": sel.tolist()},
+                    "properties": {"highway": hw, "edges": len(sel)},
+                }
+            )
+        return {"type": "FeatureCollection", "features": features}
+
+    def buildings_geojson(self) -> JSON:
+        """Buildings as polygons with ``residential``."""
+        features = []
+        b = self.buildings
+        residential = (
+            b["residential"].fillna(False).astype(bool).to_numpy()
+            if "residential" in b
+            else np.zeros(len(b), dtype=bool)
+        )
+        for geom, res in zip(b["geometry"].to_numpy(object), residential, strict=True):
+            g = _coords_geojson(geom)
+            if g is not None:
+                features.append(
+                    {"type": "Feature", "geometry": g, "properties": {"residential": bool(res)}}
+                )
+        return {"type": "FeatureCollection", "features": features}
+
+    # ---------------------------------------------------------------- reach
+
+    def community_index(self, community_id: str) -> int:
+        """Row of a community; :class:`NotFoundError` when the id is unknown."""
+        hits = np.flatnonzero(self.communities["id"].to_numpy() == str(community_id))
+        if len(hits) == 0:
+            raise NotFoundError(f"community {community_id!r} is not in this audit")
+        return int(hits[0])
+
+    def reach_m(self, community_id: str, limits_m: Sequence[float]) -> list[FloatArray]:
+        """Network distance (m) from a community's origin to every node, per limit.
+
+        Returns one array per limit (all equal, ``inf`` beyond the largest limit); the
+        origin's straight leg to its nearest node is included.
+        """
+        i = self.community_index(community_id)
+        node = int(self._origin_node[i])
+        if node < 0:
+            return [np.full(len(self._net.lon), np.inf) for _ in limits_m]
+        leg = float(self._origin_leg_m[i])
+        dist = scipy.sparse.csgraph.dijkstra(
+            self._net.csr, directed=False, indices=node, limit=max(limits_m) - leg
+        )
+        dist = np.asarray(dist, np.float64) + leg
+        return [dist for _ in limits_m]
+
+    def reach_geojson(self, community_id: str, minutes: Iterable[float]) -> JSON:
+        """The streets reachable within each walking time, and the area they cover.
+
+        For each limit ``L = minutes × speed`` (m), an edge is drawn whole when both ends lie
+        within ``L`` and in part (from the nearer end, ``L − d`` metres along it) when one
+        does. The area is the union of those lines buffered by :data:`REACH_BUFFER_M`.
+        """
+        mins = sorted({float(m) for m in minutes})
+        if not mins or any(not (0 < m <= 60) for m in mins):
+            raise DataError(f"minutes: expected values in (0, 60], got {mins}")
+        limits = [m * self.walk_speed_m_per_min for m in mins]
+        dist = self.reach_m(community_id, limits)[0]
+        net = self._net
+        du, dv = dist[net.edge_u], dist[net.edge_v]
+        xu, yu = net.x[net.edge_u], net.y[net.edge_u]
+        xv, yv = net.x[net.edge_v], net.y[net.edge_v]
+        features: list[JSON] = []
+        for m, limit in zip(mins, limits, strict=True):
+            whole = (du <= limit) & (dv <= limit)
+            part_u = (du <= limit) & ~whole
+            part_v = (dv <= limit) & ~whole
+            segs: list[FloatArray] = [np.stack([np.c_[xu, yu], np.c_[xv, yv]], axis=1)[whole]]
+            for part, d, (ax, ay), (bx, by) in (
+                (part_u, du, (xu, yu), (xv, yv)),
+                (part_v, dv, (xv, yv), (xu, yu)),
+            ):
+                if not part.any():
+                    continue
+                frac = np.clip((limit - d[part]) / np.maximum(net.length_m[part], 1e-9), 0, 1)
+                ex = ax[part] + (bx[part] - ax[part]) * frac
+                ey = ay[part] + (by[part] - ay[part]) * frac
+                segs.append(np.stack([np.c_[ax[part], ay[part]], np.c_[ex, ey]], axis=1))
+            xy = np.concatenate(segs) if segs else np.empty((0, 2, 2))
+            reached_m = float(np.hypot(*(xy[:, 1] - xy[:, 0]).T).sum()) if len(xy) else 0.0
+            props = {"minutes": int(m) if m.is_integer() else m, "limit_m": round(limit, 1)}
+            if len(xy) == 0:
+                continue
+            lines = shapely.multilinestrings(shapely.linestrings(xy))
+            area = shapely.buffer(lines, REACH_BUFFER_M, quad_segs=4)
+            area_m2 = float(shapely.area(area))
+            for geom, kind in ((area, "area"), (lines, "streets")):
+                geo = shapely.transform(
+                    geom, lambda c: np.c_[_unproject(c[:, 0], c[:, 1], net.lon_0, net.lat_0)]
+                )
+                features.append(
+                    {
+                        "type": "Feature",
+                        "geometry": _coords_geojson(geo),
+                        "properties": {
+                            **props,
+                            "part": kind,
+                            "streets_m": round(reached_m, 1),
+                            "area_m2": round(area_m2, 0),
+                        },
+                    }
+                )
+        return {"type": "FeatureCollection", "features": features}
+
+    # ---------------------------------------------------------------- exports
+
+    def export_path(self, key: str) -> Path:
+        """Path of an export file (``xlsx``, ``gpkg``, ``html``) in the output directory."""
+        if key not in EXPORT_FILES:
+            raise NotFoundError(f"export {key!r}: expected one of {', '.join(EXPORT_FILES)}")
+        if self.out_dir is None or not (self.out_dir / EXPORT_FILES[key]).is_file():
+            raise NotFoundError(
+                f"{EXPORT_FILES[key]} was not written for this audit "
+                f"(output directory: {self.out_dir})"
+            )
+        return self.out_dir / EXPORT_FILES[key]
+
+
+# ------------------------------------------------------------------------ reading a directory
+
+
+def _read_layer(path: Path, layer: str) -> pd.DataFrame:
+    meta, _, geometry, fields = pyogrio.raw.read(path, layer=layer)
+    table = pd.DataFrame({name: col for name, col in zip(meta["fields"], fields, strict=True)})
+    table["geometry"] = shapely.from_wkb(geometry) if geometry is not None else None
+    return table
+
+
+def _kinds_from_catalogue(keys: list[str]) -> pd.DataFrame:
+    from wanzheng.standards import load_catalogue
+
+    cat = load_catalogue()
+    rows = []
+    for key in keys:
+        try:
+            k = cat.kind(key)
+            rows.append(
+                {
+                    "key": key,
+                    "name_zh": k.name_zh,
+                    "name_en": k.name_en,
+                    "tier": k.tier,
+                    "threshold_m": k.threshold_m,
+                    "verified": k.verified,
+                }
+            )
+        except (KeyError, LookupError):
+            rows.append(
+                {
+                    "key": key,
+                    "name_zh": key,
+                    "name_en": key,
+                    "tier": None,
+                    "threshold_m": None,
+                    "verified": False,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _coverage(comm: pd.DataFrame, fac: pd.DataFrame, kinds: pd.DataFrame) -> pd.DataFrame:
+    keys = list(kinds["key"])
+    status = (
+        comm[[f"{k}_status" for k in keys]].astype(str).to_numpy(object)
+        if keys
+        else np.empty((len(comm), 0), dtype=object)
+    )
+    pop = pd.to_numeric(comm["population"], errors="coerce").to_numpy(np.float64)
+    cov = area_coverage(status, pop, keys)
+    counts = fac["kind"].value_counts()
+    base = kinds.rename(columns={"key": "kind"})
+    out = base.merge(cov, on="kind")
+    out.insert(6, "facilities", [int(counts.get(k, 0)) for k in keys])
+    out.insert(7, "has_data", [int(counts.get(k, 0)) > 0 for k in keys])
+    return out
+
+
+def load_audit_store(audit_dir: Path) -> AuditStore:
+    """Read an audit output directory (see the module docstring) into an :class:`AuditStore`.
+
+    Raises
+    ------
+    NotFoundError
+        The directory or its ``audit.gpkg`` does not exist.
+    DataError
+        ``audit.gpkg`` lacks a layer the dashboard needs, or ``dashboard.json`` is not JSON.
+    """
+    gpkg = audit_dir / "audit.gpkg"
+    if not gpkg.is_file():
+        raise NotFoundError(
+            f"{gpkg}: no audit output here (run `wanzheng audit --out {audit_dir}`)"
+        )
+    layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
+    for needed in ("communities", "facilities", "network"):
+        if needed not in layers:
+            raise DataError(f"{gpkg}: layer {needed!r} is missing (layers: {sorted(layers)})")
+    comm = _read_layer(gpkg, "communities")
+    comm["id"] = comm["id"].astype(str)
+    origin = shapely.point_on_surface(np.asarray(comm["geometry"].to_numpy(), dtype=object))
+    comm["origin_lon"] = shapely.get_x(origin)
+    comm["origin_lat"] = shapely.get_y(origin)
+    for col in comm.columns:
+        if str(col).endswith("_distance_m"):
+            comm[col] = pd.to_numeric(comm[col], errors="coerce").astype("float64")
+    fac = _read_layer(gpkg, "facilities").drop(columns=["geometry"])
+    edges = _read_layer(gpkg, "network")
+    first = shapely.get_point(edges["geometry"].to_numpy(object), 0)
+    last = shapely.get_point(edges["geometry"].to_numpy(object), -1)
+    network = pd.DataFrame(
+        {
+            "lon_u": shapely.get_x(first),
+            "lat_u": shapely.get_y(first),
+            "lon_v": shapely.get_x(last),
+            "lat_v": shapely.get_y(last),
+            "length_m": pd.to_numeric(edges["length_m"], errors="coerce").to_numpy(np.float64),
+            "highway": edges["highway"].astype(str).to_numpy(),
+        }
+    )
+    buildings = (
+        _read_layer(gpkg, "buildings")
+        if "buildings" in layers
+        else pd.DataFrame({"geometry": [], "residential": []})
+    )
+    extras: dict[str, Any] = {}
+    extras_path = audit_dir / DASHBOARD_FILE
+    if extras_path.is_file():
+        try:
+            extras = json.loads(extras_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise DataError(
+                f"{extras_path}: line {exc.lineno}: not valid JSON ({exc.msg})"
+            ) from exc
+    keys = _kind_keys(comm)
+    kinds = pd.DataFrame(extras["kinds"]) if extras.get("kinds") else _kinds_from_catalogue(keys)
+    kinds = kinds[kinds["key"].isin(keys)].reset_index(drop=True)
+    coverage = (
+        pd.DataFrame(extras["coverage"]) if extras.get("coverage") else _coverage(comm, fac, kinds)
+    )
+    sources: dict[str, Any] = dict(extras.get("sources") or {})
+    if "walk_speed_m_per_min" not in sources:
+        from wanzheng.standards import load_catalogue
+
+        cat = load_catalogue()
+        sources.setdefault("catalogue_name", cat.name)
+        sources.setdefault("catalogue_version", cat.version)
+        sources["walk_speed_m_per_min"] = cat.walk_speed_m_per_min
+    return AuditStore._assemble(
+        communities=comm,
+        facilities=fac,
+        kinds=kinds,
+        coverage=coverage,
+        network=network,
+        buildings=buildings,
+        sources=sources,
+        out_dir=audit_dir,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return _clean(value)
+
+
+def write_dashboard_extras(result: AuditResult, out_dir: Path) -> None:
+    """Write what the dashboard needs beyond the report files.
+
+    ``dashboard.json`` (provenance, kinds, coverage) and a ``buildings`` layer in
+    ``audit.gpkg`` (when the report writer has not added one). ``out_dir/audit.gpkg`` must
+    exist already.
+    """
+    extras = {
+        "sources": _jsonable(dict(result.sources)),
+        "kinds": _records(
+            result.kinds[["key", "name_zh", "name_en", "tier", "threshold_m", "verified"]]
+        ),
+        "coverage": _records(result.coverage),
+    }
+    (out_dir / DASHBOARD_FILE).write_text(
+        json.dumps(extras, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    gpkg = out_dir / "audit.gpkg"
+    layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
+    b = result.buildings
+    if "buildings" in layers or len(b) == 0:
+        return
+    geoms = np.asarray(b["geometry"].to_numpy(), dtype=object)
+    polys = np.array(
+        [shapely.multipolygons([g]) if shapely.get_type_id(g) == 3 else g for g in geoms],
+        dtype=object,
+    )
+    keep = np.array([shapely.get_type_id(g) == 6 for g in polys], dtype=bool)
+    residential = b["residential"].fillna(False).astype(bool).to_numpy(np.int64)[keep]
+    pyogrio.raw.write(
+        gpkg,
+        shapely.to_wkb(polys[keep]),
+        [residential],
+        ["residential"],
+        layer="buildings",
+        driver="GPKG",
+        geometry_type="MultiPolygon",
+        crs="EPSG:4326",
+        append=False,
+    )

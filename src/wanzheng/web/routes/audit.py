@@ -1,0 +1,160 @@
+"""``/api/audit/*``: the audit output directory as JSON and GeoJSON for the dashboard.
+
+The store is read once from ``settings.audit_dir`` on first use (or set up front as
+``app.state.audit_store``) and the big GeoJSON layers are serialised once and cached.
+Every coordinate is WGS-84 longitude/latitude; distances are metres.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, Response
+
+from wanzheng.errors import NotFoundError
+from wanzheng.web.audit_store import EXPORT_FILES, AuditStore, load_audit_store
+
+__all__ = ["AUDIT_MEDIA_TYPES", "AuditState", "router"]
+
+router = APIRouter(prefix="/api/audit", tags=["audit"])
+_STATE_LOCK = threading.Lock()
+
+AUDIT_MEDIA_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "gpkg": "application/geopackage+sqlite3",
+    "html": "text/html; charset=utf-8",
+}
+
+
+class AuditState:
+    """The audit one service shows: loaded lazily, its JSON answers cached."""
+
+    def __init__(self, audit_dir: Path | None, store: AuditStore | None = None) -> None:
+        self.audit_dir = audit_dir
+        self._store = store
+        self._cache: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def store(self) -> AuditStore:
+        """The audit store; :class:`NotFoundError` when no audit is configured."""
+        with self._lock:
+            if self._store is None:
+                if self.audit_dir is None:
+                    raise NotFoundError(
+                        "no audit is loaded: set WANZHENG_AUDIT_DIR to a `wanzheng audit --out` "
+                        "directory"
+                    )
+                self._store = load_audit_store(self.audit_dir)
+            return self._store
+
+    def cached(self, key: str, build: Callable[[AuditStore], Any]) -> bytes:
+        """The JSON bytes of ``build(store)``, computed once."""
+        store = self.store()
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = json.dumps(
+                    build(store), ensure_ascii=False, separators=(",", ":")
+                ).encode("utf-8")
+            return self._cache[key]
+
+
+def _state(request: Request) -> AuditState:
+    # One AuditState per application, made on first use from the desk's settings (or set
+    # up front as ``app.state.audit``, e.g. with an AuditStore held in memory).
+    state = getattr(request.app.state, "audit", None)
+    if not isinstance(state, AuditState):
+        with _STATE_LOCK:
+            state = getattr(request.app.state, "audit", None)
+            if not isinstance(state, AuditState):
+                desk = getattr(request.app.state, "desk", None)
+                settings = getattr(desk, "settings", None)
+                state = AuditState(getattr(settings, "audit_dir", None))
+                request.app.state.audit = state
+    return state
+
+
+State = Annotated[AuditState, Depends(_state)]
+
+
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
+
+
+@router.get("/summary")
+def summary(state: State) -> Response:
+    """Counts by verdict, residents, residents affected, provenance, available exports."""
+    return _json(state.cached("summary", AuditStore.summary))
+
+
+@router.get("/kinds")
+def kinds(state: State) -> Response:
+    """Audited facility kinds (names zh/en, threshold in m, number of facilities)."""
+    return _json(state.cached("kinds", AuditStore.kinds_json))
+
+
+@router.get("/coverage")
+def coverage(state: State) -> Response:
+    """Population-weighted coverage per kind (``population_share`` 0–1)."""
+    return _json(state.cached("coverage", AuditStore.coverage_json))
+
+
+@router.get("/communities")
+def communities(state: State) -> Response:
+    """GeoJSON of communities with verdicts and per-kind distances and statuses."""
+    return _json(state.cached("communities", AuditStore.communities_geojson))
+
+
+@router.get("/facilities")
+def facilities(state: State) -> Response:
+    """GeoJSON points of facilities, one per (facility, kind)."""
+    return _json(state.cached("facilities", AuditStore.facilities_geojson))
+
+
+@router.get("/network")
+def network(state: State) -> Response:
+    """GeoJSON of the walking network, one MultiLineString per highway type."""
+    return _json(state.cached("network", AuditStore.network_geojson))
+
+
+@router.get("/buildings")
+def buildings(state: State) -> Response:
+    """GeoJSON of buildings (empty when the audit output has none)."""
+    return _json(state.cached("buildings", AuditStore.buildings_geojson))
+
+
+@router.get("/communities/{community_id}/reach")
+def reach(
+    community_id: str,
+    state: State,
+    minutes: Annotated[list[float], Query(description="Walking times in minutes.")] = [  # noqa: B006
+        5.0,
+        10.0,
+        15.0,
+    ],
+) -> Response:
+    """Streets and area reachable on foot from a community within each walking time."""
+    store = state.store()
+    body = json.dumps(
+        store.reach_geojson(community_id, minutes), ensure_ascii=False, separators=(",", ":")
+    )
+    return Response(body.encode("utf-8"), media_type="application/json")
+
+
+@router.get("/export/{name}")
+def export(name: str, state: State) -> FileResponse:
+    """Download ``communities.xlsx``, ``audit.gpkg`` or ``report.html`` of the audit."""
+    keys = {file: key for key, file in EXPORT_FILES.items()}
+    if name not in keys:
+        raise NotFoundError(f"export {name!r}: expected one of {', '.join(keys)}")
+    path = state.store().export_path(keys[name])
+    key = keys[name]
+    return FileResponse(
+        path,
+        media_type=AUDIT_MEDIA_TYPES[key],
+        filename=None if key == "html" else name,
+    )

@@ -1,0 +1,68 @@
+"""The three pages and their bundled assets, served with no external resource at all.
+
+``/`` and ``/dashboard``: the planners' audit dashboard; ``/resident`` and ``/m``: the
+residents' mobile page; ``/dispatch``: the dispatchers' console. The pages are built from
+``frontend/`` by ``make web`` into ``web/static/`` and ship inside the Python package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, HTMLResponse
+
+from wanzheng.errors import NotFoundError
+
+__all__ = ["PAGES", "STATIC_DIR", "router"]
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+PAGES: dict[str, str] = {
+    "/": "dashboard.html",
+    "/dashboard": "dashboard.html",
+    "/resident": "resident.html",
+    "/m": "resident.html",
+    "/dispatch": "dispatch.html",
+}
+"""URL path → built HTML file in :data:`STATIC_DIR`."""
+
+router = APIRouter(tags=["pages"])
+
+
+def _page(file: str) -> Any:
+    def serve() -> FileResponse | HTMLResponse:
+        path = STATIC_DIR / file
+        if not path.is_file():
+            return HTMLResponse(
+                f"<!doctype html><meta charset=utf-8><title>wanzheng</title>"
+                f"<p>{file} is not built: run <code>make web</code>.</p>",
+                status_code=503,
+            )
+        return FileResponse(path, media_type="text/html", headers={"Cache-Control": "no-cache"})
+
+    serve.__name__ = f"page_{file.split('.')[0]}"
+    serve.__doc__ = f"The page {file}."
+    return serve
+
+
+for _path, _file in PAGES.items():
+    router.add_api_route(
+        _path, _page(_file), methods=["GET"], include_in_schema=False, response_model=None
+    )
+
+
+@router.get("/static/{path:path}", include_in_schema=False)
+def static(path: str) -> FileResponse:
+    """A built asset; hashed file names under ``assets/`` are cached for a year."""
+    root = STATIC_DIR.resolve()
+    target = (root / path).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        raise NotFoundError(f"static file {path!r} does not exist")
+    immutable = target.parent.name == "assets"
+    return FileResponse(
+        target,
+        headers={
+            "Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache"
+        },
+    )

@@ -1,0 +1,284 @@
+"""The dashboard's audit API on a hand-made audit whose answers can be checked by hand.
+
+The area: five straight street edges of exactly 100 m running east along latitude 40°,
+nodes 0 … 5; community ``A`` sits on node 0, ``B`` on node 5. The walking speed is 50 m/min,
+so 5 minutes is 250 m: from ``A`` the reach is edges 0–1 and 1–2 whole and half of 2–3.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from wanzheng.audit.result import AuditResult
+from wanzheng.errors import DataError, NotFoundError
+from wanzheng.web.audit_store import AuditStore
+from wanzheng.web.routes import audit as audit_routes
+
+with warnings.catch_warnings():
+    # Starlette 1.x asks for the httpx2 package; the httpx it supports still works here.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+LAT = 40.0
+# Degrees of longitude per 100 m at 40° N on the sphere the store projects with.
+DLON = 100.0 / (math.pi / 180.0 * 6_371_008.8 * math.cos(math.radians(LAT)))
+LON0 = 116.35
+
+
+def _square(lon: float, lat: float, half: float = 0.0004) -> shapely.Polygon:
+    return shapely.box(lon - half, lat - half, lon + half, lat + half)
+
+
+def _result() -> AuditResult:
+    node_lon = LON0 + DLON * np.arange(6)
+    network = pd.DataFrame(
+        {
+            "lon_u": node_lon[:-1],
+            "lat_u": np.full(5, LAT),
+            "lon_v": node_lon[1:],
+            "lat_v": np.full(5, LAT),
+            "length_m": np.full(5, 100.0),
+            "highway": ["residential"] * 3 + ["footway"] * 2,
+        }
+    )
+    kinds = pd.DataFrame(
+        {
+            "key": ["kindergarten", "supermarket"],
+            "name_zh": ["幼儿园", "综合超市"],
+            "name_en": ["Kindergarten", "Supermarket"],
+            "tier": ["5min", "10min"],
+            "threshold_m": [300.0, 500.0],
+            "verified": [False, True],
+            "requirement": ["", ""],
+            "source": ["", ""],
+            "clause": ["", ""],
+        }
+    )
+    communities = pd.DataFrame(
+        {
+            "id": ["A", "B"],
+            "name": ["甲社区", "乙社区"],
+            "population": [3000.0, 1000.0],
+            "population_source": ["given", "estimated"],
+            "lon": [node_lon[0], node_lon[5]],
+            "lat": [LAT, LAT],
+            "geometry": [_square(node_lon[0], LAT), _square(node_lon[5], LAT)],
+            "snap_leg_m": [0.0, 0.0],
+            "kindergarten_distance_m": [200.0, 300.0],
+            "kindergarten_walk_min": [4.0, 6.0],
+            "kindergarten_status": ["met", "met"],
+            "kindergarten_nearest_id": ["k1", "k1"],
+            "kindergarten_nearest_name": ["向阳幼儿园", "向阳幼儿园"],
+            "supermarket_distance_m": [np.inf, 550.0],
+            "supermarket_walk_min": [np.inf, 11.0],
+            "supermarket_status": ["missing", "missing"],
+            "supermarket_nearest_id": ["", "s1"],
+            "supermarket_nearest_name": ["", "便民超市"],
+            "met": [1, 1],
+            "required": [2, 2],
+            "verdict": ["incomplete", "incomplete"],
+            "missing": ["supermarket", "supermarket"],
+            "no_data": ["", ""],
+        }
+    )
+    communities.loc[1, ["supermarket_status", "verdict", "missing", "met"]] = [
+        "met",
+        "complete",
+        "",
+        2,
+    ]
+    facilities = pd.DataFrame(
+        {
+            "id": ["k1", "s1"],
+            "name": ["向阳幼儿园", "便民超市"],
+            "kind": ["kindergarten", "supermarket"],
+            "lon": [node_lon[2], node_lon[5] + DLON * 0.5],
+            "lat": [LAT, LAT],
+            "source": ["osm", "ledger"],
+            "snap_leg_m": [0.0, 0.0],
+        }
+    )
+    coverage = pd.DataFrame(
+        {
+            "kind": ["kindergarten", "supermarket"],
+            "name_zh": ["幼儿园", "综合超市"],
+            "name_en": ["Kindergarten", "Supermarket"],
+            "tier": ["5min", "10min"],
+            "threshold_m": [300.0, 500.0],
+            "verified": [False, True],
+            "facilities": [1, 1],
+            "has_data": [True, True],
+            "communities_met": [2, 1],
+            "communities_missing": [0, 1],
+            "population_covered": [4000.0, 1000.0],
+            "population_total": [4000.0, 4000.0],
+            "population_share": [1.0, 0.25],
+        }
+    )
+    buildings = pd.DataFrame(
+        {
+            "id": ["w1"],
+            "geometry": [_square(node_lon[1], LAT + 0.0003, 0.0001)],
+            "residential": [True],
+            "levels": [6.0],
+        }
+    )
+    return AuditResult(
+        communities=communities,
+        facilities=facilities,
+        coverage=coverage,
+        network=network,
+        buildings=buildings,
+        kinds=kinds,
+        sources={
+            "catalogue_name": "完整居住社区建设标准",
+            "catalogue_version": "2020",
+            "walk_speed_m_per_min": 50.0,
+            "osm_file": "tiny.osm",
+            "bounds": (LON0, LAT, LON0 + 5 * DLON, LAT),
+        },
+    )
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> AuditStore:
+    (tmp_path / "report.html").write_text("<!doctype html><title>报告</title>", encoding="utf-8")
+    return AuditStore.from_result(_result(), out_dir=tmp_path)
+
+
+@pytest.fixture()
+def client(store: AuditStore) -> TestClient:
+    app = FastAPI()
+    app.state.audit = audit_routes.AuditState(None, store)
+    app.include_router(audit_routes.router)
+
+    @app.exception_handler(NotFoundError)
+    def _nf(_: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(DataError)
+    def _de(_: Request, exc: DataError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    return TestClient(app)
+
+
+def _reach(store: AuditStore, community: str, minutes: list[float]) -> dict[float, Any]:
+    fc = store.reach_geojson(community, minutes)
+    feats = fc["features"]
+    return {f["properties"]["minutes"]: f for f in feats if f["properties"]["part"] == "streets"}
+
+
+def test_reach_cuts_the_edge_where_the_walking_budget_ends(store: AuditStore) -> None:
+    # 5 min × 50 m/min = 250 m: 100 + 100 m whole, then 50 m of the third edge.
+    streets = _reach(store, "A", [5])[5]
+    assert streets["properties"]["limit_m"] == 250.0
+    assert streets["properties"]["streets_m"] == pytest.approx(250.0, abs=0.5)
+    ends = [c[-1][0] for c in streets["geometry"]["coordinates"]]
+    assert max(ends) == pytest.approx(LON0 + 2.5 * DLON, abs=2e-6)
+
+
+def test_reach_grows_with_time_and_stops_at_the_network_end(store: AuditStore) -> None:
+    streets = _reach(store, "A", [5, 10, 15])
+    assert streets[10]["properties"]["streets_m"] == pytest.approx(500.0, abs=0.5)
+    # 15 min = 750 m but the network is only 500 m long.
+    assert streets[15]["properties"]["streets_m"] == pytest.approx(500.0, abs=0.5)
+    # From B (node 5) 5 minutes reach back to the middle of edge 2–3.
+    from_b = _reach(store, "B", [5])[5]
+    starts = [min(c[0][0], c[-1][0]) for c in from_b["geometry"]["coordinates"]]
+    assert min(starts) == pytest.approx(LON0 + 2.5 * DLON, abs=2e-6)
+
+
+def test_reach_area_is_a_band_around_the_reached_streets(store: AuditStore) -> None:
+    fc = store.reach_geojson("A", [5])
+    area = next(f for f in fc["features"] if f["properties"]["part"] == "area")
+    # A 250 m line buffered by 35 m with rounded ends: 250·70 + π·35² ≈ 21,348 m².
+    assert area["properties"]["area_m2"] == pytest.approx(250 * 70 + math.pi * 35**2, rel=0.02)
+
+
+def test_reach_rejects_unknown_community_and_bad_minutes(store: AuditStore) -> None:
+    with pytest.raises(NotFoundError, match="'Z'"):
+        store.reach_geojson("Z", [5])
+    with pytest.raises(DataError, match="minutes"):
+        store.reach_geojson("A", [0])
+
+
+def test_summary_counts_verdicts_and_residents_affected(client: TestClient) -> None:
+    body = client.get("/api/audit/summary").json()
+    assert body["counts"]["communities"] == 2
+    assert body["counts"]["complete"] == 1
+    assert body["counts"]["incomplete"] == 1
+    assert body["counts"]["population"] == 4000
+    assert body["counts"]["affected"] == 3000  # A lacks a supermarket: its 3,000 residents
+    assert body["walk_speed_m_per_min"] == 50.0
+    assert body["exports"] == {"xlsx": False, "gpkg": False, "html": True}
+
+
+def test_communities_geojson_carries_distances_statuses_and_missing(client: TestClient) -> None:
+    fc = client.get("/api/audit/communities").json()
+    a = next(f["properties"] for f in fc["features"] if f["properties"]["id"] == "A")
+    assert a["verdict"] == "incomplete"
+    assert a["missing"] == ["supermarket"]
+    assert a["kinds"]["kindergarten"] == {
+        "distance_m": 200.0,
+        "walk_min": 4.0,
+        "status": "met",
+        "nearest_name": "向阳幼儿园",
+    }
+    # Beyond the cutoff is JSON null, not Infinity (which is not JSON).
+    assert a["kinds"]["supermarket"]["distance_m"] is None
+    assert fc["features"][0]["geometry"]["type"] == "Polygon"
+
+
+def test_layers_and_kinds(client: TestClient) -> None:
+    net = client.get("/api/audit/network").json()
+    assert {f["properties"]["highway"]: f["properties"]["edges"] for f in net["features"]} == {
+        "footway": 2,
+        "residential": 3,
+    }
+    fac = client.get("/api/audit/facilities").json()
+    assert [f["properties"]["kind"] for f in fac["features"]] == ["kindergarten", "supermarket"]
+    kinds = client.get("/api/audit/kinds").json()
+    assert [(k["key"], k["facilities"], k["threshold_m"]) for k in kinds] == [
+        ("kindergarten", 1, 300.0),
+        ("supermarket", 1, 500.0),
+    ]
+    cov = client.get("/api/audit/coverage").json()
+    assert [c["population_share"] for c in cov] == [1.0, 0.25]
+    bld = client.get("/api/audit/buildings").json()
+    assert bld["features"][0]["properties"] == {"residential": True}
+
+
+def test_reach_route_and_exports(client: TestClient) -> None:
+    fc = client.get("/api/audit/communities/A/reach?minutes=5&minutes=10").json()
+    assert sorted({f["properties"]["minutes"] for f in fc["features"]}) == [5, 10]
+    assert client.get("/api/audit/communities/nope/reach").status_code == 404
+    html = client.get("/api/audit/export/report.html")
+    assert html.status_code == 200
+    assert "报告" in html.text
+    assert client.get("/api/audit/export/audit.gpkg").status_code == 404
+    assert client.get("/api/audit/export/secret.txt").status_code == 404
+
+
+def test_no_audit_configured_is_a_clear_404() -> None:
+    app = FastAPI()
+    app.state.audit = audit_routes.AuditState(None)
+    app.include_router(audit_routes.router)
+
+    @app.exception_handler(NotFoundError)
+    def _nf(_: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    res = TestClient(app).get("/api/audit/summary")
+    assert res.status_code == 404
+    assert "WANZHENG_AUDIT_DIR" in res.json()["detail"]
