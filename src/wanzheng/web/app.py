@@ -76,9 +76,17 @@ class CaseDesk:
 
 def _routers() -> list[APIRouter]:
     # One line per router; the front end adds its own here.
-    from wanzheng.web.routes import admin, auth, cases, measures, open311
+    from wanzheng.web.routes import admin, audit, auth, cases, measures, open311, pages
 
-    return [auth.router, cases.router, admin.router, measures.router, open311.router]
+    return [
+        auth.router,
+        cases.router,
+        admin.router,
+        measures.router,
+        open311.router,
+        audit.router,  # the front end: audit JSON/GeoJSON, pages and /static assets
+        pages.router,
+    ]
 
 
 def create_app(
