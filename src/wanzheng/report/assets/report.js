@@ -1,0 +1,213 @@
+/* wanzheng report — pan/zoom of the inline SVG map, layer toggles and the detail panel.
+   Inlined into report.html; no libraries, no network. Text goes in through textContent only. */
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("report-data").textContent);
+  var svg = document.getElementById("map");
+  var detail = document.getElementById("detail");
+  if (!svg || !detail) { return; }
+  var kinds = {};
+  data.kinds.forEach(function (k) { kinds[k.key] = k; });
+
+  // ---------------------------------------------------------------- helpers
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === "text") { node.textContent = attrs[name]; }
+      else { node.setAttribute(name, attrs[name]); }
+    });
+    (children || []).forEach(function (child) {
+      if (child === null || child === undefined) { return; }
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+  function fmtInt(v) { return v === null || v === undefined ? "—" : Math.round(v).toLocaleString("zh-CN"); }
+  var SYMBOL = { met: "✓", missing: "✗", no_data: "?", not_audited: "—" };
+
+  // ---------------------------------------------------------------- pan and zoom
+  var vb = svg.viewBox.baseVal;
+  var home = { x: vb.x, y: vb.y, w: vb.width, h: vb.height };
+  var view = { x: home.x, y: home.y, w: home.w, h: home.h };
+  var scaleBar = document.querySelector("#scale .scale-bar");
+  var scaleText = document.querySelector("#scale .scale-text");
+
+  function metresPerPixel() {
+    var r = svg.getBoundingClientRect();
+    if (!r.width || !r.height) { return view.w / 900; }
+    return Math.max(view.w / r.width, view.h / r.height);
+  }
+  function updateScale(k) {
+    if (!scaleBar || !scaleText) { return; }
+    var target = 120 * k;
+    var p = Math.pow(10, Math.floor(Math.log(target) / Math.LN10));
+    var nice = p;
+    [1, 2, 5].forEach(function (m) { if (m * p <= target) { nice = m * p; } });
+    scaleBar.style.width = (nice / k).toFixed(0) + "px";
+    scaleText.textContent = nice >= 1000 ? (nice / 1000) + " 公里" : nice + " 米";
+  }
+  function apply() {
+    svg.setAttribute("viewBox", [view.x, view.y, view.w, view.h].join(" "));
+    var k = metresPerPixel();
+    svg.style.setProperty("--k", k.toFixed(4));
+    updateScale(k);
+  }
+  function toSvg(clientX, clientY) {
+    var pt = svg.createSVGPoint();
+    pt.x = clientX; pt.y = clientY;
+    return pt.matrixTransform(svg.getScreenCTM().inverse());
+  }
+  function zoom(factor, cx, cy) {
+    var w = Math.min(Math.max(view.w * factor, home.w / 40), home.w * 3);
+    var f = w / view.w;
+    view.x = cx - (cx - view.x) * f;
+    view.y = cy - (cy - view.y) * f;
+    view.w *= f; view.h *= f;
+    apply();
+  }
+  function zoomCentre(factor) { zoom(factor, view.x + view.w / 2, view.y + view.h / 2); }
+
+  svg.addEventListener("wheel", function (e) {
+    e.preventDefault();
+    var p = toSvg(e.clientX, e.clientY);
+    zoom(e.deltaY > 0 ? 1.25 : 0.8, p.x, p.y);
+  }, { passive: false });
+
+  var drag = null;
+  var suppressClick = false;
+  svg.addEventListener("pointerdown", function (e) {
+    if (e.button !== 0) { return; }
+    drag = { x: e.clientX, y: e.clientY, vx: view.x, vy: view.y, k: metresPerPixel(), moved: false, id: e.pointerId };
+  });
+  svg.addEventListener("pointermove", function (e) {
+    if (!drag) { return; }
+    var dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+    if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 5) { return; }
+    if (!drag.moved) { drag.moved = true; svg.setPointerCapture(drag.id); svg.classList.add("dragging"); }
+    view.x = drag.vx - dx * drag.k;
+    view.y = drag.vy - dy * drag.k;
+    apply();
+  });
+  function endDrag() {
+    if (drag && drag.moved) {
+      suppressClick = true;
+      setTimeout(function () { suppressClick = false; }, 0);
+    }
+    drag = null;
+    svg.classList.remove("dragging");
+  }
+  svg.addEventListener("pointerup", endDrag);
+  svg.addEventListener("pointercancel", endDrag);
+
+  document.getElementById("zoom-in").addEventListener("click", function () { zoomCentre(0.67); });
+  document.getElementById("zoom-out").addEventListener("click", function () { zoomCentre(1.5); });
+  document.getElementById("zoom-reset").addEventListener("click", function () {
+    view = { x: home.x, y: home.y, w: home.w, h: home.h }; apply();
+  });
+  window.addEventListener("resize", apply);
+
+  // ---------------------------------------------------------------- detail panel
+  function select(selector) {
+    Array.prototype.forEach.call(svg.querySelectorAll(".selected"), function (n) { n.classList.remove("selected"); });
+    var node = svg.querySelector(selector);
+    if (node) { node.classList.add("selected"); }
+  }
+  function statusCell(st) {
+    return el("td", {}, [el("span", { "class": "st st-" + st }, [SYMBOL[st] + " " + data.status[st]])]);
+  }
+  function showCommunity(i) {
+    var c = data.communities[i];
+    if (!c) { return; }
+    select('.comm[data-c="' + i + '"]');
+    var missing = [], nodata = [];
+    c.rows.forEach(function (r) {
+      var k = kinds[r.k];
+      if (r.st === "missing") { missing.push(k.zh); }
+      if (r.st === "no_data") { nodata.push(k.zh); }
+    });
+    var rows = c.rows.map(function (r) {
+      var k = kinds[r.k];
+      return el("tr", {}, [
+        el("th", { scope: "row" }, [k.zh, el("br"), el("span", { "class": "en", text: k.en + (k.thr ? " · ≤" + k.thr + " 米" : "") })]),
+        el("td", { "class": "n", text: r.dt }),
+        el("td", { "class": "n", text: r.min === null ? "—" : r.min.toFixed(1) + " 分" }),
+        statusCell(r.st),
+        el("td", { text: r.near || "—" })
+      ]);
+    });
+    var table = el("table", { "class": "community-table" }, [
+      el("caption", { "class": "sr", text: c.name + " 各类设施" }),
+      el("thead", {}, [el("tr", {}, [
+        el("th", { scope: "col", text: "类别" }), el("th", { scope: "col", text: "距离（米）" }),
+        el("th", { scope: "col", text: "步行" }), el("th", { scope: "col", text: "状态" }),
+        el("th", { scope: "col", text: "最近设施" })
+      ])]),
+      el("tbody", {}, rows)
+    ]);
+    var popText = "人口 " + fmtInt(c.population) + (c.popsrc ? "（" + c.popsrc + "）" : "");
+    detail.replaceChildren(
+      el("h3", { text: c.name }),
+      el("p", { "class": "sub" }, [
+        el("span", { "class": "vb v-" + c.verdict, text: data.verdict[c.verdict] }), " ",
+        popText + " · 达标 " + c.met + "/" + c.required + " 类"
+      ]),
+      missing.length ? el("p", {}, [el("strong", { text: "缺失：" }), missing.join("、")]) : null,
+      nodata.length ? el("p", {}, [el("strong", { text: "无数据：" }), nodata.join("、") + "（需要设施台账）"]) : null,
+      table,
+      el("p", { "class": "en", text: "编号 " + c.id + (data.speed ? " · 步行 " + data.speed + " 米/分钟" : "") })
+    );
+  }
+  function showFacility(i) {
+    var f = data.facilities[i];
+    if (!f) { return; }
+    select('.fac[data-f="' + i + '"]');
+    var k = kinds[f.kind] || { zh: f.kind, en: "", colour: "#333" };
+    var rows = [
+      ["类别", k.zh + (k.en ? " / " + k.en : "")],
+      ["来源", f.src || "—"],
+      ["编号", f.id],
+      ["接入路网距离", f.leg === null ? "未接入" : f.leg.toFixed(1) + " 米"],
+      ["经纬度", f.lon === null ? "—" : f.lon.toFixed(6) + ", " + f.lat.toFixed(6)]
+    ].map(function (r) { return el("tr", {}, [el("th", { scope: "row", text: r[0] }), el("td", { text: r[1] })]); });
+    detail.replaceChildren(
+      el("h3", { text: f.name || "（未命名）" }),
+      el("p", { "class": "sub" }, [el("span", { "class": "dot", style: "background:" + k.colour }), k.zh + " " + (k.en || "")]),
+      el("table", { "class": "facility-table" }, [el("tbody", {}, rows)]),
+      f.serves.length ? el("p", { text: "是以下社区最近的" + k.zh + "：" }) : null,
+      f.serves.length ? el("ul", {}, f.serves.map(function (s) { return el("li", { text: s }); })) : null
+    );
+  }
+  function activate(target) {
+    var c = target.closest("[data-c]");
+    if (c && svg.contains(c)) { showCommunity(Number(c.getAttribute("data-c"))); return true; }
+    var f = target.closest("[data-f]");
+    if (f) { showFacility(Number(f.getAttribute("data-f"))); return true; }
+    return false;
+  }
+  svg.addEventListener("click", function (e) { if (!suppressClick) { activate(e.target); } });
+  svg.addEventListener("keydown", function (e) {
+    if ((e.key === "Enter" || e.key === " ") && activate(e.target)) { e.preventDefault(); }
+  });
+  Array.prototype.forEach.call(document.querySelectorAll(".show-c"), function (b) {
+    b.addEventListener("click", function () {
+      showCommunity(Number(b.getAttribute("data-c")));
+      document.getElementById("map-section").scrollIntoView({ behavior: "smooth" });
+    });
+  });
+
+  // ---------------------------------------------------------------- toggles
+  Array.prototype.forEach.call(document.querySelectorAll(".kind-toggle"), function (box) {
+    box.addEventListener("change", function () {
+      var g = svg.querySelector('.fac-kind[data-kind="' + box.getAttribute("data-kind") + '"]');
+      if (g) { g.style.display = box.checked ? "" : "none"; }
+    });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll(".layer-toggle"), function (box) {
+    box.addEventListener("change", function () {
+      var g = document.getElementById(box.getAttribute("data-layer"));
+      if (g) { g.style.display = box.checked ? "" : "none"; }
+    });
+  });
+
+  apply();
+})();

@@ -1,0 +1,160 @@
+"""``audit.gpkg``: the audit as a GeoPackage (layers ``communities``, ``facilities``, ``network``).
+
+Written through ``pyogrio.raw.write`` with WKB geometry arrays, so no GeoDataFrame (and no
+geopandas) is needed. Every layer is in EPSG:4326 (WGS-84 longitude/latitude). The dataset
+metadata carries the OSM attribution and the catalogue name and version: the GeoPackage is a
+derived database of OpenStreetMap data and the ODbL's share-alike applies to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyogrio.raw
+import shapely
+
+from wanzheng.audit.result import AuditResult
+from wanzheng.report._common import OSM_ATTRIBUTION
+from wanzheng.report.tables import communities_table, facilities_table
+
+__all__ = ["GPKG_LAYERS", "write_gpkg"]
+
+GPKG_LAYERS = ("communities", "facilities", "network")
+CRS = "EPSG:4326"
+
+
+def _fields(
+    table: pd.DataFrame,
+) -> tuple[list[npt.NDArray[Any]], list[str], list[npt.NDArray[np.bool_] | None]]:
+    """Columns as arrays for OGR: strings as objects, nullable integers with a null mask."""
+    data: list[npt.NDArray[Any]] = []
+    masks: list[npt.NDArray[np.bool_] | None] = []
+    for name in table.columns:
+        col = table[name]
+        if isinstance(col.dtype, pd.Int64Dtype):
+            mask = col.isna().to_numpy(bool)
+            data.append(col.fillna(0).to_numpy(np.int64))
+            masks.append(mask if mask.any() else None)
+        elif pd.api.types.is_bool_dtype(col.dtype) or pd.api.types.is_integer_dtype(col.dtype):
+            data.append(col.to_numpy(np.int64))
+            masks.append(None)
+        elif pd.api.types.is_float_dtype(col.dtype):
+            data.append(col.to_numpy(np.float64))
+            masks.append(None)
+        else:
+            data.append(col.fillna("").astype(str).to_numpy(object))
+            masks.append(None)
+    return data, [str(c) for c in table.columns], masks
+
+
+def _geometry_type(geoms: Sequence[Any]) -> tuple[str, npt.NDArray[np.object_]]:
+    """The layer's geometry type and the geometries (Polygons promoted when mixed)."""
+    arr = np.asarray(geoms, dtype=object)
+    types = {shapely.get_type_id(g) for g in arr}
+    names = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 6: "MultiPolygon"}
+    if types == {3, 6}:
+        arr = np.array(
+            [shapely.multipolygons([g]) if shapely.get_type_id(g) == 3 else g for g in arr],
+            dtype=object,
+        )
+        return "MultiPolygon", arr
+    if len(types) == 1 and next(iter(types)) in names:
+        return names[next(iter(types))], arr
+    return "Unknown", arr
+
+
+def _community_geometries(result: AuditResult) -> npt.NDArray[np.object_]:
+    """Each community's polygon (or point); its origin point where it has no geometry."""
+    src = result.communities
+    lon = pd.to_numeric(src["lon"], errors="coerce").to_numpy(np.float64)
+    lat = pd.to_numeric(src["lat"], errors="coerce").to_numpy(np.float64)
+    raw = src["geometry"].to_numpy(object) if "geometry" in src else [None] * len(src)
+    out = []
+    for geom, x, y in zip(raw, lon, lat, strict=True):
+        if isinstance(geom, shapely.Geometry) and not geom.is_empty:
+            out.append(geom)
+        else:
+            out.append(shapely.Point(x, y))
+    return np.asarray(out, dtype=object)
+
+
+def write_gpkg(result: AuditResult, path: Path) -> None:
+    """Write ``audit.gpkg`` with three layers in EPSG:4326.
+
+    ``communities``
+        The polygon (or point) of each community with the columns of ``communities.csv``
+        (distances in metres, rounded to 0.1 m, NULL beyond the search cutoff).
+    ``facilities``
+        One point per (facility, kind) with the columns of ``facilities.csv``.
+    ``network``
+        One LineString per walking-network edge with ``length_m`` (m) and ``highway``.
+    """
+    meta = {
+        "attribution": OSM_ATTRIBUTION,
+        "catalogue": f"{result.sources.get('catalogue_name', '')} "
+        f"{result.sources.get('catalogue_version', '')}".strip(),
+        "generator": "wanzheng",
+    }
+
+    comm = communities_table(result)
+    gtype, geoms = _geometry_type(list(_community_geometries(result)))
+    data, names, masks = _fields(comm)
+    pyogrio.raw.write(
+        path,
+        shapely.to_wkb(geoms),
+        data,
+        names,
+        field_mask=masks,
+        layer="communities",
+        driver="GPKG",
+        geometry_type=gtype,
+        crs=CRS,
+        dataset_metadata=meta,
+    )
+
+    fac = facilities_table(result)
+    points = shapely.points(fac["lon"].to_numpy(np.float64), fac["lat"].to_numpy(np.float64))
+    data, names, masks = _fields(fac)
+    pyogrio.raw.write(
+        path,
+        shapely.to_wkb(points),
+        data,
+        names,
+        field_mask=masks,
+        layer="facilities",
+        driver="GPKG",
+        geometry_type="Point",
+        crs=CRS,
+    )
+
+    net = result.network
+    n = len(net)
+    coords = np.empty((n, 2, 2), dtype=np.float64)
+    coords[:, 0, 0] = net["lon_u"].to_numpy(np.float64)
+    coords[:, 0, 1] = net["lat_u"].to_numpy(np.float64)
+    coords[:, 1, 0] = net["lon_v"].to_numpy(np.float64)
+    coords[:, 1, 1] = net["lat_v"].to_numpy(np.float64)
+    lines = shapely.linestrings(coords) if n else np.empty(0, dtype=object)
+    edges = pd.DataFrame(
+        {
+            "length_m": net["length_m"].to_numpy(np.float64).round(2),
+            "highway": net["highway"].fillna("").astype(str).to_numpy(object),
+        }
+    )
+    data, names, masks = _fields(edges)
+    pyogrio.raw.write(
+        path,
+        shapely.to_wkb(lines),
+        data,
+        names,
+        field_mask=masks,
+        layer="network",
+        driver="GPKG",
+        geometry_type="LineString",
+        crs=CRS,
+    )

@@ -1,0 +1,694 @@
+"""``report.html``: one self-contained page that works offline.
+
+The map is inline SVG drawn from the area's own geometry (walking network, buildings,
+communities, facilities) in a local metric frame, so it needs no tile server, no CDN and no
+JavaScript library; a small script of our own (``assets/report.js``, inlined) adds pan, zoom,
+layer toggles and the detail panel. Charts are inline SVG as well. The page holds no URL at
+all, prints cleanly, and every colour is backed by text (status labels, hatching).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from markupsafe import Markup, escape
+
+from wanzheng.audit.result import VERDICTS, AuditResult
+from wanzheng.report._common import (
+    FACILITY_SOURCE_ZH,
+    OSM_ATTRIBUTION,
+    POPULATION_SOURCE_ZH,
+    STATUS_ZH,
+    TIER_ZH,
+    VERDICT_ZH,
+    KindInfo,
+    cutoff_m,
+    is_finite,
+    kind_infos,
+    kind_status,
+    population_total,
+    source_rows,
+    source_zh,
+)
+
+__all__ = ["KIND_COLOURS", "VERDICT_COLOURS", "render_html", "write_html"]
+
+VERDICT_COLOURS: dict[str, str] = {
+    "complete": "#1b7837",
+    "incomplete": "#c0392b",
+    "undetermined": "#6b7280",
+}
+"""Fill/stroke of communities by verdict; ``undetermined`` is also hatched."""
+
+KIND_COLOURS: tuple[str, ...] = (
+    "#0072b2",
+    "#e69f00",
+    "#009e73",
+    "#cc79a7",
+    "#56b4e9",
+    "#d55e00",
+    "#8c564b",
+    "#f0e442",
+    "#17becf",
+    "#7f3c8d",
+    "#bcbd22",
+    "#3c3c3c",
+)
+"""Facility colours in catalogue order (Okabe–Ito first: distinguishable with colour-blindness)."""
+
+STATUS_SYMBOL: dict[str, str] = {"met": "✓", "missing": "✗", "no_data": "?", "not_audited": "—"}
+
+ROAD = {"motorway", "trunk", "primary", "secondary", "tertiary"}
+STREET = {"residential", "unclassified", "living_street", "service", "road"}
+
+MAP_WIDTH_PX = 900.0  # the map's nominal width: initial marker and label sizes (no script)
+MAP_HEIGHT_PX = 640.0
+
+
+# ------------------------------------------------------------------------------ geometry
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """Equirectangular metres around the area's centre, y pointing down (SVG).
+
+    Only for drawing: over a few kilometres the scale error is below 0.1 %.
+    """
+
+    lon0: float
+    lat0: float
+
+    @property
+    def kx(self) -> float:
+        return 111_320.0 * math.cos(math.radians(self.lat0))
+
+    @property
+    def ky(self) -> float:
+        return 110_574.0
+
+    def xy(
+        self, lon: npt.ArrayLike, lat: npt.ArrayLike
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        x = (np.asarray(lon, dtype=np.float64) - self.lon0) * self.kx
+        y = -(np.asarray(lat, dtype=np.float64) - self.lat0) * self.ky
+        return x, y
+
+
+def _num(v: float) -> str:
+    return f"{v:.1f}".rstrip("0").rstrip(".") if math.isfinite(v) else "0"
+
+
+def _ring_d(frame: _Frame, coords: npt.NDArray[np.float64]) -> str:
+    x, y = frame.xy(coords[:, 0], coords[:, 1])
+    pts = [f"{_num(a)} {_num(b)}" for a, b in zip(x, y, strict=True)]
+    return "M" + "L".join(pts) + "Z" if pts else ""
+
+
+def _polygon_d(frame: _Frame, geom: Any) -> str:
+    """SVG path data of a (Multi)Polygon, holes included (fill-rule evenodd)."""
+    parts = []
+    for poly in getattr(geom, "geoms", [geom]):
+        if shapely.get_type_id(poly) != 3 or poly.is_empty:
+            continue
+        parts.append(_ring_d(frame, np.asarray(poly.exterior.coords)))
+        parts.extend(_ring_d(frame, np.asarray(r.coords)) for r in poly.interiors)
+    return "".join(parts)
+
+
+def _geoms(values: Iterable[Any]) -> list[Any]:
+    return [g for g in values if isinstance(g, shapely.Geometry) and not g.is_empty]
+
+
+def _bounds(result: AuditResult) -> tuple[float, float, float, float]:
+    """(min_lon, min_lat, max_lon, max_lat) of everything drawn."""
+    xs: list[float] = []
+    ys: list[float] = []
+    net = result.network
+    for col_x, col_y in (("lon_u", "lat_u"), ("lon_v", "lat_v")):
+        if len(net):
+            xs += [float(net[col_x].min()), float(net[col_x].max())]
+            ys += [float(net[col_y].min()), float(net[col_y].max())]
+    for frame in (result.communities, result.facilities):
+        if "lon" not in frame or "lat" not in frame:
+            continue
+        lon = pd.to_numeric(frame["lon"], errors="coerce")
+        lat = pd.to_numeric(frame["lat"], errors="coerce")
+        if lon.notna().any() and lat.notna().any():
+            xs += [float(lon.min()), float(lon.max())]
+            ys += [float(lat.min()), float(lat.max())]
+    for table in (result.communities, result.buildings):
+        if "geometry" in table:
+            geoms = _geoms(table["geometry"])
+            if geoms:
+                b = shapely.total_bounds(np.asarray(geoms, dtype=object))
+                xs += [float(b[0]), float(b[2])]
+                ys += [float(b[1]), float(b[3])]
+    if not xs:
+        bounds = result.sources.get("bounds")
+        if isinstance(bounds, (list, tuple)) and len(bounds) == 4:
+            return (float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3]))
+        return (0.0, 0.0, 0.001, 0.001)
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _network_paths(frame: _Frame, net: pd.DataFrame) -> dict[str, str]:
+    """Path data per drawing class (``road`` / ``street`` / ``path``) of the network."""
+    if not len(net):
+        return {"road": "", "street": "", "path": ""}
+    xu, yu = frame.xy(net["lon_u"], net["lat_u"])
+    xv, yv = frame.xy(net["lon_v"], net["lat_v"])
+    hw = net["highway"].fillna("").astype(str).str.replace("_link", "", regex=False)
+    cls = np.where(hw.isin(ROAD), "road", np.where(hw.isin(STREET), "street", "path"))
+    out: dict[str, list[str]] = {"road": [], "street": [], "path": []}
+    for c, a, b, d, e in zip(cls, xu, yu, xv, yv, strict=True):
+        out[str(c)].append(f"M{_num(a)} {_num(b)}L{_num(d)} {_num(e)}")
+    return {k: "".join(v) for k, v in out.items()}
+
+
+def _building_paths(frame: _Frame, buildings: pd.DataFrame) -> dict[str, str]:
+    out: dict[str, list[str]] = {"residential": [], "other": []}
+    if "geometry" not in buildings or not len(buildings):
+        return {"residential": "", "other": ""}
+    res = (
+        buildings["residential"].fillna(False).astype(bool)
+        if "residential" in buildings
+        else pd.Series(False, index=buildings.index)
+    )
+    for geom, is_res in zip(buildings["geometry"], res, strict=True):
+        if isinstance(geom, shapely.Geometry) and not geom.is_empty:
+            out["residential" if is_res else "other"].append(_polygon_d(frame, geom))
+    return {k: "".join(v) for k, v in out.items()}
+
+
+# ------------------------------------------------------------------------------ page data
+
+
+def _dist_text(value: Any, cutoff: float | None) -> str:
+    if is_finite(value):
+        return f"{float(value):,.1f}"
+    return f"> {cutoff:,.0f}" if cutoff is not None else "—"
+
+
+def _community_records(
+    result: AuditResult, kinds: list[KindInfo], speed: float | None
+) -> list[dict[str, Any]]:
+    """Per community: what the detail panel and the matrix table show."""
+    cutoff = cutoff_m(result, kinds)
+    out = []
+    for rec in result.communities.to_dict("records"):
+        rows = []
+        for k in kinds:
+            status = kind_status(rec, k)
+            dist = rec.get(f"{k.key}_distance_m") if k.audited else None
+            minutes = rec.get(f"{k.key}_walk_min") if k.audited else None
+            if not is_finite(minutes) and is_finite(dist) and speed:
+                minutes = float(dist) / speed
+            nearest = rec.get(f"{k.key}_nearest_name") if k.audited else None
+            rows.append(
+                {
+                    "k": k.key,
+                    "d": round(float(dist), 1) if is_finite(dist) else None,
+                    "dt": _dist_text(dist, cutoff) if status in ("met", "missing") else "—",
+                    "min": round(float(minutes), 1) if is_finite(minutes) else None,
+                    "st": status,
+                    "near": "" if not isinstance(nearest, str) else nearest,
+                }
+            )
+        pop = rec.get("population")
+        out.append(
+            {
+                "id": str(rec["id"]),
+                "name": str(rec.get("name") or rec["id"]),
+                "population": round(float(pop)) if is_finite(pop) else None,
+                "popsrc": source_zh(rec.get("population_source"), POPULATION_SOURCE_ZH),
+                "verdict": str(rec["verdict"]),
+                "met": int(rec["met"]),
+                "required": int(rec["required"]),
+                "rows": rows,
+            }
+        )
+    return out
+
+
+def _facility_records(result: AuditResult, kinds: list[KindInfo]) -> list[dict[str, Any]]:
+    """Per facility row: name, kind, source and the communities for which it is nearest."""
+    serves: dict[tuple[str, str], list[str]] = {}
+    comm = result.communities
+    for k in kinds:
+        col = f"{k.key}_nearest_id"
+        if not k.audited or col not in comm:
+            continue
+        for cid, cname, nid, dist in zip(
+            comm["id"], comm["name"], comm[col], comm[f"{k.key}_distance_m"], strict=True
+        ):
+            if isinstance(nid, str) and nid and is_finite(dist):
+                serves.setdefault((nid, k.key), []).append(
+                    f"{cname or cid}（{float(dist):,.0f} 米）"
+                )
+    out = []
+    for rec in result.facilities.to_dict("records"):
+        leg = rec.get("snap_leg_m")
+        fid = str(rec["id"])
+        out.append(
+            {
+                "id": fid,
+                "name": str(rec.get("name") or ""),
+                "kind": str(rec["kind"]),
+                "src": source_zh(rec.get("source"), FACILITY_SOURCE_ZH),
+                "lon": round(float(rec["lon"]), 6) if is_finite(rec.get("lon")) else None,
+                "lat": round(float(rec["lat"]), 6) if is_finite(rec.get("lat")) else None,
+                "leg": round(float(leg), 1) if is_finite(leg) else None,
+                "serves": serves.get((fid, str(rec["kind"])), []),
+            }
+        )
+    return out
+
+
+def _json_for_script(data: Any) -> Markup:
+    """JSON safe inside ``<script type="application/json">`` (no ``</script>`` break-out)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+# ------------------------------------------------------------------------------ map
+
+
+def _map_svg(
+    result: AuditResult,
+    kinds: list[KindInfo],
+    colours: dict[str, str],
+    communities: list[dict[str, Any]],
+    facilities: list[dict[str, Any]],
+) -> Markup:
+    """The map as inline SVG, in metres of a local frame (1 user unit = 1 m)."""
+    min_lon, min_lat, max_lon, max_lat = _bounds(result)
+    frame = _Frame(lon0=(min_lon + max_lon) / 2, lat0=(min_lat + max_lat) / 2)
+    x0, y1 = frame.xy(min_lon, min_lat)
+    x1, y0 = frame.xy(max_lon, max_lat)
+    width = max(float(x1 - x0), 50.0)
+    height = max(float(y1 - y0), 50.0)
+    pad = 0.04 * max(width, height)
+    vb = (float(x0) - pad, float(y0) - pad, width + 2 * pad, height + 2 * pad)
+    # Metres per screen pixel at the nominal size: markers and labels are sized with it.
+    k = max(vb[2] / MAP_WIDTH_PX, vb[3] / MAP_HEIGHT_PX)
+
+    out: list[str] = [
+        f'<svg id="map" class="map" viewBox="{" ".join(_num(v) for v in vb)}" '
+        f'preserveAspectRatio="xMidYMid meet" style="--k:{k:.4f}" role="group" '
+        'aria-labelledby="map-title" data-m-per-unit="1">',
+        '<title id="map-title">'
+        "地图：步行路网、建筑、社区（按结论着色）与设施（按类别着色）</title>",
+        "<defs>"
+        '<pattern id="hatch" patternUnits="userSpaceOnUse" width="12" height="12" '
+        'patternTransform="rotate(45)"><rect width="12" height="12" fill="#6b7280" '
+        'fill-opacity="0.18"/><line x1="0" y1="0" x2="0" y2="12" stroke="#6b7280" '
+        'stroke-width="4" stroke-opacity="0.55"/></pattern>'
+        "</defs>",
+        f'<rect class="map-bg" x="{_num(vb[0])}" y="{_num(vb[1])}" '
+        f'width="{_num(vb[2])}" height="{_num(vb[3])}"/>',
+    ]
+
+    # Communities first (bottom), so that buildings and streets stay visible on top.
+    out.append('<g id="layer-communities" class="layer">')
+    comm = result.communities
+    geoms = comm["geometry"].to_numpy(object) if "geometry" in comm else [None] * len(comm)
+    lon = pd.to_numeric(comm["lon"], errors="coerce").to_numpy(np.float64)
+    lat = pd.to_numeric(comm["lat"], errors="coerce").to_numpy(np.float64)
+    labels: list[str] = []
+    for i, (geom, rec) in enumerate(zip(geoms, communities, strict=True)):
+        verdict = rec["verdict"]
+        label = escape(f"{rec['name']}：{VERDICT_ZH.get(verdict, verdict)}")
+        common = (
+            f'class="comm v-{escape(verdict)}" data-c="{i}" tabindex="0" role="button" '
+            f'aria-label="{label}"'
+        )
+        is_area = (
+            isinstance(geom, shapely.Geometry)
+            and not geom.is_empty
+            and shapely.get_type_id(geom) in (3, 6)
+        )
+        if is_area:
+            out.append(
+                f'<path {common} d="{_polygon_d(frame, geom)}" fill-rule="evenodd">'
+                f"<title>{label}</title></path>"
+            )
+            anchor = shapely.point_on_surface(geom)
+            lx, ly = frame.xy(anchor.x, anchor.y)
+        else:
+            point = geom if isinstance(geom, shapely.Point) and not geom.is_empty else None
+            px, py = (point.x, point.y) if point is not None else (lon[i], lat[i])
+            lx, ly = frame.xy(px, py)
+            out.append(
+                f'<circle {common} cx="{_num(float(lx))}" cy="{_num(float(ly))}" r="{8 * k:.1f}">'
+                f"<title>{label}</title></circle>"
+            )
+        labels.append(
+            f'<text class="lbl" x="{_num(float(lx))}" y="{_num(float(ly))}">'
+            f"{escape(rec['name'])}</text>"
+        )
+    out.append("</g>")
+
+    bpaths = _building_paths(frame, result.buildings)
+    out.append('<g id="layer-buildings" class="layer" aria-hidden="true">')
+    out.append(f'<path class="bld bld-other" d="{bpaths["other"]}"/>')
+    out.append(f'<path class="bld bld-res" d="{bpaths["residential"]}"/>')
+    out.append("</g>")
+
+    npaths = _network_paths(frame, result.network)
+    out.append('<g id="layer-network" class="layer" aria-hidden="true">')
+    out.append(f'<path class="net net-path" d="{npaths["path"]}"/>')
+    for cls in ("street", "road"):
+        out.append(f'<path class="net net-{cls}-case" d="{npaths[cls]}"/>')
+        out.append(f'<path class="net net-{cls}" d="{npaths[cls]}"/>')
+    out.append("</g>")
+
+    out.append('<g id="layer-labels" class="layer" aria-hidden="true">')
+    out.extend(labels)
+    out.append("</g>")
+
+    out.append('<g id="layer-facilities" class="layer">')
+    names = {kd.key: kd for kd in kinds}
+    by_kind: dict[str, list[int]] = {}
+    for i, rec in enumerate(facilities):
+        by_kind.setdefault(rec["kind"], []).append(i)
+    for key in [kd.key for kd in kinds] + sorted(set(by_kind) - set(names)):
+        idx = by_kind.get(key, [])
+        if not idx:
+            continue
+        kd = names.get(key)
+        kind_label = f"{kd.name_zh}" if kd else key
+        out.append(
+            f'<g class="fac-kind" data-kind="{escape(key)}" fill="{colours.get(key, "#333")}">'
+        )
+        for i in idx:
+            rec = facilities[i]
+            if rec["lon"] is None or rec["lat"] is None:
+                continue
+            fx, fy = frame.xy(rec["lon"], rec["lat"])
+            label = escape(f"{rec['name'] or '（未命名）'} — {kind_label}")
+            out.append(
+                f'<circle class="fac" data-f="{i}" cx="{_num(float(fx))}" cy="{_num(float(fy))}" '
+                f'r="{5 * k:.1f}" tabindex="0" role="button" aria-label="{label}">'
+                f"<title>{label}</title></circle>"
+            )
+        out.append("</g>")
+    out.append("</g>")
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+# ------------------------------------------------------------------------------ charts
+
+
+def _coverage_chart(rows: Sequence[dict[str, Any]]) -> Markup:
+    """Horizontal bars: population-weighted share within the threshold, one bar per kind."""
+    label_w, bar_w, value_w, row_h, top = 250, 380, 110, 34, 30
+    width = label_w + bar_w + value_w
+    height = top + row_h * len(rows) + 24
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        'role="img" aria-labelledby="cov-chart-title cov-chart-desc">',
+        '<title id="cov-chart-title">各类设施的人口覆盖率（步行阈值内）</title>',
+        '<desc id="cov-chart-desc">'
+        + escape(
+            "；".join(f"{r['name_zh']}：{r['share_text']}" for r in rows if r["share"] is not None)
+        )
+        + "</desc>",
+    ]
+    for pct in (0, 25, 50, 75, 100):
+        x = label_w + bar_w * pct / 100
+        parts.append(
+            f'<line class="grid" x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" '
+            f'y2="{top + row_h * len(rows)}"/>'
+            f'<text class="axis" x="{x:.1f}" y="{top - 12}" text-anchor="middle">{pct}%</text>'
+        )
+    for i, r in enumerate(rows):
+        y = top + i * row_h
+        parts.append(
+            f'<text class="lab" x="{label_w - 10}" y="{y + 15}" text-anchor="end">'
+            f"{escape(r['name_zh'])}</text>"
+            f'<text class="lab-en" x="{label_w - 10}" y="{y + 28}" text-anchor="end">'
+            f"{escape(r['name_en'])} · ≤{escape(r['threshold_text'])}</text>"
+        )
+        if r["share"] is None:
+            parts.append(
+                f'<rect x="{label_w}" y="{y + 6}" width="{bar_w}" height="18" '
+                'fill="url(#chart-hatch)" class="nodata"/>'
+                f'<text class="val nodata-t" x="{label_w + 8}" y="{y + 20}">'
+                f"{escape(r['share_text'])}</text>"
+            )
+        else:
+            w = bar_w * max(0.0, min(1.0, float(r["share"])))
+            parts.append(
+                f'<rect class="track" x="{label_w}" y="{y + 6}" width="{bar_w}" height="18"/>'
+                f'<rect class="bar" x="{label_w}" y="{y + 6}" width="{w:.1f}" height="18"/>'
+                f'<text class="val" x="{label_w + bar_w + 8}" y="{y + 20}">'
+                f"{escape(r['share_text'])}</text>"
+            )
+    parts.insert(
+        1,
+        '<defs><pattern id="chart-hatch" patternUnits="userSpaceOnUse" width="8" height="8" '
+        'patternTransform="rotate(45)"><rect width="8" height="8" fill="#eef0f2"/>'
+        '<line x1="0" y1="0" x2="0" y2="8" stroke="#9aa1a9" stroke-width="3"/></pattern></defs>',
+    )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _verdict_chart(counts: Mapping[str, int], residents: Mapping[str, float]) -> Markup:
+    """Two stacked bars: communities and residents by verdict."""
+    label_w, bar_w, row_h = 90, 560, 40
+    width, height = label_w + bar_w + 10, 2 * row_h + 10
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        'role="img" aria-labelledby="verdict-chart-title">',
+        '<title id="verdict-chart-title">'
+        + escape(
+            "按结论统计："
+            + "，".join(f"{VERDICT_ZH[v]} {counts.get(v, 0)} 个社区" for v in VERDICTS)
+        )
+        + "</title>",
+        '<defs><pattern id="vhatch" patternUnits="userSpaceOnUse" width="8" height="8" '
+        'patternTransform="rotate(45)"><rect width="8" height="8" fill="#9ca3af"/>'
+        '<line x1="0" y1="0" x2="0" y2="8" stroke="#6b7280" stroke-width="3"/></pattern></defs>',
+    ]
+    for r, (label, values, unit) in enumerate((("社区", counts, "个"), ("居民", residents, "人"))):
+        total = float(sum(values.values()))
+        y = 5 + r * row_h
+        parts.append(
+            f'<text class="lab" x="{label_w - 10}" y="{y + 22}" text-anchor="end">{label}</text>'
+        )
+        x = float(label_w)
+        for v in VERDICTS:
+            value = float(values.get(v, 0))
+            if total <= 0 or value <= 0:
+                continue
+            w = bar_w * value / total
+            fill = "url(#vhatch)" if v == "undetermined" else VERDICT_COLOURS[v]
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="26" fill="{fill}">'
+                f"<title>{escape(VERDICT_ZH[v])}：{value:,.0f} {unit}</title></rect>"
+            )
+            if w > 60:
+                parts.append(
+                    f'<text class="seg" x="{x + w / 2:.1f}" y="{y + 22}" text-anchor="middle">'
+                    f"{value:,.0f}</text>"
+                )
+            x += w
+        if total <= 0:
+            parts.append(
+                f'<text class="lab-en" x="{label_w}" y="{y + 22}">未知（没有人口数据）</text>'
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+# ------------------------------------------------------------------------------ page
+
+
+def _asset(name: str) -> str:
+    return resources.files("wanzheng.report").joinpath("assets", name).read_text("utf-8")
+
+
+def _environment() -> jinja2.Environment:
+    loader = jinja2.PackageLoader("wanzheng.report", "templates")
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["count"] = lambda v: "—" if v is None else f"{round(float(v)):,}"
+    return env
+
+
+def _share_text(share: Any, has_data: bool) -> str:
+    if not has_data:
+        return "无数据"
+    if not is_finite(share):
+        return "人口未知"
+    return f"{100 * float(share):.1f}%"
+
+
+def render_html(result: AuditResult, *, title: str | None = None) -> str:
+    """The report page as one self-contained HTML string (zh-CN, no external reference).
+
+    Parameters
+    ----------
+    result
+        The audit to show.
+    title
+        Page title; default ``完整社区体检报告`` followed by the OSM file's name.
+    """
+    kinds = kind_infos(result)
+    colours = {k.key: KIND_COLOURS[i % len(KIND_COLOURS)] for i, k in enumerate(kinds)}
+    speed_raw = result.sources.get("walk_speed_m_per_min")
+    speed = float(speed_raw) if is_finite(speed_raw) else None
+    communities = _community_records(result, kinds, speed)
+    facilities = _facility_records(result, kinds)
+    kind_by_key = {k.key: k for k in kinds}
+
+    # Summary figures.
+    comm = result.communities
+    counts: dict[str, int] = {v: int((comm["verdict"] == v).sum()) for v in VERDICTS}
+    pop = pd.to_numeric(comm["population"], errors="coerce")
+    residents: dict[str, float] = {
+        v: float(pop[(comm["verdict"] == v) & pop.notna()].sum()) for v in VERDICTS
+    }
+    n_fac_kinds = result.facilities["kind"].nunique() if len(result.facilities) else 0
+    figures = {
+        "communities": len(comm),
+        "residents": population_total(comm),
+        "population_unknown": int(pop.isna().sum()),
+        "facilities": int(result.facilities["id"].nunique()) if len(result.facilities) else 0,
+        "facility_kinds": int(n_fac_kinds),
+        "nodes": result.sources.get("n_nodes"),
+        "edges": result.sources.get("n_edges", len(result.network)),
+    }
+
+    # Coverage rows (table and chart).
+    cov_rows = []
+    for rec in result.coverage.to_dict("records"):
+        key = str(rec["kind"])
+        kd = kind_by_key.get(key)
+        has = bool(rec.get("has_data", True))
+        share = rec.get("population_share")
+        thr = rec.get("threshold_m") if is_finite(rec.get("threshold_m")) else None
+        if thr is None and kd is not None:
+            thr = kd.threshold_m
+        met = int(rec.get("communities_met", 0))
+        missing = int(rec.get("communities_missing", 0))
+        cov_rows.append(
+            {
+                "key": key,
+                "name_zh": kd.name_zh if kd else str(rec.get("name_zh", key)),
+                "name_en": kd.name_en if kd else str(rec.get("name_en", key)),
+                "tier": TIER_ZH.get(kd.tier, kd.tier) if kd else "",
+                "threshold_text": f"{float(thr):,.0f} 米" if thr is not None else "—",
+                "verified": kd.verified if kd else bool(rec.get("verified", False)),
+                "facilities": int(rec.get("facilities", 0)),
+                "has_data": has,
+                "met": met,
+                "missing": missing,
+                "share": float(share) if has and is_finite(share) else None,
+                "share_text": _share_text(share, has),
+                "colour": colours.get(key, "#333"),
+            }
+        )
+    no_data = [r for r in cov_rows if not r["has_data"]]
+    checklist = [k for k in kinds if k.threshold_m is None]
+    unverified = [k for k in kinds if not k.verified]
+
+    legend_kinds = []
+    fac_counts = result.facilities["kind"].value_counts().to_dict() if len(facilities) else {}
+    for k in kinds:
+        if k.threshold_m is None and not fac_counts.get(k.key):
+            continue
+        legend_kinds.append(
+            {
+                "key": k.key,
+                "zh": k.name_zh,
+                "en": k.name_en,
+                "colour": colours[k.key],
+                "count": int(fac_counts.get(k.key, 0)),
+            }
+        )
+
+    data = {
+        "kinds": [
+            {
+                "key": k.key,
+                "zh": k.name_zh,
+                "en": k.name_en,
+                "thr": k.threshold_m,
+                "colour": colours[k.key],
+                "verified": k.verified,
+            }
+            for k in kinds
+        ],
+        "communities": communities,
+        "facilities": facilities,
+        "status": STATUS_ZH,
+        "verdict": VERDICT_ZH,
+        "speed": speed,
+    }
+    osm_file = result.sources.get("osm_file")
+    area = Path(str(osm_file)).name if osm_file else ""
+    page_title = title or ("完整社区体检报告" + (f" · {area}" if area else ""))
+
+    env = _environment()
+    template = env.get_template("report.html.j2")
+    return template.render(
+        title=page_title,
+        area=area,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        catalogue_name=str(result.sources.get("catalogue_name", "")),
+        catalogue_version=str(result.sources.get("catalogue_version", "")),
+        speed=speed,
+        cutoff=cutoff_m(result, kinds),
+        figures=figures,
+        counts=counts,
+        verdict_zh=VERDICT_ZH,
+        verdict_colours=VERDICT_COLOURS,
+        verdicts=VERDICTS,
+        status_zh=STATUS_ZH,
+        status_symbol=STATUS_SYMBOL,
+        kinds=kinds,
+        tier_zh=TIER_ZH,
+        colours=colours,
+        legend_kinds=legend_kinds,
+        cov_rows=cov_rows,
+        no_data=no_data,
+        checklist=checklist,
+        unverified=unverified,
+        communities=communities,
+        sources=source_rows(result),
+        population_method=source_zh(result.sources.get("population_method"), POPULATION_SOURCE_ZH),
+        floor_area=result.sources.get("floor_area_per_person_m2"),
+        attribution=OSM_ATTRIBUTION,
+        map_svg=_map_svg(result, kinds, colours, communities, facilities),
+        coverage_chart=_coverage_chart(cov_rows),
+        verdict_chart=_verdict_chart(counts, residents),
+        data_json=_json_for_script(data),
+        css=Markup(_asset("report.css")),
+        js=Markup(_asset("report.js")),
+    )
+
+
+def write_html(result: AuditResult, path: Path, *, title: str | None = None) -> None:
+    """Write :func:`render_html` to ``path`` (UTF-8)."""
+    path.write_text(render_html(result, title=title), encoding="utf-8")

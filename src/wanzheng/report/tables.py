@@ -1,0 +1,402 @@
+"""The audit's tables: ``communities.csv``, ``communities.xlsx`` and ``facilities.csv``.
+
+The CSV files are the machine form (kind keys and status codes, blank where a value does not
+exist); the XLSX is the form for people (zh-CN labels, fills by status, the catalogue and the
+provenance on their own sheets). Both CSV files are UTF-8 *with* a byte-order mark so that
+Excel opens Chinese text correctly on a double click.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from wanzheng.audit.result import AuditResult
+from wanzheng.report._common import (
+    OSM_ATTRIBUTION,
+    POPULATION_SOURCE_ZH,
+    STATUS_ZH,
+    TIER_ZH,
+    VERDICT_ZH,
+    KindInfo,
+    cutoff_m,
+    fmt_distance,
+    is_finite,
+    kind_infos,
+    source_rows,
+    source_zh,
+)
+
+__all__ = [
+    "COMMUNITY_SUMMARY_COLUMNS",
+    "FACILITY_COLUMNS",
+    "communities_table",
+    "facilities_table",
+    "write_communities_csv",
+    "write_communities_xlsx",
+    "write_facilities_csv",
+]
+
+COMMUNITY_SUMMARY_COLUMNS = ["met", "required", "verdict", "missing", "no_data"]
+FACILITY_COLUMNS = ["id", "name", "kind", "lon", "lat", "source", "snap_leg_m"]
+
+# Fills of the XLSX (light tints so that black text keeps a contrast ratio above 7:1).
+STATUS_FILL: dict[str, str] = {
+    "met": "C8E6C9",
+    "missing": "FFCDD2",
+    "no_data": "E0E0E0",
+    "not_audited": "F5F5F5",
+    "complete": "C8E6C9",
+    "incomplete": "FFCDD2",
+    "undetermined": "E0E0E0",
+}
+HEADER_FILL = "1F4E79"
+KEY_ROW_FILL = "EEF3F8"
+
+
+def _population(series: pd.Series) -> pd.Series:
+    """Residents as whole numbers (nullable integers: blank where unknown)."""
+    pop = pd.to_numeric(series, errors="coerce").astype("float64")
+    return pop.round().astype("Int64")
+
+
+def communities_table(result: AuditResult) -> pd.DataFrame:
+    """The machine form of the communities table (the columns of ``communities.csv``).
+
+    Columns: ``id``, ``name``, ``population`` (whole residents, blank when unknown),
+    ``population_source``, then for every kind audited by distance ``{k}_distance_m``
+    (metres rounded to 0.1 m; blank when no facility of the kind lies within the search
+    cutoff) and ``{k}_status`` (``met`` / ``missing`` / ``no_data`` / ``not_audited``), then
+    ``met``, ``required``, ``verdict``, ``missing``, ``no_data`` (``;``-joined kind keys).
+    """
+    src = result.communities
+    out = pd.DataFrame(
+        {
+            "id": src["id"].astype(str).to_numpy(),
+            "name": src["name"].fillna("").astype(str).to_numpy(),
+        }
+    )
+    out["population"] = _population(src["population"]).to_numpy()
+    out["population_source"] = src["population_source"].fillna("unknown").astype(str).to_numpy()
+    for kind in kind_infos(result):
+        if not kind.audited:
+            continue
+        dist = pd.to_numeric(src[f"{kind.key}_distance_m"], errors="coerce").astype("float64")
+        dist = dist.where(np.isfinite(dist)).round(1)
+        out[f"{kind.key}_distance_m"] = dist.to_numpy()
+        out[f"{kind.key}_status"] = src[f"{kind.key}_status"].astype(str).to_numpy()
+    out["met"] = src["met"].astype("int64").to_numpy()
+    out["required"] = src["required"].astype("int64").to_numpy()
+    out["verdict"] = src["verdict"].astype(str).to_numpy()
+    out["missing"] = src["missing"].fillna("").astype(str).to_numpy()
+    out["no_data"] = src["no_data"].fillna("").astype(str).to_numpy()
+    return out
+
+
+def facilities_table(result: AuditResult) -> pd.DataFrame:
+    """The facilities table as written to ``facilities.csv`` (one row per facility and kind)."""
+    src = result.facilities
+    out = pd.DataFrame(
+        {
+            "id": src["id"].astype(str).to_numpy(),
+            "name": src["name"].fillna("").astype(str).to_numpy(),
+            "kind": src["kind"].astype(str).to_numpy(),
+            "lon": pd.to_numeric(src["lon"], errors="coerce").to_numpy(np.float64),
+            "lat": pd.to_numeric(src["lat"], errors="coerce").to_numpy(np.float64),
+            "source": src["source"].fillna("").astype(str).to_numpy(),
+        }
+    )
+    if "snap_leg_m" in src:
+        leg = pd.to_numeric(src["snap_leg_m"], errors="coerce").astype("float64")
+        out["snap_leg_m"] = leg.where(np.isfinite(leg)).round(1).to_numpy()
+    else:
+        out["snap_leg_m"] = np.nan
+    return out
+
+
+def write_communities_csv(result: AuditResult, path: Path) -> None:
+    """Write ``communities.csv`` (UTF-8 with BOM, comma-separated, ``\\n`` line ends)."""
+    table = communities_table(result)
+    text = table.astype(object)
+    text["population"] = ["" if pd.isna(v) else str(int(v)) for v in table["population"]]
+    for col in table.columns:
+        if col.endswith("_distance_m"):
+            text[col] = [f"{v:.1f}" if is_finite(v) else "" for v in table[col]]
+    text.to_csv(path, index=False, encoding="utf-8-sig", na_rep="")
+
+
+def write_facilities_csv(result: AuditResult, path: Path) -> None:
+    """Write ``facilities.csv``: lon/lat to 1e-7° (about 1 cm), snap legs to 0.1 m."""
+    table = facilities_table(result)
+    text = table.astype(object)
+    text["lon"] = [f"{v:.7f}" if is_finite(v) else "" for v in table["lon"]]
+    text["lat"] = [f"{v:.7f}" if is_finite(v) else "" for v in table["lat"]]
+    text["snap_leg_m"] = [f"{v:.1f}" if is_finite(v) else "" for v in table["snap_leg_m"]]
+    text.to_csv(path, index=False, encoding="utf-8-sig", na_rep="")
+
+
+# ------------------------------------------------------------------------------ XLSX
+
+
+def _whole(value: Any) -> int | None:
+    return round(float(value)) if is_finite(value) else None
+
+
+def _display_width(text: str) -> int:
+    """Width in Excel character units: CJK characters count double."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _header(ws: Worksheet, zh: list[str], keys: list[str]) -> None:
+    """Row 1: zh-CN headers (bold, white on dark blue); row 2: the English/CSV keys."""
+    for col, (label, key) in enumerate(zip(zh, keys, strict=True), start=1):
+        top = ws.cell(row=1, column=col, value=label)
+        top.font = Font(bold=True, color="FFFFFF")
+        top.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        top.alignment = Alignment(wrap_text=True, vertical="center")
+        sub = ws.cell(row=2, column=col, value=key)
+        sub.font = Font(italic=True, color="404040", size=9)
+        sub.fill = PatternFill("solid", fgColor=KEY_ROW_FILL)
+    ws.row_dimensions[1].height = 32
+
+
+def _widths(ws: Worksheet, rows: list[list[Any]], header: list[str], *, cap: int = 40) -> None:
+    for col, label in enumerate(header, start=1):
+        values = [label] + [row[col - 1] for row in rows]
+        width = max(_display_width("" if v is None else str(v)) for v in values)
+        ws.column_dimensions[get_column_letter(col)].width = min(max(width + 2, 8), cap)
+
+
+def _kind_names(keys: str, names: dict[str, str]) -> str:
+    return "、".join(names.get(k, k) for k in keys.split(";") if k) if keys else ""
+
+
+def _community_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) -> None:
+    table = communities_table(result)
+    audited = [k for k in kinds if k.audited]
+    names = {k.key: k.name_zh for k in kinds}
+    cutoff = cutoff_m(result, kinds)
+    beyond = f">{cutoff:g}" if cutoff is not None else None
+
+    zh = ["编号", "社区名称", "人口（人）", "人口来源"]
+    keys = ["id", "name", "population", "population_source"]
+    for k in audited:
+        zh += [f"{k.name_zh}\n距离（米）", f"{k.name_zh}\n状态"]
+        keys += [f"{k.key}_distance_m", f"{k.key}_status"]
+    zh += ["达标类别数", "有数据类别数", "结论", "缺失类别", "无数据类别"]
+    keys += COMMUNITY_SUMMARY_COLUMNS
+    _header(ws, zh, keys)
+
+    rows: list[list[Any]] = []
+    for rec in table.to_dict("records"):
+        pop = rec["population"]
+        row: list[Any] = [
+            rec["id"],
+            rec["name"],
+            None if pd.isna(pop) else int(pop),
+            source_zh(rec["population_source"], POPULATION_SOURCE_ZH),
+        ]
+        for k in audited:
+            dist = fmt_distance(rec[f"{k.key}_distance_m"])
+            status = rec[f"{k.key}_status"]
+            if dist is None and status in ("met", "missing"):
+                dist_cell: Any = beyond  # nothing within the search cutoff
+            else:
+                dist_cell = dist  # blank for no_data / not_audited: there is nothing to measure
+            row += [dist_cell, STATUS_ZH.get(status, status)]
+        row += [
+            rec["met"],
+            rec["required"],
+            VERDICT_ZH.get(rec["verdict"], rec["verdict"]),
+            _kind_names(rec["missing"], names),
+            _kind_names(rec["no_data"], names),
+        ]
+        rows.append(row)
+        ws.append(row)
+
+    n_rows = len(rows)
+    last_row = n_rows + 2
+    for idx, k in enumerate(audited):
+        col = 5 + 2 * idx
+        for r in range(3, last_row + 1):
+            cell = ws.cell(row=r, column=col)
+            cell.number_format = "0.0"
+            cell.alignment = Alignment(horizontal="right")
+        note = f"步行阈值 {k.threshold_m:g} 米。" if k.threshold_m else ""
+        if beyond is not None:
+            note += f"“{beyond}”表示步行 {cutoff:g} 米（搜索上限）内没有该类设施。"
+        ws.cell(row=1, column=col).comment = Comment(note, "wanzheng")
+
+    # Conditional fills: one rule per status/verdict label over every status and verdict cell.
+    if n_rows:
+        status_cols = [6 + 2 * i for i in range(len(audited))]
+        verdict_col = 4 + 2 * len(audited) + 3
+        ranges = " ".join(
+            f"{get_column_letter(c)}3:{get_column_letter(c)}{last_row}"
+            for c in [*status_cols, verdict_col]
+        )
+        labels = {**{STATUS_ZH[s]: s for s in STATUS_ZH}, **{VERDICT_ZH[v]: v for v in VERDICT_ZH}}
+        for label, code in labels.items():
+            fill = PatternFill("solid", fgColor=STATUS_FILL[code], bgColor=STATUS_FILL[code])
+            ws.conditional_formatting.add(
+                ranges,
+                CellIsRule(operator="equal", formula=[f'"{label}"'], fill=fill),  # type: ignore[no-untyped-call]
+            )
+    ws.freeze_panes = "C3"
+    ws.auto_filter.ref = f"A2:{get_column_letter(len(keys))}{last_row}"
+    _widths(ws, rows, [z.split("\n")[0] for z in zh], cap=36)
+
+
+def _kinds_sheet(ws: Worksheet, kinds: list[KindInfo]) -> None:
+    zh = [
+        "键",
+        "中文名称",
+        "英文名称",
+        "生活圈层级",
+        "步行阈值（米）",
+        "已核实",
+        "要求",
+        "来源文件",
+        "条款",
+    ]
+    keys = [
+        "key",
+        "name_zh",
+        "name_en",
+        "tier",
+        "threshold_m",
+        "verified",
+        "requirement",
+        "source",
+        "clause",
+    ]
+    _header(ws, zh, keys)
+    rows: list[list[Any]] = []
+    for r, k in enumerate(kinds, start=3):
+        row: list[Any] = [
+            k.key,
+            k.name_zh,
+            k.name_en,
+            TIER_ZH.get(k.tier, k.tier),
+            k.threshold_m if k.threshold_m is not None else "不按距离审计",
+            "是" if k.verified else "否（未核实）",
+            k.requirement,
+            k.source,
+            k.clause,
+        ]
+        rows.append(row)
+        ws.append(row)
+        if not k.verified:
+            ws.cell(row=r, column=6).fill = PatternFill("solid", fgColor="FFF3CD")
+        for c in (7, 8, 9):
+            ws.cell(row=r, column=c).alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "B3"
+    _widths(ws, rows, zh, cap=50)
+
+
+def _coverage_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) -> None:
+    zh = [
+        "键",
+        "类别",
+        "阈值（米）",
+        "设施数",
+        "有数据",
+        "达标社区数",
+        "缺失社区数",
+        "覆盖人口",
+        "总人口（已知）",
+        "人口覆盖率",
+    ]
+    keys = [
+        "kind",
+        "name_zh",
+        "threshold_m",
+        "facilities",
+        "has_data",
+        "communities_met",
+        "communities_missing",
+        "population_covered",
+        "population_total",
+        "population_share",
+    ]
+    _header(ws, zh, keys)
+    names = {k.key: k.name_zh for k in kinds}
+    rows: list[list[Any]] = []
+    for r, rec in enumerate(result.coverage.to_dict("records"), start=3):
+        has = bool(rec.get("has_data", True))
+        share = rec.get("population_share")
+        row: list[Any] = [
+            rec["kind"],
+            names.get(str(rec["kind"]), rec.get("name_zh", "")),
+            rec.get("threshold_m") if is_finite(rec.get("threshold_m")) else None,
+            int(rec.get("facilities", 0)),
+            "是" if has else "否（无数据）",
+            int(rec.get("communities_met", 0)),
+            int(rec.get("communities_missing", 0)),
+            _whole(rec.get("population_covered")),
+            round(float(rec["population_total"]))
+            if is_finite(rec.get("population_total"))
+            else None,
+            float(share) if has and is_finite(share) else None,
+        ]
+        rows.append(row)
+        ws.append(row)
+        ws.cell(row=r, column=10).number_format = "0.0%"
+        if not has:
+            ws.cell(row=r, column=5).fill = PatternFill("solid", fgColor=STATUS_FILL["no_data"])
+    ws.freeze_panes = "C3"
+    _widths(ws, rows, zh)
+
+
+def _sources_sheet(ws: Worksheet, result: AuditResult) -> None:
+    _header(ws, ["项目", "内容"], ["key", "value"])
+    rows: list[list[Any]] = []
+    for key, label, text in source_rows(result):
+        rows.append([label, text])
+        ws.append([label, text])
+        ws.cell(row=ws.max_row, column=1).comment = Comment(key, "wanzheng")
+    extra = [
+        ["地图数据署名", OSM_ATTRIBUTION],
+        ["生成时间（UTC）", datetime.now(UTC).strftime("%Y-%m-%d %H:%M")],
+    ]
+    for row in extra:
+        rows.append(row)
+        ws.append(row)
+    for r in range(3, ws.max_row + 1):
+        ws.cell(row=r, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+    _widths(ws, rows, ["项目", "内容"], cap=80)
+
+
+def write_communities_xlsx(result: AuditResult, path: Path) -> None:
+    """Write ``communities.xlsx`` (openpyxl).
+
+    Sheets: ``communities`` (row 1 zh-CN headers, row 2 the CSV column keys, data from row 3,
+    panes frozen below the headers and right of the name, fills by status and verdict as
+    conditional formats), ``coverage`` (per kind), ``kinds`` (the catalogue: key, names, tier,
+    threshold, verified, requirement, source, clause) and ``sources`` (catalogue name and
+    version, input files, population method, OSM attribution).
+    Distances beyond the search cutoff are written as the text ``>{cutoff}``.
+    """
+    kinds = kind_infos(result)
+    wb = Workbook()
+    ws = wb.active
+    if ws is None:  # pragma: no cover - a new Workbook always has an active sheet
+        ws = wb.create_sheet()
+    ws.title = "communities"
+    _community_sheet(ws, result, kinds)
+    _coverage_sheet(wb.create_sheet("coverage"), result, kinds)
+    _kinds_sheet(wb.create_sheet("kinds"), kinds)
+    _sources_sheet(wb.create_sheet("sources"), result)
+    wb.properties.title = "完整社区体检 communities"
+    wb.properties.creator = "wanzheng"
+    wb.save(path)

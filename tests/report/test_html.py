@@ -1,0 +1,175 @@
+"""report.html: self-contained, offline, with the map, the summary and the provenance."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+
+from wanzheng.audit.result import AuditResult
+from wanzheng.report.html import render_html
+
+
+@pytest.fixture
+def page(result: AuditResult) -> str:
+    return render_html(result)
+
+
+def _data(page: str) -> Any:
+    m = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S)
+    assert m is not None
+    return json.loads(m.group(1))
+
+
+class _Collector(HTMLParser):
+    """Counts elements and collects attributes that could load something."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: dict[str, int] = {}
+        self.classes: list[str] = []
+        self.loading: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        for name, value in attrs:
+            if name == "class" and value:
+                self.classes.append(value)
+            if name in {"src", "href", "xlink:href", "action", "data"} and value:
+                self.loading.append((tag, name, value))
+
+
+def test_no_external_reference_at_all(page: str) -> None:
+    assert "http://" not in page
+    assert "https://" not in page
+    parser = _Collector()
+    parser.feed(page)
+    assert "link" not in parser.tags, "no stylesheet links: CSS is inline"
+    assert "img" not in parser.tags and "iframe" not in parser.tags
+    # Every src/href is an in-page anchor.
+    for tag, name, value in parser.loading:
+        assert value.startswith("#"), (tag, name, value)
+    assert not re.search(r"url\((?!#)", page), "CSS url() only to in-page SVG patterns"
+    assert "@import" not in page
+
+
+def test_map_layers_are_drawn(page: str, result: AuditResult) -> None:
+    parser = _Collector()
+    parser.feed(page)
+    comm = [c for c in parser.classes if c.startswith("comm ")]
+    assert sorted(comm) == sorted(["comm v-undetermined", "comm v-incomplete", "comm v-incomplete"])
+    assert parser.classes.count("fac") == len(result.facilities) == 3
+    assert page.count('class="fac-kind"') == 2, "one group per kind that has facilities"
+    # The network: 1 residential street, 1 primary road, 2 paths (footway, path), 1 service.
+    street = re.search(r'class="net net-street" d="([^"]*)"', page)
+    road = re.search(r'class="net net-road" d="([^"]*)"', page)
+    path = re.search(r'class="net net-path" d="([^"]*)"', page)
+    assert street and road and path
+    assert street.group(1).count("M") == 2
+    assert road.group(1).count("M") == 1
+    assert path.group(1).count("M") == 2
+    # Buildings: one residential and one other polygon.
+    res = re.search(r'class="bld bld-res" d="([^"]*)"', page)
+    other = re.search(r'class="bld bld-other" d="([^"]*)"', page)
+    assert res and other
+    assert res.group(1).count("Z") == 1 and other.group(1).count("Z") == 1
+
+
+def test_map_geometry_is_in_metres(page: str) -> None:
+    # c1 is 0.002° of longitude wide at 40° N: 111320 × cos(40.0015°) × 0.002 ≈ 170.5 m.
+    m = re.search(r'<path class="comm v-undetermined"[^>]* d="M([^"]*)Z"', page)
+    assert m is not None
+    pts = [tuple(float(v) for v in p.split()) for p in m.group(1).split("L")]
+    xs = [p[0] for p in pts]
+    ys = [p[1] for p in pts]
+    assert max(xs) - min(xs) == pytest.approx(170.5, abs=0.3)
+    # 0.0015° of latitude ≈ 165.9 m.
+    assert max(ys) - min(ys) == pytest.approx(165.9, abs=0.3)
+
+
+def test_page_data_for_the_detail_panel(page: str) -> None:
+    data = _data(page)
+    assert [k["key"] for k in data["kinds"]] == [
+        "kindergarten",
+        "supermarket",
+        "health_station",
+        "barrier_free",
+    ]
+    c1, c2, c3 = data["communities"]
+    assert c1["name"] == "阳光小区" and c1["verdict"] == "undetermined"
+    assert c1["population"] == 3200 and c1["popsrc"] == "给定"
+    kg = c1["rows"][0]
+    assert kg == {"k": "kindergarten", "d": 120.3, "dt": "120.3", "min": 2.0, "st": "met",
+                  "near": "阳光幼儿园"}  # fmt: skip
+    assert c1["rows"][2]["st"] == "no_data"
+    assert c1["rows"][3] == {"k": "barrier_free", "d": None, "dt": "—", "min": None,
+                             "st": "not_audited", "near": ""}  # fmt: skip
+    assert c2["rows"][0]["dt"] == "650.0" and c2["rows"][0]["st"] == "missing"
+    assert c3["rows"][0]["dt"] == "> 500", "beyond the cutoff shows the cutoff"
+    assert c3["population"] is None
+    fac = data["facilities"][0]
+    assert fac["name"] == "阳光幼儿园" and fac["src"] == "OpenStreetMap"
+    assert fac["serves"] == ["阳光小区（120 米）", "和平里（650 米）"]
+    assert data["facilities"][1]["src"] == "设施台账"
+
+
+def test_summary_figures_and_provenance(page: str) -> None:
+    text = re.sub(r"<[^>]+>", " ", page)
+    assert "© OpenStreetMap contributors, ODbL" in page
+    assert "完整居住社区建设标准（试行）测试目录" in page
+    assert "2026.1-test" in page
+    assert "8,200" in text, "residents with a known population: 3200 + 5000.4"
+    assert "1 个社区人口未知" in text
+    assert "6 / 5" in text, "network nodes / edges"
+    # Verdict cards: 0 complete, 2 incomplete, 1 undetermined.
+    cards = re.findall(r'verdict-card v-(\w+)"><div class="num">(\d+)<', page)
+    assert dict(cards) == {"complete": "0", "incomplete": "2", "undetermined": "1"}
+    assert "估算、给定、未知" in text, "population method named"
+    assert "35.0 平方米" in text
+
+
+def test_no_data_kinds_name_the_source_that_would_settle_them(page: str) -> None:
+    section = page.split('id="nodata"')[1].split("</section>")[0]
+    assert "社区卫生服务站" in section
+    assert "设施台账" in section
+    assert "幼儿园" not in section.split("以下是清单项")[0], "kindergarten has data"
+    assert "无障碍" in section, "the checklist item is named as not audited"
+
+
+def test_unverified_thresholds_flagged(page: str) -> None:
+    box = page.split('class="warn-box"')[1].split("</p>")[0]
+    assert "幼儿园" in box and "社区卫生服务站" in box and "无障碍" in box
+    assert "综合超市" not in box, "the supermarket threshold is verified"
+
+
+def test_coverage_chart_bar_widths(page: str) -> None:
+    chart = page.split('aria-labelledby="cov-chart-title')[1].split("</svg>")[0]
+    widths = [float(w) for w in re.findall(r'<rect class="bar" [^>]*width="([\d.]+)"', chart)]
+    # 380 px track; kindergarten 3200 / 8200.4 = 39.0 %, supermarket 100 %.
+    assert widths == [pytest.approx(380 * 3200 / 8200.4, abs=0.05), 380.0]
+    assert "39.0%" in chart and "100.0%" in chart
+    assert 'class="nodata"' in chart, "the no-data kind is drawn hatched, not as 0 %"
+
+
+def test_names_are_escaped(make_result: Any) -> None:
+    nasty = '</script><script>alert("x")</script>'
+    page = render_html(make_result(names=(nasty, "A&B", "<b>c</b>")))
+    assert nasty not in page
+    assert "<b>c</b>" not in page
+    data = _data(page)
+    assert [c["name"] for c in data["communities"]] == [nasty, "A&B", "<b>c</b>"]
+    assert page.count("<script") == 2, "only the data block and our own script"
+
+
+def test_html_is_zh_cn_and_accessible(page: str) -> None:
+    assert '<html lang="zh-CN">' in page
+    assert 'aria-live="polite"' in page
+    parser = _Collector()
+    parser.feed(page)
+    assert parser.tags.get("caption", 0) >= 4, "every data table has a caption"
+    # Every map element one can click is reachable by keyboard.
+    assert len(re.findall(r'class="comm [^"]*" data-c="\d+" tabindex="0" role="button"', page)) == 3
+    assert len(re.findall(r'class="fac" data-f="\d+"[^>]*tabindex="0"', page)) == 3
