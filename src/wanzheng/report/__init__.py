@@ -64,7 +64,7 @@ class OutputFiles:
     communities_xlsx: Path
     facilities_csv: Path
     gpkg: Path
-    html: Path
+    report_html: Path
 
     @classmethod
     def in_dir(cls, out_dir: Path) -> OutputFiles:
@@ -75,7 +75,7 @@ class OutputFiles:
             communities_xlsx=out_dir / "communities.xlsx",
             facilities_csv=out_dir / "facilities.csv",
             gpkg=out_dir / "audit.gpkg",
-            html=out_dir / "report.html",
+            report_html=out_dir / "report.html",
         )
 
     def all(self) -> tuple[Path, ...]:
@@ -85,7 +85,7 @@ class OutputFiles:
             self.communities_xlsx,
             self.facilities_csv,
             self.gpkg,
-            self.html,
+            self.report_html,
         )
 
 
@@ -155,7 +155,7 @@ def write_outputs(
         (files.communities_xlsx, lambda: write_communities_xlsx(result, files.communities_xlsx)),
         (files.facilities_csv, lambda: write_facilities_csv(result, files.facilities_csv)),
         (files.gpkg, lambda: write_gpkg(result, files.gpkg)),
-        (files.html, lambda: write_html(result, files.html, title=title)),
+        (files.report_html, lambda: write_html(result, files.report_html, title=title)),
     ]
     total = len(writers)
     try:

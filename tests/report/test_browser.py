@@ -1,0 +1,127 @@
+"""report.html in a real Chromium: the map renders, clicks show details, nothing is fetched."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wanzheng.audit.result import AuditResult
+from wanzheng.report import write_outputs
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists() and shutil.which("chromium") is None:
+        pytest.fail(
+            "Chromium is not installed: run `bash scripts/ensure-system-deps.sh` "
+            "(as root) to install Debian's chromium for the browser tests"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, result: AuditResult, tmp_path: Path) -> Iterator[Any]:
+    files = write_outputs(result, tmp_path / "out")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    requests: list[str] = []
+    errors: list[str] = []
+    pg.on("request", lambda r: requests.append(r.url))
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.goto(files.report_html.as_uri())
+    pg.wait_for_load_state("load")
+    yield pg
+    assert errors == [], f"JavaScript errors: {errors}"
+    foreign = [u for u in requests if not u.startswith("file://")]
+    assert foreign == [], f"the report fetched something: {foreign}"
+    context.close()
+
+
+def test_map_layers_render(page: Any) -> None:
+    assert page.locator("svg#map .comm").count() == 3
+    assert page.locator("svg#map circle.fac").count() == 3
+    assert page.locator("#layer-network path").count() == 5
+    # The layers have a real size on screen (drawn, not just present in the DOM).
+    box = page.locator('svg#map .comm[data-c="0"]').bounding_box()
+    assert box is not None and box["width"] > 50 and box["height"] > 50
+    net = page.locator("#layer-network .net-street").bounding_box()
+    assert net is not None and net["width"] > 50
+    fac = page.locator('svg#map .fac[data-f="0"]').bounding_box()
+    assert fac is not None and 6 <= fac["width"] <= 20, "markers are a few pixels wide"
+    assert page.locator("#scale .scale-text").inner_text().endswith("米")
+
+
+def test_click_community_shows_its_table(page: Any) -> None:
+    page.locator('svg#map .comm[data-c="1"]').click()
+    detail = page.locator("#detail")
+    assert detail.locator("h3").inner_text() == "和平里"
+    rows = detail.locator("table.community-table tbody tr")
+    assert rows.count() == 4
+    first = rows.nth(0).inner_text()
+    assert "幼儿园" in first and "650.0" in first and "缺失" in first and "阳光幼儿园" in first
+    assert "10.8 分" in first, "650 m at 60 m/min"
+    assert "无数据" in rows.nth(2).inner_text()
+    assert "不完整" in detail.inner_text()
+    assert page.locator('svg#map .comm[data-c="1"]').get_attribute("class").endswith("selected")
+
+
+def test_click_point_community_and_facility(page: Any) -> None:
+    page.locator('svg#map .comm[data-c="2"]').click()
+    assert page.locator("#detail h3").inner_text() == "东园"
+    assert "> 500" in page.locator("#detail table").inner_text()
+    page.locator('svg#map .fac[data-f="1"]').click()
+    text = page.locator("#detail").inner_text()
+    assert "物美超市" in text and "综合超市" in text and "设施台账" in text
+
+
+def test_keyboard_opens_a_community(page: Any) -> None:
+    page.locator('svg#map .comm[data-c="0"]').focus()
+    page.keyboard.press("Enter")
+    assert page.locator("#detail h3").inner_text() == "阳光小区"
+
+
+def test_table_button_opens_the_community(page: Any) -> None:
+    page.locator('.show-c[data-c="2"]').click()
+    assert page.locator("#detail h3").inner_text() == "东园"
+
+
+def test_kind_toggle_hides_its_facilities(page: Any) -> None:
+    markers = page.locator('.fac-kind[data-kind="supermarket"] circle')
+    assert markers.first.is_visible()
+    page.locator('.kind-toggle[data-kind="supermarket"]').uncheck()
+    assert not markers.first.is_visible()
+    assert page.locator('.fac-kind[data-kind="kindergarten"] circle').first.is_visible()
+    assert page.locator('.kind-toggle[data-kind="health_station"]').is_disabled()
+
+
+def test_zoom_buttons_change_the_view(page: Any) -> None:
+    before = page.locator("svg#map").get_attribute("viewBox")
+    size = page.locator('svg#map .fac[data-f="0"]').bounding_box()["width"]
+    page.locator("#zoom-in").click()
+    after = page.locator("svg#map").get_attribute("viewBox")
+    assert after != before
+    w0, w1 = float(before.split()[2]), float(after.split()[2])
+    assert w1 == pytest.approx(w0 * 0.67, rel=1e-3)
+    # Markers keep their size on screen while the map zooms.
+    assert page.locator('svg#map .fac[data-f="0"]').bounding_box()["width"] == pytest.approx(
+        size, abs=1.0
+    )
+    page.locator("#zoom-reset").click()
+    assert float(page.locator("svg#map").get_attribute("viewBox").split()[2]) == pytest.approx(w0)
