@@ -1,0 +1,310 @@
+"""The fast core of the audit: distance to the nearest facility of every kind, for every node.
+
+One array-in / array-out function, :func:`nearest_by_kind`. Node ids are plain indices into the
+CSR arrays; translating OSM ids or facility ids happens in the layers above.
+
+How it works
+------------
+Each kind is one multi-source shortest-path search that stops at the cutoff. The searches of
+different kinds are independent; they run on a pool of threads over compiled ``nogil`` kernels
+(numba), each thread reusing its own scratch arrays, and write straight into their row of the
+output. A search uses a bucket queue over float64 distances (see ``_engine_kernels``) whose result
+is *exactly* the float64 shortest-path distance a binary-heap Dijkstra (e.g. scipy's) computes:
+both are the minimum over paths of the left-to-right float64 sum of offset and edge lengths.
+
+The first call in a fresh environment compiles the kernels (a few seconds); numba caches the
+machine code on disk (``cache=True``), so later processes load it in well under a second.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import numpy.typing as npt
+
+from wanzheng.errors import DataError
+from wanzheng.network import _engine_kernels as _k
+
+__all__ = ["nearest_by_kind"]
+
+#: At most this many buckets per search; a finer bucket width buys nothing measurable.
+_MAX_BUCKETS = 1 << 16
+#: Searches whose cutoff would need more buckets than this at the chosen width use the heap.
+_HEAP_FALLBACK_BUCKETS = 1 << 22
+
+
+def nearest_by_kind(
+    indptr: npt.ArrayLike,
+    indices: npt.ArrayLike,
+    weight_m: npt.ArrayLike,
+    source_node: npt.ArrayLike,
+    source_kind: npt.ArrayLike,
+    source_offset_m: npt.ArrayLike,
+    *,
+    n_kinds: int,
+    cutoff_m: float,
+    threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walking distance from every node to the nearest source of each kind, within a cutoff.
+
+    Parameters
+    ----------
+    indptr, indices, weight_m
+        The undirected walking graph in CSR form with both directions present: the edges leaving
+        node ``v`` are ``indices[indptr[v]:indptr[v + 1]]`` with lengths ``weight_m[...]`` in
+        metres (finite or ``inf``, ``>= 0``; zero-length edges are fine).
+    source_node
+        Node index of every source (facility), ``0 <= source_node < n_nodes``. Several sources may
+        share a node.
+    source_kind
+        Kind of every source, ``0 <= source_kind < n_kinds``.
+    source_offset_m
+        Length in metres of every source's off-network leg (``>= 0``); it counts toward the cutoff.
+    n_kinds
+        Number of kinds (rows of the output). Kinds without sources give rows of ``inf`` / ``-1``.
+    cutoff_m
+        Largest distance reported, in metres, inclusive (``inf`` for no limit).
+    threads
+        Worker threads (default: the CPUs this process may use); kinds are spread over them.
+
+    Returns
+    -------
+    distance_m : numpy.ndarray
+        float64 ``[n_kinds, n_nodes]``: ``min`` over the kind's sources ``s`` of
+        ``source_offset_m[s] + shortest_path_m(source_node[s], node)`` where that is
+        ``<= cutoff_m``, else ``inf``.
+    source : numpy.ndarray
+        int32 ``[n_kinds, n_nodes]``: index (into the source arrays) of a nearest source, ``-1``
+        where ``distance_m`` is ``inf``. Between sources at equal distance, any one may be given.
+
+    Raises
+    ------
+    DataError
+        When the arrays disagree in length, an index is out of range, or a length is negative or
+        NaN; ``ValueError`` is its base class.
+    """
+    ip, ix, w, n_nodes = _check_graph(indptr, indices, weight_m)
+    sn, sk, so = _check_sources(source_node, source_kind, source_offset_m, n_nodes, n_kinds)
+    cut = _check_cutoff(cutoff_m)
+    n_threads = _check_threads(threads)
+
+    distance = np.full((n_kinds, n_nodes), np.inf, dtype=np.float64)
+    source = np.full((n_kinds, n_nodes), -1, dtype=np.int32)
+    if n_nodes == 0 or sn.shape[0] == 0:
+        return distance, source
+
+    order = np.argsort(sk, kind="stable").astype(np.int32)
+    bounds = np.searchsorted(sk[order], np.arange(n_kinds + 1)).astype(np.int64)
+    kinds = [k for k in range(n_kinds) if bounds[k + 1] > bounds[k]]
+
+    delta_m, n_buckets = _bucket_width(w, cut)
+
+    def run_kinds(next_kind: _Counter) -> None:
+        scratch: tuple[np.ndarray, ...] | None = None
+        while (i := next_kind.take()) < len(kinds):
+            k = kinds[i]
+            dist, src = distance[k], source[k]
+            _k.seed_kind(dist, src, order, bounds[k], bounds[k + 1], sn, so, cut)
+            seeds = np.unique(sn[order[bounds[k] : bounds[k + 1]]])
+            seeds = seeds[dist[seeds] <= cut]
+            if seeds.shape[0] == 0:
+                continue
+            if n_buckets == 0:
+                _k.heap_search(ip, ix, w, dist, src, seeds, cut)
+                continue
+            if scratch is None:
+                scratch = (
+                    np.full(n_buckets, -1, dtype=np.int32),
+                    np.empty(n_nodes, dtype=np.int32),
+                    np.empty(n_nodes, dtype=np.int32),
+                    np.full(n_nodes, -1, dtype=np.int32),
+                )
+            head, nxt, prv, where = scratch
+            _k.bucket_search(
+                ip, ix, w, dist, src, seeds, cut, delta_m, n_buckets, head, nxt, prv, where
+            )
+
+    counter = _Counter()
+    n_workers = min(n_threads, len(kinds))
+    if n_workers <= 1:
+        run_kinds(counter)
+    else:
+        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+            futures = [pool.submit(run_kinds, counter) for _ in range(n_workers)]
+            for future in futures:
+                future.result()
+    return distance, source
+
+
+class _Counter:
+    """A thread-safe counter handing out kind numbers to the workers."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next = 0
+
+    def take(self) -> int:
+        with self._lock:
+            value = self._next
+            self._next += 1
+            return value
+
+
+def _bucket_width(weight_m: np.ndarray, cutoff_m: float) -> tuple[float, int]:
+    """Bucket width (m) and bucket count for a search; ``(0.0, 0)`` means use the heap.
+
+    A width no larger than most edges means a node is rarely scanned twice (only edges shorter
+    than the width can improve a node inside its own bucket); a width that is too fine only costs
+    empty buckets, which are cheap. The 5th percentile of the positive finite lengths, sampled,
+    and at most ``_MAX_BUCKETS`` buckets below the cutoff, balances the two.
+    """
+    if not math.isfinite(cutoff_m):
+        return 0.0, 0
+    if cutoff_m == 0.0:
+        return 1.0, 1
+    sample = weight_m[:: max(1, weight_m.shape[0] // 100_000)]
+    sample = sample[(sample > 0) & np.isfinite(sample)]
+    typical = float(np.quantile(sample, 0.05)) if sample.shape[0] else cutoff_m
+    delta_m = max(min(typical, cutoff_m), cutoff_m / _MAX_BUCKETS)
+    if not math.isfinite(1.0 / delta_m):  # a subnormal cutoff: nothing to gain from buckets
+        return 0.0, 0
+    n_buckets = int(cutoff_m / delta_m) + 1
+    if n_buckets > _HEAP_FALLBACK_BUCKETS:
+        return 0.0, 0
+    return delta_m, n_buckets
+
+
+def _check_graph(
+    indptr: npt.ArrayLike, indices: npt.ArrayLike, weight_m: npt.ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    ip = np.asarray(indptr)
+    ix = np.asarray(indices)
+    w = np.asarray(weight_m)
+    for name, arr in (("indptr", ip), ("indices", ix), ("weight_m", w)):
+        if arr.ndim != 1:
+            raise DataError(f"{name}: expected a 1-D array, got shape {arr.shape}")
+    for name, arr in (("indptr", ip), ("indices", ix)):
+        if arr.shape[0] and not np.issubdtype(arr.dtype, np.integer):
+            raise DataError(f"{name}: expected integers, got dtype {arr.dtype}")
+    if w.shape[0] and not np.issubdtype(w.dtype, np.number):
+        raise DataError(f"weight_m: expected numbers, got dtype {w.dtype}")
+    if ip.shape[0] == 0:
+        raise DataError("indptr: expected n_nodes + 1 entries, got an empty array")
+    n_nodes = ip.shape[0] - 1
+    n_edges = ix.shape[0]
+    if w.shape[0] != n_edges:
+        raise DataError(
+            f"weight_m: expected one length per entry of indices ({n_edges}), got {w.shape[0]}"
+        )
+    if n_nodes >= 2**31 - 1 or n_edges >= 2**62:
+        raise DataError(f"indptr: {n_nodes} nodes is more than the engine handles (2**31 - 2)")
+    ip = ip.astype(np.int64, copy=False)
+    if ip[0] != 0 or ip[-1] != n_edges:
+        raise DataError(
+            f"indptr: expected to start at 0 and end at len(indices) = {n_edges}, "
+            f"got {int(ip[0])} … {int(ip[-1])}"
+        )
+    steps = np.diff(ip)
+    if steps.shape[0] and steps.min() < 0:
+        bad = int(np.argmax(steps < 0))
+        raise DataError(f"indptr[{bad + 1}]: expected non-decreasing offsets, got a decrease")
+    if n_edges:
+        lo, hi = int(ix.min()), int(ix.max())
+        if lo < 0 or hi >= n_nodes:
+            bad = int(np.argmax((ix < 0) | (ix >= n_nodes)))
+            raise DataError(
+                f"indices[{bad}]: expected a node index in 0..{n_nodes - 1}, got {int(ix[bad])}"
+            )
+    ix = ix.astype(np.int32, copy=False)
+    w = w.astype(np.float64, copy=False)
+    if n_edges:
+        bad_mask = np.isnan(w) | (w < 0)
+        if bad_mask.any():
+            bad = int(np.argmax(bad_mask))
+            raise DataError(
+                f"weight_m[{bad}]: expected an edge length >= 0 m, got {float(w[bad])!r}"
+            )
+    return (
+        np.ascontiguousarray(ip),
+        np.ascontiguousarray(ix),
+        np.ascontiguousarray(w),
+        n_nodes,
+    )
+
+
+def _check_sources(
+    source_node: npt.ArrayLike,
+    source_kind: npt.ArrayLike,
+    source_offset_m: npt.ArrayLike,
+    n_nodes: int,
+    n_kinds: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if isinstance(n_kinds, bool) or not isinstance(n_kinds, int | np.integer) or n_kinds < 1:
+        raise DataError(f"n_kinds: expected an integer >= 1, got {n_kinds!r}")
+    sn = np.asarray(source_node)
+    sk = np.asarray(source_kind)
+    so = np.asarray(source_offset_m)
+    for name, arr in (("source_node", sn), ("source_kind", sk), ("source_offset_m", so)):
+        if arr.ndim != 1:
+            raise DataError(f"{name}: expected a 1-D array, got shape {arr.shape}")
+    n = sn.shape[0]
+    if sk.shape[0] != n or so.shape[0] != n:
+        raise DataError(
+            "source_node, source_kind, source_offset_m: expected one entry per source each, "
+            f"got lengths {n}, {sk.shape[0]}, {so.shape[0]}"
+        )
+    for name, arr in (("source_node", sn), ("source_kind", sk)):
+        if n and not np.issubdtype(arr.dtype, np.integer):
+            raise DataError(f"{name}: expected integers, got dtype {arr.dtype}")
+    if n and not np.issubdtype(so.dtype, np.number):
+        raise DataError(f"source_offset_m: expected numbers, got dtype {so.dtype}")
+    if n:
+        bad_mask = (sn < 0) | (sn >= n_nodes)
+        if bad_mask.any():
+            bad = int(np.argmax(bad_mask))
+            raise DataError(
+                f"source_node[{bad}]: expected a node index in 0..{n_nodes - 1}, got {int(sn[bad])}"
+            )
+        bad_mask = (sk < 0) | (sk >= n_kinds)
+        if bad_mask.any():
+            bad = int(np.argmax(bad_mask))
+            raise DataError(
+                f"source_kind[{bad}]: expected a kind in 0..{n_kinds - 1}, got {int(sk[bad])}"
+            )
+        bad_mask = np.isnan(so) | (so < 0)
+        if bad_mask.any():
+            bad = int(np.argmax(bad_mask))
+            raise DataError(
+                f"source_offset_m[{bad}]: expected an off-network leg >= 0 m, "
+                f"got {float(so[bad])!r}"
+            )
+    return (
+        np.ascontiguousarray(sn, dtype=np.int32),
+        np.ascontiguousarray(sk, dtype=np.int64),
+        np.ascontiguousarray(so, dtype=np.float64),
+    )
+
+
+def _check_cutoff(cutoff_m: float) -> float:
+    try:
+        cut = float(cutoff_m)
+    except (TypeError, ValueError):
+        raise DataError(f"cutoff_m: expected a distance in metres, got {cutoff_m!r}") from None
+    if math.isnan(cut) or cut < 0:
+        raise DataError(f"cutoff_m: expected a distance >= 0 m, got {cutoff_m!r}")
+    return cut
+
+
+def _check_threads(threads: int | None) -> int:
+    if threads is None:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - not Linux
+            return max(1, os.cpu_count() or 1)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise DataError(f"threads: expected an integer >= 1 or None, got {threads!r}")
+    return threads
