@@ -428,18 +428,18 @@ async def post_case(
             raise DataError("body: expected a JSON object")
         body = _parse_model(data)
     elif ctype == "multipart/form-data":
-        form = await request.form(max_files=_MAX_PHOTOS, max_fields=20)
         fields: dict[str, Any] = {}
-        for key, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                if key != "photos":
-                    raise DataError(f"{key}: unexpected file field; photos go in 'photos'")
-                data_b = await value.read(desk.settings.photo_max_bytes + 1)
-                photos.append(data_b)
-            elif key == "photos":
-                raise DataError("photos: expected a file upload")
-            else:
-                fields[key] = value if value != "" else None
+        async with request.form(max_files=_MAX_PHOTOS, max_fields=20) as form:
+            for key, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    if key != "photos":
+                        raise DataError(f"{key}: unexpected file field; photos go in 'photos'")
+                    data_b = await value.read(desk.settings.photo_max_bytes + 1)
+                    photos.append(data_b)
+                elif key == "photos":
+                    raise DataError("photos: expected a file upload")
+                else:
+                    fields[key] = value if value != "" else None
         body = _parse_model(fields)
     else:
         return error_response(

@@ -241,8 +241,8 @@ async def post_request(
         raise DataError(
             "content-type: expected application/x-www-form-urlencoded or multipart/form-data"
         )
-    form = await request.form(max_files=0, max_fields=40)
-    f = {k: v for k, v in form.items() if isinstance(v, str)}
+    async with request.form(max_files=0, max_fields=40) as form:
+        f = {k: v for k, v in form.items() if isinstance(v, str)}
     api_key = f.get("api_key")
     if not api_key:
         raise PermissionDeniedError("api_key: required to create a request")

@@ -1,0 +1,216 @@
+"""The store on SQLite and PostgreSQL: schema = models, durability, idempotency, events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select, text
+
+from wanzheng.cases.categories import KeywordClassifier, load_categories
+from wanzheng.cases.states import load_state_machine
+from wanzheng.cases.store import (
+    Actor,
+    Base,
+    Case,
+    CaseEvent,
+    NewCase,
+    Person,
+    apply_action,
+    case_events,
+    create_case,
+    escalate_overdue,
+    grid_index,
+    make_engine,
+    make_sessionmaker,
+)
+from wanzheng.errors import ConflictError, DataError
+
+T0 = dt.datetime(2026, 9, 23, 2, 0, tzinfo=dt.UTC)
+ADMIN = Actor(role="admin", user_id=None, username="t")
+
+
+def test_migrations_match_the_models(database_url: str) -> None:
+    engine = make_engine(database_url, pool_size=1)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_sqlite_is_wal_and_synchronous_full(database_url: str) -> None:
+    engine = make_engine(database_url, pool_size=1)
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        else:
+            assert conn.execute(text("SHOW synchronous_commit")).scalar() in ("on", "off")
+    engine.dispose()
+
+
+def test_create_and_walk_a_case_events_match_state(database_url: str) -> None:
+    engine = make_engine(database_url, pool_size=2)
+    sm = make_sessionmaker(engine)
+    machine = load_state_machine()
+    clf = KeywordClassifier.from_tree(load_categories())
+    with sm() as s:
+        case, created = create_case(
+            s,
+            new=NewCase(text="路灯坏了", lon=116.35, lat=40.005, phone="13800002222", name="赵六"),
+            now=T0,
+            index=grid_index(s),
+            classifier=clf,
+        )
+        s.commit()
+        cid = case.id
+    assert created and case.grid_key == "west-1" and case.community_key == "west"
+    with sm() as s:
+        for action, kw in [
+            ("accept", {}),
+            ("dispatch", {"department": "city_management"}),
+            ("start", {}),
+            ("resolve", {"note": "done"}),
+        ]:
+            apply_action(s, case_id=cid, actor=ADMIN, action=action, now=T0, machine=machine, **kw)
+        s.commit()
+    with sm() as s:
+        ev = case_events(s, case_id=cid)
+        c = s.get(Case, cid)
+        assert c is not None and c.state == ev[-1].to_state == "resolved"
+        assert [e.from_state for e in ev] == [
+            None,
+            "submitted",
+            "accepted",
+            "dispatched",
+            "in_progress",
+        ]
+        # the phone is stored once, in persons
+        assert s.scalar(select(func.count()).select_from(Person)) == 1
+        # a second case with the same phone reuses the person
+        c2, _ = create_case(
+            s,
+            new=NewCase(text="又坏了", lon=116.35, lat=40.005, phone="138 0000 2222"),
+            now=T0,
+            index=grid_index(s),
+            classifier=clf,
+        )
+        assert c2.person_id == c.person_id
+        s.commit()
+    engine.dispose()
+
+
+def test_proactive_case_type_and_bad_input_writes_nothing(database_url: str) -> None:
+    engine = make_engine(database_url, pool_size=2)
+    sm = make_sessionmaker(engine)
+    with sm() as s:
+        c, _ = create_case(
+            s,
+            new=NewCase(
+                text="主动治理：路灯巡检",
+                lon=116.35,
+                lat=40.005,
+                category="urban.municipal",
+                case_type="proactive",
+                source="proactive",
+            ),
+            now=T0,
+            index=grid_index(s),
+        )
+        s.commit()
+        assert c.case_type == "proactive"
+    with sm() as s:
+        with pytest.raises(DataError, match="category"):
+            create_case(
+                s,
+                new=NewCase(text="x", lon=116.35, lat=40.005, category="nope", phone="13800003333"),
+                now=T0,
+                index=grid_index(s),
+            )
+        s.rollback()
+        assert s.scalar(select(func.count()).select_from(Person)) == 0
+        assert s.scalar(select(func.count()).select_from(Case)) == 1
+    engine.dispose()
+
+
+def test_idempotency_under_concurrency(database_url: str) -> None:
+    engine = make_engine(database_url, pool_size=8)
+    sm = make_sessionmaker(engine)
+    with sm() as s:
+        idx = grid_index(s)
+    results: list[int] = []
+    errors: list[Exception] = []
+
+    def submit() -> None:
+        try:
+            with sm() as s:
+                c, _ = create_case(
+                    s,
+                    new=NewCase(text="同一个请求", lon=116.35, lat=40.005),
+                    now=T0,
+                    index=idx,
+                    idempotency_key="key-1",
+                    classifier=None,
+                )
+                s.commit()
+                results.append(c.id)
+        except Exception as exc:  # collected and checked below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(set(results)) == 1 and len(results) == 6
+    with sm() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 1
+        assert s.scalar(select(func.count()).select_from(CaseEvent)) == 1
+        with pytest.raises(ConflictError, match="idempotency_key"):
+            create_case(
+                s,
+                new=NewCase(text="另一个内容", lon=116.35, lat=40.005),
+                now=T0,
+                index=idx,
+                idempotency_key="key-1",
+            )
+    engine.dispose()
+
+
+def test_escalation_levels_and_events(database_url: str) -> None:
+    engine = make_engine(database_url, pool_size=2)
+    sm = make_sessionmaker(engine)
+    machine = load_state_machine()
+    with sm() as s:
+        c, _ = create_case(
+            s,
+            new=NewCase(text="燃气泄漏隐患", lon=116.35, lat=40.005, category="urban.safety"),
+            now=T0,
+            index=grid_index(s),
+        )
+        s.commit()
+        cid = c.id
+    # urgent profile: sign within 1 h. At +1.5 h: sign overdue 0.5 h -> level 1.
+    with sm() as s:
+        assert escalate_overdue(s, now=T0 + dt.timedelta(hours=1.5), machine=machine) == [(cid, 1)]
+        s.commit()
+    with sm() as s:  # running again at the same time changes nothing
+        assert escalate_overdue(s, now=T0 + dt.timedelta(hours=1.5), machine=machine) == [(cid, 1)]
+        s.commit()
+        n = s.scalar(
+            select(func.count()).select_from(CaseEvent).where(CaseEvent.action == "escalate")
+        )
+        assert n == 1
+    # +49 h: sign overdue 48 h -> level 3 (two more events)
+    with sm() as s:
+        escalate_overdue(s, now=T0 + dt.timedelta(hours=49), machine=machine)
+        s.commit()
+        c2 = s.get(Case, cid)
+        assert c2 is not None and c2.escalation_level == 3
+        notes = [e.note for e in case_events(s, case_id=cid) if e.action == "escalate"]
+        assert len(notes) == 3 and notes[-1] is not None and notes[-1].startswith("区级督办")
+    engine.dispose()

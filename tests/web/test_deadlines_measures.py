@@ -1,0 +1,95 @@
+"""Deadlines, overdue list, escalation, extensions and measures through the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def test_deadlines_on_submission_follow_the_calendar(api: Any) -> None:
+    # clock: Wed 2026-09-23 10:00 Beijing; urban.municipal = help profile (5 working days)
+    c = api.submit()
+    assert c["resolve_due"] == "2026-10-08T16:00:00Z"  # 24:00 of Thu 10-08, Beijing
+    d = api.get(f"/api/cases/{c['id']}", "dispatcher").json()
+    assert d["sign_due"] == "2026-09-23T04:00:00Z" and d["respond_due"] == "2026-09-24T02:00:00Z"
+
+
+def test_overdue_list_escalation_and_extension(api: Any) -> None:
+    a = api.submit()["id"]  # west-1, city_management
+    b = api.submit(lon=api.EAST_1[0], lat=api.EAST_1[1], text="电梯坏了")["id"]  # housing
+    api.act(b, "dispatcher", "accept")
+    api.clock.advance(hours=3)  # sign deadline (2 h) passed for a only
+    over = api.get("/api/cases/overdue", "dispatcher").json()
+    assert [o["id"] for o in over] == [a] and set(over[0]["missed"]) == {"sign"}
+    assert over[0]["missed"]["sign"] == 1.0
+    assert api.get("/api/cases/overdue", "housing").json() == []
+    assert [o["id"] for o in api.get("/api/cases/overdue", "city").json()] == [a]
+    r = api.client.post("/api/cases/escalate", headers=api.h("dispatcher"))
+    assert r.status_code == 200 and [(o["id"], o["escalation_level"]) for o in r.json()] == [(a, 1)]
+    api.clock.advance(hours=24)  # +27 h: sign 25 h over, respond 3 h over (both cases)
+    r = api.client.post("/api/cases/escalate", headers=api.h("dispatcher")).json()
+    assert sorted((o["id"], o["escalation_level"]) for o in r) == [(a, 2), (b, 1)]
+    ev = api.get(f"/api/cases/{a}", "dispatcher").json()["events"]
+    assert [e["note"].split(" ")[0] for e in ev if e["action"] == "escalate"] == [
+        "街道督办",
+        "街道分管领导督办",
+    ]
+    # an extension needs a reason and moves the resolve deadline by working days
+    r = api.client.post(
+        f"/api/cases/{a}/extensions", json={"days": 2, "reason": " "}, headers=api.h("dispatcher")
+    )
+    assert r.status_code == 422 and r.json()["field"] == "reason"
+    r = api.client.post(
+        f"/api/cases/{a}/extensions",
+        json={"days": 2, "reason": "需协调供电"},
+        headers=api.h("dispatcher"),
+    )
+    assert r.status_code == 200, r.text
+    # 10-08 + 2 working days: 10-09 (Fri), 10-10 (make-up Saturday) -> 24:00 of 10-10
+    assert r.json()["resolve_due"] == "2026-10-10T16:00:00Z"
+    assert r.json()["extension_days"] == 2
+    assert r.json()["events"][-1]["action"] == "extend"
+
+
+def test_measures_api_by_department_and_grid(api: Any) -> None:
+    # three cases on Wed 09-23 10:00; respond due +24 h; resolve due 10-08 24:00
+    a = api.submit()["id"]  # city_management / west-1
+    b = api.submit()["id"]  # city_management / west-1
+    c = api.submit(lon=api.EAST_1[0], lat=api.EAST_1[1], text="电梯坏了")["id"]  # housing
+    for cid, dept, user in (
+        (a, "city_management", "city"),
+        (b, "city_management", "city"),
+        (c, "housing", "housing"),
+    ):
+        api.act(cid, "dispatcher", "accept")
+        api.act(cid, "dispatcher", "dispatch", department=dept)
+    api.clock.advance(hours=2)
+    api.act(a, "city", "start")  # responded after 2 h (on time)
+    api.act(a, "city", "resolve", note="好了")  # handling time 2 h
+    api.client.post(
+        f"/api/cases/{a}/actions",
+        json={"action": "rate", "rating": "满意"},
+        headers=api.h("dispatcher"),
+    )
+    api.clock.advance(hours=28)  # +30 h
+    api.act(b, "city", "start")  # late response
+    api.act(b, "city", "resolve", note="好了")  # handling time 30 h
+    api.act(b, "dispatcher", "rate", rating="不满意")  # reopened
+    api.clock.advance(days=30)  # c never responded: overdue at now; b reopened: new deadline
+    rows = api.get(
+        "/api/measures", "dispatcher", start="2026-09-01", end="2026-10-01", by="department"
+    ).json()
+    by = {r["department"]: r for r in rows}
+    cm = by["city_management"]
+    assert cm["cases"] == 2 and cm["responded_on_time"] == 1 and cm["response_rate"] == 0.5
+    assert cm["solved"] == 1 and cm["resolution_rate"] == 0.5
+    assert cm["rated"] == 2 and cm["satisfaction_rate"] == 0.5
+    assert cm["avg_handling_hours"] == 2.0  # b was reopened: no current resolution
+    hs = by["housing"]
+    assert hs["cases"] == 1 and hs["response_rate"] == 0.0 and hs["overdue"] == 1
+    assert hs["satisfaction_rate"] is None and hs["avg_handling_hours"] is None
+    grid = api.get("/api/measures", "city", start="2026-09-01", end="2026-10-01", by="grid").json()
+    assert {r["grid"]: r["cases"] for r in grid} == {"east-1": 1, "west-1": 2}
+    bad = api.get("/api/measures", "city", start="2026-09-01", end="2026-08-01")
+    assert bad.status_code == 422 and bad.json()["field"] == "end"
+    bad = api.get("/api/measures", "city", start="yesterday", end="2026-08-01")
+    assert bad.status_code == 422 and bad.json()["field"] == "start"
