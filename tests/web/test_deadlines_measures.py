@@ -55,7 +55,7 @@ def test_measures_api_by_department_and_grid(api: Any) -> None:
     a = api.submit()["id"]  # city_management / west-1
     b = api.submit()["id"]  # city_management / west-1
     c = api.submit(lon=api.EAST_1[0], lat=api.EAST_1[1], text="电梯坏了")["id"]  # housing
-    for cid, dept, user in (
+    for cid, dept, _user in (
         (a, "city_management", "city"),
         (b, "city_management", "city"),
         (c, "housing", "housing"),
