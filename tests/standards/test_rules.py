@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import osmium
@@ -222,3 +223,17 @@ def test_rules_accept_kinds_of_an_override_catalogue(tmp_path: Path) -> None:
     assert rules.kinds_for_text("社区图书室") == {"library"}
     with pytest.raises(ConfigError, match="unknown kind 'library'"):
         load_kind_rules(path)
+
+
+def test_lookup_index_gives_the_same_answers_as_trying_every_rule(
+    rules: KindRules, tsinghua_pbf: Path, zhuhai_pbf: Path
+) -> None:
+    plain = dataclasses.replace(rules, tag_index={}, always=(), keyword_pattern=None)
+    checked = 0
+    for path in (tsinghua_pbf, zhuhai_pbf):
+        for obj in osmium.FileProcessor(str(path)):
+            tags = {t.k: t.v for t in obj.tags}
+            if tags:
+                assert rules.kinds_for_tags(tags) == plain.kinds_for_tags(tags), tags
+                checked += 1
+    assert checked > 3000

@@ -8,10 +8,11 @@ feature's ``name`` or in free text (``幼儿园``), each with vetoes for names t
 
 from __future__ import annotations
 
+import re
 import tomllib
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,25 @@ class KindRules:
     ignore_words: tuple[str, ...]
     kind_keys: frozenset[str]
     origin: str
+    # Lookup structures built by load_kind_rules (not part of the data):
+    # rules whose tag alternatives all need one of these keys, by key; rules to try always;
+    # one regular expression of every keyword, to skip names that contain none.
+    tag_index: Mapping[str, tuple[int, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    always: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    keyword_pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+
+    def _candidates(self, tags: Mapping[str, str]) -> list[int]:
+        """Indices of rules whose tag part can match these tags."""
+        if not self.tag_index and not self.always:
+            return list(range(len(self.rules)))
+        found: set[int] = set(self.always)
+        for key in tags:
+            hit = self.tag_index.get(key)
+            if hit:
+                found.update(hit)
+        return sorted(found)
 
     def kinds_for_tags(self, tags: Mapping[str, str]) -> frozenset[str]:
         """Kinds of an OSM feature from its tags and the keywords of its ``name`` tag.
@@ -158,23 +178,32 @@ class KindRules:
         frozenset of str
             Catalogue keys; empty when nothing matches.
         """
-        name = normalise_text(tags.get("name", "") or "")
-        use_name = bool(name) and not (
-            any(_holds_all(alt, tags) for alt in self.ignore_name_tags)
-            or any(w in name for w in self.ignore_words)
+        raw_name = tags.get("name", "") or ""
+        name = normalise_text(raw_name) if raw_name else ""
+        use_name = (
+            bool(name)
+            and (self.keyword_pattern is None or self.keyword_pattern.search(name) is not None)
+            and not (
+                any(_holds_all(alt, tags) for alt in self.ignore_name_tags)
+                or any(w in name for w in self.ignore_words)
+            )
         )
         by_tag: set[str] = set()
         by_word: set[str] = set()
         tagged_groups: set[str] = set()
         word_groups: dict[str, str | None] = {}
-        for rule in self.rules:
-            if rule.vetoed(tags, name):
+        order = range(len(self.rules)) if use_name else self._candidates(tags)
+        for i in order:
+            rule = self.rules[i]
+            tag_hit = rule.by_tags(tags)
+            word_hit = not tag_hit and use_name and rule.by_words(name)
+            if not (tag_hit or word_hit) or rule.vetoed(tags, name):
                 continue
-            if rule.by_tags(tags):
+            if tag_hit:
                 by_tag.add(rule.kind)
                 if rule.group is not None:
                     tagged_groups.add(rule.group)
-            elif use_name and rule.by_words(name):
+            else:
                 by_word.add(rule.kind)
                 word_groups.setdefault(rule.kind, rule.group)
         kept = {k for k in by_word if word_groups[k] is None or word_groups[k] not in tagged_groups}
@@ -298,6 +327,23 @@ def load_kind_rules(
         _parse_rule(e, f"{label}: rule #{i + 1} ({e.get('kind', '?')})", known)
         for i, e in enumerate(entries)
     )
+    tag_index: dict[str, list[int]] = {}
+    always: list[int] = []
+    for i, rule in enumerate(rules):
+        if not rule.tags:
+            continue
+        keys: set[str] = set()
+        for alt in rule.tags:
+            positive = [c.key for c in alt if not c.negated]
+            if not positive:
+                keys = set()
+                break
+            keys.add(positive[0])
+        if not keys:
+            always.append(i)
+        for key in keys:
+            tag_index.setdefault(key, []).append(i)
+    words = sorted({w for r in rules for w in r.keywords}, key=len, reverse=True)
     return KindRules(
         name=str(header.get("name", Path(label).stem)),
         version=str(header.get("version", "")),
@@ -311,4 +357,7 @@ def load_kind_rules(
         ),
         kind_keys=known,
         origin=origin,
+        tag_index={k: tuple(v) for k, v in tag_index.items()},
+        always=tuple(always),
+        keyword_pattern=re.compile("|".join(re.escape(w) for w in words)) if words else None,
     )
