@@ -86,6 +86,7 @@ def test_real_features_tsinghua_2017(rules: KindRules, tsinghua_pbf: Path) -> No
         "紫荆十四号楼快递服务中心": {"parcel"},  # tagged post_box; 快递 in the name
         "诗雅艺术学校": set(),
         "清华附中食堂": set(),
+        "清华附中操场": set(),  # a school's sports ground is not open to residents
     }
     for name, kinds in expected.items():
         assert name in feats, name
@@ -96,7 +97,8 @@ def test_real_features_zhuhai_2022(rules: KindRules, zhuhai_pbf: Path) -> None:
     feats = _named_features(zhuhai_pbf)
     assert rules.kinds_for_tags(feats["共乐幼儿园"]) == {"kindergarten"}
     assert rules.kinds_for_tags(feats["香山小学"]) == {"primary_school"}
-    assert rules.kinds_for_tags(feats["香山小学足球场"]) == {"activity_site"}  # not a school
+    # a school's pitch is neither a school nor a public activity site
+    assert rules.kinds_for_tags(feats["香山小学足球场"]) == set()
     assert rules.kinds_for_tags(feats["香山驿站"]) == {"green"}  # a park, not a parcel point
     assert rules.kinds_for_tags(feats["凤凰中学"]) == {"junior_high"}
     assert rules.kinds_for_tags(feats["珠海市第一中等职业学校(香华路)"]) == set()
