@@ -211,3 +211,12 @@ def test_self_intersecting_polygon_is_repaired(tmp_path: Path) -> None:
     frame = load_communities(_geojson(tmp_path, [bowtie]))
     geom = frame["geometry"].iloc[0]
     assert geom.is_valid and geom.geom_type == "MultiPolygon"
+
+
+def test_population_as_spreadsheets_write_it(tmp_path: Path) -> None:
+    csv = tmp_path / "c.csv"
+    csv.write_text('社区名称,常住人口,经纬度\n西陵社区,"8,600人",120.20 30.20\n', "utf-8")
+    frame = load_communities(csv)
+    assert frame["population"].tolist() == [8600.0]
+    point = frame["geometry"].iloc[0]
+    assert (point.x, point.y) == (120.20, 30.20)

@@ -190,3 +190,28 @@ def test_per_row_crs_matters(rules: KindRules, tmp_path: Path) -> None:
     assert 1000 < shift < 1500  # BD-09 is about 1.3 km off WGS-84 in Beijing
     back = from_wgs84(b["lon"], b["lat"], "bd09")
     np.testing.assert_allclose(np.asarray(back, dtype=float), [116.35, 40.0], atol=1e-9)
+
+
+def test_title_row_and_combined_coordinates(rules: KindRules, tmp_path: Path) -> None:
+    # The shape of many real ledgers: a merged title row, then the header, then a combined
+    # 经纬度 cell copied from the Amap coordinate picker.
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.append(["西兴街道便民服务设施台账（2025年）"])
+    ws.merge_cells("A1:D1")
+    ws.append(["序号", "设施名称", "设施类型", "经纬度"])
+    ws.append([1, "七甲闸社区卫生服务站", "卫生服务站", "120.2101,30.2045"])
+    ws.append([2, "金东方菜鸟驿站", "快递", "120.2150， 30.2080"])
+    path = tmp_path / "l.xlsx"
+    book.save(path)
+    ledger = load_ledger(path, rules=rules, default_crs="wgs84")
+    fac = ledger.facilities
+    assert fac["row"].tolist() == [3, 4]
+    assert fac["kind"].tolist() == ["health_station", "parcel"]
+    assert fac["lon"].tolist() == [120.2101, 120.2150]
+    assert fac["lat"].tolist() == [30.2045, 30.2080]
+    ws.append([3, "丹枫理发", "理发", "120.2150"])
+    book.save(path)
+    with pytest.raises(DataError, match=r"row 5: column '经纬度': expected 'longitude,latitude'"):
+        load_ledger(path, rules=rules)

@@ -30,7 +30,14 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import shape
 
-from wanzheng.data.tabular import cell_text, normalise_header, parse_float, read_table
+from wanzheng.data.tabular import (
+    LONLAT_ALIASES,
+    cell_text,
+    normalise_header,
+    parse_float,
+    read_table,
+    split_lonlat,
+)
 from wanzheng.errors import DataError
 from wanzheng.geo import in_china, parse_coord_system, to_wgs84
 
@@ -65,6 +72,7 @@ COMMUNITY_ALIASES: dict[str, tuple[str, ...]] = {
     "lat": ("纬度", "latitude", "y"),
     "wkt": ("geometry", "geom", "几何", "边界", "范围", "shape"),
     "crs": ("坐标系", "坐标类型", "coord_system", "coordinate_system"),
+    "lonlat": LONLAT_ALIASES,
 }
 
 COMMUNITY_COLUMNS = ["id", "name", "population", "geometry", "source"]
@@ -93,6 +101,9 @@ def _canonical_props(props: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _population(value: object, where: str) -> float:
+    if isinstance(value, str):
+        # "8,600", "8，600 人", "8600人" as spreadsheets and statistics write them
+        value = value.replace(",", "").replace("，", "").replace(" ", "").removesuffix("人")
     try:
         number = parse_float(value)
     except ValueError:
@@ -290,13 +301,13 @@ def _reproject(records: list[dict[str, Any]], declared: str, path: Path) -> None
 
 
 def _read_tabular(path: Path, encoding: str | None) -> list[dict[str, Any]]:
-    table = read_table(path, aliases=COMMUNITY_ALIASES, encoding=encoding)
+    table = split_lonlat(read_table(path, aliases=COMMUNITY_ALIASES, encoding=encoding))
     frame = table.frame
     if "name" not in frame:
         raise DataError(f"{path}: missing column 'name' (社区名称)")
     has_point = "lon" in frame and "lat" in frame
     if not has_point and "wkt" not in frame:
-        raise DataError(f"{path}: missing columns lon/lat (经度/纬度) or wkt")
+        raise DataError(f"{path}: missing columns lon/lat (经度/纬度, or 经纬度) or wkt")
     records: list[dict[str, Any]] = []
     for i in range(len(frame)):
         where = table.where(i)

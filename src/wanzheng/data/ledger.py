@@ -10,6 +10,7 @@ kind     设施类型代码, kind_key           a catalogue key (``kindergarten`
 category 类别, 类型, 分类, 业态 …         free text mapped by the keyword rules
 lon      经度, lng, longitude, x          longitude in the row's coordinate system
 lat      纬度, latitude, y                latitude
+lonlat   经纬度, 坐标, location            instead of lon/lat: ``116.397428,39.90923``
 id       编号, 设施编号, code …           optional; must be unique (default ``L<row>``)
 crs      坐标系, 坐标类型                  optional per row: wgs84 / gcj02 / bd09 …
 ======== ============================== ==========================================
@@ -28,7 +29,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wanzheng.data.tabular import Table, cell_text, parse_float, read_table
+from wanzheng.data.tabular import (
+    LONLAT_ALIASES,
+    Table,
+    cell_text,
+    parse_float,
+    read_table,
+    split_lonlat,
+)
 from wanzheng.errors import DataError
 from wanzheng.geo import in_china, parse_coord_system, to_wgs84
 from wanzheng.standards import KindRules
@@ -62,6 +70,7 @@ LEDGER_ALIASES: dict[str, tuple[str, ...]] = {
     "lat": ("纬度", "latitude", "y", "北纬"),
     "id": ("编号", "设施编号", "编码", "code", "identifier"),
     "crs": ("坐标系", "坐标类型", "坐标系统", "coord_system", "coordinate_system", "srs"),
+    "lonlat": LONLAT_ALIASES,
 }
 
 FACILITY_COLUMNS = ["id", "name", "kind", "lon", "lat", "source", "category", "row"]
@@ -168,7 +177,7 @@ def load_ledger(
         empty names, an empty or unreadable file.
     """
     default = parse_coord_system(default_crs)
-    table = read_table(path, aliases=LEDGER_ALIASES, encoding=encoding, sheet=sheet)
+    table = split_lonlat(read_table(path, aliases=LEDGER_ALIASES, encoding=encoding, sheet=sheet))
     frame = table.frame
     missing = [c for c in ("name", "lon", "lat") if c not in frame]
     if "kind" not in frame and "category" not in frame:
@@ -177,7 +186,7 @@ def load_ledger(
         found = ", ".join(repr(h) for h in table.headers.values())
         raise DataError(
             f"{table.path}: missing column(s) {', '.join(missing)} "
-            f"(found {found}; Chinese headers 名称, 类别, 经度, 纬度 are accepted)"
+            f"(found {found}; Chinese headers 名称, 类别, 经度, 纬度 or 经纬度 are accepted)"
         )
     n = len(frame)
     lon = np.empty(n)

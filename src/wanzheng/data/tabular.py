@@ -32,12 +32,14 @@ from numpy.typing import NDArray
 from wanzheng.errors import DataError
 
 __all__ = [
+    "LONLAT_ALIASES",
     "Table",
     "cell_text",
     "decode_bytes",
     "normalise_header",
     "parse_float",
     "read_table",
+    "split_lonlat",
 ]
 
 CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
@@ -190,6 +192,22 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[list[list[Any]], list[int
     return records, rows
 
 
+def _header_position(records: list[list[Any]], keep: list[int], lookup: Mapping[str, str]) -> int:
+    """Position in ``keep`` of the header row.
+
+    Ledgers often start with a title row (``XX街道便民设施台账``, merged across the columns)
+    or a note; the header is the first of the first ten non-empty rows that names the most
+    known columns. Without any known column name the first non-empty row is the header.
+    """
+    best, best_score = 0, 0
+    for pos, i in enumerate(keep[:10]):
+        names = {lookup.get(normalise_header(v)) for v in records[i] if not _blank(v)}
+        score = len(names - {None})
+        if score > best_score:
+            best, best_score = pos, score
+    return best
+
+
 def read_table(
     path: str | Path,
     *,
@@ -206,7 +224,9 @@ def read_table(
     aliases
         Canonical name -> accepted headers (compared after :func:`normalise_header`); the
         canonical name itself is always accepted. When two headers give the same name
-        (``类别`` and ``类型``), the leftmost wins and the other keeps its own header.
+        (``类别`` and ``类型``), the leftmost wins and the other keeps its own header. Rows
+        above the header (a title, a note) are skipped: the header is the first of the first
+        ten non-empty rows with the most known column names.
     encoding
         Text encoding of a CSV file; ``None`` detects it.
     sheet
@@ -231,14 +251,16 @@ def read_table(
     keep = [i for i, r in enumerate(records) if not all(_blank(v) for v in r)]
     if not keep:
         raise DataError(f"{p}: the file is empty")
-    header_i = keep[0]
-    header = records[header_i]
-    while header and _blank(header[-1]):
-        header = header[:-1]
     lookup: dict[str, str] = {}
     for canonical, names in aliases.items():
         for name in (canonical, *names):
             lookup[normalise_header(name)] = canonical
+    start = _header_position(records, keep, lookup)
+    header_i = keep[start]
+    keep = keep[start:]
+    header = records[header_i]
+    while header and _blank(header[-1]):
+        header = header[:-1]
     columns: list[str] = []
     headers: dict[str, str] = {}
     for j, raw in enumerate(header):
@@ -294,3 +316,62 @@ def parse_float(value: object) -> float | None:
     if not math.isfinite(number):
         raise ValueError(repr(value))
     return number
+
+
+LONLAT_ALIASES: tuple[str, ...] = (
+    "经纬度",
+    "坐标",
+    "经纬度坐标",
+    "位置坐标",
+    "lnglat",
+    "lng_lat",
+    "lon_lat",
+    "location",
+    "coordinates",
+)
+"""Headers of one column holding ``lon,lat`` (what the Amap and Baidu coordinate pickers copy)."""
+
+_LONLAT_SPLIT = str.maketrans({"，": ",", ";": ",", "；": ",", " ": ","})
+
+
+def split_lonlat(table: Table) -> Table:
+    """Split a combined ``lonlat`` column (``"116.397428,39.90923"``) into ``lon`` and ``lat``.
+
+    Returns the table unchanged when it has ``lon`` and ``lat`` or no ``lonlat`` column.
+
+    Raises
+    ------
+    DataError
+        Naming the row and column when a cell is not two numbers.
+    """
+    frame = table.frame
+    if ("lon" in frame and "lat" in frame) or "lonlat" not in frame:
+        return table
+    lon: list[float | None] = []
+    lat: list[float | None] = []
+    for i, value in enumerate(frame["lonlat"]):
+        text = cell_text(value).translate(_LONLAT_SPLIT)
+        parts = [t for t in text.split(",") if t]
+        if not parts:
+            lon.append(None)
+            lat.append(None)
+            continue
+        try:
+            if len(parts) != 2:
+                raise ValueError(text)
+            x, y = parse_float(parts[0]), parse_float(parts[1])
+        except ValueError:
+            raise DataError(
+                f"{table.where(i, 'lonlat')}: expected 'longitude,latitude' "
+                f"(e.g. 116.397428,39.90923), got {cell_text(value)!r}"
+            ) from None
+        lon.append(x)
+        lat.append(y)
+    new = frame.copy()
+    new["lon"] = pd.Series(lon, dtype=object)
+    new["lat"] = pd.Series(lat, dtype=object)
+    headers = dict(table.headers)
+    headers["lon"] = headers["lat"] = table.headers["lonlat"]
+    return Table(
+        path=table.path, frame=new, rows=table.rows, headers=headers, encoding=table.encoding
+    )
