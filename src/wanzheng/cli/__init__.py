@@ -34,6 +34,9 @@ def _register() -> None:
     from wanzheng.cli import audit
 
     audit.register(app)
+    from wanzheng.cli import text
+
+    text.register(app)
 
 
 _register()

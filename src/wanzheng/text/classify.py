@@ -1,0 +1,367 @@
+"""Case classification learnt from a street office's own history.
+
+Method
+------
+Features are hashed character n-grams of title + detail, character n-grams of the title alone
+and jieba words of the title, each block TF-IDF weighted (sublinear tf) and L2-normalised (see
+:mod:`wanzheng.text.features`). Two linear models are trained on them:
+
+- a linear SVM (``LinearSVC``, one-vs-rest, ``class_weight="balanced"``), and
+- complement naive Bayes (``ComplementNB``), which is strong on small classes.
+
+Their scores are combined as a *product of experts*: ``z = a_svm · s_svm + a_nb · s_nb`` and
+``p = softmax(z)``. The weights ``a ≥ 0`` are fitted by minimising the log-loss of out-of-fold
+scores (stratified k-fold, default 3), so they both mix the two models and calibrate the
+probabilities. Because both models are linear in the same features the combination is again one
+linear model, ``z = X Wᵀ + b``: the saved model is one float32 matrix, whatever the ensemble.
+
+The feature configuration itself is chosen the same way: each candidate in
+:data:`CANDIDATES` is scored by the out-of-fold macro-F1 of the combined model on the office's own
+data and the best one is kept. The method is therefore fixed and general; only these few
+choices adapt to the data it is trained on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from wanzheng.errors import DataError
+from wanzheng.text.features import FeatureConfig, TextFeatures, prepare
+
+__all__ = [
+    "CANDIDATES",
+    "Classifier",
+    "Prediction",
+    "TextClassifier",
+    "TrainingReport",
+    "normalise_label",
+    "train_classifier",
+]
+
+#: Feature configurations tried by :func:`train_classifier` (first wins ties).
+CANDIDATES: tuple[FeatureConfig, ...] = (
+    FeatureConfig(body_ngrams=(1, 3), title_weight=0.5, title_words=False),
+    FeatureConfig(body_ngrams=(1, 3), title_weight=0.0, title_words=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """A proposed label with its probability and the next best alternatives.
+
+    ``alternatives`` holds up to three ``(label, probability)`` pairs after the best one, most
+    probable first.
+    """
+
+    label: str
+    confidence: float
+    alternatives: tuple[tuple[str, float], ...]
+
+
+class Classifier(Protocol):
+    """What the service needs from any classifier (trained model or keyword rules)."""
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Labels the classifier can propose."""
+        ...
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """One prediction per text (``"title\\ndetail"``, see ``features.join_fields``)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingReport:
+    """How a model was trained: data counts, the candidates tried and the chosen one."""
+
+    n_rows: int
+    n_skipped: int
+    class_counts: dict[str, int]
+    candidate_macro_f1: tuple[float, ...]
+    chosen: int
+    member_weights: dict[str, float]
+    folds: int
+    seconds: float
+    source: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready dict."""
+        d = asdict(self)
+        d["candidate_macro_f1"] = list(self.candidate_macro_f1)
+        d["notes"] = list(self.notes)
+        return d
+
+
+def normalise_label(label: object) -> str:
+    """A label without surrounding or inner whitespace (``" 城乡 建设\\u3000"`` → ``城乡建设``).
+
+    Chinese labels carry no meaningful spaces; full-width forms are folded by NFKC.
+    """
+    import unicodedata
+
+    if label is None or (isinstance(label, float) and np.isnan(label)):
+        return ""
+    return "".join(unicodedata.normalize("NFKC", str(label)).split())
+
+
+class TextClassifier:
+    """A trained classifier: features plus one linear map ``z = X Wᵀ + b``, ``p = softmax(z)``."""
+
+    def __init__(
+        self,
+        *,
+        features: TextFeatures,
+        labels: tuple[str, ...],
+        coef: NDArray[np.float32],
+        intercept: NDArray[np.float64],
+        report: TrainingReport,
+    ) -> None:
+        self.features = features
+        self._labels = labels
+        self.coef = coef
+        self.intercept = intercept
+        self.report = report
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Labels in the order of the columns of :meth:`predict_proba`."""
+        return self._labels
+
+    def predict_proba(self, texts: Sequence[str], *, batch: int = 4096) -> NDArray[np.float64]:
+        """Class probabilities, shape ``(len(texts), len(labels))``."""
+        out = np.empty((len(texts), len(self._labels)), dtype=np.float64)
+        for start in range(0, len(texts), batch):
+            x = self.features.transform(texts[start : start + batch])
+            z = np.asarray(x @ self.coef.T, dtype=np.float64) + self.intercept
+            out[start : start + batch] = _softmax(z)
+        return out
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """The most probable label of each text with up to three alternatives."""
+        return predictions_from_proba(self.predict_proba(texts), self._labels)
+
+
+def predictions_from_proba(
+    proba: NDArray[np.float64], labels: Sequence[str], *, n_alternatives: int = 3
+) -> list[Prediction]:
+    """Turn a probability matrix into :class:`Prediction` objects."""
+    order = np.argsort(-proba, axis=1, kind="stable")[:, : 1 + n_alternatives]
+    out = []
+    for row, idx in zip(proba, order, strict=True):
+        out.append(
+            Prediction(
+                label=labels[idx[0]],
+                confidence=float(row[idx[0]]),
+                alternatives=tuple((labels[j], float(row[j])) for j in idx[1:]),
+            )
+        )
+    return out
+
+
+def _softmax(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
+
+
+# --- training --------------------------------------------------------------------------------
+
+
+def _svm_member(x: sp.csr_matrix, y: NDArray[np.int64], n_classes: int, c: float) -> _Linear:
+    from sklearn.svm import LinearSVC
+
+    m = LinearSVC(C=c, class_weight="balanced", random_state=0, max_iter=3000, tol=1e-3)
+    m.fit(x, y)
+    w = np.zeros((n_classes, x.shape[1]), dtype=np.float64)
+    b = np.zeros(n_classes, dtype=np.float64)
+    classes = np.asarray(m.classes_)
+    if n_classes == 2 and m.coef_.shape[0] == 1:
+        w[1] = m.coef_[0]
+        b[1] = m.intercept_[0]
+    else:
+        w[classes] = m.coef_
+        b[classes] = m.intercept_
+    return w, b
+
+
+def _nb_member(x: sp.csr_matrix, y: NDArray[np.int64], n_classes: int) -> _Linear:
+    from sklearn.naive_bayes import ComplementNB
+
+    m = ComplementNB(alpha=0.3)
+    m.fit(x, y)
+    w = np.zeros((n_classes, x.shape[1]), dtype=np.float64)
+    # Classes absent from this fold keep a very low score.
+    b = np.full(n_classes, -1e3, dtype=np.float64)
+    classes = np.asarray(m.classes_)
+    w[classes] = m.feature_log_prob_
+    b[classes] = 0.0
+    return w, b
+
+
+_Linear = tuple[NDArray[np.float64], NDArray[np.float64]]
+
+
+def _scores(x: sp.csr_matrix, member: _Linear) -> NDArray[np.float64]:
+    w, b = member
+    return np.asarray(x @ w.T, dtype=np.float64) + b
+
+
+def _fit_weights(
+    members: Sequence[NDArray[np.float64]], y: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Non-negative weights of the member scores minimising the out-of-fold log-loss."""
+    from scipy.optimize import minimize
+
+    # Centre each member's scores per row: softmax ignores row offsets, the optimiser likes it.
+    s = np.stack([m - m.mean(axis=1, keepdims=True) for m in members])  # (k, n, c)
+    rows = np.arange(y.shape[0])
+
+    def loss(a: NDArray[np.float64]) -> float:
+        z = np.tensordot(a, s, axes=1)
+        z = z - z.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(z).sum(axis=1))
+        return float(np.mean(lse - z[rows, y]) + 1e-4 * float(a @ a))
+
+    start = np.ones(len(members))
+    res = minimize(loss, start, method="L-BFGS-B", bounds=[(0.0, None)] * len(members))
+    a = np.asarray(res.x, dtype=np.float64)
+    if not np.all(np.isfinite(a)) or a.sum() == 0:
+        a = start
+    return a
+
+
+def _macro_f1(y: NDArray[np.int64], p: NDArray[np.int64], n_classes: int) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y, p, labels=np.arange(n_classes), average="macro", zero_division=0))
+
+
+def train_classifier(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    candidates: Sequence[FeatureConfig] = CANDIDATES,
+    folds: int = 3,
+    c: float = 0.5,
+    n_skipped: int = 0,
+    source: str = "",
+    seed: int = 0,
+    n_jobs: int = 2,
+) -> TextClassifier:
+    """Train a classifier on texts (``"title\\ndetail"``) and their labels.
+
+    Parameters
+    ----------
+    texts
+        One string per case, title first (``features.join_fields``).
+    labels
+        One label per text (already normalised, none empty).
+    candidates
+        Feature configurations to choose from by out-of-fold macro-F1.
+    folds
+        Folds of the stratified cross-validation that fits the ensemble weights and chooses the
+        configuration (reduced to the size of the smallest class when that is smaller).
+    c
+        Regularisation of the linear SVM (larger = less regularised).
+    n_skipped
+        Rows the caller dropped (empty label or text), recorded in the report.
+    source
+        Where the data came from, recorded in the report.
+    n_jobs
+        Threads for the cross-validation folds.
+
+    Raises
+    ------
+    DataError
+        Fewer than two classes, or lengths that do not match.
+    """
+    started = time.perf_counter()
+    if len(texts) != len(labels):
+        raise DataError(f"{len(texts)} texts but {len(labels)} labels")
+    counts = Counter(labels)
+    if len(counts) < 2:
+        only = next(iter(counts), "none")
+        raise DataError(
+            f"{source or 'training data'}: need at least two classes to learn from, "
+            f"found {len(counts)} ({only})"
+        )
+    label_names = tuple(sorted(counts))
+    index = {lab: i for i, lab in enumerate(label_names)}
+    y = np.asarray([index[lab] for lab in labels], dtype=np.int64)
+    n_classes = len(label_names)
+    notes: list[str] = []
+    k = min(folds, min(counts.values()))
+    if k < folds:
+        notes.append(
+            f"smallest class has {min(counts.values())} cases: {max(k, 0)}-fold "
+            "cross-validation" + ("" if k >= 2 else " impossible, default weights used")
+        )
+    candidate_f1: list[float] = []
+    candidate_weights: list[NDArray[np.float64]] = []
+    fitted: list[tuple[TextFeatures, sp.csr_matrix]] = []
+    prepared: dict[tuple[int, int], tuple[list[str], list[str]]] = {}
+    for cfg in candidates if k >= 2 else candidates[:1]:
+        key = (cfg.title_chars, cfg.max_chars)
+        if key not in prepared:
+            prepared[key] = prepare(texts, cfg)
+        feats, x = TextFeatures.fit_transform(texts, config=cfg, prepared=prepared[key])
+        fitted.append((feats, x))
+        if k < 2:
+            candidate_f1.append(float("nan"))
+            candidate_weights.append(np.array([1.0, 0.1]))
+            continue
+        from sklearn.model_selection import StratifiedKFold
+
+        oof_svm = np.zeros((len(texts), n_classes))
+        oof_nb = np.zeros((len(texts), n_classes))
+        splits = list(StratifiedKFold(k, shuffle=True, random_state=seed).split(x, y))
+
+        def fold(
+            split: tuple[NDArray[np.intp], NDArray[np.intp]], x: sp.csr_matrix = x
+        ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
+            tr, te = split
+            s_svm = _scores(x[te], _svm_member(x[tr], y[tr], n_classes, c))
+            return te, s_svm, _scores(x[te], _nb_member(x[tr], y[tr], n_classes))
+
+        # liblinear releases the GIL: folds run in parallel threads.
+        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+            for te, s_svm, s_nb in pool.map(fold, splits):
+                oof_svm[te] = s_svm
+                oof_nb[te] = s_nb
+        a = _fit_weights([oof_svm, oof_nb], y)
+        z = a[0] * oof_svm + a[1] * oof_nb
+        candidate_f1.append(_macro_f1(y, np.argmax(z, axis=1), n_classes))
+        candidate_weights.append(a)
+    best = int(np.nanargmax(candidate_f1)) if k >= 2 else 0
+    feats, x = fitted[best]
+    a = candidate_weights[best]
+    w_svm, b_svm = _svm_member(x, y, n_classes, c)
+    w_nb, b_nb = _nb_member(x, y, n_classes)
+    coef = (a[0] * w_svm + a[1] * w_nb).astype(np.float32)
+    intercept = a[0] * b_svm + a[1] * b_nb
+    report = TrainingReport(
+        n_rows=len(texts),
+        n_skipped=n_skipped,
+        class_counts={lab: counts[lab] for lab in label_names},
+        candidate_macro_f1=tuple(candidate_f1),
+        chosen=best,
+        member_weights={"svm": float(a[0]), "complement_nb": float(a[1])},
+        folds=k,
+        seconds=round(time.perf_counter() - started, 3),
+        source=source,
+        notes=tuple(notes),
+    )
+    return TextClassifier(
+        features=feats, labels=label_names, coef=coef, intercept=intercept, report=report
+    )
