@@ -56,7 +56,7 @@ def page(browser: Any, result: AuditResult, tmp_path: Path) -> Iterator[Any]:
 
 def test_map_layers_render(page: Any) -> None:
     assert page.locator("svg#map .comm").count() == 3
-    assert page.locator("svg#map circle.fac").count() == 3
+    assert page.locator("svg#map .fac").count() == 3
     assert page.locator("#layer-network path").count() == 5
     # The layers have a real size on screen (drawn, not just present in the DOM).
     box = page.locator('svg#map .comm[data-c="0"]').bounding_box()
@@ -103,11 +103,11 @@ def test_table_button_opens_the_community(page: Any) -> None:
 
 
 def test_kind_toggle_hides_its_facilities(page: Any) -> None:
-    markers = page.locator('.fac-kind[data-kind="supermarket"] circle')
+    markers = page.locator('.fac-kind[data-kind="supermarket"] .fac')
     assert markers.first.is_visible()
     page.locator('.kind-toggle[data-kind="supermarket"]').uncheck()
     assert not markers.first.is_visible()
-    assert page.locator('.fac-kind[data-kind="kindergarten"] circle').first.is_visible()
+    assert page.locator('.fac-kind[data-kind="kindergarten"] .fac').first.is_visible()
     assert page.locator('.kind-toggle[data-kind="health_station"]').is_disabled()
 
 
@@ -125,3 +125,10 @@ def test_zoom_buttons_change_the_view(page: Any) -> None:
     )
     page.locator("#zoom-reset").click()
     assert float(page.locator("svg#map").get_attribute("viewBox").split()[2]) == pytest.approx(w0)
+
+
+def test_show_and_hide_all_kinds(page: Any) -> None:
+    page.locator("#kinds-none").click()
+    assert all(not m.is_visible() for m in page.locator("svg#map .fac").all())
+    page.locator("#kinds-all").click()
+    assert all(m.is_visible() for m in page.locator("svg#map .fac").all())

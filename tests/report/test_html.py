@@ -173,3 +173,26 @@ def test_html_is_zh_cn_and_accessible(page: str) -> None:
     # Every map element one can click is reachable by keyboard.
     assert len(re.findall(r'class="comm [^"]*" data-c="\d+" tabindex="0" role="button"', page)) == 3
     assert len(re.findall(r'class="fac" data-f="\d+"[^>]*tabindex="0"', page)) == 3
+
+
+def test_marker_shape_follows_the_tier(page: str) -> None:
+    from wanzheng.report.html import TIER_SHAPES
+
+    kg = re.search(r'<path class="fac" data-f="0" d="([^"]+)"', page)
+    sm = re.search(r'<path class="fac" data-f="1" d="([^"]+)"', page)
+    assert kg and sm
+    assert kg.group(1) == TIER_SHAPES["5min"], "kindergarten: 5-minute tier, circle"
+    assert sm.group(1) == TIER_SHAPES["10min"], "supermarket: 10-minute tier, square"
+
+
+def test_kind_colours_unique_per_shape() -> None:
+    from wanzheng.report._common import KindInfo
+    from wanzheng.report.html import kind_colours
+
+    def kind(key: str, tier: str) -> KindInfo:
+        return KindInfo(key, key, key, tier, 300.0, True, "", "", "", True)
+
+    kinds = [kind(f"a{i}", "5min") for i in range(12)] + [kind("b0", "10min")]
+    colours = kind_colours(kinds)
+    assert len({colours[f"a{i}"] for i in range(12)}) == 12
+    assert colours["b0"] == colours["a0"], "another tier reuses colours with another shape"

@@ -68,6 +68,16 @@ KIND_COLOURS: tuple[str, ...] = (
 )
 """Facility colours in catalogue order (Okabe–Ito first: distinguishable with colour-blindness)."""
 
+TIER_SHAPES: dict[str, str] = {
+    "5min": "M-1 0a1 1 0 1 0 2 0a1 1 0 1 0-2 0Z",
+    "10min": "M-.85-.85h1.7v1.7h-1.7Z",
+    "15min": "M0-1.2L1.2 0 0 1.2-1.2 0Z",
+    "block": "M0-1.2L1.1.8H-1.1Z",
+}
+"""Marker shape of each life-circle tier, radius about 1 (scaled to pixels by CSS)."""
+
+SHAPE_ZH: dict[str, str] = {"5min": "圆形", "10min": "方形", "15min": "菱形", "block": "三角形"}
+
 STATUS_SYMBOL: dict[str, str] = {"met": "✓", "missing": "✗", "no_data": "?", "not_audited": "—"}
 
 ROAD = {"motorway", "trunk", "primary", "secondary", "tertiary"}
@@ -131,21 +141,22 @@ def _geoms(values: Iterable[Any]) -> list[Any]:
     return [g for g in values if isinstance(g, shapely.Geometry) and not g.is_empty]
 
 
+def _extent(lons: list[float], lats: list[float]) -> tuple[float, float, float, float] | None:
+    return (min(lons), min(lats), max(lons), max(lats)) if lons else None
+
+
 def _bounds(result: AuditResult) -> tuple[float, float, float, float]:
-    """(min_lon, min_lat, max_lon, max_lat) of everything drawn."""
+    """(min_lon, min_lat, max_lon, max_lat) of the area of interest: communities, facilities
+    and buildings; else the extract's box; else the network. Ways in an OSM extract run on
+    past the box, so the network alone would show a lot of empty country."""
     xs: list[float] = []
     ys: list[float] = []
-    net = result.network
-    for col_x, col_y in (("lon_u", "lat_u"), ("lon_v", "lat_v")):
-        if len(net):
-            xs += [float(net[col_x].min()), float(net[col_x].max())]
-            ys += [float(net[col_y].min()), float(net[col_y].max())]
     for frame in (result.communities, result.facilities):
         if "lon" not in frame or "lat" not in frame:
             continue
-        lon = pd.to_numeric(frame["lon"], errors="coerce")
-        lat = pd.to_numeric(frame["lat"], errors="coerce")
-        if lon.notna().any() and lat.notna().any():
+        lon = pd.to_numeric(frame["lon"], errors="coerce").dropna()
+        lat = pd.to_numeric(frame["lat"], errors="coerce").dropna()
+        if len(lon) and len(lat):
             xs += [float(lon.min()), float(lon.max())]
             ys += [float(lat.min()), float(lat.max())]
     for table in (result.communities, result.buildings):
@@ -155,12 +166,23 @@ def _bounds(result: AuditResult) -> tuple[float, float, float, float]:
                 b = shapely.total_bounds(np.asarray(geoms, dtype=object))
                 xs += [float(b[0]), float(b[2])]
                 ys += [float(b[1]), float(b[3])]
-    if not xs:
-        bounds = result.sources.get("bounds")
-        if isinstance(bounds, (list, tuple)) and len(bounds) == 4:
-            return (float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3]))
-        return (0.0, 0.0, 0.001, 0.001)
-    return (min(xs), min(ys), max(xs), max(ys))
+    found = _extent(xs, ys)
+    if found is not None:
+        return found
+    bounds = result.sources.get("bounds")
+    if isinstance(bounds, (list, tuple)) and len(bounds) == 4:
+        return (float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3]))
+    return _network_bounds(result.network) or (0.0, 0.0, 0.001, 0.001)
+
+
+def _network_bounds(net: pd.DataFrame) -> tuple[float, float, float, float] | None:
+    if not len(net):
+        return None
+    lons = [float(net[c].min()) for c in ("lon_u", "lon_v")]
+    lons += [float(net[c].max()) for c in ("lon_u", "lon_v")]
+    lats = [float(net[c].min()) for c in ("lat_u", "lat_v")]
+    lats += [float(net[c].max()) for c in ("lat_u", "lat_v")]
+    return _extent(lons, lats)
 
 
 def _network_paths(frame: _Frame, net: pd.DataFrame) -> dict[str, str]:
@@ -286,6 +308,31 @@ def _json_for_script(data: Any) -> Markup:
 # ------------------------------------------------------------------------------ map
 
 
+def _shape(tier: str) -> str:
+    return TIER_SHAPES.get(tier, TIER_SHAPES["5min"])
+
+
+def kind_colours(kinds: Sequence[KindInfo]) -> dict[str, str]:
+    """A colour per kind, cycling within each tier: (shape, colour) is unique per kind
+    as long as no tier holds more kinds than :data:`KIND_COLOURS` has colours."""
+    used: dict[str, int] = {}
+    out: dict[str, str] = {}
+    for k in kinds:
+        tier = k.tier if k.tier in TIER_SHAPES else "5min"
+        n = used.get(tier, 0)
+        out[k.key] = KIND_COLOURS[n % len(KIND_COLOURS)]
+        used[tier] = n + 1
+    return out
+
+
+def _swatch(tier: str, colour: str) -> Markup:
+    """A small inline SVG of a kind's marker, for the legend (and cloned by the panel)."""
+    return Markup(
+        '<svg class="mk" viewBox="-1.5 -1.5 3 3" width="14" height="14" aria-hidden="true">'
+        f'<path d="{_shape(tier)}" fill="{colour}" stroke="#1f2328" stroke-width=".22"/></svg>'
+    )
+
+
 def _map_svg(
     result: AuditResult,
     kinds: list[KindInfo],
@@ -305,6 +352,14 @@ def _map_svg(
     # Metres per screen pixel at the nominal size: markers and labels are sized with it.
     k = max(vb[2] / MAP_WIDTH_PX, vb[3] / MAP_HEIGHT_PX)
 
+    net_b = _network_bounds(result.network)
+    bg = vb
+    if net_b is not None:
+        nx0, ny1 = frame.xy(net_b[0], net_b[1])
+        nx1, ny0 = frame.xy(net_b[2], net_b[3])
+        bx0, by0 = min(float(nx0), vb[0]), min(float(ny0), vb[1])
+        bx1, by1 = max(float(nx1), vb[0] + vb[2]), max(float(ny1), vb[1] + vb[3])
+        bg = (bx0 - 5 * pad, by0 - 5 * pad, bx1 - bx0 + 10 * pad, by1 - by0 + 10 * pad)
     out: list[str] = [
         f'<svg id="map" class="map" viewBox="{" ".join(_num(v) for v in vb)}" '
         f'preserveAspectRatio="xMidYMid meet" style="--k:{k:.4f}" role="group" '
@@ -317,8 +372,8 @@ def _map_svg(
         'fill-opacity="0.18"/><line x1="0" y1="0" x2="0" y2="12" stroke="#6b7280" '
         'stroke-width="4" stroke-opacity="0.55"/></pattern>'
         "</defs>",
-        f'<rect class="map-bg" x="{_num(vb[0])}" y="{_num(vb[1])}" '
-        f'width="{_num(vb[2])}" height="{_num(vb[3])}"/>',
+        f'<rect class="map-bg" x="{_num(bg[0])}" y="{_num(bg[1])}" '
+        f'width="{_num(bg[2])}" height="{_num(bg[3])}"/>',
     ]
 
     # Communities first (bottom), so that buildings and streets stay visible on top.
@@ -389,7 +444,8 @@ def _map_svg(
         if not idx:
             continue
         kd = names.get(key)
-        kind_label = f"{kd.name_zh}" if kd else key
+        kind_label = kd.name_zh if kd else key
+        shape = _shape(kd.tier if kd else "")
         out.append(
             f'<g class="fac-kind" data-kind="{escape(key)}" fill="{colours.get(key, "#333")}">'
         )
@@ -400,9 +456,9 @@ def _map_svg(
             fx, fy = frame.xy(rec["lon"], rec["lat"])
             label = escape(f"{rec['name'] or '（未命名）'} — {kind_label}")
             out.append(
-                f'<circle class="fac" data-f="{i}" cx="{_num(float(fx))}" cy="{_num(float(fy))}" '
-                f'r="{5 * k:.1f}" tabindex="0" role="button" aria-label="{label}">'
-                f"<title>{label}</title></circle>"
+                f'<g transform="translate({_num(float(fx))} {_num(float(fy))})">'
+                f'<path class="fac" data-f="{i}" d="{shape}" tabindex="0" role="button" '
+                f'aria-label="{label}"><title>{label}</title></path></g>'
             )
         out.append("</g>")
     out.append("</g>")
@@ -415,7 +471,7 @@ def _map_svg(
 
 def _coverage_chart(rows: Sequence[dict[str, Any]]) -> Markup:
     """Horizontal bars: population-weighted share within the threshold, one bar per kind."""
-    label_w, bar_w, value_w, row_h, top = 250, 380, 110, 34, 30
+    label_w, bar_w, value_w, row_h, top = 300, 380, 80, 34, 30
     width = label_w + bar_w + value_w
     height = top + row_h * len(rows) + 24
     parts = [
@@ -555,7 +611,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
         Page title; default ``完整社区体检报告`` followed by the OSM file's name.
     """
     kinds = kind_infos(result)
-    colours = {k.key: KIND_COLOURS[i % len(KIND_COLOURS)] for i, k in enumerate(kinds)}
+    colours = kind_colours(kinds)
     speed_raw = result.sources.get("walk_speed_m_per_min")
     speed = float(speed_raw) if is_finite(speed_raw) else None
     communities = _community_records(result, kinds, speed)
@@ -607,26 +663,36 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
                 "share": float(share) if has and is_finite(share) else None,
                 "share_text": _share_text(share, has),
                 "colour": colours.get(key, "#333"),
+                "swatch": _swatch(kd.tier if kd else "", colours.get(key, "#333")),
             }
         )
     no_data = [r for r in cov_rows if not r["has_data"]]
     checklist = [k for k in kinds if k.threshold_m is None]
     unverified = [k for k in kinds if not k.verified]
 
-    legend_kinds = []
     fac_counts = result.facilities["kind"].value_counts().to_dict() if len(facilities) else {}
-    for k in kinds:
-        if k.threshold_m is None and not fac_counts.get(k.key):
-            continue
-        legend_kinds.append(
+    legend_groups: list[dict[str, Any]] = []
+    for tier in [*TIER_SHAPES, ""]:
+        members = [
             {
                 "key": k.key,
                 "zh": k.name_zh,
                 "en": k.name_en,
-                "colour": colours[k.key],
                 "count": int(fac_counts.get(k.key, 0)),
+                "swatch": _swatch(k.tier, colours[k.key]),
             }
-        )
+            for k in kinds
+            if (k.tier if k.tier in TIER_SHAPES else "") == tier
+            and (k.threshold_m is not None or fac_counts.get(k.key))
+        ]
+        if members:
+            legend_groups.append(
+                {
+                    "label": TIER_ZH.get(tier, "其他"),
+                    "shape": SHAPE_ZH.get(tier, "圆形"),
+                    "kinds": members,
+                }
+            )
 
     data = {
         "kinds": [
@@ -670,7 +736,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
         kinds=kinds,
         tier_zh=TIER_ZH,
         colours=colours,
-        legend_kinds=legend_kinds,
+        legend_groups=legend_groups,
         cov_rows=cov_rows,
         no_data=no_data,
         checklist=checklist,

@@ -112,8 +112,12 @@
     var node = svg.querySelector(selector);
     if (node) { node.classList.add("selected"); }
   }
+  function swatch(key) {
+    var node = document.querySelector('.kind-swatch[data-kind="' + key + '"] svg');
+    return node ? node.cloneNode(true) : null;
+  }
   function statusCell(st) {
-    return el("td", {}, [el("span", { "class": "st st-" + st }, [SYMBOL[st] + " " + data.status[st]])]);
+    return el("td", { "class": "stc" }, [el("span", { "class": "st st-" + st }, [SYMBOL[st] + " " + data.status[st]])]);
   }
   function showCommunity(i) {
     var c = data.communities[i];
@@ -128,9 +132,10 @@
     var rows = c.rows.map(function (r) {
       var k = kinds[r.k];
       return el("tr", {}, [
-        el("th", { scope: "row" }, [k.zh, el("br"), el("span", { "class": "en", text: k.en + (k.thr ? " · ≤" + k.thr + " 米" : "") })]),
-        el("td", { "class": "n", text: r.dt }),
-        el("td", { "class": "n", text: r.min === null ? "—" : r.min.toFixed(1) + " 分" }),
+        el("th", { scope: "row" }, [swatch(r.k), k.zh, el("br"),
+          el("span", { "class": "en", text: k.en + (k.thr ? " · ≤" + k.thr + " 米" : "") })]),
+        el("td", { "class": "n" }, [r.dt,
+          r.min === null ? null : el("span", { "class": "min", text: r.min.toFixed(1) + " 分钟" })]),
         statusCell(r.st),
         el("td", { text: r.near || "—" })
       ]);
@@ -139,8 +144,7 @@
       el("caption", { "class": "sr", text: c.name + " 各类设施" }),
       el("thead", {}, [el("tr", {}, [
         el("th", { scope: "col", text: "类别" }), el("th", { scope: "col", text: "距离（米）" }),
-        el("th", { scope: "col", text: "步行" }), el("th", { scope: "col", text: "状态" }),
-        el("th", { scope: "col", text: "最近设施" })
+        el("th", { scope: "col", text: "状态" }), el("th", { scope: "col", text: "最近设施" })
       ])]),
       el("tbody", {}, rows)
     ]);
@@ -171,7 +175,7 @@
     ].map(function (r) { return el("tr", {}, [el("th", { scope: "row", text: r[0] }), el("td", { text: r[1] })]); });
     detail.replaceChildren(
       el("h3", { text: f.name || "（未命名）" }),
-      el("p", { "class": "sub" }, [el("span", { "class": "dot", style: "background:" + k.colour }), k.zh + " " + (k.en || "")]),
+      el("p", { "class": "sub" }, [swatch(f.kind), k.zh + " " + (k.en || "")]),
       el("table", { "class": "facility-table" }, [el("tbody", {}, rows)]),
       f.serves.length ? el("p", { text: "是以下社区最近的" + k.zh + "：" }) : null,
       f.serves.length ? el("ul", {}, f.serves.map(function (s) { return el("li", { text: s }); })) : null
@@ -202,6 +206,16 @@
       if (g) { g.style.display = box.checked ? "" : "none"; }
     });
   });
+  function setAllKinds(on) {
+    Array.prototype.forEach.call(document.querySelectorAll(".kind-toggle:not(:disabled)"), function (box) {
+      box.checked = on;
+      box.dispatchEvent(new Event("change"));
+    });
+  }
+  var allBtn = document.getElementById("kinds-all");
+  var noneBtn = document.getElementById("kinds-none");
+  if (allBtn) { allBtn.addEventListener("click", function () { setAllKinds(true); }); }
+  if (noneBtn) { noneBtn.addEventListener("click", function () { setAllKinds(false); }); }
   Array.prototype.forEach.call(document.querySelectorAll(".layer-toggle"), function (box) {
     box.addEventListener("change", function () {
       var g = document.getElementById(box.getAttribute("data-layer"));
