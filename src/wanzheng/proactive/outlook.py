@@ -415,6 +415,7 @@ def weekly_counts(
     frame["week_start"] = week
     frame = frame[frame["week_start"] <= last_week]
     counted = frame.groupby([*keys, "week_start"]).size().rename("count")
+    full: pd.Index
     if keys:
         groups = frame[keys].drop_duplicates().sort_values(keys).itertuples(index=False)
         full = pd.MultiIndex.from_tuples(
@@ -484,8 +485,11 @@ def outlook(
         result = forecast_series(
             series.set_index("week_start")["count"], horizon=horizon, **options
         )
-        labels = dict(zip(keys, key_t, strict=True))
-        fc = result.forecast.assign(**labels, used=result.used)
+        labels: dict[str, Any] = dict(zip(keys, key_t, strict=True))
+        fc = result.forecast.copy()
+        for name, value in labels.items():
+            fc[name] = value
+        fc["used"] = result.used
         f_rows.append(fc[[*keys, *result.forecast.columns, "used"]])
         b_rows.append(
             labels
