@@ -166,9 +166,24 @@ def test_unknown_tier(tmp_path: Path) -> None:
 
 
 def test_duplicate_key(tmp_path: Path) -> None:
-    text = HEADER + KIND.format(key="k", threshold="") + KIND.format(key="k", threshold="")
+    one = KIND.format(key="k", threshold="threshold_m = 100")
     with pytest.raises(ConfigError, match="duplicate key 'k'"):
-        load_catalogue(_write(tmp_path, text))
+        load_catalogue(_write(tmp_path, HEADER + one + one))
+
+
+def test_missing_threshold_and_checklist_items(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"kind 'k': missing field 'threshold_m'.*\"none\""):
+        load_catalogue(_one_kind(tmp_path, ""))
+    cat = load_catalogue(_one_kind(tmp_path, 'threshold = "None"'))
+    assert cat.kind("k").threshold_m is None
+    assert cat.audited == () and cat.max_threshold_m == 0.0
+    with pytest.raises(ConfigError, match="expected a number of metres"):
+        load_catalogue(_one_kind(tmp_path, 'threshold_m = "none"'))
+    with pytest.raises(ConfigError, match="expected a distance"):
+        load_catalogue(_one_kind(tmp_path, 'threshold = ""'))
+    # an override can turn an audited kind into a checklist item
+    override = _write(tmp_path, '[[kind]]\nkey = "nursery"\nthreshold = "none"\n', name="o.toml")
+    assert load_catalogue(override=override).kind("nursery").threshold_m is None
 
 
 def test_missing_field(tmp_path: Path) -> None:

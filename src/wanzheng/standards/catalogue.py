@@ -250,7 +250,7 @@ def _where(label: str, entry: Mapping[str, Any], index: int) -> str:
 
 
 def _threshold(entry: Mapping[str, Any], where: str) -> tuple[bool, float | None]:
-    """(given, metres) from ``threshold_m`` or ``threshold``."""
+    """(given, metres) from ``threshold_m`` or ``threshold``; ``threshold = "none"`` → None."""
     if "threshold_m" in entry and "threshold" in entry:
         raise ConfigError(f"{where}: give either 'threshold_m' or 'threshold', not both")
     if "threshold_m" in entry:
@@ -258,11 +258,15 @@ def _threshold(entry: Mapping[str, Any], where: str) -> tuple[bool, float | None
         if isinstance(value, str):
             raise ConfigError(
                 f"{where}: field 'threshold_m': expected a number of metres, got {value!r} "
-                '(write threshold = "0.3 km" to give a unit)'
+                '(write threshold = "0.3 km" to give a unit, threshold = "none" for a '
+                "checklist item)"
             )
         return True, parse_distance_m(value, where=f"{where}: field 'threshold_m'")
     if "threshold" in entry:
-        return True, parse_distance_m(entry["threshold"], where=f"{where}: field 'threshold'")
+        value = entry["threshold"]
+        if isinstance(value, str) and value.strip().lower() == "none":
+            return True, None
+        return True, parse_distance_m(value, where=f"{where}: field 'threshold'")
     return False, None
 
 
@@ -296,7 +300,12 @@ def _new_kind(entry: Mapping[str, Any], where: str) -> FacilityKind:
     missing = [f for f in _REQUIRED_FIELDS if f not in entry]
     if missing:
         raise ConfigError(f"{where}: missing field(s) {missing}")
-    _, threshold = _threshold(entry, where)
+    given, threshold = _threshold(entry, where)
+    if not given:
+        raise ConfigError(
+            f"{where}: missing field 'threshold_m' (a walking distance in metres; write "
+            'threshold = "none" for a checklist item that is not audited by distance)'
+        )
     return FacilityKind(
         key=entry["key"],
         name_zh=entry["name_zh"],
@@ -397,8 +406,9 @@ def load_catalogue(
     Raises
     ------
     ConfigError
-        Naming the file, the kind and the field: unknown keys, missing fields, negative,
-        non-numeric or unit-less-string thresholds, unknown units, unknown tiers, duplicates.
+        Naming the file, the kind and the field: unknown keys, missing fields (a kind
+        without a threshold must say ``threshold = "none"``), negative, non-numeric or
+        unit-less-string thresholds, unknown units, unknown tiers, duplicates.
     """
     doc, label = _read_toml(Path(path) if path is not None else None)
     header, kinds = _parse(doc, label)
