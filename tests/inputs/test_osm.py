@@ -6,7 +6,6 @@ import bz2
 import itertools
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -16,24 +15,9 @@ import shapely
 from wanzheng.data.osm import OsmExtract, is_walkable, load_osm, parse_levels
 from wanzheng.errors import DataError, RoutingError
 from wanzheng.network.graph import build_graph
+from wanzheng.standards import load_kind_rules
 
-
-class TagRules:
-    """A small stand-in for the real kind rules: exact tag → kind."""
-
-    MAP: Mapping[tuple[str, str], str] = {
-        ("amenity", "kindergarten"): "kindergarten",
-        ("shop", "supermarket"): "supermarket",
-        ("shop", "greengrocer"): "vegetable_market",
-        ("amenity", "marketplace"): "vegetable_market",
-        ("shop", "convenience"): "convenience",
-    }
-
-    def kinds_for_tags(self, tags: Mapping[str, str]) -> frozenset[str]:
-        return frozenset(kind for (k, v), kind in self.MAP.items() if tags.get(k) == v)
-
-
-RULES = TagRules()
+RULES = load_kind_rules()
 
 
 @pytest.fixture(scope="module")
@@ -125,10 +109,27 @@ def test_pbf_and_xml_give_the_same_extract(cau: OsmExtract, cau_osm_bz2: Path) -
     assert lo_lat <= cau.node_lat.min() and hi_lat >= cau.node_lat.max()
 
 
+def test_facilities_are_the_tagged_objects_of_the_xml(cau: OsmExtract, cau_xml: ET.Element) -> None:
+    expected = set()
+    for element in cau_xml:
+        if element.tag == "node" or (
+            element.tag == "way"
+            and element.find("nd") is not None
+            and element.findall("nd")[0].get("ref") == element.findall("nd")[-1].get("ref")
+        ):
+            for kind in RULES.kinds_for_tags(_tags(element)):
+                expected.add((f"{element.tag[0]}{element.get('id')}", kind))
+    got = set(zip(cau.facilities["id"], cau.facilities["kind"], strict=True))
+    assert {pair for pair in got if pair[0][0] in "nw"} == expected
+    assert len(got) == len(cau.facilities)  # one row per (object, kind)
+
+
 def test_facility_counts_match_source_md(cau: OsmExtract) -> None:
     counts = cau.facilities["kind"].value_counts().to_dict()
-    # SOURCE.md: kindergarten 2, supermarket 2, convenience 17, marketplace 2 + greengrocer 1
-    assert counts == {"convenience": 17, "kindergarten": 2, "supermarket": 2, "vegetable_market": 3}
+    # SOURCE.md: kindergarten 2; marketplace 2 + greengrocer 1 are the vegetable markets
+    assert counts["kindergarten"] == 2
+    assert counts["vegetable_market"] == 3
+    assert "物美" in set(cau.facilities.loc[cau.facilities["kind"] == "supermarket", "name"])
     kg = cau.facilities[cau.facilities["kind"] == "kindergarten"]
     assert set(kg["name"]) == {"中国农业大学东校区幼儿园", "未来之星实验幼儿园"}
     assert set(cau.facilities["source"]) == {"osm"}
@@ -180,7 +181,9 @@ def test_buildings_match_source_md(cau: OsmExtract, tsinghua_pbf: Path) -> None:
     assert len(tsinghua.buildings) == 521
     assert int(tsinghua.buildings["residential"].sum()) == 147
     assert len(tsinghua.communities) == 6 and tsinghua.communities["named"].all()
-    assert (tsinghua.facilities["kind"] == "kindergarten").sum() == 1
+    # SOURCE.md counts one amenity=kindergarten; the rules also read 幼儿园 in a school's name
+    kg = tsinghua.facilities[tsinghua.facilities["kind"] == "kindergarten"]
+    assert set(kg["name"]) == {"清华大学附属幼儿园", "清华大学洁华幼儿园"}
 
 
 @pytest.mark.parametrize(
@@ -231,7 +234,7 @@ SMALL_OSM = """<?xml version="1.0" encoding="UTF-8"?>
  <node id="4" lat="40.0010" lon="116.3500"/>
  <node id="5" lat="40.0000" lon="116.3490"/>
  <node id="6" lat="40.0005" lon="116.3505">
-  <tag k="amenity" v="kindergarten"/><tag k="shop" v="supermarket"/><tag k="name" v="两用楼"/>
+  <tag k="amenity" v="pharmacy"/><tag k="shop" v="hairdresser"/><tag k="name" v="两用楼"/>
  </node>
  <node id="7" lat="40.0015" lon="116.3515">
   <tag k="place" v="neighbourhood"/><tag k="name" v="西小区"/><tag k="population" v="2,400"/>
@@ -272,9 +275,9 @@ def test_small_network(small: OsmExtract) -> None:
 def test_small_facilities_one_row_per_kind(small: OsmExtract) -> None:
     rows = small.facilities.sort_values("kind")
     assert rows["id"].tolist() == ["n6", "n6"]
-    assert rows["kind"].tolist() == ["kindergarten", "supermarket"]
+    assert rows["kind"].tolist() == ["barber", "pharmacy"]
     assert set(rows["name"]) == {"两用楼"}
-    assert set(rows["osm_tags"]) == {"amenity=kindergarten;shop=supermarket"}
+    assert set(rows["osm_tags"]) == {"amenity=pharmacy;shop=hairdresser"}
 
 
 def test_small_communities_and_buildings(small: OsmExtract) -> None:

@@ -120,6 +120,11 @@ _FACILITY_TAG_KEYS: tuple[str, ...] = (
     "isced:level",
     "vending",
     "operator",
+    "highway",
+    "public_transport",
+    "railway",
+    "natural",
+    "entrance",
 )
 
 _MAX_LEVELS = 200.0

@@ -18,6 +18,7 @@ import scipy.sparse
 from scipy.sparse.csgraph import connected_components
 
 from wanzheng.errors import RoutingError
+from wanzheng.geo import local_projection
 
 if TYPE_CHECKING:
     from wanzheng.data.osm import OsmExtract
@@ -42,43 +43,9 @@ class Projection(Protocol):
         ...
 
 
-class _TransverseMercator:
-    """Transverse Mercator on the WGS-84 ellipsoid centred on the area (scale 1 at the centre).
-
-    Within 20 km of the centre the scale error is below 5 ppm, i.e. under 5 mm per km.
-    """
-
-    __slots__ = ("_transformer", "lat_0", "lon_0")
-
-    def __init__(self, *, lon_0: float, lat_0: float) -> None:
-        self.lon_0 = lon_0
-        self.lat_0 = lat_0
-        crs = pyproj.CRS.from_proj4(
-            f"+proj=tmerc +lat_0={lat_0!r} +lon_0={lon_0!r} +k=1 +x_0=0 +y_0=0 "
-            "+ellps=WGS84 +units=m +no_defs"
-        )
-        self._transformer = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-
-    def forward(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
-        x, y = self._transformer.transform(
-            np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
-        )
-        return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-
-    def inverse(self, x: npt.ArrayLike, y: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
-        lon, lat = self._transformer.transform(
-            np.asarray(x, dtype=np.float64),
-            np.asarray(y, dtype=np.float64),
-            direction=pyproj.enums.TransformDirection.INVERSE,
-        )
-        return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
-
-
 def _default_projection(lon: FloatArray, lat: FloatArray) -> Projection:
-    """A projection centred on the middle of the nodes' extent."""
-    lon_0 = float((np.nanmin(lon) + np.nanmax(lon)) / 2.0)
-    lat_0 = float((np.nanmin(lat) + np.nanmax(lat)) / 2.0)
-    return _TransverseMercator(lon_0=lon_0, lat_0=lat_0)
+    """``wanzheng.geo.local_projection``: transverse Mercator centred on the nodes' extent."""
+    return local_projection(lon, lat)
 
 
 @dataclass(frozen=True, slots=True)
