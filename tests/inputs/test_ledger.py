@@ -215,3 +215,19 @@ def test_title_row_and_combined_coordinates(rules: KindRules, tmp_path: Path) ->
     book.save(path)
     with pytest.raises(DataError, match=r"row 5: column '经纬度': expected 'longitude,latitude'"):
         load_ledger(path, rules=rules)
+
+
+def test_xlsx_row_numbers_with_gaps_and_empty_first_cells(rules: KindRules, tmp_path: Path) -> None:
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws["B2"], ws["C2"], ws["D2"], ws["E2"] = "名称", "类别", "经度", "纬度"
+    ws["B5"], ws["C5"], ws["D5"], ws["E5"] = "甲", "幼儿园", 116.35, 40.0
+    ws["C7"], ws["D7"], ws["E7"] = "幼儿园", 116.35, 40.0  # name missing in row 7
+    path = tmp_path / "gaps.xlsx"
+    book.save(path)
+    with pytest.raises(DataError, match=r"row 7: column '名称': is empty"):
+        load_ledger(path, rules=rules)
+    ws["B7"] = "乙"
+    book.save(path)
+    assert load_ledger(path, rules=rules).facilities["row"].tolist() == [5, 7]

@@ -180,13 +180,14 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[list[list[Any]], list[int
             raise DataError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})")
         records: list[list[Any]] = []
         rows: list[int] = []
+        last = 0
         for row in ws.iter_rows():
-            values = [c.value for c in row]
-            if not values:
-                continue
-            number = getattr(row[0], "row", None)
-            records.append(values)
-            rows.append(int(number) if number is not None else len(rows) + 1)
+            # In read-only mode empty cells carry no row number; take it from any other cell
+            # of the row, else count on from the previous row.
+            number = next((c.row for c in row if getattr(c, "row", None) is not None), None)
+            last = int(number) if number is not None else last + 1
+            records.append([c.value for c in row])
+            rows.append(last)
     finally:
         book.close()
     return records, rows
