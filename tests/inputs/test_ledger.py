@@ -231,3 +231,29 @@ def test_xlsx_row_numbers_with_gaps_and_empty_first_cells(rules: KindRules, tmp_
     ws["B7"] = "乙"
     book.save(path)
     assert load_ledger(path, rules=rules).facilities["row"].tolist() == [5, 7]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "名称,类别\n七甲闸社区卫生服务站,卫生服务站\n",
+        "名称\n甲\n",  # two Chinese characters: statistical detectors guess Korean here
+        "name,category,lon,lat\n丹枫菜场,农贸市场,120.2,30.2\n",
+    ],
+)
+def test_short_gbk_files(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "short.csv"
+    path.write_bytes(text.encode("gbk"))
+    table = read_table(path, aliases={"name": ("名称",)})
+    assert table.encoding == "gb18030"
+    assert table.frame["name"].iloc[0] == text.splitlines()[1].split(",")[0]
+
+
+def test_utf16_tab_separated(rules: KindRules, tmp_path: Path) -> None:
+    # Excel's "Unicode text" export: UTF-16 with BOM, tab-separated
+    path = tmp_path / "l.txt"
+    path.write_bytes("名称\t类别\t经度\t纬度\n甲\t幼儿园\t116.35\t40.0\n".encode("utf-16"))
+    fac = load_ledger(path, rules=rules, default_crs="wgs84").facilities
+    assert fac[["name", "kind", "lon", "lat"]].values.tolist() == [
+        ["甲", "kindergarten", 116.35, 40.0]
+    ]

@@ -3,9 +3,11 @@
 One reader for every tabular input so that they all behave alike:
 
 * **Encoding.** CSV bytes are decoded as UTF-8 (with or without BOM) when they are valid
-  UTF-8; otherwise charset-normalizer guesses, and a guess in the GB family (GB2312, GBK,
-  GB18030 — what Excel on a Chinese Windows writes) is read as GB18030, their superset.
-  ``encoding=`` overrides the guess.
+  UTF-8; as UTF-16 when they start with its BOM (Excel's "Unicode text"); as GB18030 (the
+  superset of GB2312 and GBK, what Excel on a Chinese Windows writes) when they decode
+  strictly and at least 80 % of the non-ASCII characters are Chinese; otherwise
+  charset-normalizer guesses (a guess in the GB family is again read as GB18030).
+  ``encoding=`` overrides all of this.
 * **Headers.** Matched case-insensitively after NFKC normalisation (full-width letters
   become ASCII) against a table of aliases, so ``经度`` and ``Longitude`` both become ``lon``.
 * **Row numbers as users see them.** ``rows`` holds the line number of each record in the
@@ -109,6 +111,21 @@ def decode_bytes(data: bytes, *, path: Path, encoding: str | None = None) -> tup
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
+    for bom, name in ((b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(name), name
+            except UnicodeDecodeError as exc:
+                raise DataError(f"{path}: cannot decode the file as {name}") from exc
+    # Short GBK files fool statistical detectors (they guess Korean cp949); a text whose
+    # non-ASCII characters decode strictly as GB18030 into mostly Chinese is taken as such.
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if _mostly_chinese(text):
+            return text, "gb18030"
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -124,6 +141,19 @@ def decode_bytes(data: bytes, *, path: Path, encoding: str | None = None) -> tup
         return data.decode(guess), guess
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: cannot decode the file as {guess}: {exc.reason}") from exc
+
+
+def _mostly_chinese(text: str) -> bool:
+    """True when at least 80 % of the non-ASCII characters are common CJK (or full-width)."""
+    other = [c for c in text if ord(c) > 0x7F]
+    if not other:
+        return False
+    cjk = sum(
+        1
+        for c in other
+        if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+    )
+    return cjk >= 0.8 * len(other)
 
 
 def _blank(value: object) -> bool:
