@@ -220,3 +220,10 @@ def test_population_as_spreadsheets_write_it(tmp_path: Path) -> None:
     assert frame["population"].tolist() == [8600.0]
     point = frame["geometry"].iloc[0]
     assert (point.x, point.y) == (120.20, 30.20)
+
+
+def test_gbk_geojson(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.geojson"
+    doc = {"type": "FeatureCollection", "features": [_feature({"名称": "西兴社区", "人口": 100})]}
+    path.write_bytes(json.dumps(doc, ensure_ascii=False).encode("gbk"))
+    assert load_communities(path)["name"].tolist() == ["西兴社区"]

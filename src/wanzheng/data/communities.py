@@ -33,6 +33,7 @@ from shapely.geometry import shape
 from wanzheng.data.tabular import (
     LONLAT_ALIASES,
     cell_text,
+    decode_bytes,
     normalise_header,
     parse_float,
     read_table,
@@ -192,10 +193,15 @@ def _row_crs(value: object, where: str) -> str:
 
 def _read_geojson(path: Path, encoding: str | None) -> tuple[list[dict[str, Any]], str | None]:
     try:
-        doc = json.loads(path.read_text(encoding=encoding or "utf-8-sig"))
+        data = path.read_bytes()
     except FileNotFoundError as exc:
         raise DataError(f"{path}: file not found") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the file ({exc.strerror})") from exc
+    text, _ = decode_bytes(data, path=path, encoding=encoding)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise DataError(f"{path}: not a readable GeoJSON file ({exc})") from exc
     if not isinstance(doc, dict):
         raise DataError(f"{path}: not a GeoJSON object")
