@@ -150,13 +150,16 @@ def test_scalar_and_array_shapes() -> None:
         ("BD09LL", "bd09"),
         ("百度", "bd09"),
         ("百度坐标系", "bd09"),
+        ("CGCS2000", "wgs84"),
+        ("国家2000坐标系", "wgs84"),
+        ("天地图", "wgs84"),
     ],
 )
 def test_parse_coord_system(name: str, expected: str) -> None:
     assert parse_coord_system(name) == expected
 
 
-@pytest.mark.parametrize("name", ["utm50", "", "cgcs2000", "bd10"])
+@pytest.mark.parametrize("name", ["utm50", "", "beijing54", "bd10", "xian80"])
 def test_unknown_coord_system(name: str) -> None:
     with pytest.raises(DataError, match="unknown coordinate system"):
         parse_coord_system(name)

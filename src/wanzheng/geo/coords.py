@@ -1,6 +1,8 @@
 """WGS-84, GCJ-02 and BD-09: the three coordinate systems of Chinese map data.
 
-* **WGS-84** — GPS, OpenStreetMap; what wanzheng uses between modules.
+* **WGS-84** — GPS, OpenStreetMap; what wanzheng uses between modules. CGCS2000
+  (国家2000, used by Tianditu 天地图 and natural-resources data) is accepted as WGS-84: the
+  two agree to a few centimetres.
 * **GCJ-02** (国测局坐标, "火星坐标") — the obfuscated datum every map published in mainland
   China must use: Amap (高德), Tencent (腾讯), Apple and Google maps in China. The forward
   transform is public (the widely reproduced "eviltransform" formulas); the inverse has no
@@ -582,6 +584,16 @@ _ALIASES: dict[str, CoordSystem] = {
     "osm": "wgs84",
     "openstreetmap": "wgs84",
     "地球坐标": "wgs84",
+    # CGCS2000 (国家2000, Tianditu 天地图, natural-resources data) agrees with WGS-84 to a
+    # few centimetres: both are ITRF-based; the difference is far below audit precision.
+    "cgcs2000": "wgs84",
+    "cgcs": "wgs84",
+    "epsg4490": "wgs84",
+    "4490": "wgs84",
+    "国家2000": "wgs84",
+    "2000": "wgs84",
+    "天地图": "wgs84",
+    "tianditu": "wgs84",
     "gcj02": "gcj02",
     "gcj": "gcj02",
     "火星": "gcj02",
