@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         description="Routing tables (areas, departments, communities, grids) seeding a new "
         "database; none = the packaged demo subdistrict.",
     )
+    escalation_interval_s: float = Field(
+        300.0,
+        description="How often the service escalates (督办) overdue cases, in seconds; 0 = never "
+        "(then run `wanzheng cases escalate` from cron).",
+    )
     admin_password: str | None = Field(
         None,
         description="`wanzheng serve` creates user `admin` with this password when no "

@@ -34,6 +34,12 @@ def _register() -> None:
     from wanzheng.cli import audit
 
     audit.register(app)
+    from wanzheng.cli import cases
+
+    cases.register(app)
+    from wanzheng.cli import serve
+
+    serve.register(app)
     from wanzheng.cli import text
 
     text.register(app)

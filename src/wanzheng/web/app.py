@@ -8,14 +8,18 @@ proposes categories, the clock and the photo directory. Routers are listed in
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,11 +32,13 @@ from wanzheng.cases.categories import (
 )
 from wanzheng.cases.routing import GridIndex
 from wanzheng.cases.states import StateMachine, load_state_machine
-from wanzheng.cases.store import grid_index, make_engine, make_sessionmaker
+from wanzheng.cases.store import escalate_overdue, grid_index, make_engine, make_sessionmaker
 from wanzheng.settings import Settings
 from wanzheng.web.errors import install_error_handlers
 
 __all__ = ["CaseDesk", "create_app"]
+
+_log = logging.getLogger("wanzheng.web")
 
 
 def _utcnow() -> dt.datetime:
@@ -68,10 +74,26 @@ class CaseDesk:
                 self._index_at = time.monotonic()
             return self._index
 
+    def escalate(self) -> int:
+        """Run one escalation pass (督办); returns the number of overdue cases."""
+        with self.sessions() as session:
+            changed = escalate_overdue(session, now=self.now(), machine=self.machine)
+            session.commit()
+        return len(changed)
+
     def invalidate_index(self) -> None:
         """Forget the cached grid index (after grids or areas were edited)."""
         with self._lock:
             self._index = None
+
+
+async def _escalation_loop(desk: CaseDesk, interval_s: float) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await run_in_threadpool(desk.escalate)
+        except Exception:  # keep the timer alive; the next pass retries
+            _log.exception("escalation pass failed")
 
 
 def _routers() -> list[APIRouter]:
@@ -124,7 +146,20 @@ def create_app(
         clock=clock or _utcnow,
         photo_dir=settings.resolved_photo_dir,
     )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = None
+        if settings.escalation_interval_s > 0:
+            task = asyncio.create_task(_escalation_loop(desk, settings.escalation_interval_s))
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     app = FastAPI(
+        lifespan=lifespan,
         title="wanzheng 民呼 case desk",
         version=__version__,
         description=(

@@ -1,0 +1,428 @@
+"""Import of historical work orders (a 12345 export, XLSX) and export of cases (XLSX / CSV).
+
+The import template (``docs/cases.md``) — one header row, then one row per work order:
+
+============  ========  ====================================================================
+column        needed    meaning
+============  ========  ====================================================================
+工单编号       yes       the export's order number; a re-import of the same number is skipped
+受理时间       yes       ``YYYY-MM-DD HH:MM[:SS]`` Beijing time (or an Excel date cell)
+诉求内容       yes       the resident's text
+诉求类别       no        category key or leaf name; empty = proposed by the classifier
+经度, 纬度     no*       the location (*either both, or 地址)
+坐标系         no        wgs84 / gcj02 / bd09 (default: the ``--crs`` option, wgs84)
+地址           no*       address in words
+联系人         no        name (stored once, masked in every output)
+联系电话       no        phone (stored once, masked in every output)
+承办部门       no        department key or name; empty = the category's department
+办理状态       no        已提交/已签收/已派单/办理中/已办结/已关闭/不予受理; default 已关闭
+办结时间       no        resolution time (needed for 已办结 / 已关闭)
+满意度         no        满意 / 基本满意 / 不满意
+============  ========  ====================================================================
+
+Rows are checked one by one inside savepoints; every rejected row is reported with its row
+number and reason. Unless ``skip_invalid`` is set, one rejected row means nothing at all is
+imported (the transaction is rolled back).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wanzheng.cases.categories import CategoryClassifier
+from wanzheng.cases.deadlines import BEIJING
+from wanzheng.cases.masking import mask_id_number, mask_name, mask_phone
+from wanzheng.cases.routing import GridIndex
+from wanzheng.cases.states import StateMachine
+from wanzheng.cases.store import (
+    Actor,
+    Case,
+    CaseEvent,
+    CategoryRow,
+    Department,
+    NewCase,
+    create_case,
+    log_bulk_unmask,
+)
+from wanzheng.errors import DataError
+
+__all__ = [
+    "EXPORT_COLUMNS",
+    "IMPORT_COLUMNS",
+    "ImportReport",
+    "export_cases",
+    "import_cases",
+    "read_workorders",
+]
+
+IMPORT_COLUMNS = (
+    "工单编号",
+    "受理时间",
+    "诉求内容",
+    "诉求类别",
+    "经度",
+    "纬度",
+    "坐标系",
+    "地址",
+    "联系人",
+    "联系电话",
+    "承办部门",
+    "办理状态",
+    "办结时间",
+    "满意度",
+)
+_REQUIRED = ("工单编号", "受理时间", "诉求内容")
+_STATE_NAMES = {
+    "已提交": "submitted",
+    "已签收": "accepted",
+    "已派单": "dispatched",
+    "办理中": "in_progress",
+    "已办结": "resolved",
+    "已关闭": "closed",
+    "已办结已回访": "closed",
+    "不予受理": "rejected",
+}
+EXPORT_COLUMNS = (
+    "工单编号",
+    "受理时间",
+    "诉求内容",
+    "诉求类别",
+    "经度",
+    "纬度",
+    "地址",
+    "联系人",
+    "联系电话",
+    "身份证号",
+    "承办部门",
+    "网格",
+    "社区",
+    "办理状态",
+    "办结时间",
+    "满意度",
+    "督办级别",
+    "重办次数",
+    "类型",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import did: cases created, rows skipped (already imported), rows rejected."""
+
+    created: int
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    committed: bool = False
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, str):
+        v = v.strip()
+        return v or None
+    return v
+
+
+def read_workorders(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """Read an XLSX (first sheet) or CSV export: ``(row number, {column: value})`` per row.
+
+    Raises
+    ------
+    DataError
+        The file cannot be read or a required column is missing.
+    """
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    rows: list[list[Any]]
+    if path.suffix.lower() == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = [list(r) for r in csv.reader(fh)]
+    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a broken file
+            raise DataError(f"{path}: not a readable XLSX workbook ({exc})") from exc
+        ws = wb.worksheets[0]
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        wb.close()
+    else:
+        raise DataError(f"{path}: expected an .xlsx or .csv file")
+    if not rows:
+        raise DataError(f"{path}: the file is empty")
+    header = [str(h).strip() if h is not None else "" for h in rows[0]]
+    missing = [c for c in _REQUIRED if c not in header]
+    if missing:
+        raise DataError(f"{path}: row 1: missing column {missing[0]!r}; see the import template")
+    out = []
+    for n, r in enumerate(rows[1:], start=2):
+        values = {h: _cell(v) for h, v in zip(header, r, strict=False) if h}
+        if all(v is None for v in values.values()):
+            continue
+        out.append((n, values))
+    return out
+
+
+def _time(v: Any, where: str) -> dt.datetime:
+    if isinstance(v, dt.datetime):
+        t = v
+    elif isinstance(v, dt.date):
+        t = dt.datetime.combine(v, dt.time(0))
+    elif isinstance(v, str):
+        try:
+            t = dt.datetime.fromisoformat(v.replace("/", "-"))
+        except ValueError:
+            raise DataError(f"{where}: expected YYYY-MM-DD HH:MM, got {v!r}") from None
+    else:
+        raise DataError(f"{where}: expected a date and time, got {v!r}")
+    return t.replace(tzinfo=BEIJING) if t.tzinfo is None else t
+
+
+def _float(v: Any, where: str) -> float | None:
+    if v is None:
+        return None
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        raise DataError(f"{where}: expected a number, got {v!r}") from None
+
+
+def _import_row(
+    session: Session,
+    n: int,
+    row: dict[str, Any],
+    *,
+    path: Path,
+    index: GridIndex,
+    classifier: CategoryClassifier | None,
+    machine: StateMachine,
+    default_crs: str,
+) -> bool:
+    def where(col: str) -> str:
+        return f"{path}: row {n}: column '{col}'"
+
+    order_no = str(row.get("工单编号") or "").strip()
+    if not order_no:
+        raise DataError(f"{where('工单编号')}: empty")
+    submitted = _time(row.get("受理时间"), where("受理时间"))
+    lon, lat = _float(row.get("经度"), where("经度")), _float(row.get("纬度"), where("纬度"))
+    crs = str(row.get("坐标系") or default_crs).lower()
+    if lon is not None and lat is not None and crs != "wgs84":
+        from wanzheng.geo import to_wgs84
+
+        try:
+            x, y = to_wgs84(lon, lat, crs)
+        except DataError as exc:
+            raise DataError(f"{where('坐标系')}: {exc}") from None
+        lon, lat = float(x), float(y)
+    category = row.get("诉求类别")
+    if category is not None:
+        by_name = session.scalar(select(CategoryRow.key).where(CategoryRow.name == str(category)))
+        category = by_name or str(category)
+    state_name = str(row.get("办理状态") or "已关闭")
+    state = _STATE_NAMES.get(state_name)
+    if state is None:
+        raise DataError(
+            f"{where('办理状态')}: expected one of {list(_STATE_NAMES)}, got {state_name!r}"
+        )
+    resolved = row.get("办结时间")
+    resolved_at = _time(resolved, where("办结时间")) if resolved is not None else None
+    if state in ("resolved", "closed") and resolved_at is None:
+        raise DataError(f"{where('办结时间')}: needed when 办理状态 is {state_name}")
+    if resolved_at is not None and resolved_at < submitted:
+        raise DataError(f"{where('办结时间')}: earlier than 受理时间")
+    rating = row.get("满意度")
+    if rating is not None and rating not in machine.rating.values:
+        raise DataError(
+            f"{where('满意度')}: expected one of {list(machine.rating.values)}, got {rating!r}"
+        )
+    new = NewCase(
+        text=str(row.get("诉求内容") or ""),
+        lon=lon,
+        lat=lat,
+        category=category,
+        address=row.get("地址"),
+        name=str(row["联系人"]) if row.get("联系人") else None,
+        phone=str(row["联系电话"]) if row.get("联系电话") else None,
+        source="import",
+    )
+    try:
+        case, created = create_case(
+            session,
+            new=new,
+            now=submitted,
+            index=index,
+            classifier=classifier,
+            actor=Actor.system(),
+            idempotency_key=f"import:{order_no}",
+            check_area=False,
+        )
+    except DataError as exc:
+        raise DataError(f"{path}: row {n}: {exc}") from None
+    if not created:
+        return False
+    dept = row.get("承办部门")
+    if dept is not None:
+        key = session.scalar(
+            select(Department.key).where(
+                (Department.key == str(dept)) | (Department.name == str(dept))
+            )
+        )
+        if key is None:
+            raise DataError(f"{where('承办部门')}: unknown department {dept!r}")
+        case.department_key = key
+    if state != "submitted":
+        at = resolved_at or submitted
+        if state in ("accepted", "dispatched", "in_progress", "resolved", "closed"):
+            case.accepted_at = submitted
+        if state in ("in_progress", "resolved", "closed"):
+            case.responded_at = submitted
+        if state in ("resolved", "closed"):
+            case.resolved_at = resolved_at
+        if state in ("closed", "rejected"):
+            case.closed_at = at
+        case.rating = rating
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                action="import",
+                from_state="submitted",
+                to_state=state,
+                actor_id=None,
+                actor_role="system",
+                at=at,
+                note=f"历史工单导入 (工单编号 {order_no})",
+            )
+        )
+        case.state = state
+        case.updated_at = at
+    session.flush()
+    return True
+
+
+def import_cases(
+    session: Session,
+    *,
+    path: Path,
+    index: GridIndex,
+    machine: StateMachine,
+    classifier: CategoryClassifier | None = None,
+    default_crs: str = "wgs84",
+    skip_invalid: bool = False,
+) -> ImportReport:
+    """Import a work-order export in one transaction (see the module docstring).
+
+    Returns
+    -------
+    ImportReport
+        ``committed`` is False when rejected rows stopped the import.
+    """
+    rows = read_workorders(path)
+    created = 0
+    skipped: list[tuple[int, str]] = []
+    rejected: list[tuple[int, str]] = []
+    for n, row in rows:
+        sp = session.begin_nested()
+        try:
+            if _import_row(
+                session,
+                n,
+                row,
+                path=path,
+                index=index,
+                classifier=classifier,
+                machine=machine,
+                default_crs=default_crs,
+            ):
+                created += 1
+                sp.commit()
+            else:
+                skipped.append((n, f"工单编号 {row.get('工单编号')} already imported"))
+                sp.rollback()
+        except DataError as exc:
+            sp.rollback()
+            rejected.append((n, str(exc)))
+    if rejected and not skip_invalid:
+        session.rollback()
+        return ImportReport(created=0, skipped=skipped, rejected=rejected, committed=False)
+    session.commit()
+    return ImportReport(created=created, skipped=skipped, rejected=rejected, committed=True)
+
+
+def export_cases(
+    session: Session,
+    *,
+    path: Path,
+    actor: Actor,
+    unmask: bool = False,
+    purpose: str = "",
+    now: dt.datetime,
+    machine: StateMachine,
+) -> int:
+    """Write every case to XLSX or CSV (by the suffix); personal data masked unless
+    ``unmask`` (dispatcher / admin only, logged with ``purpose``).
+
+    Returns
+    -------
+    int
+        Number of cases written.
+    """
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise DataError(f"{path}: expected an .xlsx or .csv output file")
+    cases = session.scalars(select(Case).order_by(Case.id)).all()
+    if unmask:
+        log_bulk_unmask(session, actor=actor, purpose=purpose, n_cases=len(cases), now=now)
+    rows = []
+    for c in cases:
+        p = c.person
+        name, phone, idn = (p.name, p.phone, p.id_number) if p else (None, None, None)
+        if not unmask:
+            name, phone, idn = mask_name(name), mask_phone(phone), mask_id_number(idn)
+        rows.append(
+            [
+                c.id,
+                c.submitted_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+                c.text,
+                c.category_key,
+                c.lon,
+                c.lat,
+                c.address,
+                name,
+                phone,
+                idn,
+                c.department_key,
+                c.grid_key,
+                c.community_key,
+                machine.states[c.state].label,
+                c.resolved_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+                if c.resolved_at
+                else None,
+                c.rating,
+                c.escalation_level,
+                c.reopen_count,
+                c.case_type,
+            ]
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(EXPORT_COLUMNS)
+            w.writerows(rows)
+    else:
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        assert ws is not None  # a new workbook has one sheet
+        ws.title = "cases"
+        ws.append(list(EXPORT_COLUMNS))
+        for r in rows:
+            ws.append(r)
+        wb.save(path)
+    session.commit()
+    return len(rows)

@@ -1,0 +1,235 @@
+"""``wanzheng cases …``: database setup, users, routing tables, import, export, escalation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["register"]
+
+cases_app = typer.Typer(
+    name="cases",
+    help="民呼 case desk: database, users, tables, import/export.",
+    no_args_is_help=True,
+)
+
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option("--database", help="SQLAlchemy URL; default from settings (SQLite file)."),
+]
+
+
+def _url(database: str | None) -> str:
+    from wanzheng.settings import Settings
+
+    return database or Settings().resolved_database_url
+
+
+@contextmanager
+def _sessions(database: str | None) -> Iterator[sessionmaker[Session]]:
+    """Prepare the database and yield a session factory; the engine is always disposed."""
+    from wanzheng.cases.migrate import prepare_database
+    from wanzheng.cases.store import make_engine, make_sessionmaker
+    from wanzheng.settings import Settings
+
+    url = _url(database)
+    s = Settings()
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    prepare_database(url, categories_file=s.categories_file, routing_file=s.routing_file)
+    engine = make_engine(url, pool_size=2)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        engine.dispose()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@cases_app.command("init-db")
+def init_db(database: DatabaseOpt = None) -> None:
+    """Create or upgrade the database and seed empty routing/category tables."""
+    with _sessions(database):
+        pass
+    typer.echo(f"database ready: {_url(database)}")
+
+
+@cases_app.command("add-user")
+def add_user(
+    username: str,
+    role: Annotated[str, typer.Option(help="resident, grid_worker, handler, dispatcher, admin")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    department: Annotated[str | None, typer.Option(help="Department key (handlers).")] = None,
+    grid: Annotated[str | None, typer.Option(help="Grid key (grid workers).")] = None,
+    display_name: str = "",
+    database: DatabaseOpt = None,
+) -> None:
+    """Create a login (password hashed with argon2)."""
+    from wanzheng.cases.store import create_user
+
+    with _sessions(database) as sm, sm() as s:
+        u = create_user(
+            s,
+            username=username,
+            password=password,
+            role=role,
+            display_name=display_name,
+            department=department,
+            grid=grid,
+        )
+        s.commit()
+        typer.echo(f"user {u.username} ({u.role}) created")
+
+
+@cases_app.command("load-tables")
+def load_tables(
+    routing: Annotated[
+        Path, typer.Argument(help="A routing TOML (areas, departments, communities, grids).")
+    ],
+    database: DatabaseOpt = None,
+) -> None:
+    """Create or update routing rows from a TOML file (same layout as the packaged one)."""
+    from wanzheng.cases.routing import load_routing_seed
+    from wanzheng.cases.store import upsert_row
+
+    seed = load_routing_seed(routing)
+    n = 0
+    with _sessions(database) as sm, sm() as s:
+        for d in seed.departments:
+            upsert_row(s, table="departments", key=d["key"], values={"name": d["name"]})
+            n += 1
+        for c in seed.communities:
+            upsert_row(s, table="communities", key=c["key"], values={"name": c["name"]})
+            n += 1
+        for a in seed.areas:
+            upsert_row(
+                s,
+                table="areas",
+                key=a["key"],
+                values={"name": a.get("name", a["key"]), "polygon_wkt": a["polygon"]},
+            )
+            n += 1
+        for g in seed.grids:
+            upsert_row(
+                s,
+                table="grids",
+                key=g["key"],
+                values={
+                    "name": g["name"],
+                    "community_key": g["community"],
+                    "polygon_wkt": g["polygon"],
+                },
+            )
+            n += 1
+        s.commit()
+    typer.echo(f"{n} rows loaded from {routing}")
+
+
+@cases_app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="12345 export (.xlsx or .csv), see docs/cases.md")],
+    crs: Annotated[
+        str,
+        typer.Option(
+            help="Coordinate system of 经度/纬度 when the file has "
+            "no 坐标系 column: wgs84, gcj02, bd09."
+        ),
+    ] = "wgs84",
+    skip_invalid: Annotated[
+        bool, typer.Option(help="Import the valid rows even when some are rejected.")
+    ] = False,
+    database: DatabaseOpt = None,
+) -> None:
+    """Import historical work orders; every rejected row is reported with its reason."""
+    from wanzheng.cases.categories import KeywordClassifier, load_categories
+    from wanzheng.cases.states import load_state_machine
+    from wanzheng.cases.store import grid_index
+    from wanzheng.cases.transfer import import_cases
+
+    with _sessions(database) as sm, sm() as s:
+        report = import_cases(
+            s,
+            path=path,
+            index=grid_index(s),
+            machine=load_state_machine(),
+            classifier=KeywordClassifier.from_tree(load_categories()),
+            default_crs=crs,
+            skip_invalid=skip_invalid,
+        )
+    for n, why in report.rejected:
+        typer.echo(f"rejected row {n}: {why}", err=True)
+    for n, why in report.skipped:
+        typer.echo(f"skipped row {n}: {why}", err=True)
+    if not report.committed:
+        typer.echo(
+            f"nothing imported: {len(report.rejected)} rows rejected "
+            "(fix them, or use --skip-invalid)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    typer.echo(
+        f"{report.created} cases imported, {len(report.skipped)} skipped, "
+        f"{len(report.rejected)} rejected"
+    )
+
+
+@cases_app.command("export")
+def export(
+    out: Annotated[Path, typer.Option("--out", help="Output .xlsx or .csv")],
+    unmask: Annotated[bool, typer.Option(help="Write phone/ID numbers in full (logged).")] = False,
+    user: Annotated[
+        str | None, typer.Option(help="Your username (needed with --unmask; dispatcher or admin).")
+    ] = None,
+    purpose: Annotated[str, typer.Option(help="Why the unmasked export is needed.")] = "",
+    database: DatabaseOpt = None,
+) -> None:
+    """Export every case; personal data masked unless --unmask by a dispatcher or admin."""
+    from sqlalchemy import select
+
+    from wanzheng.cases.states import load_state_machine
+    from wanzheng.cases.store import Actor, User
+    from wanzheng.cases.transfer import export_cases
+    from wanzheng.errors import PermissionDeniedError
+
+    with _sessions(database) as sm, sm() as s:
+        actor = Actor.system()
+        if unmask:
+            u = s.scalar(select(User).where(User.username == (user or "")))
+            if u is None:
+                raise PermissionDeniedError("user: --unmask needs --user with an existing account")
+            actor = Actor(role=u.role, user_id=u.id, username=u.username)
+        n = export_cases(
+            s,
+            path=out,
+            actor=actor,
+            unmask=unmask,
+            purpose=purpose,
+            now=_now(),
+            machine=load_state_machine(),
+        )
+    typer.echo(f"{n} cases written to {out}" + (" (unmasked, logged)" if unmask else ""))
+
+
+@cases_app.command("escalate")
+def escalate(database: DatabaseOpt = None) -> None:
+    """Raise the 督办 level of overdue cases now (the service also does it on a timer)."""
+    from wanzheng.cases.states import load_state_machine
+    from wanzheng.cases.store import escalate_overdue
+
+    with _sessions(database) as sm, sm() as s:
+        changed = escalate_overdue(s, now=_now(), machine=load_state_machine())
+        s.commit()
+    typer.echo(f"{len(changed)} overdue cases at their escalation level")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``wanzheng cases`` to the main application."""
+    app.add_typer(cases_app, name="cases")

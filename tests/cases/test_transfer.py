@@ -1,0 +1,157 @@
+"""``wanzheng cases import/export/add-user/escalate`` through the CLI runner, on both databases."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import openpyxl
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from wanzheng.cases.store import Case, CaseEvent, UnmaskLog, make_engine, make_sessionmaker
+from wanzheng.cli import app
+
+runner = CliRunner()
+
+
+def _count(url: str, model: type) -> int:
+    engine = make_engine(url, pool_size=1)
+    with make_sessionmaker(engine)() as s:
+        n = s.scalar(select(func.count()).select_from(model))
+    engine.dispose()
+    return int(n or 0)
+
+
+def test_import_ok_then_reimport_is_skipped(database_url: str, data_dir: Path) -> None:
+    f = data_dir / "cases" / "workorders_ok.xlsx"
+    r = runner.invoke(app, ["cases", "import", str(f), "--database", database_url])
+    assert r.exit_code == 0, r.output
+    assert "5 cases imported, 0 skipped, 0 rejected" in r.output
+    engine = make_engine(database_url, pool_size=1)
+    with make_sessionmaker(engine)() as s:
+        cases = {c.text: c for c in s.scalars(select(Case)).all()}
+        a = cases["小区北门路灯不亮"]
+        assert (a.state, a.rating, a.category_key, a.grid_key) == (
+            "closed",
+            "满意",
+            "urban.municipal",
+            "west-1",
+        )
+        b = cases["楼下烧烤油烟扰民"]
+        assert b.category_key == "environment.pollution" and b.rating == "不满意"
+        c = cases["电梯经常停运"]
+        assert c.state == "in_progress" and c.department_key == "housing" and c.lon is None
+        d = cases["咨询居住证办理"]  # GCJ-02 input converted to WGS-84 (~ -0.006°, -0.001°)
+        assert d.lon is not None and 116.355 < d.lon < 116.3575 and d.grid_key == "east-1"
+        assert cases["反映内容与政务无关"].state == "rejected"
+        for case in cases.values():
+            ev = s.scalars(
+                select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+            ).all()
+            assert ev[-1].to_state == case.state
+    engine.dispose()
+    r = runner.invoke(app, ["cases", "import", str(f), "--database", database_url])
+    assert r.exit_code == 0 and "0 cases imported, 5 skipped" in r.output
+    assert _count(database_url, Case) == 5
+
+
+def test_bad_rows_are_all_reported_and_nothing_is_imported(
+    database_url: str, data_dir: Path
+) -> None:
+    f = data_dir / "cases" / "workorders_bad.xlsx"
+    r = runner.invoke(app, ["cases", "import", str(f), "--database", database_url])
+    assert r.exit_code == 2
+    out = r.output
+    for n, why in [(3, "text"), (4, "受理时间"), (5, "category"), (6, "phone"), (7, "办结时间")]:
+        line = next(ln for ln in out.splitlines() if ln.startswith(f"rejected row {n}:"))
+        assert why in line, line
+    assert "rejected row 2" not in out and "rejected row 8" not in out
+    assert "nothing imported: 5 rows rejected" in out
+    assert _count(database_url, Case) == 0
+    r = runner.invoke(
+        app, ["cases", "import", str(f), "--skip-invalid", "--database", database_url]
+    )
+    assert r.exit_code == 0 and "2 cases imported, 0 skipped, 5 rejected" in r.output
+    assert _count(database_url, Case) == 2
+
+
+def test_export_masked_and_unmasked_logged(
+    database_url: str, data_dir: Path, tmp_path: Path
+) -> None:
+    runner.invoke(
+        app,
+        [
+            "cases",
+            "import",
+            str(data_dir / "cases" / "workorders_ok.xlsx"),
+            "--database",
+            database_url,
+        ],
+    )
+    out = tmp_path / "cases.xlsx"
+    r = runner.invoke(app, ["cases", "export", "--out", str(out), "--database", database_url])
+    assert r.exit_code == 0, r.output
+    wb = openpyxl.load_workbook(out)
+    ws = wb.active
+    assert ws is not None
+    text = " ".join(str(c) for row in ws.iter_rows(values_only=True) for c in row)
+    wb.close()
+    assert "13800138000" not in text and "138****8000" in text and "张三" not in text
+    r = runner.invoke(
+        app,
+        [
+            "cases",
+            "export",
+            "--out",
+            str(tmp_path / "x.csv"),
+            "--unmask",
+            "--user",
+            "nobody",
+            "--database",
+            database_url,
+        ],
+    )
+    assert r.exit_code != 0
+    r = runner.invoke(
+        app,
+        [
+            "cases",
+            "add-user",
+            "disp",
+            "--role",
+            "dispatcher",
+            "--password",
+            "pw-12345678",
+            "--database",
+            database_url,
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    csv_out = tmp_path / "full.csv"
+    r = runner.invoke(
+        app,
+        [
+            "cases",
+            "export",
+            "--out",
+            str(csv_out),
+            "--unmask",
+            "--user",
+            "disp",
+            "--purpose",
+            "移交区级平台",
+            "--database",
+            database_url,
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    with csv_out.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][8] == "联系电话" and "13800138000" in {r[8] for r in rows[1:]}
+    assert _count(database_url, UnmaskLog) == 1
+
+
+def test_escalate_command(database_url: str) -> None:
+    r = runner.invoke(app, ["cases", "escalate", "--database", database_url])
+    assert r.exit_code == 0 and "0 overdue cases" in r.output
