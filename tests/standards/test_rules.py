@@ -7,6 +7,8 @@ from pathlib import Path
 
 import osmium
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wanzheng.errors import ConfigError
 from wanzheng.standards import KindRules, load_catalogue, load_kind_rules
@@ -243,3 +245,19 @@ def test_lookup_index_gives_the_same_answers_as_trying_every_rule(
                 assert rules.kinds_for_tags(tags) == plain.kinds_for_tags(tags), tags
                 checked += 1
     assert checked > 3000
+
+
+_RULES = load_kind_rules()
+_KEYS = set(load_catalogue().keys)
+
+
+@given(
+    text=st.text(max_size=40),
+    tags=st.dictionaries(st.text(max_size=12), st.text(max_size=12), max_size=6),
+)
+@settings(max_examples=300, deadline=None)
+def test_any_input_gives_catalogue_kinds(text: str, tags: dict[str, str]) -> None:
+    rules, keys = _RULES, _KEYS
+    assert rules.kinds_for_text(text) <= keys
+    assert rules.kinds_for_tags(tags) <= keys
+    assert rules.kinds_for_tags({**tags, "name": text}) <= keys
