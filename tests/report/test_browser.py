@@ -132,3 +132,24 @@ def test_show_and_hide_all_kinds(page: Any) -> None:
     assert all(not m.is_visible() for m in page.locator("svg#map .fac").all())
     page.locator("#kinds-all").click()
     assert all(m.is_visible() for m in page.locator("svg#map .fac").all())
+
+
+def test_colour_communities_by_one_kind(page: Any) -> None:
+    def classes() -> list[str]:
+        return [
+            page.locator(f'svg#map .comm[data-c="{i}"]').get_attribute("class") for i in range(3)
+        ]
+
+    assert classes() == ["comm v-undetermined", "comm v-incomplete", "comm v-incomplete"]
+    page.locator("#colour-by").select_option("supermarket")
+    # Supermarket: met, met, missing.
+    assert classes() == ["comm v-complete", "comm v-complete", "comm v-incomplete"]
+    assert "综合超市 达标（420.1 米）" in page.locator('svg#map .comm[data-c="0"]').get_attribute(
+        "aria-label"
+    )
+    assert page.locator(".key-label").first.inner_text() == "达标"
+    page.locator("#colour-by").select_option("health_station")
+    assert classes() == ["comm v-undetermined"] * 3, "no data is grey, never red"
+    page.locator("#colour-by").select_option("")
+    assert classes()[0] == "comm v-undetermined"
+    assert page.locator(".key-label").first.inner_text() == "完整"

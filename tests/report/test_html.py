@@ -196,3 +196,15 @@ def test_kind_colours_unique_per_shape() -> None:
     colours = kind_colours(kinds)
     assert len({colours[f"a{i}"] for i in range(12)}) == 12
     assert colours["b0"] == colours["a0"], "another tier reuses colours with another shape"
+
+
+def test_gaps_ranked_by_residents_affected(page: str) -> None:
+    table = page.split('class="data gaps"')[1].split("</table>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
+    text = [re.sub(r"<[^>]+>", " ", r) for r in rows]
+    # kindergarten missing in 和平里 (5000) and 东园 (unknown); supermarket only in 东园.
+    assert len(text) == 2
+    assert "幼儿园" in text[0] and "5,000" in text[0] and "+1 个社区人口未知" in text[0]
+    assert "和平里、东园" in text[0]
+    assert "综合超市" in text[1] and "东园" in text[1]
+    assert "社区卫生服务站" not in table, "no-data kinds are not gaps"

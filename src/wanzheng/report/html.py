@@ -298,6 +298,43 @@ def _facility_records(result: AuditResult, kinds: list[KindInfo]) -> list[dict[s
     return out
 
 
+def _gaps(
+    result: AuditResult, kinds: list[KindInfo], colours: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """Kinds missing somewhere, by residents affected (then communities), largest first."""
+    comm = result.communities
+    pop = pd.to_numeric(comm["population"], errors="coerce")
+    names = (
+        comm["name"]
+        .fillna("")
+        .astype(str)
+        .where(comm["name"].fillna("").astype(str) != "", comm["id"].astype(str))
+    )
+    out = []
+    for k in kinds:
+        if not k.audited:
+            continue
+        missing = (comm[f"{k.key}_status"] == "missing").to_numpy()
+        if not missing.any():
+            continue
+        affected = pop[missing]
+        out.append(
+            {
+                "key": k.key,
+                "name_zh": k.name_zh,
+                "name_en": k.name_en,
+                "threshold_text": f"{k.threshold_m:,.0f} 米" if k.threshold_m else "—",
+                "communities": int(missing.sum()),
+                "residents": float(affected.sum()) if affected.notna().any() else None,
+                "unknown": int(affected.isna().sum()),
+                "names": "、".join(names[missing].tolist()),
+                "swatch": _swatch(k.tier, colours.get(k.key, "#333")),
+            }
+        )
+    out.sort(key=lambda g: (-(g["residents"] or 0.0), -g["communities"], g["key"]))
+    return out
+
+
 def _json_for_script(data: Any) -> Markup:
     """JSON safe inside ``<script type="application/json">`` (no ``</script>`` break-out)."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -560,7 +597,8 @@ def _verdict_chart(counts: Mapping[str, int], residents: Mapping[str, float]) ->
             )
             if w > 60:
                 parts.append(
-                    f'<text class="seg" x="{x + w / 2:.1f}" y="{y + 22}" text-anchor="middle">'
+                    f'<text class="seg{" seg-dark" if v == "undetermined" else ""}" '
+                    f'x="{x + w / 2:.1f}" y="{y + 22}" text-anchor="middle">'
                     f"{value:,.0f}</text>"
                 )
             x += w
@@ -667,6 +705,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
             }
         )
     no_data = [r for r in cov_rows if not r["has_data"]]
+    gaps = _gaps(result, kinds, colours)
     checklist = [k for k in kinds if k.threshold_m is None]
     unverified = [k for k in kinds if not k.verified]
 
@@ -739,6 +778,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
         legend_groups=legend_groups,
         cov_rows=cov_rows,
         no_data=no_data,
+        gaps=gaps,
         checklist=checklist,
         unverified=unverified,
         communities=communities,

@@ -223,5 +223,34 @@
     });
   });
 
+  // ---------------------------------------------------------------- colour communities by
+  var STATUS_CLASS = { met: "complete", missing: "incomplete", no_data: "undetermined", not_audited: "undetermined" };
+  var colourBy = document.getElementById("colour-by");
+  function recolour() {
+    var key = colourBy ? colourBy.value : "";
+    Array.prototype.forEach.call(svg.querySelectorAll(".comm"), function (node) {
+      var c = data.communities[Number(node.getAttribute("data-c"))];
+      var cls = c.verdict, label = data.verdict[c.verdict];
+      if (key) {
+        var row = c.rows.filter(function (r) { return r.k === key; })[0];
+        cls = STATUS_CLASS[row.st];
+        label = kinds[key].zh + " " + data.status[row.st] + (row.d === null ? "" : "（" + row.dt + " 米）");
+      }
+      node.classList.remove("v-complete", "v-incomplete", "v-undetermined");
+      node.classList.add("v-" + cls);
+      node.setAttribute("aria-label", c.name + "：" + label);
+      var title = node.querySelector("title");
+      if (title) { title.textContent = c.name + "：" + label; }
+    });
+    svg.classList.toggle("focus-kind", !!key);
+    Array.prototype.forEach.call(svg.querySelectorAll(".fac-kind"), function (g) {
+      g.classList.toggle("focus", g.getAttribute("data-kind") === key);
+    });
+    Array.prototype.forEach.call(document.querySelectorAll(".key-label"), function (n) {
+      n.textContent = n.getAttribute(key ? "data-status" : "data-verdict");
+    });
+  }
+  if (colourBy) { colourBy.addEventListener("change", recolour); }
+
   apply();
 })();
