@@ -310,7 +310,7 @@ def _gaps(
         .astype(str)
         .where(comm["name"].fillna("").astype(str) != "", comm["id"].astype(str))
     )
-    out = []
+    out: list[dict[str, Any]] = []
     for k in kinds:
         if not k.audited:
             continue
