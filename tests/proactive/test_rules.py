@@ -46,7 +46,7 @@ def test_default_rules_load() -> None:
 def test_good_rule_defaults() -> None:
     rule = parse_rules(GOOD).rules[0]
     assert rule.action.due_hours == 168
-    assert rule.action.category == "proactive"
+    assert rule.action.category == "other.general"
 
 
 @pytest.mark.parametrize(

@@ -398,7 +398,7 @@ def governance_task(
         "title": f"每月一题：{row['label'][:20]}",
         "action": "task",
         "to": to,
-        "category": "proactive",
+        "category": str(row["category"]),
         "person_id": "",
         "grid_id": str(row.get("grid_id", "")),
         "community_id": str(row.get("community_id", "")),

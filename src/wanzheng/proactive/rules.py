@@ -176,13 +176,15 @@ class Action:
     due_hours
         Hours from the task's start (the run, or the event's start) to its deadline.
     category
-        Case category of a task (default ``"proactive"``).
+        Case-desk category key of a task (default ``"other.general"``); the case's
+        department follows from it. Checked against the case desk's table when the rule
+        runs.
     """
 
     type: ActionType
     to: str
     due_hours: float
-    category: str = "proactive"
+    category: str = "other.general"
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,7 +353,7 @@ def _rule(raw: Any, where: str) -> Rule:
     due = action_raw.get("due_hours", _DEFAULT_DUE_HOURS[cadence])
     if isinstance(due, bool) or not isinstance(due, int | float) or not 0 < due <= 24 * 366:
         raise ConfigError(f"{where}: action.due_hours must be a number of hours > 0, got {due!r}")
-    category = action_raw.get("category", "proactive")
+    category = action_raw.get("category", "other.general")
     if not isinstance(category, str) or not category:
         raise ConfigError(f"{where}: action.category must be text, got {category!r}")
     enabled = raw.get("enabled", True)
