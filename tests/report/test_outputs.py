@@ -94,3 +94,27 @@ def test_failure_keeps_the_earlier_output(
     assert (out / "communities.csv").read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_NAMES)
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_an_area_with_no_facilities_buildings_or_population(
+    result: AuditResult, tmp_path: Path
+) -> None:
+    comm = result.communities.copy()
+    comm["population"] = float("nan")
+    comm["population_source"] = "unknown"
+    bare = AuditResult(
+        communities=comm,
+        facilities=result.facilities.iloc[0:0],
+        coverage=result.coverage.assign(population_share=float("nan")),
+        network=result.network.iloc[0:0],
+        buildings=result.buildings.iloc[0:0],
+        kinds=result.kinds,
+        sources={},
+    )
+    files = write_outputs(bare, tmp_path / "out")
+    page = files.report_html.read_text(encoding="utf-8")
+    assert "未知（没有人口数据）" in page, "the residents bar says it has nothing to show"
+    assert "人口未知" in page
+    assert files.facilities_csv.read_text(encoding="utf-8-sig").strip() == (
+        "id,name,kind,lon,lat,source,snap_leg_m"
+    )

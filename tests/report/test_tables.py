@@ -190,4 +190,5 @@ def test_xlsx_kinds_coverage_and_sources_sheets(workbook: openpyxl.Workbook) -> 
     assert src["目录版本"] == "2026.1-test"
     assert src["地图数据署名"] == "© OpenStreetMap contributors, ODbL"
     assert src["人口来源"] == "估算、给定、未知（estimated;given;unknown）"
-    assert src["未核实阈值的类别"] == "kindergarten, health_station, barrier_free"
+    assert src["未核实阈值的类别"] == "幼儿园、社区卫生服务站、无障碍"
+    assert src["社区文件"] == "—"

@@ -205,9 +205,16 @@ def source_text(key: str, value: Any) -> str:
 def source_rows(result: AuditResult) -> list[tuple[str, str, str]]:
     """``(key, zh-CN label, text)`` for every provenance entry: known keys first, then others."""
     rows: list[tuple[str, str, str]] = []
+    names = {k.key: k.name_zh for k in kind_infos(result)}
     for key, label in SOURCE_LABELS.items():
-        if key in result.sources:
-            rows.append((key, label, source_text(key, result.sources[key])))
+        if key not in result.sources:
+            continue
+        value = result.sources[key]
+        if key == "unverified_kinds" and isinstance(value, (list, tuple)):
+            text = "、".join(names.get(str(v), str(v)) for v in value) or "—"
+        else:
+            text = source_text(key, value)
+        rows.append((key, label, text))
     for key, value in result.sources.items():
         if key not in SOURCE_LABELS:
             rows.append((key, key, source_text(key, value)))

@@ -362,8 +362,8 @@ def _sources_sheet(ws: Worksheet, result: AuditResult) -> None:
     _header(ws, ["项目", "内容"], ["key", "value"])
     rows: list[list[Any]] = []
     for key, label, text in source_rows(result):
-        rows.append([label, text])
-        ws.append([label, text])
+        rows.append([label, text or "—"])
+        ws.append([label, text or "—"])
         ws.cell(row=ws.max_row, column=1).comment = Comment(key, "wanzheng")
     extra = [
         ["地图数据署名", OSM_ATTRIBUTION],
