@@ -47,6 +47,8 @@ class AuditResult:
     coverage
         One row per audited kind: ``kind``, ``name_zh``, ``name_en``, ``tier``,
         ``threshold_m``, ``verified``, ``facilities`` (count), ``has_data`` (bool),
+        ``evidence`` (``osm`` / ``ledger`` / ``ledger+osm`` / ``none``), ``confidence`` in a
+        ``missing`` verdict (``high`` ledger, ``medium`` ≥ 3 OSM records, ``low``, ``none``),
         ``communities_met``, ``communities_missing``, ``population_covered``,
         ``population_total``, ``population_share`` (0–1, NaN when no population is known).
     network

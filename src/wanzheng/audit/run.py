@@ -1,0 +1,294 @@
+"""The audit of one area, from loaded inputs to an :class:`AuditResult`.
+
+``run_audit`` does no file I/O: the CLI loads the OSM extract, ledger and community file and
+passes them in; report writers take the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from wanzheng.audit.compute import area_coverage, kind_statuses, origin_distances, verdicts
+from wanzheng.audit.population import estimate_population
+from wanzheng.audit.result import AuditResult
+from wanzheng.data.ledger import Ledger
+from wanzheng.data.osm import OsmExtract
+from wanzheng.errors import DataError, RoutingError
+from wanzheng.network.engine import nearest_by_kind
+from wanzheng.network.graph import build_graph
+from wanzheng.network.snap import snap
+from wanzheng.standards import Catalogue
+
+__all__ = ["DEFAULT_MAX_SNAP_M", "run_audit"]
+
+DEFAULT_MAX_SNAP_M = 300.0
+"""Farthest straight leg (m) from a facility or community origin to the walking network.
+
+Beyond it the point is reported as unreachable instead of being tied to a far-away street."""
+
+FACILITY_COLUMNS = ["id", "name", "kind", "lon", "lat", "source"]
+
+
+def _origins(communities: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Origin of each community: its representative point (inside the polygon) or the point."""
+    geoms = np.asarray(communities["geometry"].to_numpy(), dtype=object)
+    pts = shapely.point_on_surface(geoms)
+    return shapely.get_x(pts).astype(np.float64), shapely.get_y(pts).astype(np.float64)
+
+
+def _facilities(extract: OsmExtract, ledger: Ledger | None, audited: list[str]) -> pd.DataFrame:
+    frames = [extract.facilities[FACILITY_COLUMNS]]
+    if ledger is not None and len(ledger.facilities):
+        frames.append(ledger.facilities[FACILITY_COLUMNS])
+    fac = pd.concat(frames, ignore_index=True)
+    fac = fac[fac["kind"].isin(audited)]
+    fac = fac.drop_duplicates(subset=["id", "kind"]).reset_index(drop=True)
+    fac["name"] = fac["name"].fillna("").astype(str)
+    return fac
+
+
+OSM_MEDIUM_CONFIDENCE_MIN = 3
+"""Facilities of a kind OSM must record in the area before a `missing` verdict resting on OSM
+alone is called of medium (not low) confidence."""
+
+
+def _evidence(fac: pd.DataFrame, keys: list[str]) -> tuple[list[str], list[str]]:
+    """Which sources record each kind, and how far a `missing` verdict can be trusted.
+
+    ``high``: a ledger lists the kind (a street office's register is meant to be complete);
+    ``medium``: OSM alone records at least :data:`OSM_MEDIUM_CONFIDENCE_MIN` of them;
+    ``low``: OSM alone records one or two (mapping is likely patchy); ``none``: no data.
+    """
+    evidence: list[str] = []
+    confidence: list[str] = []
+    for k in keys:
+        rows = fac[fac["kind"] == k]
+        srcs = sorted(set(rows["source"]))
+        evidence.append("+".join(srcs) if srcs else "none")
+        if "ledger" in srcs:
+            confidence.append("high")
+        elif len(rows) >= OSM_MEDIUM_CONFIDENCE_MIN:
+            confidence.append("medium")
+        elif len(rows):
+            confidence.append("low")
+        else:
+            confidence.append("none")
+    return evidence, confidence
+
+
+def run_audit(
+    extract: OsmExtract,
+    *,
+    catalogue: Catalogue,
+    ledger: Ledger | None = None,
+    communities: pd.DataFrame | None = None,
+    floor_area_per_person_m2: float | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    sources: Mapping[str, Any] | None = None,
+    step: Callable[[str], None] | None = None,
+) -> AuditResult:
+    """Audit every community of an area against the facility catalogue.
+
+    Parameters
+    ----------
+    extract
+        The loaded OSM extract: walking network, facilities, communities, buildings.
+    catalogue
+        Facility kinds with their walking thresholds (m); only kinds with a threshold are
+        audited by distance.
+    ledger
+        Facilities from a street office's ledger (already in WGS-84), added to OSM's.
+    communities
+        Communities from a user file (``id``, ``name``, ``population``, ``geometry``);
+        default: the extract's residential areas.
+    floor_area_per_person_m2
+        Residential floor area per resident used to estimate population from buildings;
+        ``None`` uses the documented default of :func:`estimate_population`.
+    max_snap_m
+        Farthest off-network leg (m) accepted when snapping facilities and origins.
+    sources
+        Provenance to carry into the result (file names …).
+    step
+        Called with a short label before each stage (for progress display).
+
+    Returns
+    -------
+    AuditResult
+        Distances are shortest walking paths on the network plus the straight off-network
+        legs at both ends; a kind is met when that sum is at most its threshold.
+    """
+
+    def say(label: str) -> None:
+        if step is not None:
+            step(label)
+
+    audited = list(catalogue.audited)
+    keys = [k.key for k in audited]
+    if not keys:
+        raise DataError(f"catalogue {catalogue.name}: no kind has a walking threshold")
+    thresholds = [float(k.threshold_m) for k in audited if k.threshold_m is not None]
+    cutoff = max(thresholds)
+
+    comms = extract.communities if communities is None else communities
+    if len(comms) == 0:
+        raise DataError(
+            f"{extract.path}: no residential communities found (no landuse=residential or "
+            "place=neighbourhood); pass a community file with --communities"
+        )
+    comms = comms.reset_index(drop=True)
+
+    say("graph")
+    graph = build_graph(extract)
+
+    say("snap")
+    fac = _facilities(extract, ledger, keys)
+    o_lon, o_lat = _origins(comms)
+    graph2, (fsnap, osnap) = snap(
+        graph,
+        [
+            (fac["lon"].to_numpy(np.float64), fac["lat"].to_numpy(np.float64)),
+            (o_lon, o_lat),
+        ],
+        max_leg_m=max_snap_m,
+    )
+    fac["snap_leg_m"] = fsnap.leg_m
+    if not (osnap.node >= 0).any():
+        raise RoutingError(
+            f"{extract.path}: no community lies within {max_snap_m:.0f} m of the walking network"
+        )
+
+    say("distances")
+    kind_index = {k: i for i, k in enumerate(keys)}
+    usable = fsnap.node >= 0
+    node_d, node_s = nearest_by_kind(
+        graph2.indptr,
+        graph2.indices,
+        graph2.weight_m,
+        fsnap.node[usable].astype(np.int64),
+        fac.loc[usable, "kind"].map(kind_index).to_numpy(np.int64),
+        fsnap.leg_m[usable].astype(np.float64),
+        n_kinds=len(keys),
+        cutoff_m=cutoff,
+    )
+    usable_rows = np.flatnonzero(usable)
+    dist, src_local = origin_distances(
+        node_d, node_s, osnap.node.astype(np.int64), osnap.leg_m.astype(np.float64)
+    )
+    src = np.where(src_local >= 0, usable_rows[np.clip(src_local, 0, None)], -1)
+
+    say("verdicts")
+    has_data = [bool((fac["kind"] == k).any()) for k in keys]
+    status = kind_statuses(dist, thresholds, has_data)
+    pop = estimate_population(
+        comms,
+        extract.buildings,
+        **(
+            {}
+            if floor_area_per_person_m2 is None
+            else {"floor_area_per_person_m2": floor_area_per_person_m2}
+        ),
+    )
+    table = comms[["id", "name"]].copy()
+    table["population"] = pop["population"].to_numpy(np.float64)
+    table["population_source"] = pop["population_source"].to_numpy()
+    table["lon"] = o_lon
+    table["lat"] = o_lat
+    table["snap_leg_m"] = osnap.leg_m
+    speed = catalogue.walk_speed_m_per_min
+    names = fac["name"].to_numpy(object)
+    ids = fac["id"].to_numpy(object)
+    for j, key in enumerate(keys):
+        table[f"{key}_distance_m"] = dist[:, j]
+        table[f"{key}_walk_min"] = dist[:, j] / speed
+        table[f"{key}_status"] = status[:, j]
+        table[f"{key}_nearest_id"] = np.where(src[:, j] >= 0, ids[np.clip(src[:, j], 0, None)], "")
+        table[f"{key}_nearest_name"] = np.where(
+            src[:, j] >= 0, names[np.clip(src[:, j], 0, None)], ""
+        )
+    table["met"] = (status == "met").sum(axis=1)
+    table["required"] = (status != "no_data").sum(axis=1)
+    table["verdict"] = verdicts(status)
+    table["missing"] = [
+        ";".join(k for k, s in zip(keys, row, strict=True) if s == "missing") for row in status
+    ]
+    table["no_data"] = [
+        ";".join(k for k, s in zip(keys, row, strict=True) if s == "no_data") for row in status
+    ]
+    table["geometry"] = comms["geometry"].to_numpy(object)
+
+    coverage = area_coverage(status, table["population"].to_numpy(np.float64), keys)
+    kinds_df = pd.DataFrame(
+        [
+            {
+                "key": k.key,
+                "name_zh": k.name_zh,
+                "name_en": k.name_en,
+                "tier": k.tier,
+                "threshold_m": k.threshold_m,
+                "verified": k.verified,
+                "requirement": k.requirement,
+                "source": k.source,
+                "clause": k.clause,
+            }
+            for k in audited
+        ]
+    )
+    coverage = (
+        kinds_df[["key", "name_zh", "name_en", "tier", "threshold_m", "verified"]]
+        .rename(columns={"key": "kind"})
+        .merge(coverage, on="kind")
+    )
+    coverage.insert(6, "facilities", [int((fac["kind"] == k).sum()) for k in keys])
+    coverage.insert(7, "has_data", has_data)
+    evidence, confidence = _evidence(fac, keys)
+    coverage.insert(8, "evidence", evidence)
+    coverage.insert(9, "confidence", confidence)
+
+    network = pd.DataFrame(
+        {
+            "lon_u": graph.lon[graph.edge_u],
+            "lat_u": graph.lat[graph.edge_u],
+            "lon_v": graph.lon[graph.edge_v],
+            "lat_v": graph.lat[graph.edge_v],
+            "length_m": graph.edge_length_m,
+            "highway": graph.edge_highway,
+        }
+    )
+    buildings = extract.buildings[["id", "geometry", "residential", "levels"]].reset_index(
+        drop=True
+    )
+    prov: dict[str, Any] = dict(sources or {})
+    prov.update(
+        {
+            "catalogue_name": catalogue.name,
+            "catalogue_version": catalogue.version,
+            "catalogue_origin": catalogue.origin,
+            "walk_speed_m_per_min": speed,
+            "cutoff_m": cutoff,
+            "max_snap_m": max_snap_m,
+            "population_method": ";".join(sorted(set(table["population_source"]))),
+            "unverified_kinds": [k.key for k in audited if not k.verified],
+            "unmapped_ledger_rows": 0 if ledger is None else len(ledger.unmapped),
+            "bounds": tuple(extract.bounds),
+            "n_nodes": int(graph.lon.shape[0]),
+            "n_edges": int(graph.edge_u.shape[0]),
+            "n_communities": len(table),
+            "n_facilities": len(fac),
+            "unsnapped_facilities": int((fsnap.node < 0).sum()),
+            "unsnapped_communities": int((osnap.node < 0).sum()),
+        }
+    )
+    return AuditResult(
+        communities=table,
+        facilities=fac.reset_index(drop=True),
+        coverage=coverage,
+        network=network,
+        buildings=buildings,
+        kinds=kinds_df,
+        sources=prov,
+    )

@@ -1,0 +1,82 @@
+"""``wanzheng audit`` / ``demo`` through the console script's code path."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+WANZHENG = [sys.executable, "-c", "from wanzheng.cli import main; main()"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*WANZHENG, *args], capture_output=True, text=True, timeout=300)
+
+
+def test_audit_writes_every_output(cau_pbf: Path, tmp_path: Path) -> None:
+    out = tmp_path / "audit"
+    proc = run("audit", str(cau_pbf), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    for name in (
+        "communities.csv",
+        "communities.xlsx",
+        "facilities.csv",
+        "audit.gpkg",
+        "report.html",
+    ):
+        assert (out / name).stat().st_size > 0, name
+    with (out / "communities.csv").open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 12
+    assert "report.html" in proc.stdout
+    assert "1409" in proc.stdout  # network nodes of the CAU extract
+
+
+@pytest.mark.parametrize(
+    ("make_bad", "message"),
+    [
+        (lambda p: p.write_bytes(b"\x00\x00\x00\x0dnot a pbf at all"), "bad.osm.pbf"),
+        (lambda p: None, "bad.osm.pbf"),
+    ],
+    ids=["corrupt", "missing"],
+)
+def test_bad_area_is_one_clear_error(tmp_path: Path, make_bad: object, message: str) -> None:
+    bad = tmp_path / "bad.osm.pbf"
+    make_bad(bad)  # type: ignore[operator]
+    out = tmp_path / "out"
+    proc = run("audit", str(bad), "--out", str(out))
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+def test_truncated_pbf(cau_pbf: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "truncated.osm.pbf"
+    bad.write_bytes(cau_pbf.read_bytes()[:40_000])
+    proc = run("audit", str(bad), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert "truncated.osm.pbf" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_ledger_names_row_and_field(cau_pbf: Path, tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("name,category,lon,lat\n幼儿园A,幼儿园,116.35,40.0\n菜场B,菜市场,abc,40.0\n")
+    proc = run("audit", str(cau_pbf), "--facilities", str(ledger), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2
+    assert "ledger.csv" in proc.stderr and "row 3" in proc.stderr and "lon" in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_negative_threshold_in_override(cau_pbf: Path, tmp_path: Path) -> None:
+    override = tmp_path / "city.toml"
+    override.write_text('[[kind]]\nkey = "kindergarten"\nthreshold_m = -5\n')
+    proc = run("audit", str(cau_pbf), "--standard", str(override), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2
+    assert "city.toml" in proc.stderr and "kindergarten" in proc.stderr
+    assert "Traceback" not in proc.stderr
