@@ -118,3 +118,15 @@ def test_an_area_with_no_facilities_buildings_or_population(
     assert files.facilities_csv.read_text(encoding="utf-8-sig").strip() == (
         "id,name,kind,lon,lat,source,snap_leg_m"
     )
+
+
+def test_sidecars_of_earlier_outputs_do_not_block(result: AuditResult, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_outputs(result, out)
+    for name in ("audit.gpkg.aux.xml", "audit.gpkg-wal", "~$communities.xlsx"):
+        (out / name).write_text("", encoding="utf-8")
+    write_outputs(result, out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_NAMES)
+    (out / "report.html.bak").write_text("", encoding="utf-8")
+    with pytest.raises(ConflictError, match=r"report\.html\.bak"):
+        write_outputs(result, out)

@@ -89,13 +89,29 @@ class OutputFiles:
         )
 
 
+_SIDECAR_SUFFIXES = (".aux.xml", "-wal", "-shm", "-journal")
+
+
+def _is_ours(name: str) -> bool:
+    """An output file, or a file a reader leaves next to one (GDAL/SQLite sidecars of the
+    GeoPackage, the lock file of a spreadsheet open in Excel or LibreOffice)."""
+    if name in OUTPUT_NAMES:
+        return True
+    for out in OUTPUT_NAMES:
+        if name in (f"~${out}", f".~lock.{out}#"):
+            return True
+        if name.startswith(out) and name[len(out) :] in _SIDECAR_SUFFIXES:
+            return True
+    return False
+
+
 def _check_replaceable(out_dir: Path) -> None:
     """Refuse to replace anything but a previous output directory (or an empty one)."""
     if not out_dir.exists() and not out_dir.is_symlink():
         return
     if out_dir.is_symlink() or not out_dir.is_dir():
         raise DataError(f"{out_dir}: exists and is not a directory; choose another --out")
-    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in OUTPUT_NAMES)
+    foreign = sorted(p.name for p in out_dir.iterdir() if not _is_ours(p.name))
     if foreign:
         shown = ", ".join(foreign[:3]) + (" …" if len(foreign) > 3 else "")
         raise ConflictError(
@@ -116,8 +132,9 @@ def write_outputs(
     The files are built in a temporary directory next to ``out_dir`` and renamed into place
     only when all are complete. An existing ``out_dir`` is replaced (moved aside, the new one
     renamed in, the old one deleted), but only when it holds nothing except earlier audit
-    outputs. On any failure the temporary directory is removed and the error re-raised, so no
-    partial output is ever left looking complete.
+    outputs (and the sidecar files GIS and spreadsheet programs leave next to them). On any
+    failure the temporary directory is removed and the error re-raised, so no partial output
+    is ever left looking complete.
 
     Parameters
     ----------
