@@ -208,3 +208,11 @@ def test_gaps_ranked_by_residents_affected(page: str) -> None:
     assert "和平里、东园" in text[0]
     assert "综合超市" in text[1] and "东园" in text[1]
     assert "社区卫生服务站" not in table, "no-data kinds are not gaps"
+
+
+def test_coverage_table_states_evidence_and_confidence(page: str) -> None:
+    table = page.split("每类设施的覆盖情况")[1].split("</table>")[0]
+    rows = [re.sub(r"<[^>]+>", " ", r) for r in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]]
+    assert "OSM" in rows[0] and re.search(r"\s低\s", rows[0])
+    assert "台账+OSM" in rows[1] and re.search(r"\s高\s", rows[1])
+    assert "无数据" in rows[2]

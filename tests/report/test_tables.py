@@ -181,7 +181,8 @@ def test_xlsx_kinds_coverage_and_sources_sheets(workbook: openpyxl.Workbook) -> 
 
     cov = [[c.value for c in row] for row in workbook["coverage"].iter_rows(min_row=3)]
     assert [r[0] for r in cov] == ["kindergarten", "supermarket", "health_station"]
-    assert cov[0][3:] == [1, "是", 1, 2, 3200, 8200, pytest.approx(3200 / 8200.4)]
+    assert cov[0][3:] == [1, "是", 1, 2, 3200, 8200, pytest.approx(3200 / 8200.4), "OSM", "低"]
+    assert cov[1][10:] == ["台账+OSM", "高"]
     assert cov[2][4] == "否（无数据）"
     assert cov[2][9] is None, "no share is shown for a kind without data"
 

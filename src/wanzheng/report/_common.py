@@ -62,6 +62,29 @@ POPULATION_SOURCE_ZH: dict[str, str] = {
     "unknown": "未知",
 }
 
+EVIDENCE_ZH: dict[str, str] = {
+    "osm": "OSM",
+    "ledger": "台账",
+    "none": "无",
+}
+"""zh-CN label of each source in ``coverage.evidence`` (``ledger+osm`` → 台账+OSM)."""
+
+CONFIDENCE_ZH: dict[str, str] = {
+    "high": "高",
+    "medium": "中",
+    "low": "低",
+    "none": "—",
+}
+"""zh-CN label of ``coverage.confidence``: how far a ``missing`` verdict can be trusted."""
+
+
+def evidence_zh(value: Any) -> str:
+    """``ledger+osm`` → ``台账+OSM``; '' when absent."""
+    if not isinstance(value, str) or not value:
+        return ""
+    return "+".join(EVIDENCE_ZH.get(part, part) for part in value.split("+"))
+
+
 FACILITY_SOURCE_ZH: dict[str, str] = {
     "osm": "OpenStreetMap",
     "ledger": "设施台账",

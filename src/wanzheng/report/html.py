@@ -27,6 +27,7 @@ from markupsafe import Markup, escape
 
 from wanzheng.audit.result import VERDICTS, AuditResult
 from wanzheng.report._common import (
+    CONFIDENCE_ZH,
     FACILITY_SOURCE_ZH,
     OSM_ATTRIBUTION,
     POPULATION_SOURCE_ZH,
@@ -35,6 +36,7 @@ from wanzheng.report._common import (
     VERDICT_ZH,
     KindInfo,
     cutoff_m,
+    evidence_zh,
     is_finite,
     kind_infos,
     kind_status,
@@ -700,6 +702,9 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
                 "missing": missing,
                 "share": float(share) if has and is_finite(share) else None,
                 "share_text": _share_text(share, has),
+                "evidence": evidence_zh(rec.get("evidence")),
+                "confidence": str(rec.get("confidence") or ""),
+                "confidence_zh": CONFIDENCE_ZH.get(str(rec.get("confidence") or ""), ""),
                 "colour": colours.get(key, "#333"),
                 "swatch": _swatch(kd.tier if kd else "", colours.get(key, "#333")),
             }
@@ -788,6 +793,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
         attribution=OSM_ATTRIBUTION,
         map_svg=_map_svg(result, kinds, colours, communities, facilities),
         coverage_chart=_coverage_chart(cov_rows),
+        has_confidence="confidence" in result.coverage,
         verdict_chart=_verdict_chart(counts, residents),
         data_json=_json_for_script(data),
         css=Markup(_asset("report.css")),

@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from wanzheng.audit.result import AuditResult
 from wanzheng.report._common import (
+    CONFIDENCE_ZH,
     OSM_ATTRIBUTION,
     POPULATION_SOURCE_ZH,
     STATUS_ZH,
@@ -30,6 +31,7 @@ from wanzheng.report._common import (
     VERDICT_ZH,
     KindInfo,
     cutoff_m,
+    evidence_zh,
     fmt_distance,
     is_finite,
     kind_infos,
@@ -329,6 +331,10 @@ def _coverage_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) -
         "population_total",
         "population_share",
     ]
+    has_conf = "confidence" in result.coverage
+    if has_conf:
+        zh += ["数据来源", "“缺失”可信度"]
+        keys += ["evidence", "confidence"]
     _header(ws, zh, keys)
     names = {k.key: k.name_zh for k in kinds}
     rows: list[list[Any]] = []
@@ -349,6 +355,11 @@ def _coverage_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) -
             else None,
             float(share) if has and is_finite(share) else None,
         ]
+        if has_conf:
+            row += [
+                evidence_zh(rec.get("evidence")),
+                CONFIDENCE_ZH.get(str(rec.get("confidence")), rec.get("confidence")),
+            ]
         rows.append(row)
         ws.append(row)
         ws.cell(row=r, column=10).number_format = "0.0%"
