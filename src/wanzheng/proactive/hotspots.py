@@ -44,6 +44,7 @@ __all__ = [
     "find_hotspots",
     "governance_task",
     "hotspots_geojson",
+    "local_times",
     "rank_month",
     "text_similarity",
 ]
@@ -121,13 +122,31 @@ def _xy(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.column_stack([x, y])
 
 
+def local_times(values: Any) -> pd.Series:
+    """Times as naive Beijing wall-clock times (aware times are converted, naive kept).
+
+    Months, weeks and days of the proactive services follow the Beijing calendar.
+    """
+    times = pd.to_datetime(pd.Series(values), utc=False)
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        times = times.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+    return times
+
+
+def _local_ts(value: Any) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("Asia/Shanghai").tz_localize(None)
+    return ts
+
+
 def _check(cases: pd.DataFrame) -> pd.DataFrame:
     need = ("id", "category", "text", "lon", "lat", "created_at")
     missing = [c for c in need if c not in cases.columns]
     if missing:
         raise DataError(f"cases: missing column(s) {', '.join(missing)}; need {', '.join(need)}")
     frame = cases.copy()
-    frame["created_at"] = pd.to_datetime(frame["created_at"])
+    frame["created_at"] = local_times(frame["created_at"]).to_numpy()
     for col in ("lon", "lat"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
     frame["text"] = frame["text"].fillna("").astype(str)
@@ -191,7 +210,7 @@ def find_hotspots(
             "0 ≤ min_similarity ≤ 1"
         )
     frame = _check(cases)
-    as_of_ts = pd.Timestamp(as_of) if as_of is not None else frame["created_at"].max()
+    as_of_ts = _local_ts(as_of) if as_of is not None else frame["created_at"].max()
     params: dict[str, Any] = {
         "radius_m": radius_m,
         "window_days": window_days,
@@ -309,7 +328,7 @@ def rank_month(hotspots: Hotspots, cases: pd.DataFrame, *, month: str) -> pd.Dat
     except ValueError as exc:
         raise DataError(f"month: expected YYYY-MM, got {month!r}") from exc
     end = start + pd.offsets.MonthBegin(1)
-    created = pd.to_datetime(cases.set_index("id")["created_at"])
+    created = pd.Series(local_times(cases["created_at"]).to_numpy(), index=cases["id"])
     in_month = set(created[(created >= start) & (created < end)].index)
     out = hotspots.clusters.copy()
     out["n_in_month"] = [sum(1 for m in members if m in in_month) for members in out["members"]]

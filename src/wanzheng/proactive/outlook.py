@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from wanzheng.errors import DataError
+from wanzheng.proactive.hotspots import local_times
 
 __all__ = [
     "LUNAR_NEW_YEAR",
@@ -394,7 +395,8 @@ def weekly_counts(
     missing = [c for c in ("created_at", *by) if c not in cases.columns]
     if missing:
         raise DataError(f"cases: missing column(s) {', '.join(missing)}")
-    created = pd.to_datetime(cases["created_at"])
+    created = local_times(cases["created_at"])
+    created.index = cases.index
     if created.isna().any():
         raise DataError(f"cases: row {int(np.flatnonzero(created.isna())[0]) + 2}: no created_at")
     keys = list(by)
