@@ -103,6 +103,8 @@ function communityStyle(feature) {
 function drawCommunities() {
   state.communityLayer = L.geoJSON(state.communities, {
     style: communityStyle,
+    // A community known only as a point is drawn as a ringed dot, not a pin image.
+    pointToLayer: (feature, latlng) => L.circleMarker(latlng, { radius: 9 }),
     onEachFeature(feature, layer) {
       const p = feature.properties;
       layer.bindTooltip(() => `${esc(p.name)} · ${esc(t(`verdict.${p.verdict}`))}`, { sticky: true });
@@ -161,11 +163,22 @@ function renderKinds() {
   }
 }
 
+// What is drawn, as attributes of the map element (for people's tools and the tests).
+function markDrawn() {
+  const el = document.getElementById("map");
+  el.dataset.communities = String(state.communityLayer?.getLayers().length ?? 0);
+  let shown = 0;
+  for (const layer of state.kindLayers.values()) if (map.hasLayer(layer)) shown += layer.getLayers().length;
+  el.dataset.facilities = String(shown);
+}
+
 function toggleKind(key, on) {
   const layer = state.kindLayers.get(key);
-  if (!layer) return;
-  if (on) layer.addTo(map);
-  else layer.remove();
+  if (layer) {
+    if (on) layer.addTo(map);
+    else layer.remove();
+  }
+  markDrawn();
 }
 
 function fmtDistance(d) {
@@ -184,18 +197,21 @@ function renderCommunity() {
     p.population === null
       ? t("common.unknown")
       : `${num(p.population)}${p.population_source === "estimated" ? t("dash.population.estimated") : ""}`;
-  const missing = p.missing.length ? p.missing.map(kindName).join("、") : t("dash.missing.none");
+  const missing = p.missing.length
+    ? p.missing.map((k) => `<span class="pill bad">${esc(kindName(k))}</span>`).join(" ")
+    : esc(t("dash.missing.none"));
   const rows = state.kinds
     .map((k) => {
       const r = p.kinds[k.key] ?? {};
       const status = r.status ?? "no_data";
-      const minutes = r.walk_min === null || r.walk_min === undefined ? "" : ` · ${num(r.walk_min, 1)} ${esc(t("common.minutes"))}`;
-      return `<tr class="st-${STATUS_CLASS[status]}">
+      const minutes =
+        r.walk_min === null || r.walk_min === undefined ? "" : ` · ${num(r.walk_min, 1)} ${esc(t("common.minutes"))}`;
+      const limit = k.threshold_m === null ? "" : `<span class="muted small">${esc(t("dash.table.threshold"))} ≤ ${num(k.threshold_m)} ${esc(t("common.m"))}</span>`;
+      const nearest = r.nearest_name ? ` title="${esc(t("dash.table.nearest"))}: ${esc(r.nearest_name)}"` : "";
+      return `<tr class="st-${STATUS_CLASS[status]}"${nearest}>
         <th scope="row"><i class="swatch" style="background:${state.kindColor.get(k.key)}"></i>${esc(pick(k.name_zh, k.name_en))}</th>
-        <td class="num">${fmtDistance(r.distance_m)}${minutes}</td>
-        <td class="num">${k.threshold_m === null ? "–" : `≤ ${num(k.threshold_m)}`}</td>
-        <td><span class="pill ${STATUS_CLASS[status]}">${esc(t(`status.${status}`))}</span></td>
-        <td class="small">${esc(r.nearest_name || "")}</td></tr>`;
+        <td class="num">${status === "no_data" && r.distance_m == null ? "–" : fmtDistance(r.distance_m)}${minutes}<br />${limit}</td>
+        <td><span class="pill ${STATUS_CLASS[status]}">${esc(t(`status.${status}`))}</span></td></tr>`;
     })
     .join("");
   const reachBoxes = REACH_MINUTES.map(
@@ -207,14 +223,13 @@ function renderCommunity() {
     <dl class="facts">
       <div><dt>${esc(t("dash.verdict"))}</dt><dd><span class="pill verdict-${p.verdict}">${esc(t(`verdict.${p.verdict}`))}</span></dd></div>
       <div><dt>${esc(t("dash.population"))}</dt><dd>${esc(pop)}</dd></div>
-      <div><dt>${esc(t("dash.missing"))}</dt><dd class="missing">${esc(missing)}</dd></div>
       <div><dt>${esc(t("dash.affected"))}</dt><dd>${p.missing.length && p.population !== null ? num(p.population) : "0"}</dd></div>
+      <div class="wide"><dt>${esc(t("dash.missing"))} (${p.missing.length})</dt><dd class="missing">${missing}</dd></div>
     </dl>
     <fieldset class="reach"><legend>${esc(t("dash.reach"))} <span class="muted small">${esc(t("dash.reach.hint"))}</span></legend>${reachBoxes}</fieldset>
     <div class="table-wrap"><table class="kinds-table">
       <thead><tr><th scope="col">${esc(t("dash.table.kind"))}</th><th scope="col">${esc(t("dash.table.distance"))}</th>
-      <th scope="col">${esc(t("dash.table.threshold"))}</th><th scope="col">${esc(t("dash.table.status"))}</th>
-      <th scope="col">${esc(t("dash.table.nearest"))}</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+      <th scope="col">${esc(t("dash.table.status"))}</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 function clearReach() {
@@ -251,6 +266,9 @@ async function loadReach(id) {
     state.reach.set(m, layer);
   }
   showReach();
+  const outer = state.reach.get(Math.max(...state.reachOn, 5));
+  const bounds = outer?.getBounds();
+  if (bounds?.isValid()) map.fitBounds(bounds.pad(0.05));
   document.getElementById("map").dataset.reach = "ready";
 }
 
@@ -376,7 +394,10 @@ async function main() {
   drawFacilities();
   drawCommunities();
   renderChart();
-  if (!base.bounds && state.communityLayer.getBounds().isValid()) map.fitBounds(state.communityLayer.getBounds());
+  markDrawn();
+  // Frame the audited communities (the network usually reaches well beyond them).
+  const framed = state.communityLayer.getBounds();
+  if (framed.isValid()) map.fitBounds(framed.pad(0.15));
   const wanted = new URLSearchParams(location.search).get("community");
   if (wanted) await select(wanted);
   document.body.dataset.ready = "yes";

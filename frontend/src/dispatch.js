@@ -1,1 +1,505 @@
+// The dispatchers' console: queues by state with deadline countdowns, the case with its
+// proposed category, likely duplicates and history, the actions the caller may take, and
+// the three rates (响应率 / 解决率 / 满意率) for a period and unit.
 import "./style.css";
+import { api, ApiError, esc, initPage, num, toast, when } from "./common.js";
+import { onLangChange, t } from "./i18n.js";
+import { createMap, drawBase, L } from "./map.js";
+import {
+  actionLabel,
+  actionRequires,
+  categoryLabel,
+  departmentLabel,
+  departments,
+  loadVocabulary,
+  stateLabel,
+} from "./vocab.js";
+
+const TOKEN_KEY = "wanzheng.token";
+const QUEUES = ["submitted", "accepted", "dispatched", "in_progress", "reopened", "disputed", "returned", "resolved"];
+// The deadline that matters in each state.
+const DUE_OF = {
+  submitted: "sign_due",
+  accepted: "respond_due",
+  dispatched: "respond_due",
+  reopened: "respond_due",
+  returned: "respond_due",
+  disputed: "resolve_due",
+  in_progress: "resolve_due",
+};
+const DUPLICATE_RADIUS_M = 150;
+const DUPLICATE_DAYS = 14;
+
+const state = { token: null, me: null, cases: [], queue: "submitted", selected: null, photoUrls: [] };
+let miniMap = null;
+
+initPage();
+
+function token() {
+  return state.token;
+}
+
+async function call(path, opts = {}) {
+  try {
+    return await api(path, { ...opts, token: token() });
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) signOut();
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------- sign-in
+
+function showLogin() {
+  document.getElementById("login-view").hidden = false;
+  document.getElementById("console").hidden = true;
+  document.getElementById("signout").hidden = true;
+  document.getElementById("whoami").textContent = "";
+  document.getElementById("username").focus();
+}
+
+async function signIn(tokenValue) {
+  state.token = tokenValue;
+  state.me = await call("/api/auth/me");
+  if (!state.me || state.me.role === "resident") throw new ApiError(403, "role: staff only");
+  try {
+    sessionStorage.setItem(TOKEN_KEY, tokenValue);
+  } catch {
+    /* ignore */
+  }
+  document.getElementById("login-view").hidden = true;
+  document.getElementById("console").hidden = false;
+  document.getElementById("signout").hidden = false;
+  document.getElementById("whoami").textContent = `${state.me.username} · ${state.me.role}`;
+  await refresh();
+  renderUnits();
+  setDefaultPeriod();
+  await computeRates();
+}
+
+function signOut() {
+  if (state.token) api("/api/auth/logout", { method: "POST", token: state.token }).catch(() => null);
+  state.token = null;
+  try {
+    sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    /* ignore */
+  }
+  showLogin();
+}
+
+document.getElementById("login-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const err = document.getElementById("login-error");
+  err.textContent = "";
+  try {
+    const res = await api("/api/auth/token", {
+      method: "POST",
+      body: {
+        username: document.getElementById("username").value.trim(),
+        password: document.getElementById("password").value,
+      },
+    });
+    await signIn(res.access_token);
+  } catch (ex) {
+    err.textContent = ex.message;
+  }
+});
+document.getElementById("signout").addEventListener("click", signOut);
+
+// ---------------------------------------------------------------- queues
+
+async function refresh() {
+  state.cases = await call("/api/cases?limit=1000");
+  renderQueues();
+  if (state.selected) {
+    const still = state.cases.find((c) => c.id === state.selected.id);
+    if (still) await openCase(still.id, { focus: false });
+  }
+}
+
+function dueOf(c) {
+  const key = DUE_OF[c.state];
+  return key ? c[key] : null;
+}
+
+function countdown(iso) {
+  const ms = new Date(iso).getTime() - Date.now();
+  const abs = Math.abs(ms);
+  const h = Math.floor(abs / 3_600_000);
+  const m = Math.floor((abs % 3_600_000) / 60_000);
+  const d = Math.floor(h / 24);
+  const text = d >= 2 ? `${d}d ${h % 24}h` : `${h}h ${String(m).padStart(2, "0")}m`;
+  return { overdue: ms < 0, text };
+}
+
+function isOverdue(c) {
+  return Object.keys(c.overdue || {}).length > 0;
+}
+
+function renderQueues() {
+  const counts = new Map();
+  for (const c of state.cases) counts.set(c.state, (counts.get(c.state) ?? 0) + 1);
+  const tabs = QUEUES.map((s) => {
+    const overdue = state.cases.filter((c) => c.state === s && isOverdue(c)).length;
+    const on = s === state.queue;
+    return `<button type="button" role="tab" aria-selected="${on}" data-state="${s}" class="qtab${on ? " on" : ""}">
+      ${esc(stateLabel(s))} <span class="badge">${counts.get(s) ?? 0}</span>${overdue ? `<span class="badge bad" title="${esc(t("disp.overdue"))}">${overdue}</span>` : ""}</button>`;
+  });
+  document.getElementById("queue-tabs").innerHTML = tabs.join("");
+  const rows = state.cases
+    .filter((c) => c.state === state.queue)
+    .sort((a, b) => (dueOf(a) ?? a.submitted_at).localeCompare(dueOf(b) ?? b.submitted_at));
+  document.getElementById("queue").innerHTML = rows.length
+    ? rows.map(queueItem).join("")
+    : `<li class="muted empty">${esc(t("disp.empty"))}</li>`;
+}
+
+function queueItem(c) {
+  const due = dueOf(c);
+  const cd = due ? countdown(due) : null;
+  const overdue = isOverdue(c) || cd?.overdue;
+  const sel = state.selected?.id === c.id;
+  return `<li><button type="button" class="qitem${overdue ? " overdue" : ""}${sel ? " on" : ""}" data-id="${c.id}" aria-current="${sel}">
+    <span class="qhead"><strong>#${c.id}</strong> <span class="muted small">${esc(categoryLabel(c.category))}</span></span>
+    <span class="qtext">${esc(c.text.slice(0, 60))}${c.text.length > 60 ? "…" : ""}</span>
+    ${cd ? `<span class="due ${cd.overdue ? "bad" : ""}">${cd.overdue ? `⚠ ${esc(t("disp.overdue"))} ${cd.text}` : `${esc(t("disp.deadline"))} ${cd.text} ${esc(t("disp.left"))}`}</span>` : ""}
+  </button></li>`;
+}
+
+document.getElementById("queue-tabs").addEventListener("click", (e) => {
+  const b = e.target.closest("[data-state]");
+  if (!b) return;
+  state.queue = b.dataset.state;
+  renderQueues();
+});
+document.getElementById("queue").addEventListener("click", (e) => {
+  const b = e.target.closest("[data-id]");
+  if (b) openCase(Number(b.dataset.id));
+});
+document.getElementById("refresh").addEventListener("click", () => refresh().catch((e) => toast(e.message, "error")));
+setInterval(() => {
+  if (state.token && !document.getElementById("console").hidden) renderQueues();
+}, 30_000);
+
+// ---------------------------------------------------------------- duplicates
+
+function bigrams(text) {
+  const s = text.replace(/[\s，。！？、,.!?;；:：]/g, "");
+  const out = new Set();
+  for (let i = 0; i < s.length - 1; i++) out.add(s.slice(i, i + 2));
+  return out;
+}
+
+function similarity(a, b) {
+  const A = bigrams(a);
+  const B = bigrams(b);
+  if (!A.size || !B.size) return 0;
+  let inter = 0;
+  for (const g of A) if (B.has(g)) inter++;
+  return inter / (A.size + B.size - inter);
+}
+
+function metres(a, b) {
+  if (a.lon == null || b.lon == null) return null;
+  const k = Math.PI / 180;
+  const x = (b.lon - a.lon) * k * Math.cos(((a.lat + b.lat) / 2) * k);
+  const y = (b.lat - a.lat) * k;
+  return Math.hypot(x, y) * 6_371_008.8;
+}
+
+/** Earlier cases near in place and time whose text is alike: candidates to merge into. */
+export function duplicateCandidates(c, all) {
+  const t0 = new Date(c.submitted_at).getTime();
+  return all
+    .filter((o) => o.id !== c.id && !["merged", "rejected"].includes(o.state))
+    .map((o) => {
+      const d = metres(c, o);
+      const days = Math.abs(new Date(o.submitted_at).getTime() - t0) / 86_400_000;
+      const sim = similarity(c.text, o.text);
+      return { case: o, d, days, sim };
+    })
+    .filter((x) => x.days <= DUPLICATE_DAYS && (x.d === null || x.d <= DUPLICATE_RADIUS_M))
+    .filter((x) => x.sim >= 0.25 || (x.case.category === c.category && x.d !== null && x.d <= 50))
+    .sort((a, b) => b.sim - a.sim)
+    .slice(0, 5);
+}
+
+// ---------------------------------------------------------------- one case
+
+async function loadPhotos(names) {
+  for (const u of state.photoUrls) URL.revokeObjectURL(u);
+  state.photoUrls = [];
+  const box = document.getElementById("photos");
+  if (!box) return;
+  for (const name of names) {
+    try {
+      const src = name.startsWith("/") ? name : `/api/photos/${encodeURIComponent(name)}`;
+      const res = await fetch(src, {
+        headers: { Authorization: `Bearer ${token()}` },
+      });
+      if (!res.ok) continue;
+      const url = URL.createObjectURL(await res.blob());
+      state.photoUrls.push(url);
+      const a = document.createElement("a");
+      a.href = url;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.innerHTML = `<img src="${url}" alt="${esc(t("disp.photos"))} ${state.photoUrls.length}" />`;
+      box.append(a);
+    } catch {
+      /* a missing photo does not stop the page */
+    }
+  }
+}
+
+async function openCase(id, { focus = true } = {}) {
+  const c = await call(`/api/cases/${id}`);
+  state.selected = c;
+  renderQueues();
+  renderCase();
+  if (focus) document.getElementById("detail").focus();
+}
+
+function fieldFor(req, c, candidates) {
+  if (req === "department") {
+    const opts = departments()
+      .map((d) => `<option value="${esc(d.key)}"${d.key === c.department ? " selected" : ""}>${esc(d.name)}</option>`)
+      .join("");
+    return `<label class="field" for="f-department">${esc(t("disp.unit"))}</label><select id="f-department" name="department" required>${opts}</select>`;
+  }
+  if (req === "merged_into") {
+    const first = candidates[0]?.case.id ?? "";
+    return `<label class="field" for="f-merged">${esc(t("disp.merge"))} #</label><input id="f-merged" name="merged_into" type="number" min="1" required value="${first}" />`;
+  }
+  if (req === "rating") {
+    return `<label class="field" for="f-rating">${esc(t("res.rate"))}</label><select id="f-rating" name="rating">${["满意", "基本满意", "不满意"].map((r) => `<option>${r}</option>`).join("")}</select>`;
+  }
+  const label = req === "reason" ? t("disp.return") : t("disp.note");
+  return `<label class="field" for="f-${req}">${esc(t("disp.note"))} <span class="muted small">(${esc(label)})</span></label>
+    <textarea id="f-${req}" name="${req}" rows="2" required placeholder="${esc(t("disp.note.placeholder"))}"></textarea>`;
+}
+
+function renderCase() {
+  const c = state.selected;
+  document.getElementById("detail-empty").hidden = Boolean(c);
+  const view = document.getElementById("case-view");
+  if (!c) {
+    view.innerHTML = "";
+    return;
+  }
+  const candidates = duplicateCandidates(c, state.cases);
+  const proposed = c.proposed_category
+    ? `${esc(categoryLabel(c.proposed_category))}${c.proposed_confidence != null ? ` <span class="muted small">(${num(c.proposed_confidence * 100)}%)</span>` : ""}`
+    : "–";
+  const dupes = candidates.length
+    ? `<ul class="dupes">${candidates
+        .map(
+          (x) => `<li><button type="button" class="link" data-open="${x.case.id}">#${x.case.id}</button>
+        <span class="pill muted">${esc(stateLabel(x.case.state))}</span>
+        ${esc(x.case.text.slice(0, 40))}
+        <span class="muted small">${x.d === null ? "" : `${num(x.d)} ${esc(t("common.m"))} · `}${num(x.sim * 100)}%</span>
+        ${c.actions.includes("merge") ? `<button type="button" class="btn small secondary" data-merge="${x.case.id}">${esc(t("disp.merge"))} #${x.case.id}</button>` : ""}</li>`,
+        )
+        .join("")}</ul>`
+    : `<p class="muted small">${esc(t("disp.duplicates.none"))}</p>`;
+  const deadlines = ["sign_due", "respond_due", "resolve_due"]
+    .map((k) => {
+      const cd = countdown(c[k]);
+      const missed = c.overdue?.[k.replace("_due", "")] !== undefined;
+      return `<div><dt>${esc(k.replace("_due", ""))}</dt><dd class="${missed ? "bad" : ""}">${esc(when(c[k]))}${!["closed", "merged", "rejected", "resolved"].includes(c.state) && cd.overdue ? ` ⚠` : ""}</dd></div>`;
+    })
+    .join("");
+  const actions = c.actions
+    .filter((a) => a !== "rate")
+    .map((a) => `<button type="button" class="btn${["reject", "return"].includes(a) ? " secondary" : ""}" data-action="${a}">${esc(actionLabel(a))}</button>`)
+    .join("");
+  const events = (c.events ?? [])
+    .map(
+      (ev) => `<li><span class="when">${esc(when(ev.at))}</span> <strong>${esc(actionLabel(ev.action))}</strong>
+        ${ev.from_state ? `${esc(stateLabel(ev.from_state))} → ` : ""}${esc(stateLabel(ev.to_state))}
+        <span class="muted small">${esc(ev.actor_role)}</span>${ev.note ? `<div class="note">${esc(ev.note)}</div>` : ""}</li>`,
+    )
+    .join("");
+  view.innerHTML = `<article class="card case">
+    <header class="row between wrap">
+      <h3>#${c.id} · <span class="pill state-${esc(c.state)}" id="detail-state">${esc(stateLabel(c.state))}</span>
+        ${isOverdue(c) ? `<span class="pill bad">${esc(t("disp.overdue"))}</span>` : ""}</h3>
+      <span class="muted small">${esc(when(c.submitted_at))}</span>
+    </header>
+    <p class="case-text">${esc(c.text)}</p>
+    <div class="case-grid">
+      <dl class="facts">
+        <div><dt>${esc(t("disp.category"))}</dt><dd>${esc(categoryLabel(c.category))}</dd></div>
+        <div><dt>${esc(t("disp.proposed"))}</dt><dd id="proposed">${proposed}</dd></div>
+        <div><dt>${esc(t("disp.unit"))}</dt><dd>${esc(departmentLabel(c.department))}</dd></div>
+        <div><dt>${esc(t("disp.reporter"))}</dt><dd>${esc(c.contact?.name ?? "–")} ${esc(c.contact?.phone ?? "")}</dd></div>
+        <div><dt>${esc(t("disp.location"))}</dt><dd>${c.lon != null ? `${c.lat.toFixed(5)}, ${c.lon.toFixed(5)}` : esc(c.address ?? "–")}</dd></div>
+        ${deadlines}
+      </dl>
+      <div id="mini-map" class="mini-map" aria-label="${esc(t("disp.location"))}"></div>
+    </div>
+    <div id="photos" class="previews"></div>
+    <section aria-labelledby="h-dupes"><h4 id="h-dupes">${esc(t("disp.duplicates"))}</h4>${dupes}</section>
+    <section aria-labelledby="h-actions"><h4 id="h-actions">${esc(t("disp.actions"))}</h4>
+      <div class="actions row gap wrap">${actions || `<span class="muted small">–</span>`}</div>
+      <form id="action-form" class="action-form" hidden></form>
+    </section>
+    <section aria-labelledby="h-history"><h4 id="h-history">${esc(t("disp.history"))}</h4><ol class="timeline">${events}</ol></section>
+  </article>`;
+  drawMini(c);
+  loadPhotos(c.photos ?? []);
+}
+
+async function drawMini(c) {
+  const el = document.getElementById("mini-map");
+  if (miniMap) {
+    miniMap.remove();
+    miniMap = null;
+  }
+  const mini = createMap(el, { zoom: 17, animate: false });
+  miniMap = mini;
+  await drawBase(mini).catch(() => null);
+  if (miniMap !== mini) return; // another case was opened meanwhile
+  if (c.lon != null) {
+    L.circleMarker([c.lat, c.lon], { radius: 8, color: "#fff", weight: 2, fillColor: "#d73027", fillOpacity: 1 }).addTo(miniMap);
+    miniMap.setView([c.lat, c.lon], 17);
+  }
+}
+
+function showActionForm(action, presetMerge) {
+  const c = state.selected;
+  const form = document.getElementById("action-form");
+  const req = actionRequires(action);
+  const candidates = duplicateCandidates(c, state.cases);
+  if (!req.length) {
+    doAction(action, {});
+    return;
+  }
+  form.hidden = false;
+  form.dataset.action = action;
+  form.innerHTML = `${req.map((r) => fieldFor(r, c, candidates)).join("")}
+    <div class="row gap"><button type="submit" class="btn">${esc(actionLabel(action))}</button>
+    <button type="button" class="btn secondary" id="action-cancel">${esc(t("common.close"))}</button></div>`;
+  if (presetMerge) form.querySelector("[name=merged_into]").value = presetMerge;
+  form.querySelector("input, select, textarea")?.focus();
+  document.getElementById("action-cancel").addEventListener("click", () => {
+    form.hidden = true;
+  });
+}
+
+async function doAction(action, fields) {
+  const c = state.selected;
+  try {
+    state.selected = await call(`/api/cases/${c.id}/actions`, { method: "POST", body: { action, ...fields } });
+    toast(`${actionLabel(action)} · ${t("disp.done.ok")}`);
+    state.cases = await call("/api/cases?limit=1000");
+    state.queue = QUEUES.includes(state.selected.state) ? state.selected.state : state.queue;
+    renderQueues();
+    renderCase();
+  } catch (ex) {
+    toast(ex.message, "error");
+  }
+}
+
+document.getElementById("case-view").addEventListener("click", (e) => {
+  const act = e.target.closest("button[data-action]");
+  if (act) showActionForm(act.dataset.action);
+  const merge = e.target.closest("button[data-merge]");
+  if (merge) showActionForm("merge", merge.dataset.merge);
+  const open = e.target.closest("button[data-open]");
+  if (open) openCase(Number(open.dataset.open));
+});
+
+document.getElementById("case-view").addEventListener("submit", (e) => {
+  if (e.target.id !== "action-form") return;
+  e.preventDefault();
+  const fields = {};
+  for (const [k, v] of new FormData(e.target)) {
+    if (v === "") continue;
+    fields[k] = k === "merged_into" ? Number(v) : v;
+  }
+  doAction(e.target.dataset.action, fields);
+});
+
+// ---------------------------------------------------------------- the three rates
+
+// The measures API takes Beijing dates (a day runs from 00:00 Beijing time).
+function beijingDay(ms) {
+  return new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
+}
+
+function setDefaultPeriod() {
+  const today = beijingDay(Date.now());
+  document.getElementById("rate-from").value = `${today.slice(0, 8)}01`;
+  document.getElementById("rate-to").value = beijingDay(Date.now() + 86_400_000);
+}
+
+function renderUnits() {
+  const sel = document.getElementById("rate-unit");
+  const keep = sel.value;
+  sel.innerHTML =
+    `<option value="">${esc(t("disp.period.all"))}</option>` +
+    departments().map((d) => `<option value="${esc(d.key)}">${esc(d.name)}</option>`).join("");
+  sel.value = keep;
+}
+
+function pct(v) {
+  return v === null || v === undefined ? "–" : `${num(v * 100, 1)}%`;
+}
+
+async function computeRates(e) {
+  e?.preventDefault();
+  const from = document.getElementById("rate-from").value;
+  const to = document.getElementById("rate-to").value;
+  const unit = document.getElementById("rate-unit").value;
+  const box = document.getElementById("rates");
+  try {
+    const rows = await call(
+      `/api/measures?start=${from}&end=${to}&by=${unit ? "department" : "all"}`,
+    );
+    const row = unit ? rows.find((r) => r.department === unit) : rows[0];
+    const cards = [
+      ["disp.rate.response", row?.response_rate, row ? `${row.responded_on_time}/${row.cases}` : ""],
+      ["disp.rate.resolution", row?.resolution_rate, row ? `${row.solved}/${row.cases}` : ""],
+      ["disp.rate.satisfaction", row?.satisfaction_rate, row ? `${row.satisfied}/${row.rated}` : ""],
+    ];
+    box.innerHTML = cards
+      .map(([k, v, frac]) => `<div class="stat"><span class="v">${pct(v)}</span><span class="k">${esc(t(k))}</span><span class="muted small">${esc(frac)}</span></div>`)
+      .join("");
+    box.dataset.cases = row ? String(row.cases) : "0";
+  } catch (ex) {
+    box.innerHTML = `<p class="error">${esc(ex.message)}</p>`;
+  }
+}
+
+document.getElementById("rates-form").addEventListener("submit", computeRates);
+
+onLangChange(() => {
+  if (!state.token) return;
+  renderQueues();
+  renderCase();
+  renderUnits();
+  computeRates();
+});
+
+async function main() {
+  await loadVocabulary();
+  let saved = null;
+  try {
+    saved = sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    saved = null;
+  }
+  if (saved) {
+    try {
+      await signIn(saved);
+    } catch {
+      showLogin();
+    }
+  } else showLogin();
+  document.body.dataset.ready = "yes";
+}
+
+main();
+

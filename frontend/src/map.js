@@ -17,8 +17,11 @@ export const STREET_STYLE = {
 };
 
 /** Create the map in `el` with a canvas renderer and a plain attribution line. */
-export function createMap(el, { zoom = 16 } = {}) {
+export function createMap(el, { zoom = 16, animate = true } = {}) {
   const map = L.map(el, {
+    zoomAnimation: animate,
+    fadeAnimation: animate,
+    markerZoomAnimation: animate,
     center: DEFAULT_CENTER,
     zoom,
     preferCanvas: true,
@@ -43,12 +46,14 @@ function streetStyle(feature) {
  * Draw the base layers (buildings, walking network) when an audit is loaded.
  * Resolves to { buildings, network, bounds } (layers may be null when absent).
  */
+let baseData = null; // fetched once per page, drawn on every map that asks
+
 export async function drawBase(map) {
   const out = { buildings: null, network: null, bounds: null };
-  const [b, n] = await Promise.allSettled([
-    api("/api/audit/buildings"),
-    api("/api/audit/network"),
-  ]);
+  baseData ??= Promise.allSettled([api("/api/audit/buildings"), api("/api/audit/network")]);
+  const [b, n] = await baseData;
+  // The map may have been removed while the data was on its way (a newer case opened).
+  if (!map._mapPane) return out;
   if (b.status === "fulfilled" && b.value) {
     out.buildings = L.geoJSON(b.value, {
       interactive: false,
@@ -62,10 +67,13 @@ export async function drawBase(map) {
   }
   if (n.status === "fulfilled" && n.value) {
     out.network = L.geoJSON(n.value, { style: streetStyle, interactive: false }).addTo(map);
-    const bounds = out.network.getBounds();
+    // Frame where people live (the buildings) rather than every street of the extract.
+    const bounds = out.buildings?.getBounds().isValid()
+      ? out.buildings.getBounds()
+      : out.network.getBounds();
     if (bounds.isValid()) {
       out.bounds = bounds;
-      map.fitBounds(bounds, { padding: [10, 10] });
+      map.fitBounds(bounds, { padding: [4, 4] });
     }
   }
   return out;

@@ -1,1 +1,315 @@
+// The residents' page (mobile first): report a problem with a pin and photos, then follow
+// the case by its tracking code and rate the result.
 import "./style.css";
+import { api, esc, initPage, toast, when } from "./common.js";
+import { onLangChange, t } from "./i18n.js";
+import { createMap, drawBase, L } from "./map.js";
+import { actionLabel, categoryLabel, loadVocabulary, stateLabel } from "./vocab.js";
+
+const MINE_KEY = "wanzheng.mycases";
+const RATINGS = [
+  ["满意", "res.rate.satisfied"],
+  ["基本满意", "res.rate.basic"],
+  ["不满意", "res.rate.unsatisfied"],
+];
+
+initPage();
+const map = createMap(document.getElementById("map"), { zoom: 16 });
+let pin = null; // L.marker
+let point = null; // [lon, lat]
+let current = null; // the tracked case
+let idempotencyKey = newKey();
+
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+}
+
+const pinIcon = L.divIcon({
+  className: "pin",
+  html: '<span aria-hidden="true"></span>',
+  iconSize: [28, 28],
+  iconAnchor: [14, 28],
+});
+
+function setPoint(lat, lon) {
+  point = [lon, lat];
+  if (!pin) {
+    pin = L.marker([lat, lon], { icon: pinIcon, draggable: true, keyboard: true, title: t("res.location.set") });
+    pin.on("dragend", () => {
+      const ll = pin.getLatLng();
+      setPoint(ll.lat, ll.lng);
+    });
+    pin.addTo(map);
+  } else pin.setLatLng([lat, lon]);
+  renderPoint();
+}
+
+function renderPoint() {
+  const out = document.getElementById("loc-status");
+  out.textContent = point
+    ? `${t("res.location.set")}: ${point[1].toFixed(5)}, ${point[0].toFixed(5)}`
+    : t("res.location.none");
+  out.classList.toggle("ok", Boolean(point));
+}
+
+map.on("click", (e) => setPoint(e.latlng.lat, e.latlng.lng));
+// Keyboard users: Enter on the focused map drops the pin at its centre.
+document.getElementById("map").addEventListener("keydown", (e) => {
+  if (e.key === "Enter") {
+    const c = map.getCenter();
+    setPoint(c.lat, c.lng);
+  }
+});
+
+document.getElementById("locate").addEventListener("click", () => {
+  if (!navigator.geolocation) {
+    toast(t("res.location.denied"), "error");
+    return;
+  }
+  navigator.geolocation.getCurrentPosition(
+    (pos) => {
+      setPoint(pos.coords.latitude, pos.coords.longitude);
+      map.setView([pos.coords.latitude, pos.coords.longitude], 17);
+    },
+    () => toast(t("res.location.denied"), "error"),
+    { enableHighAccuracy: true, timeout: 10000 },
+  );
+});
+
+document.getElementById("photos").addEventListener("change", (e) => {
+  const box = document.getElementById("previews");
+  box.innerHTML = "";
+  for (const file of e.target.files) {
+    const img = document.createElement("img");
+    img.alt = file.name;
+    img.src = URL.createObjectURL(file);
+    box.append(img);
+  }
+});
+
+function mine() {
+  try {
+    return JSON.parse(localStorage.getItem(MINE_KEY) || "[]");
+  } catch {
+    return [];
+  }
+}
+
+function remember(code) {
+  const list = [code, ...mine().filter((c) => c !== code)].slice(0, 10);
+  try {
+    localStorage.setItem(MINE_KEY, JSON.stringify(list));
+  } catch {
+    /* ignore */
+  }
+  renderMine();
+}
+
+function renderMine() {
+  const list = mine();
+  document.getElementById("mine").innerHTML = list.length
+    ? list.map((c) => `<button type="button" class="chip" data-code="${esc(c)}">${esc(c)}</button>`).join("")
+    : "";
+}
+
+document.getElementById("mine").addEventListener("click", (e) => {
+  const code = e.target.dataset?.code;
+  if (code) track(code);
+});
+
+document.getElementById("report-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const err = document.getElementById("form-error");
+  err.textContent = "";
+  const text = document.getElementById("text").value.trim();
+  if (!text) {
+    err.textContent = t("res.need.text");
+    document.getElementById("text").focus();
+    return;
+  }
+  if (!point) {
+    err.textContent = t("res.need.pin");
+    document.getElementById("map").focus();
+    return;
+  }
+  const form = new FormData();
+  form.append("text", text);
+  form.append("lon", String(point[0]));
+  form.append("lat", String(point[1]));
+  for (const id of ["name", "phone"]) {
+    const v = document.getElementById(id).value.trim();
+    if (v) form.append(id, v);
+  }
+  for (const file of document.getElementById("photos").files) form.append("photos", file, file.name);
+  const btn = document.getElementById("submit");
+  btn.disabled = true;
+  btn.textContent = t("res.submitting");
+  try {
+    const res = await api("/api/cases", {
+      method: "POST",
+      body: form,
+      headers: { "Idempotency-Key": idempotencyKey },
+    });
+    idempotencyKey = newKey();
+    remember(res.tracking_code);
+    showReceipt(res);
+    e.target.reset();
+    document.getElementById("previews").innerHTML = "";
+  } catch (ex) {
+    err.textContent = `${t("common.error")}: ${ex.message}`;
+  } finally {
+    btn.disabled = false;
+    btn.textContent = t("res.submit");
+  }
+});
+
+function showReceipt(res) {
+  const box = document.getElementById("receipt");
+  box.hidden = false;
+  box.innerHTML = `
+    <h2>✓ ${esc(t("res.done"))}</h2>
+    <p>${esc(t("res.code"))}</p>
+    <p class="code" id="tracking-code">${esc(res.tracking_code)}</p>
+    <p class="muted small">${esc(t("res.code.keep"))}</p>
+    <dl class="facts">
+      <div><dt>${esc(t("disp.category"))}</dt><dd>${esc(categoryLabel(res.category))}</dd></div>
+      <div><dt>${esc(t("disp.deadline"))}</dt><dd>${esc(when(res.resolve_due))}</dd></div>
+    </dl>
+    <button type="button" class="btn block secondary" id="follow">${esc(t("res.track"))}</button>`;
+  document.getElementById("report-form").hidden = true;
+  box.focus();
+  document.getElementById("follow").addEventListener("click", () => {
+    document.getElementById("report-form").hidden = false;
+    box.hidden = true;
+    track(res.tracking_code);
+  });
+}
+
+function selectTab(name) {
+  for (const tab of ["report", "track"]) {
+    const on = tab === name;
+    const b = document.getElementById(`tab-${tab}`);
+    b.setAttribute("aria-selected", String(on));
+    b.tabIndex = on ? 0 : -1;
+    document.getElementById(`panel-${tab}`).hidden = !on;
+  }
+  if (name === "report") setTimeout(() => map.invalidateSize(), 0);
+}
+
+for (const tab of ["report", "track"]) {
+  const b = document.getElementById(`tab-${tab}`);
+  b.addEventListener("click", () => selectTab(tab));
+  b.addEventListener("keydown", (e) => {
+    if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+      const other = tab === "report" ? "track" : "report";
+      selectTab(other);
+      document.getElementById(`tab-${other}`).focus();
+    }
+  });
+}
+
+document.getElementById("track-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const code = document.getElementById("code").value.trim();
+  if (code) track(code);
+});
+
+async function track(code) {
+  selectTab("track");
+  document.getElementById("code").value = code;
+  const box = document.getElementById("case");
+  box.innerHTML = `<p class="muted">${esc(t("common.loading"))}</p>`;
+  try {
+    current = await api(`/api/track/${encodeURIComponent(code)}`);
+    current.code = code;
+    remember(code);
+    renderCase();
+  } catch (ex) {
+    current = null;
+    box.innerHTML = `<p class="error" role="alert">${esc(ex.message)}</p>`;
+  }
+}
+
+function renderCase() {
+  const box = document.getElementById("case");
+  if (!current) return;
+  const c = current;
+  const events = [...c.events]
+    .reverse()
+    .map(
+      (ev) => `<li><span class="when">${esc(when(ev.at))}</span>
+        <strong>${esc(actionLabel(ev.action))}</strong> → ${esc(stateLabel(ev.to_state))}
+        ${ev.note ? `<div class="note">${esc(ev.note)}</div>` : ""}</li>`,
+    )
+    .join("");
+  let rating = "";
+  if (c.rating) {
+    rating = `<p class="rated">${esc(t("res.rate"))}: <strong>${esc(ratingLabel(c.rating))}</strong></p>`;
+  } else if (c.state === "resolved") {
+    rating = `<form id="rate-form" class="rate">
+      <fieldset><legend>${esc(t("res.rate"))}</legend>
+      <div class="rating-options">${RATINGS.map(
+        ([value, key], i) => `<label class="rating"><input type="radio" name="rating" value="${esc(value)}"${i === 0 ? " required" : ""} /><span>${esc(t(key))}</span></label>`,
+      ).join("")}</div></fieldset>
+      <label class="field" for="rate-note">${esc(t("res.rate.comment"))}</label>
+      <textarea id="rate-note" rows="2"></textarea>
+      <button type="submit" class="btn block">${esc(t("res.rate.send"))}</button></form>`;
+  } else {
+    rating = `<p class="muted small">${esc(t("res.rate.wait"))}</p>`;
+  }
+  box.innerHTML = `<article class="card">
+      <p class="state-line"><span class="muted">${esc(t("res.state"))}</span>
+        <span class="pill state-${esc(c.state)}" id="case-state">${esc(stateLabel(c.state))}</span></p>
+      <p class="case-text">${esc(c.text)}</p>
+      <dl class="facts">
+        <div><dt>${esc(t("disp.category"))}</dt><dd>${esc(categoryLabel(c.category))}</dd></div>
+        <div><dt>${esc(t("disp.deadline"))}</dt><dd>${esc(when(c.resolve_due))}</dd></div>
+      </dl>
+      ${rating}
+      <h2>${esc(t("res.progress"))}</h2>
+      <ol class="timeline">${events}</ol></article>`;
+  document.getElementById("rate-form")?.addEventListener("submit", rate);
+}
+
+function ratingLabel(value) {
+  const hit = RATINGS.find(([v]) => v === value);
+  return hit ? t(hit[1]) : value;
+}
+
+async function rate(e) {
+  e.preventDefault();
+  const chosen = e.target.querySelector("input[name=rating]:checked");
+  if (!chosen) return;
+  const note = document.getElementById("rate-note").value.trim();
+  try {
+    current = {
+      ...(await api(`/api/track/${encodeURIComponent(current.code)}/rating`, {
+        method: "POST",
+        body: { rating: chosen.value, ...(note ? { note } : {}) },
+      })),
+      code: current.code,
+    };
+    toast(t("res.rate.thanks"));
+    renderCase();
+  } catch (ex) {
+    toast(ex.message, "error");
+  }
+}
+
+onLangChange(() => {
+  renderPoint();
+  renderCase();
+});
+
+async function main() {
+  renderPoint();
+  renderMine();
+  await loadVocabulary();
+  await drawBase(map).catch(() => null);
+  const code = new URLSearchParams(location.search).get("code");
+  if (code) await track(code);
+  document.body.dataset.ready = "yes";
+}
+
+main();

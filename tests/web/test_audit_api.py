@@ -7,6 +7,7 @@ so 5 minutes is 250 m: from ``A`` the reach is edges 0–1 and 1–2 whole and h
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from pathlib import Path
@@ -282,3 +283,22 @@ def test_no_audit_configured_is_a_clear_404() -> None:
     res = TestClient(app).get("/api/audit/summary")
     assert res.status_code == 404
     assert "WANZHENG_AUDIT_DIR" in res.json()["detail"]
+
+
+def test_reach_starts_where_an_off_network_origin_joins_the_nearest_edge(tmp_path: Path) -> None:
+    # Origin 30 m north of the middle of edge 2–3: both its ends are at 30 + 50 = 80 m.
+    # 5 min = 250 m: edges 1–2, 2–3, 3–4 whole and 70 m of edges 0–1 and 4–5 = 440 m.
+    base = _result()
+    north = 30.0 / (math.pi / 180.0 * 6_371_008.8)
+    row = base.communities.iloc[[0]].copy()
+    row["id"], row["name"] = "C", "丙社区"
+    row["lon"], row["lat"] = LON0 + 2.5 * DLON, LAT + north
+    row["geometry"] = [_square(LON0 + 2.5 * DLON, LAT + north, 0.0001)]
+    result = dataclasses.replace(
+        base, communities=pd.concat([base.communities, row], ignore_index=True)
+    )
+    store = AuditStore.from_result(result, out_dir=tmp_path)
+    dist = store.node_distance_m("C", 250.0)
+    assert dist == pytest.approx([np.inf, 180.0, 80.0, 80.0, 180.0, np.inf], abs=0.2)
+    streets = _reach(store, "C", [5])[5]
+    assert streets["properties"]["streets_m"] == pytest.approx(440.0, abs=0.5)

@@ -8,11 +8,11 @@ memory (:meth:`AuditStore.from_result`) or from an audit output directory writte
     Layers ``communities`` (polygons with the columns of ``communities.csv``),
     ``facilities`` (points) and ``network`` (one LineString per walking edge with
     ``length_m`` and ``highway``); a ``buildings`` layer is drawn when present.
-``dashboard.json``
-    Optional (written by :func:`write_dashboard_extras`): the provenance (``sources``), the
-    audited kinds with their names and thresholds, and coverage per kind. When it is absent
-    the kinds come from the default catalogue and coverage is recomputed from the
-    communities table with :func:`wanzheng.audit.compute.area_coverage`.
+    Optional layers written by :func:`write_dashboard_extras`: ``buildings`` and the
+    attribute table ``dashboard`` (rows ``sources``, ``kinds``, ``coverage``, each a JSON
+    text). Without them the map has no buildings, the kinds come from the default catalogue
+    and coverage is recomputed from the communities table with
+    :func:`wanzheng.audit.compute.area_coverage`.
 
 The walking reach of a community (5/10/15 minutes) is computed on the network read back
 from the output: nodes are the distinct edge end points, edge lengths are the audit's.
@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,21 +36,20 @@ import pyogrio.raw
 import scipy.sparse
 import scipy.sparse.csgraph
 import shapely
-from scipy.spatial import cKDTree
 
 from wanzheng.audit.compute import area_coverage
 from wanzheng.audit.result import AuditResult
 from wanzheng.errors import DataError, NotFoundError
 
 __all__ = [
-    "DASHBOARD_FILE",
+    "DASHBOARD_LAYER",
     "EXPORT_FILES",
     "AuditStore",
     "load_audit_store",
     "write_dashboard_extras",
 ]
 
-DASHBOARD_FILE = "dashboard.json"
+DASHBOARD_LAYER = "dashboard"
 EXPORT_FILES: dict[str, str] = {
     "xlsx": "communities.xlsx",
     "gpkg": "audit.gpkg",
@@ -222,7 +222,8 @@ class AuditStore:
     sources: dict[str, Any]
     out_dir: Path | None
     _net: _Network
-    _origin_node: IntArray
+    _origin_edge: IntArray
+    _origin_frac: FloatArray
     _origin_leg_m: FloatArray
 
     # ---------------------------------------------------------------- construction
@@ -267,14 +268,35 @@ class AuditStore:
             net.lon_0,
             net.lat_0,
         )
-        node = np.full(len(communities), -1, dtype=np.int64)
+        # Each origin joins the network at the nearest point of the nearest edge (as the
+        # audit snaps): its two end nodes start at leg + the distance along the edge.
+        edge = np.full(len(communities), -1, dtype=np.int64)
+        frac = np.zeros(len(communities))
         leg = np.full(len(communities), np.inf)
         finite = np.isfinite(ox) & np.isfinite(oy)
-        if len(net.x) and finite.any():
-            tree = cKDTree(np.c_[net.x, net.y])
-            d, i = tree.query(np.c_[ox[finite], oy[finite]])
-            node[finite] = i
-            leg[finite] = d
+        # As the audit does, join only the largest connected piece of the network (a
+        # footway island inside a compound would otherwise trap the walk).
+        _, label = scipy.sparse.csgraph.connected_components(net.csr, directed=False)
+        largest = np.bincount(label).argmax() if len(label) else 0
+        usable = np.flatnonzero(label[net.edge_u] == largest)
+        if len(usable) and finite.any():
+            lines = shapely.linestrings(
+                np.stack(
+                    [
+                        np.c_[net.x[net.edge_u], net.y[net.edge_u]],
+                        np.c_[net.x[net.edge_v], net.y[net.edge_v]],
+                    ],
+                    axis=1,
+                )
+            )
+            points = shapely.points(ox[finite], oy[finite])
+            tree = shapely.STRtree(lines[usable])
+            src, near = tree.query_nearest(points, all_matches=False)
+            hit = usable[near]
+            rows = np.flatnonzero(finite)[src]
+            edge[rows] = hit
+            frac[rows] = shapely.line_locate_point(lines[hit], points[src], normalized=True)
+            leg[rows] = shapely.distance(lines[hit], points[src])
         comm = communities.copy()
         comm["id"] = comm["id"].astype(str)
         return cls(
@@ -287,7 +309,8 @@ class AuditStore:
             sources=sources,
             out_dir=out_dir,
             _net=net,
-            _origin_node=node,
+            _origin_edge=edge,
+            _origin_frac=frac,
             _origin_leg_m=leg,
         )
 
@@ -461,22 +484,27 @@ class AuditStore:
             raise NotFoundError(f"community {community_id!r} is not in this audit")
         return int(hits[0])
 
-    def reach_m(self, community_id: str, limits_m: Sequence[float]) -> list[FloatArray]:
-        """Network distance (m) from a community's origin to every node, per limit.
+    def node_distance_m(self, community_id: str, limit_m: float) -> FloatArray:
+        """Walking distance (m) from a community's origin to every network node.
 
-        Returns one array per limit (all equal, ``inf`` beyond the largest limit); the
-        origin's straight leg to its nearest node is included.
+        The origin's straight leg to the network and the walk along the edge it joins are
+        included; ``inf`` beyond ``limit_m`` or where the network does not connect.
         """
         i = self.community_index(community_id)
-        node = int(self._origin_node[i])
-        if node < 0:
-            return [np.full(len(self._net.lon), np.inf) for _ in limits_m]
+        e = int(self._origin_edge[i])
+        net = self._net
+        if e < 0:
+            return np.full(len(net.lon), np.inf)
         leg = float(self._origin_leg_m[i])
+        along = float(self._origin_frac[i]) * float(net.length_m[e])
+        ends = np.array([net.edge_u[e], net.edge_v[e]])
+        start = np.array([leg + along, leg + float(net.length_m[e]) - along])
         dist = scipy.sparse.csgraph.dijkstra(
-            self._net.csr, directed=False, indices=node, limit=max(limits_m) - leg
+            net.csr, directed=False, indices=ends, limit=max(limit_m - start.min(), 0.0)
         )
-        dist = np.asarray(dist, np.float64) + leg
-        return [dist for _ in limits_m]
+        best: FloatArray = np.min(np.asarray(dist, np.float64) + start[:, None], axis=0)
+        best[best > limit_m] = np.inf
+        return best
 
     def reach_geojson(self, community_id: str, minutes: Iterable[float]) -> JSON:
         """The streets reachable within each walking time, and the area they cover.
@@ -489,7 +517,7 @@ class AuditStore:
         if not mins or any(not (0 < m <= 60) for m in mins):
             raise DataError(f"minutes: expected values in (0, 60], got {mins}")
         limits = [m * self.walk_speed_m_per_min for m in mins]
-        dist = self.reach_m(community_id, limits)[0]
+        dist = self.node_distance_m(community_id, max(limits))
         net = self._net
         du, dv = dist[net.edge_u], dist[net.edge_v]
         xu, yu = net.x[net.edge_u], net.y[net.edge_u]
@@ -553,8 +581,24 @@ class AuditStore:
 # ------------------------------------------------------------------------ reading a directory
 
 
+@contextmanager
+def _no_side_files() -> Iterator[None]:
+    """Keep GDAL from writing ``audit.gpkg.aux.xml`` next to a GeoPackage it only reads.
+
+    (GDAL's PAM would store the dataset metadata there, and a stray file in the output
+    directory makes the next ``wanzheng audit --out`` refuse to replace it.)
+    """
+    old = pyogrio.get_gdal_config_option("GDAL_PAM_ENABLED")
+    pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": "NO"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": old})
+
+
 def _read_layer(path: Path, layer: str) -> pd.DataFrame:
-    meta, _, geometry, fields = pyogrio.raw.read(path, layer=layer)
+    with _no_side_files():
+        meta, _, geometry, fields = pyogrio.raw.read(path, layer=layer)
     table = pd.DataFrame({name: col for name, col in zip(meta["fields"], fields, strict=True)})
     table["geometry"] = shapely.from_wkb(geometry) if geometry is not None else None
     return table
@@ -617,14 +661,16 @@ def load_audit_store(audit_dir: Path) -> AuditStore:
     NotFoundError
         The directory or its ``audit.gpkg`` does not exist.
     DataError
-        ``audit.gpkg`` lacks a layer the dashboard needs, or ``dashboard.json`` is not JSON.
+        ``audit.gpkg`` lacks a layer the dashboard needs, or its ``dashboard`` table is not
+        JSON.
     """
     gpkg = audit_dir / "audit.gpkg"
     if not gpkg.is_file():
         raise NotFoundError(
             f"{gpkg}: no audit output here (run `wanzheng audit --out {audit_dir}`)"
         )
-    layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
+    with _no_side_files():
+        layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
     for needed in ("communities", "facilities", "network"):
         if needed not in layers:
             raise DataError(f"{gpkg}: layer {needed!r} is missing (layers: {sorted(layers)})")
@@ -656,14 +702,16 @@ def load_audit_store(audit_dir: Path) -> AuditStore:
         else pd.DataFrame({"geometry": [], "residential": []})
     )
     extras: dict[str, Any] = {}
-    extras_path = audit_dir / DASHBOARD_FILE
-    if extras_path.is_file():
-        try:
-            extras = json.loads(extras_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DataError(
-                f"{extras_path}: line {exc.lineno}: not valid JSON ({exc.msg})"
-            ) from exc
+    if DASHBOARD_LAYER in layers:
+        table = _read_layer(gpkg, DASHBOARD_LAYER)
+        for name, text in zip(table["name"], table["json"], strict=True):
+            try:
+                extras[str(name)] = json.loads(str(text))
+            except json.JSONDecodeError as exc:
+                raise DataError(
+                    f"{gpkg}: layer {DASHBOARD_LAYER!r}: row {name!r}: column 'json': "
+                    f"not valid JSON ({exc.msg})"
+                ) from exc
     keys = _kind_keys(comm)
     kinds = pd.DataFrame(extras["kinds"]) if extras.get("kinds") else _kinds_from_catalogue(keys)
     kinds = kinds[kinds["key"].isin(keys)].reset_index(drop=True)
@@ -701,12 +749,17 @@ def _jsonable(value: Any) -> Any:
 
 
 def write_dashboard_extras(result: AuditResult, out_dir: Path) -> None:
-    """Write what the dashboard needs beyond the report files.
+    """Add to ``out_dir/audit.gpkg`` what the dashboard needs beyond the report's layers.
 
-    ``dashboard.json`` (provenance, kinds, coverage) and a ``buildings`` layer in
-    ``audit.gpkg`` (when the report writer has not added one). ``out_dir/audit.gpkg`` must
-    exist already.
+    A ``buildings`` layer (MultiPolygon, ``residential``) unless one exists, and the attribute
+    table ``dashboard`` with the provenance, the kinds and the coverage as JSON texts. Both
+    go inside the GeoPackage so that the output directory holds only the report's files.
     """
+    gpkg = out_dir / "audit.gpkg"
+    if not gpkg.is_file():
+        raise NotFoundError(f"{gpkg}: write the audit outputs first")
+    with _no_side_files():
+        layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
     extras = {
         "sources": _jsonable(dict(result.sources)),
         "kinds": _records(
@@ -714,11 +767,13 @@ def write_dashboard_extras(result: AuditResult, out_dir: Path) -> None:
         ),
         "coverage": _records(result.coverage),
     }
-    (out_dir / DASHBOARD_FILE).write_text(
-        json.dumps(extras, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
-    gpkg = out_dir / "audit.gpkg"
-    layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
+    if DASHBOARD_LAYER not in layers:
+        names = np.array(list(extras), dtype=object)
+        texts = np.array([json.dumps(v, ensure_ascii=False) for v in extras.values()], object)
+        with _no_side_files():
+            pyogrio.raw.write(
+                gpkg, None, [names, texts], ["name", "json"], layer=DASHBOARD_LAYER, driver="GPKG"
+            )
     b = result.buildings
     if "buildings" in layers or len(b) == 0:
         return
@@ -729,14 +784,14 @@ def write_dashboard_extras(result: AuditResult, out_dir: Path) -> None:
     )
     keep = np.array([shapely.get_type_id(g) == 6 for g in polys], dtype=bool)
     residential = b["residential"].fillna(False).astype(bool).to_numpy(np.int64)[keep]
-    pyogrio.raw.write(
-        gpkg,
-        shapely.to_wkb(polys[keep]),
-        [residential],
-        ["residential"],
-        layer="buildings",
-        driver="GPKG",
-        geometry_type="MultiPolygon",
-        crs="EPSG:4326",
-        append=False,
-    )
+    with _no_side_files():
+        pyogrio.raw.write(
+            gpkg,
+            shapely.to_wkb(polys[keep]),
+            [residential],
+            ["residential"],
+            layer="buildings",
+            driver="GPKG",
+            geometry_type="MultiPolygon",
+            crs="EPSG:4326",
+        )

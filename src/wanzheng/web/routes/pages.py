@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from wanzheng.errors import NotFoundError
 
-__all__ = ["PAGES", "STATIC_DIR", "router"]
+__all__ = ["PAGES", "STATIC_DIR", "router", "vocabulary"]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 PAGES: dict[str, str] = {
@@ -66,3 +66,34 @@ def static(path: str) -> FileResponse:
             "Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache"
         },
     )
+
+
+@router.get("/api/ui/vocabulary", tags=["pages"])
+def vocabulary(request: Request) -> dict[str, Any]:
+    """Labels the pages show: states, actions, categories, departments, rating values.
+
+    All of it is the case desk's own public data (``states.toml``, ``categories.toml``, the
+    departments table); nothing about any case or person.
+    """
+    from wanzheng.cases.store import list_table
+
+    desk = request.app.state.desk
+    machine, tree = desk.machine, desk.tree
+    with desk.sessions() as session:
+        departments = [
+            {"key": r["key"], "name": r.get("name") or r["key"]}
+            for r in list_table(session, table="departments")
+        ]
+    return {
+        "states": {k: {"label": s.label, "final": s.final} for k, s in machine.states.items()},
+        "actions": {
+            k: {"label": t.label, "requires": sorted(t.requires), "roles": sorted(t.roles)}
+            for k, t in machine.transitions.items()
+        },
+        "categories": {
+            k: {"name": c.name, "parent": c.parent, "leaf": c.is_leaf}
+            for k, c in tree.categories.items()
+        },
+        "departments": departments,
+        "ratings": list(machine.rating.values),
+    }

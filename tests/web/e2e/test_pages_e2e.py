@@ -1,0 +1,232 @@
+"""The three pages in a real Chromium against a real service.
+
+A resident files a case with a pin and a photo and gets a tracking code; a dispatcher
+signs in, sees it in the queue with its proposed category, photo and a likely duplicate,
+merges the duplicate, accepts, assigns, starts and resolves the case; the resident rates it
+满意 and the dispatcher's satisfaction rate shows it. The dashboard shows the audit of the
+embedded demo area. Screenshots go to ``test-artifacts/web/``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from .conftest import PASSWORD, LiveServer, PageWatch
+
+pytestmark = pytest.mark.browser
+
+ISSUE = "小区东门的路灯不亮已经一周了，晚上很黑，老人出门不安全"
+DUPLICATE = "东门路灯不亮一周了，晚上太黑"
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as res:
+        return json.loads(res.read())
+
+
+def _png(path: Path) -> Path:
+    """A small real PNG photo (64 × 48, an orange lamp post on grey)."""
+    img = Image.new("RGB", (64, 48), (120, 120, 120))
+    for y in range(8, 44):
+        for x in range(30, 34):
+            img.putpixel((x, y), (240, 140, 20))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def test_dashboard_shows_the_demo_audit(
+    live_server: LiveServer, browser: Any, artifacts: Path
+) -> None:
+    base = live_server.url
+    summary = _get(f"{base}/api/audit/summary")
+    kinds = _get(f"{base}/api/audit/kinds")
+    communities = _get(f"{base}/api/audit/communities")["features"]
+    assert summary["counts"]["communities"] == len(communities) > 0
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    watch = PageWatch(page, base)
+    page.goto(f"{base}/")
+    page.wait_for_selector("body[data-ready=yes]", timeout=20_000)
+
+    # The map drew every community and every facility; the summary agrees with the API.
+    drawn = page.locator("#map")
+    assert drawn.get_attribute("data-communities") == str(len(communities))
+    facilities = int(drawn.get_attribute("data-facilities") or 0)
+    assert facilities == summary["counts"]["facilities"] > 0
+    stats = page.locator("#stats").inner_text()
+    assert f"{summary['counts']['communities']}\n社区" in stats
+    assert page.locator("#kinds input[name=kind]").count() == len(kinds)
+
+    # Turning one kind off hides exactly its facilities.
+    busiest = max(kinds, key=lambda k: k["facilities"])
+    page.locator(f'#kinds input[value="{busiest["key"]}"]').uncheck()
+    assert int(drawn.get_attribute("data-facilities") or 0) == facilities - busiest["facilities"]
+    page.locator(f'#kinds input[value="{busiest["key"]}"]').check()
+
+    # Choose the community with the most missing kinds: side panel and 5/10/15-minute reach.
+    chosen = max(communities, key=lambda f: len(f["properties"]["missing"]))["properties"]
+    page.select_option("#community-select", chosen["id"])
+    page.wait_for_selector("#map[data-reach=ready]", timeout=15_000)
+    panel = page.locator("#community")
+    assert panel.locator("h3").inner_text() == chosen["name"]
+    assert panel.locator(".missing .pill").count() == len(chosen["missing"])
+    assert panel.locator("table.kinds-table tbody tr").count() == len(kinds)
+    reach = _get(f"{base}/api/audit/communities/{chosen['id']}/reach")["features"]
+    lengths = {
+        f["properties"]["minutes"]: f["properties"]["streets_m"]
+        for f in reach
+        if f["properties"]["part"] == "streets"
+    }
+    assert lengths[5] < lengths[10] < lengths[15], "a longer walk reaches more streets"
+
+    # The coverage chart was drawn, with its figures as a table for screen readers.
+    assert page.locator("#chart canvas").count() >= 1
+    assert page.locator("#coverage-table tr").count() == sum(
+        1 for k in kinds if k["threshold_m"] is not None
+    )
+    page.screenshot(path=str(artifacts / "dashboard.png"))
+
+    # The three exports download from the service.
+    for link in ("#export-xlsx", "#export-gpkg", "#export-html"):
+        href = page.locator(link).get_attribute("href")
+        res = page.request.get(f"{base}{href}")
+        assert res.status == 200, href
+        assert len(res.body()) > 1000
+    # English is one click away.
+    page.locator("#lang-switch").click()
+    assert page.locator("#h-summary").inner_text() == "Summary"
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.locator("#lang-switch").click()
+    watch.check()
+    context.close()
+
+
+def _submit_json(base: str, text: str, lon: float, lat: float) -> dict[str, Any]:
+    req = urllib.request.Request(
+        f"{base}/api/cases",
+        data=json.dumps({"text": text, "lon": lon, "lat": lat}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=10) as res:
+        out: dict[str, Any] = json.loads(res.read())
+        return out
+
+
+def _act(page: Any, label: str) -> None:
+    page.locator("#case-view .actions button", has_text=label).click()
+
+
+def test_resident_files_dispatcher_handles_resident_rates(
+    live_server: LiveServer, browser: Any, artifacts: Path, tmp_path: Path
+) -> None:
+    base = live_server.url
+    photo = _png(tmp_path / "lamp.png")
+
+    # --- the resident, on a phone ---------------------------------------------------------
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+    )
+    res_page = phone.new_page()
+    res_watch = PageWatch(res_page, base)
+    res_page.goto(f"{base}/resident")
+    res_page.wait_for_selector("body[data-ready=yes]", timeout=20_000)
+    res_page.locator("#submit").click()
+    assert res_page.locator("#form-error").inner_text() == "请填写问题描述"
+    res_page.fill("#text", ISSUE)
+    box = res_page.locator("#map").bounding_box()
+    assert box is not None
+    res_page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    status = res_page.locator("#loc-status").inner_text()
+    assert status.startswith("已选位置")
+    lat, lon = (float(v) for v in status.split(":")[1].split(","))
+    res_page.set_input_files("#photos", str(photo))
+    assert res_page.locator("#previews img").count() == 1
+    res_page.locator("#submit").click()
+    res_page.wait_for_selector("#tracking-code", timeout=15_000)
+    code = res_page.locator("#tracking-code").inner_text().strip()
+    assert len(code) >= 6
+    res_page.screenshot(path=str(artifacts / "resident-receipt.png"))
+    tracked = _get(f"{base}/api/track/{code}")
+    assert tracked["text"] == ISSUE and tracked["state"] == "submitted"
+    case_id = tracked["id"]
+
+    # A neighbour reports the same lamp a little later (through the API).
+    dup = _submit_json(base, DUPLICATE, lon + 0.0002, lat)
+
+    # --- the dispatcher ---------------------------------------------------------------------
+    desk = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = desk.new_page()
+    watch = PageWatch(page, base)
+    page.goto(f"{base}/dispatch")
+    page.wait_for_selector("body[data-ready=yes]", timeout=20_000)
+    page.fill("#username", "dispatcher")
+    page.fill("#password", PASSWORD)
+    page.locator("#login-form button[type=submit]").click()
+    page.wait_for_selector(f'.qitem[data-id="{case_id}"]', timeout=10_000)
+    assert "已提交" in page.locator(".qtab.on").inner_text()
+
+    # The duplicate: its candidates list the resident's case; merge it there.
+    page.locator(f'.qitem[data-id="{dup["id"]}"]').click()
+    page.wait_for_selector(f'[data-merge="{case_id}"]')
+    page.locator(f'[data-merge="{case_id}"]').click()
+    assert page.locator("#f-merged").input_value() == str(case_id)
+    page.locator("#action-form button[type=submit]").click()
+    page.wait_for_selector("#detail-state:has-text('已合并')")
+
+    # The resident's case: proposed category, the photo, deadline countdown; then work it.
+    page.locator(".qtab[data-state=submitted]").click()
+    page.locator(f'.qitem[data-id="{case_id}"]').click()
+    page.wait_for_selector("#photos img", timeout=10_000)
+    assert page.locator(f'.qitem[data-id="{case_id}"] .due').inner_text().startswith("时限")
+    assert page.locator("#proposed").inner_text() != "–"
+    _act(page, "签收")
+    page.wait_for_selector("#detail-state:has-text('已签收')")
+    _act(page, "派单")
+    page.locator("#f-department").select_option(index=1)
+    page.locator("#action-form button[type=submit]").click()
+    page.wait_for_selector("#detail-state:has-text('已派单')")
+    _act(page, "响应办理")
+    page.wait_for_selector("#detail-state:has-text('办理中')")
+    _act(page, "办结")
+    page.fill("#f-note", "已更换东门路灯灯泡，夜间照明恢复")
+    page.locator("#action-form button[type=submit]").click()
+    page.wait_for_selector("#detail-state:has-text('已办结待评价')")
+    history = page.locator("#case-view .timeline li")
+    assert history.count() == 5  # submitted, accepted, assigned, started, resolved
+    page.screenshot(path=str(artifacts / "dispatcher.png"))
+
+    # --- the resident rates the result ---------------------------------------------------------
+    res_page.goto(f"{base}/resident?code={code}")
+    res_page.wait_for_selector("#rate-form", timeout=15_000)
+    assert res_page.locator("#case-state").inner_text() == "已办结待评价"
+    assert "已更换东门路灯灯泡" in res_page.locator(".timeline").inner_text()
+    res_page.screenshot(path=str(artifacts / "resident-rate.png"))
+    res_page.locator("label.rating", has_text="满意").first.click()
+    res_page.locator("#rate-form button[type=submit]").click()
+    res_page.wait_for_selector("#case-state:has-text('已关闭')", timeout=10_000)
+    assert "满意" in res_page.locator(".rated").inner_text()
+    assert _get(f"{base}/api/track/{code}")["rating"] == "满意"
+
+    # --- the three rates now count the closed, satisfied case ----------------------------------
+    page.locator("#rates-form button[type=submit]").click()
+    page.wait_for_selector("#rates .stat:has-text('满意率'):has-text('1/1')", timeout=10_000)
+    satisfaction = page.locator("#rates .stat", has_text="满意率").inner_text()
+    assert satisfaction.startswith("100.0%"), satisfaction
+    res_watch.check()
+    watch.check()
+    phone.close()
+    desk.close()
