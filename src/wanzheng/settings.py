@@ -79,6 +79,14 @@ class Settings(BaseSettings):
         description="`wanzheng serve` creates user `admin` with this password when no "
         "administrator exists.",
     )
+    proactive_rules_file: Path | None = Field(
+        None, description="Proactive rule file (TOML); none = the packaged default rule set."
+    )
+    proactive_retention_days: int = Field(
+        365,
+        description="Days a service-register record is kept after its last import before "
+        "`wanzheng proactive purge` deletes it.",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
