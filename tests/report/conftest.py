@@ -16,6 +16,7 @@ community  population  kindergarten        supermarket          verdict
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -257,3 +258,14 @@ def result() -> AuditResult:
 def make_result() -> Any:
     """The builder itself, for tests that vary the community names."""
     return build_result
+
+
+@pytest.fixture(scope="session")
+def real_result(cau_pbf: Path) -> AuditResult:
+    """A real audit of the Haidian CAU East 2026 extract with the built-in catalogue."""
+    from wanzheng.audit.run import run_audit
+    from wanzheng.data.osm import load_osm
+    from wanzheng.standards import load_catalogue, load_kind_rules
+
+    extract = load_osm(cau_pbf, rules=load_kind_rules())
+    return run_audit(extract, catalogue=load_catalogue(), sources={"osm_file": cau_pbf.name})

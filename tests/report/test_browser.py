@@ -153,3 +153,34 @@ def test_colour_communities_by_one_kind(page: Any) -> None:
     page.locator("#colour-by").select_option("")
     assert classes()[0] == "comm v-undetermined"
     assert page.locator(".key-label").first.inner_text() == "完整"
+
+
+def test_real_area_report_in_the_browser(
+    browser: Any, real_result: AuditResult, tmp_path: Path
+) -> None:
+    files = write_outputs(real_result, tmp_path / "real")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("request", lambda r: requests.append(r.url))
+    pg.goto(files.report_html.as_uri())
+    names = real_result.communities["name"].tolist()
+    assert pg.locator("svg#map .comm").count() == len(names) == 12
+    assert pg.locator("svg#map .fac").count() == len(real_result.facilities)
+    for i, name in enumerate(names):
+        pg.locator(f'.show-c[data-c="{i}"]').click()
+        assert pg.locator("#detail h3").inner_text() == (
+            name or str(real_result.communities["id"][i])
+        )
+        assert pg.locator("#detail table.community-table tbody tr").count() == len(
+            real_result.kinds
+        )
+    for key in real_result.kinds["key"]:
+        pg.locator("#colour-by").select_option(key)
+    pg.locator("svg#map .fac").first.click()
+    assert pg.locator("#detail h3").inner_text() != ""
+    assert errors == []
+    assert [u for u in requests if not u.startswith("file://")] == []
+    context.close()
