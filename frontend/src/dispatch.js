@@ -208,7 +208,12 @@ function metres(a, b) {
   return Math.hypot(x, y) * 6_371_008.8;
 }
 
-/** Earlier cases near in place and time whose text is alike: candidates to merge into. */
+/** True when case `a` came in before case `b` (a later report is merged into an earlier one). */
+function earlier(a, b) {
+  return a.submitted_at < b.submitted_at || (a.submitted_at === b.submitted_at && a.id < b.id);
+}
+
+/** Other cases near in place and time whose text is alike: candidates to merge into. */
 export function duplicateCandidates(c, all) {
   const t0 = new Date(c.submitted_at).getTime();
   return all
@@ -299,7 +304,7 @@ function renderCase() {
         <span class="pill muted">${esc(stateLabel(x.case.state))}</span>
         ${esc(x.case.text.slice(0, 40))}
         <span class="muted small">${x.d === null ? "" : `${num(x.d)} ${esc(t("common.m"))} · `}${num(x.sim * 100)}%</span>
-        ${c.actions.includes("merge") ? `<button type="button" class="btn small secondary" data-merge="${x.case.id}">${esc(t("disp.merge"))} #${x.case.id}</button>` : ""}</li>`,
+        ${c.actions.includes("merge") && earlier(x.case, c) ? `<button type="button" class="btn small secondary" data-merge="${x.case.id}">${esc(t("disp.merge"))} #${x.case.id}</button>` : ""}</li>`,
         )
         .join("")}</ul>`
     : `<p class="muted small">${esc(t("disp.duplicates.none"))}</p>`;
@@ -307,7 +312,7 @@ function renderCase() {
     .map((k) => {
       const cd = countdown(c[k]);
       const missed = c.overdue?.[k.replace("_due", "")] !== undefined;
-      return `<div><dt>${esc(k.replace("_due", ""))}</dt><dd class="${missed ? "bad" : ""}">${esc(when(c[k]))}${!["closed", "merged", "rejected", "resolved"].includes(c.state) && cd.overdue ? ` ⚠` : ""}</dd></div>`;
+      return `<div><dt>${esc(t(`disp.${k}`))}</dt><dd class="${missed ? "bad" : ""}">${esc(when(c[k]))}${!["closed", "merged", "rejected", "resolved"].includes(c.state) && cd.overdue ? ` ⚠` : ""}</dd></div>`;
     })
     .join("");
   const actions = c.actions

@@ -49,9 +49,12 @@ export function stateLabel(key) {
   return vocab.states[key]?.label ?? key;
 }
 
+// Events that are not transitions of states.toml.
+const ZH_EVENTS = { submit: "提交", extend: "延期", escalate: "督办", unmask: "查看联系方式" };
+
 export function actionLabel(key) {
   if (currentLang() === "en" && EN_ACTIONS[key]) return EN_ACTIONS[key];
-  return vocab.actions[key]?.label ?? EN_ACTIONS[key] ?? key;
+  return vocab.actions[key]?.label ?? ZH_EVENTS[key] ?? EN_ACTIONS[key] ?? key;
 }
 
 export function actionRequires(key) {

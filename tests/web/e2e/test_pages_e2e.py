@@ -164,8 +164,11 @@ def test_resident_files_dispatcher_handles_resident_rates(
     assert tracked["text"] == ISSUE and tracked["state"] == "submitted"
     case_id = tracked["id"]
 
-    # A neighbour reports the same lamp a little later (through the API).
+    # A neighbour reports the same lamp a little later, and two other problems come in
+    # (through the API).
     dup = _submit_json(base, DUPLICATE, lon + 0.0002, lat)
+    _submit_json(base, "3号楼楼道垃圾堆放好几天没人清理，有异味", lon - 0.003, lat + 0.002)
+    _submit_json(base, "夜里工地施工噪音太大，影响休息", lon + 0.004, lat - 0.002)
 
     # --- the dispatcher ---------------------------------------------------------------------
     desk = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
@@ -179,6 +182,16 @@ def test_resident_files_dispatcher_handles_resident_rates(
     page.wait_for_selector(f'.qitem[data-id="{case_id}"]', timeout=10_000)
     assert "已提交" in page.locator(".qtab.on").inner_text()
 
+    # The resident's case: proposed category, the photo, a deadline countdown and the
+    # neighbour's report as a likely duplicate.
+    page.locator(f'.qitem[data-id="{case_id}"]').click()
+    page.wait_for_selector("#photos img", timeout=10_000)
+    assert page.locator(f'.qitem[data-id="{case_id}"] .due').inner_text().startswith("时限")
+    assert page.locator("#proposed").inner_text() != "–"
+    dupes = page.locator("#case-view .dupes li")
+    assert dupes.count() == 1 and f"#{dup['id']}" in dupes.first.inner_text()
+    page.screenshot(path=str(artifacts / "dispatcher.png"))
+
     # The duplicate: its candidates list the resident's case; merge it there.
     page.locator(f'.qitem[data-id="{dup["id"]}"]').click()
     page.wait_for_selector(f'[data-merge="{case_id}"]')
@@ -187,12 +200,10 @@ def test_resident_files_dispatcher_handles_resident_rates(
     page.locator("#action-form button[type=submit]").click()
     page.wait_for_selector("#detail-state:has-text('已合并')")
 
-    # The resident's case: proposed category, the photo, deadline countdown; then work it.
+    # Work the resident's case through to resolved.
     page.locator(".qtab[data-state=submitted]").click()
     page.locator(f'.qitem[data-id="{case_id}"]').click()
-    page.wait_for_selector("#photos img", timeout=10_000)
-    assert page.locator(f'.qitem[data-id="{case_id}"] .due').inner_text().startswith("时限")
-    assert page.locator("#proposed").inner_text() != "–"
+    page.wait_for_selector(f"#case-view h3:has-text('#{case_id}')")
     _act(page, "签收")
     page.wait_for_selector("#detail-state:has-text('已签收')")
     _act(page, "派单")
@@ -207,7 +218,8 @@ def test_resident_files_dispatcher_handles_resident_rates(
     page.wait_for_selector("#detail-state:has-text('已办结待评价')")
     history = page.locator("#case-view .timeline li")
     assert history.count() == 5  # submitted, accepted, assigned, started, resolved
-    page.screenshot(path=str(artifacts / "dispatcher.png"))
+    assert history.first.inner_text().count("提交") >= 1
+    page.screenshot(path=str(artifacts / "dispatcher-resolved.png"))
 
     # --- the resident rates the result ---------------------------------------------------------
     res_page.goto(f"{base}/resident?code={code}")
