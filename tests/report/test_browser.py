@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shapely
 
 from wanzheng.audit.result import AuditResult
 from wanzheng.report import write_outputs
@@ -183,4 +184,29 @@ def test_real_area_report_in_the_browser(
     assert pg.locator("#detail h3").inner_text() != ""
     assert errors == []
     assert [u for u in requests if not u.startswith("file://")] == []
+    context.close()
+
+
+def test_overlapping_labels_are_hidden(browser: Any, make_result: Any, tmp_path: Path) -> None:
+    # Three communities named alike, two of them 1 m apart: their labels would overlap.
+    res = make_result(names=("重叠的长名字小区甲", "重叠的长名字小区乙", "东园"))
+    res.communities.loc[1, "geometry"] = shapely.box(116.35001, 40.0000, 116.35201, 40.0015)
+    files = write_outputs(res, tmp_path / "out")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.goto(files.report_html.as_uri())
+
+    def visible() -> list[str]:
+        return pg.eval_on_selector_all(
+            "#layer-labels .lbl",
+            "ns => ns.map(n => getComputedStyle(n).visibility)",
+        )
+
+    assert visible().count("hidden") == 1
+    assert visible()[2] == "visible"
+    # Selecting the community whose label was hidden brings its label back.
+    hidden = visible().index("hidden")
+    pg.locator(f'.show-c[data-c="{hidden}"]').click()
+    assert visible()[hidden] == "visible"
+    assert visible().count("hidden") == 1
     context.close()

@@ -449,9 +449,11 @@ def _map_svg(
                 f'<circle {common} cx="{_num(float(lx))}" cy="{_num(float(ly))}" r="{8 * k:.1f}">'
                 f"<title>{label}</title></circle>"
             )
+        # Label priority for decluttering on screen: larger communities keep their label.
+        priority = float(shapely.area(geom)) * 1e8 if is_area else 0.0
         labels.append(
-            f'<text class="lbl" x="{_num(float(lx))}" y="{_num(float(ly))}">'
-            f"{escape(rec['name'])}</text>"
+            f'<text class="lbl" data-c="{i}" data-p="{priority:.1f}" '
+            f'x="{_num(float(lx))}" y="{_num(float(ly))}">{escape(rec["name"])}</text>'
         )
     out.append("</g>")
 

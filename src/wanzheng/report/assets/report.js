@@ -52,6 +52,24 @@
     svg.style.setProperty("--k", k.toFixed(4));
     updateScale(k);
   }
+  // Hide labels that would overlap a label of a larger (or the selected) community.
+  var labels = Array.prototype.slice.call(svg.querySelectorAll("#layer-labels .lbl"));
+  var selectedC = null;
+  function declutter() {
+    var placed = [];
+    labels.slice().sort(function (a, b) {
+      var sa = a.getAttribute("data-c") === selectedC ? 1 : 0;
+      var sb = b.getAttribute("data-c") === selectedC ? 1 : 0;
+      return (sb - sa) || (Number(b.getAttribute("data-p")) - Number(a.getAttribute("data-p")));
+    }).forEach(function (t) {
+      t.style.visibility = "";
+      var r = t.getBoundingClientRect();
+      var hit = placed.some(function (p) {
+        return !(r.right < p.left || r.left > p.right || r.bottom < p.top || r.top > p.bottom);
+      });
+      if (hit) { t.style.visibility = "hidden"; } else { placed.push(r); }
+    });
+  }
   function toSvg(clientX, clientY) {
     var pt = svg.createSVGPoint();
     pt.x = clientX; pt.y = clientY;
@@ -64,6 +82,7 @@
     view.y = cy - (cy - view.y) * f;
     view.w *= f; view.h *= f;
     apply();
+    declutter();
   }
   function zoomCentre(factor) { zoom(factor, view.x + view.w / 2, view.y + view.h / 2); }
 
@@ -102,9 +121,9 @@
   document.getElementById("zoom-in").addEventListener("click", function () { zoomCentre(0.67); });
   document.getElementById("zoom-out").addEventListener("click", function () { zoomCentre(1.5); });
   document.getElementById("zoom-reset").addEventListener("click", function () {
-    view = { x: home.x, y: home.y, w: home.w, h: home.h }; apply();
+    view = { x: home.x, y: home.y, w: home.w, h: home.h }; apply(); declutter();
   });
-  window.addEventListener("resize", apply);
+  window.addEventListener("resize", function () { apply(); declutter(); });
 
   // ---------------------------------------------------------------- detail panel
   function select(selector) {
@@ -123,6 +142,8 @@
     var c = data.communities[i];
     if (!c) { return; }
     select('.comm[data-c="' + i + '"]');
+    selectedC = String(i);
+    declutter();
     var missing = [], nodata = [];
     c.rows.forEach(function (r) {
       var k = kinds[r.k];
@@ -253,4 +274,5 @@
   if (colourBy) { colourBy.addEventListener("change", recolour); }
 
   apply();
+  declutter();
 })();
