@@ -43,6 +43,9 @@ def _register() -> None:
     from wanzheng.cli import text
 
     text.register(app)
+    from wanzheng.cli import proactive
+
+    proactive.register(app)
 
 
 _register()

@@ -98,13 +98,14 @@ async def _escalation_loop(desk: CaseDesk, interval_s: float) -> None:
 
 def _routers() -> list[APIRouter]:
     # One line per router; the front end adds its own here.
-    from wanzheng.web.routes import admin, audit, auth, cases, measures, open311, pages
+    from wanzheng.web.routes import admin, audit, auth, cases, measures, open311, pages, proactive
 
     return [
         auth.router,
         cases.router,
         admin.router,
         measures.router,
+        proactive.router,
         open311.router,
         audit.router,  # the front end: audit JSON/GeoJSON, pages and /static assets
         pages.router,

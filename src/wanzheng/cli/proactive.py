@@ -1,0 +1,415 @@
+"""``wanzheng proactive …`` (registers, rules, outbox, retention) and the top-level
+``wanzheng hotspots``, ``wanzheng outlook`` and ``wanzheng evidence``.
+
+Parse, call the library, print. The case history for hotspots, outlook and evidence comes
+from the case desk's database, or from a CSV/XLSX file (``--cases``) with the columns
+``id, category, text, lon, lat, created_at`` and optionally ``grid_id, community_id,
+resident_id``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from sqlalchemy.orm import Session, sessionmaker
+
+from wanzheng.errors import DataError
+
+__all__ = ["read_case_table", "register"]
+
+proactive_app = typer.Typer(
+    name="proactive",
+    help="我为: service registers, proactive rules and tasks, notices, retention.",
+    no_args_is_help=True,
+)
+
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option("--database", help="SQLAlchemy URL; default from settings (SQLite file)."),
+]
+CasesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cases",
+        help="Case history CSV/XLSX (id, category, text, lon, lat, created_at …); "
+        "default: the case desk's database.",
+    ),
+]
+AtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at", help="Run as if at this time (ISO, Beijing time if no zone); default now."
+    ),
+]
+
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def _now(at: str | None) -> dt.datetime:
+    if at is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        t = dt.datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise DataError(f"--at: expected a time like 2026-11-25T10:00, got {at!r}") from exc
+    return (t if t.tzinfo else t.replace(tzinfo=BEIJING)).astimezone(dt.UTC)
+
+
+@contextmanager
+def _sessions(database: str | None) -> Iterator[sessionmaker[Session]]:
+    """Prepare the case desk's and the proactive tables; yield a session factory."""
+    from wanzheng.cases.migrate import prepare_database
+    from wanzheng.cases.store import make_engine, make_sessionmaker
+    from wanzheng.proactive.store import prepare_proactive
+    from wanzheng.settings import Settings
+
+    s = Settings()
+    url = database or s.resolved_database_url
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    prepare_database(url, categories_file=s.categories_file, routing_file=s.routing_file)
+    engine = make_engine(url, pool_size=2)
+    prepare_proactive(engine)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        engine.dispose()
+
+
+def read_case_table(path: Path) -> pd.DataFrame:
+    """Read a case history file for hotspots / outlook / evidence.
+
+    Raises
+    ------
+    DataError
+        Unreadable file, missing columns, or an unparsable ``created_at`` (names the row).
+    """
+    try:
+        if path.suffix.lower() in {".xlsx", ".xlsm"}:
+            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
+        else:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read the case table: {exc}") from exc
+    need = ("id", "text", "created_at")
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
+    created = pd.to_datetime(frame["created_at"], errors="coerce")
+    if created.isna().any():
+        row = int(created.isna().to_numpy().nonzero()[0][0]) + 2
+        raise DataError(
+            f"{path}: row {row}: column 'created_at': expected a time like 2026-11-01 09:30, "
+            f"got {frame['created_at'].iloc[row - 2]!r}"
+        )
+    frame["created_at"] = created
+    for col in ("lon", "lat"):
+        if col in frame.columns:
+            frame[col] = pd.to_numeric(frame[col].replace("", None), errors="coerce")
+    for col in ("category", "grid_id", "community_id", "resident_id"):
+        if col not in frame.columns:
+            frame[col] = ""
+        frame[col] = frame[col].fillna("").astype(str)
+    return frame
+
+
+def _cases(cases: Path | None, database: str | None) -> pd.DataFrame:
+    if cases is not None:
+        return read_case_table(cases)
+    from wanzheng.proactive.service import cases_frame
+
+    with _sessions(database) as sm, sm() as s:
+        return cases_frame(s)
+
+
+def _print(frame: pd.DataFrame, *, limit: int = 40) -> None:
+    if frame.empty:
+        typer.echo("(none)")
+        return
+    with pd.option_context("display.width", 200, "display.max_colwidth", 40):
+        typer.echo(frame.head(limit).to_string(index=False))
+    if len(frame) > limit:
+        typer.echo(f"… {len(frame) - limit} more rows")
+
+
+@proactive_app.command("template")
+def template(out: Path) -> None:
+    """Write an empty register template (.csv or .xlsx) with one example row."""
+    from wanzheng.proactive.registers import write_template
+
+    typer.echo(f"template written: {write_template(out)}")
+
+
+@proactive_app.command("import-register")
+def import_register_cmd(
+    file: Path,
+    database: DatabaseOpt = None,
+    user: Annotated[str, typer.Option(help="Who imports (written to the access log).")] = "admin",
+) -> None:
+    """Import a service register (CSV/XLSX); columns not in the template are dropped."""
+    from wanzheng.proactive.registers import Viewer, load_register
+    from wanzheng.proactive.store import import_register
+
+    register = load_register(file)
+    with _sessions(database) as sm, sm() as s:
+        out = import_register(
+            s,
+            register=register,
+            viewer=Viewer(user=user, role="administrator"),
+            now=_now(None),
+        )
+        s.commit()
+    typer.echo(f"imported {out['imported']} residents, removed {out['removed']} no longer listed")
+    if register.dropped_columns:
+        typer.echo(
+            "dropped columns not in the template (not stored): "
+            + ", ".join(register.dropped_columns)
+        )
+
+
+@proactive_app.command("check-rules")
+def check_rules(file: Annotated[Path | None, typer.Argument()] = None) -> None:
+    """Validate a rule file (default: the packaged rules) and list its rules."""
+    from wanzheng.proactive.rules import describe, load_rules
+
+    rules = load_rules(file)
+    typer.echo(f"{rules.origin}: {rules.name} {rules.version}, {len(rules.rules)} rules")
+    for line in describe(rules.rules):
+        typer.echo(f"  {line}")
+
+
+@proactive_app.command("run")
+def run(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show, write nothing.")] = False,
+    rules_file: Annotated[Path | None, typer.Option("--rules", help="Rule file (TOML).")] = None,
+    events_file: Annotated[
+        Path | None, typer.Option("--events", help="Events CSV to store before the run.")
+    ] = None,
+    deliver_now: Annotated[
+        bool, typer.Option("--deliver/--no-deliver", help="Deliver due notices after the run.")
+    ] = True,
+    at: AtOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Evaluate the rules over the stored registers and create the new tasks, notices, lists."""
+    from wanzheng.proactive.rules import load_rules
+    from wanzheng.proactive.service import propose, run_rules
+    from wanzheng.proactive.store import add_event
+    from wanzheng.proactive.tasks import load_events
+    from wanzheng.settings import Settings
+
+    settings = Settings()
+    rules = load_rules(rules_file or settings.proactive_rules_file)
+    now = _now(at)
+    events = load_events(events_file) if events_file is not None else []
+    with _sessions(database) as sm:
+        with sm() as s:
+            if dry_run:
+                proposals = propose(s, rules=rules, now=now, events=events)
+                s.rollback()
+                new = proposals[proposals["new"]]
+                typer.echo(
+                    f"dry run at {now.astimezone(BEIJING):%Y-%m-%d %H:%M} (Beijing), "
+                    f"rules {rules.name} {rules.version}: {len(proposals)} proposed, "
+                    f"{len(new)} new, nothing written"
+                )
+                summary = (
+                    proposals.groupby(["rule_id", "action", "to"])
+                    .agg(proposed=("key", "size"), new=("new", "sum"))
+                    .reset_index()
+                )
+                _print(summary)
+                typer.echo("")
+                _print(new[["rule_id", "person_id", "grid_id", "period", "due_at", "reason"]])
+                return
+            for event in events:
+                add_event(s, event=event, entered_by="cli", now=now)
+            report = run_rules(s, rules=rules, now=now, by="cli")
+            s.commit()
+        typer.echo(
+            f"run {report.run_id}: {len(report.proposals)} proposed; created {report.tasks} "
+            f"tasks ({report.unrouted} unrouted), {report.notices} notices, "
+            f"{report.list_rows} list rows"
+        )
+        if deliver_now:
+            _deliver(sm, settings.data_dir, now)
+
+
+def _deliver(sm: sessionmaker[Session], data_dir: Path, now: dt.datetime) -> None:
+    from wanzheng.proactive.outbox import PageLogSender, deliver
+
+    sender = PageLogSender(sm, data_dir / "proactive" / "notices.jsonl")
+    r = deliver(sm, sender, now=now)
+    typer.echo(f"outbox: {r.sent} sent, {r.failed} failed ({r.dead} dead)")
+
+
+@proactive_app.command("deliver")
+def deliver_cmd(at: AtOpt = None, database: DatabaseOpt = None) -> None:
+    """Deliver due outbox messages through the default sender (resident page + log)."""
+    from wanzheng.settings import Settings
+
+    with _sessions(database) as sm:
+        _deliver(sm, Settings().data_dir, _now(at))
+
+
+@proactive_app.command("purge")
+def purge(
+    retention_days: Annotated[
+        int | None, typer.Option(help="Override the setting proactive_retention_days.")
+    ] = None,
+    at: AtOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Delete register records past their retention period (run daily from cron)."""
+    from wanzheng.proactive.store import purge_expired
+    from wanzheng.settings import Settings
+
+    days = retention_days or Settings().proactive_retention_days
+    with _sessions(database) as sm, sm() as s:
+        out = purge_expired(s, now=_now(at), retention_days=days)
+        s.commit()
+    typer.echo(f"purged {out['records']} register records, {out['log_rows']} access-log rows")
+
+
+@proactive_app.command("completion")
+def completion(
+    by: Annotated[str, typer.Option(help="rule_id, grid_id or all")] = "rule_id",
+    at: AtOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Completion rate of proactive tasks (resolved, on time, overdue)."""
+    from wanzheng.proactive.service import task_completion
+
+    with _sessions(database) as sm, sm() as s:
+        _print(task_completion(s, now=_now(at), by=by).reset_index())
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``proactive`` and the top-level ``hotspots``, ``outlook``, ``evidence``."""
+    app.add_typer(proactive_app)
+
+    @app.command("hotspots")
+    def hotspots(
+        cases: CasesOpt = None,
+        database: DatabaseOpt = None,
+        radius_m: Annotated[float, typer.Option(help="Link distance, metres.")] = 200.0,
+        days: Annotated[float, typer.Option(help="Link time window, days.")] = 14.0,
+        similarity: Annotated[float, typer.Option(help="Least text similarity 0–1.")] = 0.2,
+        min_size: Annotated[int, typer.Option(help="Fewest cases in a hotspot.")] = 3,
+        month: Annotated[
+            str | None, typer.Option(help="Rank this month's topics (YYYY-MM).")
+        ] = None,
+        geojson: Annotated[Path | None, typer.Option(help="Write the map layer here.")] = None,
+        create_task: Annotated[
+            str | None,
+            typer.Option(help="Turn this cluster id into a governance task (needs --month)."),
+        ] = None,
+        at: AtOpt = None,
+    ) -> None:
+        """每月一题: recurring problems by place, category and wording, ranked for the month."""
+        from wanzheng.proactive.hotspots import (
+            find_hotspots,
+            governance_task,
+            hotspots_geojson,
+            rank_month,
+        )
+
+        now = _now(at)
+        table = _cases(cases, database)
+        found = find_hotspots(
+            table,
+            radius_m=radius_m,
+            window_days=days,
+            min_similarity=similarity,
+            min_size=min_size,
+            as_of=now if at is not None else None,
+        )
+        if month is None and create_task is not None:
+            month = now.astimezone(BEIJING).strftime("%Y-%m")
+        cols = ["cluster_id", "category", "size", "trend", "spread_m", "n_recent", "label"]
+        if month:
+            ranked = rank_month(found, table, month=month)
+            typer.echo(f"{len(ranked)} hotspot topics with cases in {month}:")
+            _print(ranked[["rank", "n_in_month", *cols]])
+        else:
+            typer.echo(f"{len(found.clusters)} hotspots:")
+            _print(found.clusters[cols])
+        if geojson is not None:
+            geojson.write_text(
+                json.dumps(hotspots_geojson(found), ensure_ascii=False), encoding="utf-8"
+            )
+            typer.echo(f"map layer written: {geojson}")
+        if create_task is not None:
+            from wanzheng.proactive.service import record_governance_task
+
+            chosen = found.clusters[found.clusters["cluster_id"] == create_task]
+            if chosen.empty:
+                raise DataError(f"--create-task: no hotspot {create_task!r}")
+            row = chosen.iloc[0]
+            proposal = governance_task(row, now=now, month=str(month))
+            with _sessions(database) as sm, sm() as s:
+                case_id, created = record_governance_task(
+                    s, proposal=proposal, now=now, lon=float(row["lon"]), lat=float(row["lat"])
+                )
+                s.commit()
+            typer.echo(
+                f"governance task: case {case_id}" + ("" if created else " (already chosen)")
+            )
+
+    @app.command("outlook")
+    def outlook_cmd(
+        cases: CasesOpt = None,
+        database: DatabaseOpt = None,
+        by: Annotated[
+            str, typer.Option(help="Comma-separated grouping columns.")
+        ] = "category,community_id",
+        horizon: Annotated[int, typer.Option(help="Weeks ahead (4–8).")] = 8,
+        min_total: Annotated[int, typer.Option(help="Skip series with fewer cases.")] = 20,
+        out: Annotated[Path | None, typer.Option(help="Write the forecasts (CSV).")] = None,
+    ) -> None:
+        """Weekly demand outlook per group, with the backtest beside the seasonal-naive baseline."""
+        from wanzheng.proactive.outlook import outlook
+
+        table = _cases(cases, database)
+        keys = tuple(k.strip() for k in by.split(",") if k.strip())
+        result = outlook(table, by=keys, horizon=horizon, min_total=min_total)
+        typer.echo(
+            f"history to week of {result.params['last_week']}; "
+            f"{len(result.backtest)} series; MAE in cases/week"
+        )
+        bt = result.backtest.copy()
+        for col in ("mae_model", "mae_baseline"):
+            bt[col] = bt[col].round(2)
+        bt["gain"] = (bt["gain"] * 100).round(0)
+        _print(bt[[*keys, "total", "mae_model", "mae_baseline", "gain", "used", "note"]])
+        if out is not None:
+            result.forecasts.to_csv(out, index=False, encoding="utf-8-sig")
+            typer.echo(f"forecasts written: {out}")
+
+    @app.command("evidence")
+    def evidence_cmd(
+        cases: CasesOpt = None,
+        database: DatabaseOpt = None,
+        rules_file: Annotated[
+            Path | None, typer.Option("--rules", help="Evidence rules (TOML).")
+        ] = None,
+        out: Annotated[Path | None, typer.Option(help="Write the counts (CSV).")] = None,
+    ) -> None:
+        """Cases asking for a missing facility, per community and catalogue kind."""
+        from wanzheng.proactive.evidence import evidence_counts, load_evidence_rules
+        from wanzheng.standards.catalogue import load_catalogue
+
+        rules = load_evidence_rules(rules_file, kinds=[k.key for k in load_catalogue().kinds])
+        counts = evidence_counts(_cases(cases, database), rules)
+        _print(counts)
+        if out is not None:
+            table = counts.assign(examples=counts["examples"].map(" | ".join))
+            table.to_csv(out, index=False, encoding="utf-8-sig")
+            typer.echo(f"evidence written: {out}")

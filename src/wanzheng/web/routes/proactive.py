@@ -1,0 +1,400 @@
+"""我为 API: registers, events, rule runs, completion, department lists, hotspots, outlook,
+evidence, outbox and retention. Routes call library functions; no SQL here.
+
+Roles: administrators import registers, read the access log, run the outbox and the purge;
+dispatchers and administrators enter events, run rules and choose hotspot topics; all staff
+read (a grid worker only their grid's register records, masked unless they unmask with a
+purpose, every access logged).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tempfile
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from pydantic import BaseModel, Field
+
+from wanzheng.cases.store import Actor
+from wanzheng.errors import DataError, PermissionDeniedError
+from wanzheng.proactive.registers import Viewer
+from wanzheng.web.app import CaseDesk
+from wanzheng.web.deps import AdminActor, DbSession, Desk, DispatcherActor, StaffActor
+
+__all__ = ["router"]
+
+_prepared: set[int] = set()
+_prepared_lock = threading.Lock()
+
+
+def _ready(desk: Desk) -> CaseDesk:
+    """Create the proactive tables on the desk's engine once per process."""
+    from wanzheng.proactive.store import prepare_proactive
+
+    with _prepared_lock:
+        if id(desk.engine) not in _prepared:
+            prepare_proactive(desk.engine)
+            _prepared.add(id(desk.engine))
+    return desk
+
+
+Ready = Annotated[CaseDesk, Depends(_ready)]
+
+router = APIRouter(prefix="/api/proactive", tags=["proactive"])
+
+
+def _viewer(actor: Actor) -> Viewer:
+    role = {
+        "grid_worker": "grid_worker",
+        "handler": "department_handler",
+        "dispatcher": "dispatcher",
+        "admin": "administrator",
+    }.get(actor.role)
+    if role is None:
+        raise PermissionDeniedError(f"role {actor.role!r} may not read registers")
+    grids = frozenset({actor.grid_key}) if actor.grid_key else frozenset()
+    return Viewer(user=actor.username, role=role, grid_ids=grids)  # type: ignore[arg-type]
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
+        return None if pd.isna(value) else value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_json(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        f = float(value)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if value is None or value is pd.NaT:
+        return None
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): _json(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _rules(desk: CaseDesk) -> Any:
+    from wanzheng.proactive.rules import load_rules
+
+    return load_rules(desk.settings.proactive_rules_file)
+
+
+# --- registers --------------------------------------------------------------------------------
+
+
+@router.post("/registers", status_code=201)
+def post_register(
+    session: DbSession, desk: Ready, actor: AdminActor, file: Annotated[UploadFile, File()]
+) -> dict[str, Any]:
+    """Import a service register (CSV/XLSX template); unknown columns are dropped and named."""
+    from wanzheng.proactive.registers import load_register
+    from wanzheng.proactive.store import import_register
+
+    suffix = Path(file.filename or "register.csv").suffix.lower()
+    if suffix not in {".csv", ".xlsx"}:
+        raise DataError(f"file: expected a .csv or .xlsx register, got {suffix!r}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{Path(file.filename or 'register').stem}{suffix}"
+        path.write_bytes(file.file.read())
+        register = load_register(path)
+    out = import_register(session, register=register, viewer=_viewer(actor), now=desk.now())
+    session.commit()
+    return {**out, "dropped_columns": list(register.dropped_columns)}
+
+
+@router.get("/registers")
+def get_register(
+    session: DbSession,
+    desk: Ready,
+    actor: StaffActor,
+    person_id: Annotated[list[str] | None, Query()] = None,
+    unmask: bool = False,
+    purpose: str = "",
+) -> list[dict[str, Any]]:
+    """Register records in the caller's scope, masked unless ``unmask`` (with a purpose)."""
+    from wanzheng.proactive.store import read_register
+
+    shown = read_register(
+        session,
+        viewer=_viewer(actor),
+        now=desk.now(),
+        person_ids=person_id,
+        unmask=unmask,
+        purpose=purpose,
+    )
+    session.commit()
+    return _records(shown)
+
+
+@router.get("/access-log")
+def get_access_log(
+    session: DbSession, desk: Ready, actor: AdminActor, person_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Who accessed which register record, when and why (newest first)."""
+    from wanzheng.proactive.store import access_log
+
+    return _records(access_log(session, person_id=person_id))
+
+
+@router.post("/purge")
+def post_purge(session: DbSession, desk: Ready, actor: AdminActor) -> dict[str, int]:
+    """Delete register records past the retention period (``proactive_retention_days``)."""
+    from wanzheng.proactive.store import purge_expired
+
+    out = purge_expired(
+        session, now=desk.now(), retention_days=desk.settings.proactive_retention_days
+    )
+    session.commit()
+    return out
+
+
+# --- events and rule runs ---------------------------------------------------------------------
+
+
+class EventIn(BaseModel):
+    """An event entered by staff (times without zone are Beijing time)."""
+
+    id: str = Field(min_length=1, max_length=64)
+    kind: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime | None = None
+    grid_ids: list[str] = []
+    community_ids: list[str] = []
+    note: str = ""
+
+
+@router.post("/events", status_code=201)
+def post_event(
+    session: DbSession, desk: Ready, actor: DispatcherActor, body: EventIn
+) -> dict[str, Any]:
+    """Enter a heat wave, cold wave … for the event rules."""
+    from wanzheng.proactive.store import add_event
+    from wanzheng.proactive.tasks import Event
+
+    event = Event(
+        id=body.id,
+        kind=body.kind,
+        starts_at=body.starts_at,
+        ends_at=body.ends_at,
+        grid_ids=frozenset(body.grid_ids),
+        community_ids=frozenset(body.community_ids),
+        note=body.note,
+    )
+    row = add_event(session, event=event, entered_by=actor.label, now=desk.now())
+    session.commit()
+    return {"id": row.id, "kind": row.kind, "starts_at": row.starts_at.isoformat()}
+
+
+@router.get("/events")
+def get_events(
+    session: DbSession, desk: Ready, actor: StaffActor, active: bool = False
+) -> list[dict[str, Any]]:
+    """Stored events (all, or those in force now)."""
+    from wanzheng.proactive.store import active_events
+
+    events = active_events(session, now=desk.now() if active else None)
+    return [
+        {
+            "id": e.id,
+            "kind": e.kind,
+            "starts_at": e.starts_at.isoformat(),
+            "ends_at": e.ends_at.isoformat() if e.ends_at else None,
+            "grid_ids": sorted(e.grid_ids),
+            "community_ids": sorted(e.community_ids),
+            "note": e.note,
+        }
+        for e in events
+    ]
+
+
+@router.post("/run")
+def post_run(
+    session: DbSession, desk: Ready, actor: DispatcherActor, dry_run: bool = True
+) -> dict[str, Any]:
+    """Run the rule set over the registers: ``dry_run`` (default) shows, else creates."""
+    from wanzheng.proactive.service import propose, run_rules
+
+    rules = _rules(desk)
+    if dry_run:
+        proposals = propose(session, rules=rules, now=desk.now())
+        session.rollback()
+        return {
+            "dry_run": True,
+            "rules": {"name": rules.name, "version": rules.version},
+            "proposed": len(proposals),
+            "new": int(proposals["new"].sum()),
+            "proposals": _records(proposals.drop(columns=["message"])),
+        }
+    report = run_rules(session, rules=rules, now=desk.now(), by=actor.label)
+    session.commit()
+    return {
+        "dry_run": False,
+        "run_id": report.run_id,
+        "proposed": len(report.proposals),
+        "tasks": report.tasks,
+        "notices": report.notices,
+        "list_rows": report.list_rows,
+        "unrouted": report.unrouted,
+    }
+
+
+@router.get("/completion")
+def get_completion(
+    session: DbSession, desk: Ready, actor: StaffActor, by: str = "rule_id"
+) -> list[dict[str, Any]]:
+    """Completion rate of proactive tasks per rule, grid or overall."""
+    from wanzheng.proactive.service import task_completion
+
+    return _records(task_completion(session, now=desk.now(), by=by).reset_index())
+
+
+@router.get("/lists")
+def get_lists(
+    session: DbSession, desk: Ready, actor: StaffActor, department: str | None = None
+) -> list[dict[str, Any]]:
+    """Rows of the departments' lists (e.g. allowance checks for 社会事务办)."""
+    from wanzheng.proactive.service import department_list
+
+    if actor.role == "grid_worker":
+        raise PermissionDeniedError("role 'grid_worker' has no department lists")
+    return _records(department_list(session, department=department))
+
+
+# --- hotspots, outlook, evidence --------------------------------------------------------------
+
+
+def _hotspots(
+    session: Any, radius_m: float, days: float, similarity: float, min_size: int
+) -> tuple[Any, pd.DataFrame]:
+    from wanzheng.proactive.hotspots import find_hotspots
+    from wanzheng.proactive.service import cases_frame
+
+    cases = cases_frame(session)
+    found = find_hotspots(
+        cases, radius_m=radius_m, window_days=days, min_similarity=similarity, min_size=min_size
+    )
+    return found, cases
+
+
+@router.get("/hotspots")
+def get_hotspots(
+    session: DbSession,
+    desk: Ready,
+    actor: StaffActor,
+    month: str | None = None,
+    radius_m: float = 200.0,
+    days: float = 14.0,
+    similarity: float = 0.2,
+    min_size: int = 3,
+) -> dict[str, Any]:
+    """每月一题: hotspot clusters (ranked for ``month`` when given) and their map layer."""
+    from wanzheng.proactive.hotspots import hotspots_geojson, rank_month
+
+    found, cases = _hotspots(session, radius_m, days, similarity, min_size)
+    table = rank_month(found, cases, month=month) if month else found.clusters
+    return {
+        "params": found.params,
+        "clusters": _records(table),
+        "geojson": hotspots_geojson(found),
+    }
+
+
+@router.post("/hotspots/{cluster_id}/task", status_code=201)
+def post_hotspot_task(
+    session: DbSession,
+    desk: Ready,
+    actor: DispatcherActor,
+    cluster_id: str,
+    month: str,
+    radius_m: float = 200.0,
+    days: float = 14.0,
+    similarity: float = 0.2,
+    min_size: int = 3,
+) -> dict[str, Any]:
+    """Turn the chosen topic into a proactive governance case (once per topic and month)."""
+    from wanzheng.errors import NotFoundError
+    from wanzheng.proactive.hotspots import governance_task
+    from wanzheng.proactive.service import record_governance_task
+
+    found, _ = _hotspots(session, radius_m, days, similarity, min_size)
+    chosen = found.clusters[found.clusters["cluster_id"] == cluster_id]
+    if chosen.empty:
+        raise NotFoundError(f"cluster_id: no hotspot {cluster_id!r} with these parameters")
+    row = chosen.iloc[0]
+    proposal = governance_task(row, now=desk.now(), month=month)
+    case_id, created = record_governance_task(
+        session, proposal=proposal, now=desk.now(), lon=float(row["lon"]), lat=float(row["lat"])
+    )
+    session.commit()
+    return {"case_id": case_id, "created": created, "key": proposal["key"]}
+
+
+@router.get("/outlook")
+def get_outlook(
+    session: DbSession,
+    desk: Ready,
+    actor: StaffActor,
+    by: str = "category,community_id",
+    horizon: Annotated[int, Query(ge=1, le=12)] = 8,
+    min_total: int = 20,
+) -> dict[str, Any]:
+    """Weekly outlook per group with the backtest MAE of the model and the baseline."""
+    from wanzheng.proactive.outlook import outlook
+    from wanzheng.proactive.service import cases_frame
+
+    cases = cases_frame(session)
+    keys = tuple(k.strip() for k in by.split(",") if k.strip())
+    if cases.empty:
+        return {"params": {"by": list(keys), "horizon": horizon}, "backtest": [], "forecasts": []}
+    result = outlook(cases, by=keys, horizon=horizon, min_total=min_total)
+    return {
+        "params": result.params,
+        "backtest": _records(result.backtest),
+        "forecasts": _records(result.forecasts),
+    }
+
+
+@router.get("/evidence")
+def get_evidence(session: DbSession, desk: Ready, actor: StaffActor) -> list[dict[str, Any]]:
+    """Cases asking for a missing facility, per community and catalogue kind."""
+    from wanzheng.proactive.evidence import evidence_counts, load_evidence_rules
+    from wanzheng.proactive.service import cases_frame
+    from wanzheng.standards.catalogue import load_catalogue
+
+    rules = load_evidence_rules(kinds=[k.key for k in load_catalogue().kinds])
+    return _records(evidence_counts(cases_frame(session), rules))
+
+
+# --- outbox -----------------------------------------------------------------------------------
+
+
+@router.post("/outbox/deliver")
+def post_deliver(desk: Ready, actor: AdminActor) -> dict[str, int]:
+    """One delivery pass through the default sender (resident page store + log file)."""
+    from wanzheng.proactive.outbox import PageLogSender, deliver
+
+    sender = PageLogSender(
+        desk.sessions, desk.settings.data_dir / "proactive" / "notices.jsonl", clock=desk.now
+    )
+    r = deliver(desk.sessions, sender, now=desk.now())
+    return {"claimed": r.claimed, "sent": r.sent, "failed": r.failed, "dead": r.dead}
+
+
+@router.get("/outbox")
+def get_outbox(
+    session: DbSession, desk: Ready, actor: AdminActor, status: str | None = None
+) -> list[dict[str, Any]]:
+    """Outbox messages (newest first) with their status, attempts and last error."""
+    from wanzheng.proactive.outbox import outbox_frame
+
+    return _records(outbox_frame(session, status=status))
