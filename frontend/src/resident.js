@@ -34,6 +34,7 @@ const pinIcon = L.divIcon({
 
 function setPoint(lat, lon) {
   point = [lon, lat];
+  document.getElementById("form-error").textContent = "";
   if (!pin) {
     pin = L.marker([lat, lon], { icon: pinIcon, draggable: true, keyboard: true, title: t("res.location.set") });
     pin.on("dragend", () => {
@@ -54,6 +55,10 @@ function renderPoint() {
 }
 
 map.on("click", (e) => setPoint(e.latlng.lat, e.latlng.lng));
+// A message about a missing field goes away once the field is filled.
+document.getElementById("report-form").addEventListener("input", () => {
+  document.getElementById("form-error").textContent = "";
+});
 // Keyboard users: Enter on the focused map drops the pin at its centre.
 document.getElementById("map").addEventListener("keydown", (e) => {
   if (e.key === "Enter") {

@@ -302,3 +302,33 @@ def test_reach_starts_where_an_off_network_origin_joins_the_nearest_edge(tmp_pat
     assert dist == pytest.approx([np.inf, 180.0, 80.0, 80.0, 180.0, np.inf], abs=0.2)
     streets = _reach(store, "C", [5])[5]
     assert streets["properties"]["streets_m"] == pytest.approx(440.0, abs=0.5)
+
+
+def test_an_output_directory_reads_back_like_the_result(tmp_path: Path) -> None:
+    from wanzheng.report import OUTPUT_NAMES, write_outputs
+    from wanzheng.web.audit_store import load_audit_store, write_dashboard_extras
+
+    result = _result()
+    out = tmp_path / "out"
+    write_outputs(result, out)
+    plain = load_audit_store(out)
+    # Without the dashboard's extras: kinds from the packaged catalogue, coverage recomputed.
+    assert list(plain.kinds["key"]) == ["kindergarten", "supermarket"]
+    assert plain.kinds.loc[0, "name_zh"] == "幼儿园"
+    assert list(plain.coverage["population_share"]) == [1.0, 0.25]
+    assert len(plain.buildings) == 0
+    assert plain.summary()["counts"]["affected"] == 3000
+    assert plain.summary()["exports"] == {"xlsx": True, "gpkg": True, "html": True}
+
+    write_dashboard_extras(result, out)
+    full = load_audit_store(out)
+    assert len(full.buildings) == 1
+    assert full.walk_speed_m_per_min == 50.0
+    assert full.sources["catalogue_name"] == "完整居住社区建设标准"
+    # The reach read back from the GeoPackage is the reach computed in memory.
+    memory = AuditStore.from_result(result)
+    for cid in ("A", "B"):
+        assert _reach(full, cid, [5, 10]) == _reach(memory, cid, [5, 10])
+    # Only the report's own files are in the directory, so the next audit may replace it.
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_NAMES)
+    write_outputs(result, out)

@@ -102,3 +102,37 @@ def test_static_assets_are_served_and_paths_cannot_escape(client: TestClient) ->
     assert client.get("/static/../routes/pages.py").status_code == 404
     assert client.get("/static/%2e%2e/routes/pages.py").status_code == 404
     assert client.get("/static/assets/nope.js").status_code == 404
+
+
+FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
+
+
+def _dictionary() -> dict[str, set[str]]:
+    """The keys of each language block of frontend/src/i18n.js."""
+    text = (FRONTEND / "src" / "i18n.js").read_text(encoding="utf-8")
+    zh_start = text.index('"zh-CN": {')
+    en_start = text.index("  en: {")
+    end = text.index("};", en_start)
+    key = re.compile(r'^\s+"([a-z][\w.]*)":', re.M)
+    return {
+        "zh-CN": set(key.findall(text[zh_start:en_start])),
+        "en": set(key.findall(text[en_start:end])),
+    }
+
+
+def test_both_languages_have_every_key() -> None:
+    d = _dictionary()
+    assert len(d["zh-CN"]) > 100
+    assert d["zh-CN"] - d["en"] == set(), "keys without English"
+    assert d["en"] - d["zh-CN"] == set(), "keys without Chinese"
+
+
+def test_every_key_the_pages_use_is_in_the_dictionary() -> None:
+    keys = _dictionary()["zh-CN"]
+    used: set[str] = set()
+    for path in [*FRONTEND.glob("*.html"), *(FRONTEND / "src").glob("*.js")]:
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r'data-i18n(?:-[a-z]+)?="([\w.]+)"', text))
+        used |= set(re.findall(r'\bt\("([a-z][\w.]+)"\)', text))
+    assert used, "no translated text found"
+    assert used - keys == set()

@@ -72,8 +72,8 @@ def test_dashboard_shows_the_demo_audit(
     assert int(drawn.get_attribute("data-facilities") or 0) == facilities - busiest["facilities"]
     page.locator(f'#kinds input[value="{busiest["key"]}"]').check()
 
-    # Choose the community with the most missing kinds: side panel and 5/10/15-minute reach.
-    chosen = max(communities, key=lambda f: len(f["properties"]["missing"]))["properties"]
+    # Choose the community that lacks the fewest kinds: side panel and 5/10/15-minute reach.
+    chosen = min(communities, key=lambda f: len(f["properties"]["missing"]))["properties"]
     page.select_option("#community-select", chosen["id"])
     page.wait_for_selector("#map[data-reach=ready]", timeout=15_000)
     panel = page.locator("#community")
@@ -155,6 +155,7 @@ def test_resident_files_dispatcher_handles_resident_rates(
     lat, lon = (float(v) for v in status.split(":")[1].split(","))
     res_page.set_input_files("#photos", str(photo))
     assert res_page.locator("#previews img").count() == 1
+    res_page.screenshot(path=str(artifacts / "resident.png"), full_page=True)
     res_page.locator("#submit").click()
     res_page.wait_for_selector("#tracking-code", timeout=15_000)
     code = res_page.locator("#tracking-code").inner_text().strip()
