@@ -130,3 +130,20 @@ def test_sidecars_of_earlier_outputs_do_not_block(result: AuditResult, tmp_path:
     (out / "report.html.bak").write_text("", encoding="utf-8")
     with pytest.raises(ConflictError, match=r"report\.html\.bak"):
         write_outputs(result, out)
+
+
+def test_relative_out_dir(
+    result: AuditResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    files = write_outputs(result, Path("a/../out"))
+    assert files.report_html == Path("a/../out/report.html")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(OUTPUT_NAMES)
+
+
+def test_symlinked_out_dir_is_refused(result: AuditResult, tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    with pytest.raises(DataError, match="symbolic link"):
+        write_outputs(result, tmp_path / "link")

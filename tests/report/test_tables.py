@@ -129,6 +129,14 @@ def test_xlsx_sheets_and_headers(workbook: openpyxl.Workbook) -> None:
     assert ws.auto_filter.ref == "A2:Q5"
 
 
+def test_xlsx_reads_with_pandas_header_row_2(result: AuditResult, tmp_path: Path) -> None:
+    path = tmp_path / "communities.xlsx"
+    write_communities_xlsx(result, path)
+    df = pd.read_excel(path, sheet_name="communities", header=1)
+    assert df.columns.tolist() == CSV_COLUMNS
+    assert df["name"].tolist() == ["阳光小区", "和平里", "东园"]
+
+
 def test_xlsx_community_values(workbook: openpyxl.Workbook) -> None:
     ws = workbook["communities"]
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=3)]

@@ -109,7 +109,9 @@ def _check_replaceable(out_dir: Path) -> None:
     """Refuse to replace anything but a previous output directory (or an empty one)."""
     if not out_dir.exists() and not out_dir.is_symlink():
         return
-    if out_dir.is_symlink() or not out_dir.is_dir():
+    if out_dir.is_symlink():
+        raise DataError(f"{out_dir}: is a symbolic link; choose a plain directory for --out")
+    if not out_dir.is_dir():
         raise DataError(f"{out_dir}: exists and is not a directory; choose another --out")
     foreign = sorted(p.name for p in out_dir.iterdir() if not _is_ours(p.name))
     if foreign:
@@ -163,9 +165,10 @@ def write_outputs(
         ``out_dir`` holds files that are not audit outputs (it is never replaced then).
     """
     out_dir = Path(out_dir)
-    _check_replaceable(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    target = Path(os.path.abspath(out_dir))  # '.' and 'a/..' have a name and a parent
+    _check_replaceable(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     files = OutputFiles.in_dir(tmp)
     writers: list[tuple[Path, Callable[[], None]]] = [
         (files.communities_csv, lambda: write_communities_csv(result, files.communities_csv)),
@@ -181,7 +184,7 @@ def write_outputs(
                 progress(path.name, done, total)
             write()
         os.chmod(tmp, 0o755)  # mkdtemp creates 0700; outputs are meant to be shared
-        _swap_into_place(tmp, out_dir)
+        _swap_into_place(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
