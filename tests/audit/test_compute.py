@@ -36,3 +36,21 @@ def test_area_coverage_population_weighted() -> None:
     assert cov["communities_met"].tolist() == [2, 2]
     assert cov["population_share"].tolist() == pytest.approx([0.25, 0.75])
     assert cov["population_total"].tolist() == [4000.0, 4000.0]
+
+
+def test_group_weighted_median_and_share() -> None:
+    from wanzheng.audit.compute import group_share_within, group_weighted_median
+
+    # group 0: buildings weighing 1, 1, 2 at 100, 400, 250 m; group 1: one at inf; 2: empty
+    d = np.array([[100.0], [400.0], [250.0], [INF]])
+    w = np.array([1.0, 1.0, 2.0, 5.0])
+    g = np.array([0, 0, 0, 1])
+    med, member = group_weighted_median(d, w, g, 3)
+    # sorted: 100 (w1), 250 (w2) -> cumulative 3 >= half (2) at 250
+    assert med[0, 0] == 250.0 and member[0, 0] == 2
+    assert med[1, 0] == INF and member[1, 0] == 3
+    assert np.isnan(med[2, 0]) and member[2, 0] == -1
+    share = group_share_within(d, w, g, 3, [300.0])
+    assert share[0, 0] == pytest.approx(0.75)
+    assert share[1, 0] == 0.0
+    assert np.isnan(share[2, 0])

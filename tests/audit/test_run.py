@@ -144,3 +144,18 @@ def test_given_communities_and_empty_file(extract: OsmExtract, catalogue: Catalo
     assert res.communities["population_source"].tolist() == ["given"]
     with pytest.raises(DataError, match="no residential communities"):
         run_audit(extract, catalogue=catalogue, communities=comms.iloc[0:0])
+
+
+def test_buildings_as_origins(extract: OsmExtract, catalogue: Catalogue) -> None:
+    res = run_audit(extract, catalogue=catalogue, origins="buildings")
+    table = res.communities
+    assert res.sources["origins"] == "buildings"
+    assert res.sources["n_origin_buildings"] > 30
+    for kind in catalogue.audited:
+        share = table[f"{kind.key}_share_within"].to_numpy(float)
+        status = table[f"{kind.key}_status"].to_numpy(object)
+        has = np.isfinite(share)
+        assert has.sum() >= 8
+        assert ((share[has] >= 0) & (share[has] <= 1)).all()
+        # the weighted median is within the threshold exactly when at least half are
+        assert ((share[has] >= 0.5) == (status[has] == "met")).all(), kind.key

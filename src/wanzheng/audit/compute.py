@@ -15,6 +15,8 @@ from wanzheng.audit.result import Verdict
 
 __all__ = [
     "area_coverage",
+    "group_share_within",
+    "group_weighted_median",
     "kind_statuses",
     "origin_distances",
     "verdicts",
@@ -130,3 +132,64 @@ def area_coverage(
             }
         )
     return pd.DataFrame(rows)
+
+
+def group_weighted_median(
+    distance_m: FloatArray,
+    weight: FloatArray,
+    group: IntArray,
+    n_groups: int,
+) -> tuple[FloatArray, IntArray]:
+    """Weighted median distance per group and kind (the distance half the residents live within).
+
+    Parameters
+    ----------
+    distance_m
+        ``[n_members, n_kinds]`` distance of every member (e.g. building) to each kind.
+    weight
+        ``[n_members]`` weight of each member (residents or floor area), > 0.
+    group
+        ``[n_members]`` group (community) of each member, in ``0 … n_groups-1``.
+
+    Returns
+    -------
+    median_m, member
+        ``[n_groups, n_kinds]``: the smallest distance ``d`` such that members within ``d``
+        weigh at least half the group's weight (NaN for a group with no member), and the row of
+        the member that attains it (−1 for an empty group).
+    """
+    n_kinds = distance_m.shape[1]
+    median = np.full((n_groups, n_kinds), np.nan)
+    member = np.full((n_groups, n_kinds), -1, dtype=np.int64)
+    for g in range(n_groups):
+        rows = np.flatnonzero(group == g)
+        if not rows.size:
+            continue
+        w = weight[rows]
+        half = 0.5 * float(w.sum())
+        for j in range(n_kinds):
+            order = np.argsort(distance_m[rows, j], kind="stable")
+            cum = np.cumsum(w[order])
+            k = int(np.searchsorted(cum, half - 1e-9 * half))
+            median[g, j] = distance_m[rows[order[k]], j]
+            member[g, j] = rows[order[k]]
+    return median, member
+
+
+def group_share_within(
+    distance_m: FloatArray,
+    weight: FloatArray,
+    group: IntArray,
+    n_groups: int,
+    threshold_m: Sequence[float],
+) -> FloatArray:
+    """Weighted share (0–1) of each group's members within each kind's threshold (NaN if empty)."""
+    thr = np.asarray(threshold_m, dtype=np.float64)
+    within = (distance_m <= thr[None, :]).astype(np.float64) * weight[:, None]
+    num = np.zeros((n_groups, distance_m.shape[1]))
+    den = np.zeros(n_groups)
+    np.add.at(num, group, within)
+    np.add.at(den, group, weight)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share: FloatArray = np.where(den[:, None] > 0, num / den[:, None], np.nan)
+    return share

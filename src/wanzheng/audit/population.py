@@ -46,6 +46,7 @@ __all__ = [
     "POPULATION_COLUMNS",
     "estimate_population",
     "footprint_area_m2",
+    "residential_floor_area",
 ]
 
 DEFAULT_FLOOR_AREA_PER_PERSON_M2 = 36.52
@@ -101,6 +102,72 @@ def _check_positive(value: float, name: str) -> float:
     return float(value)
 
 
+def residential_floor_area(
+    communities: pd.DataFrame,
+    buildings: pd.DataFrame,
+    *,
+    default_levels: float = DEFAULT_LEVELS,
+) -> pd.DataFrame:
+    """The residential buildings of every community polygon and their gross floor area.
+
+    A building counts when it is residential (or plain ``building=yes``) and its
+    representative point lies within a community polygon; a building inside several
+    communities counts for the smallest one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per counted building: ``building`` (row position in ``buildings``),
+        ``community`` (row position in ``communities``), ``floor_area_m2`` (footprint m² ×
+        levels, unknown levels taken as ``default_levels``), ``lon``, ``lat`` (WGS-84 of the
+        representative point).
+    """
+    columns = ["building", "community", "floor_area_m2", "lon", "lat"]
+    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
+    comm_geoms = np.asarray(communities["geometry"].to_numpy(), dtype=object)
+    is_area = np.array(
+        [g is not None and getattr(g, "geom_type", "") in _POLYGONAL for g in comm_geoms],
+        dtype=bool,
+    )
+    if not len(buildings) or not is_area.any():
+        return empty
+    b_geoms = np.asarray(buildings["geometry"].to_numpy(), dtype=object)
+    valid = np.array(
+        [g is not None and getattr(g, "geom_type", "") in _POLYGONAL for g in b_geoms],
+        dtype=bool,
+    )
+    residential = buildings["residential"].to_numpy(dtype=bool)
+    unspecified = buildings["building"].astype(object).fillna("").to_numpy() == "yes"
+    idx = np.flatnonzero(valid & (residential | unspecified))
+    if not idx.size:
+        return empty
+    points = shapely.point_on_surface(b_geoms[idx])
+    area_idx = np.flatnonzero(is_area)
+    tree = shapely.STRtree(comm_geoms[area_idx])
+    b_pos, c_pos = tree.query(points, predicate="within")
+    # a building inside several communities counts for the smallest one
+    comm_area = shapely.area(comm_geoms[area_idx])
+    order = np.lexsort((comm_area[c_pos], b_pos))
+    b_pos, c_pos = b_pos[order], c_pos[order]
+    first = np.ones(len(b_pos), dtype=bool)
+    first[1:] = b_pos[1:] != b_pos[:-1]
+    b_pos, c_pos = b_pos[first], c_pos[first]
+    chosen = idx[b_pos]
+    levels = pd.to_numeric(buildings["levels"], errors="coerce").to_numpy(np.float64)
+    lv = levels[chosen]
+    lv = np.where(np.isfinite(lv) & (lv > 0), lv, default_levels)
+    return pd.DataFrame(
+        {
+            "building": chosen.astype(np.int64),
+            "community": area_idx[c_pos].astype(np.int64),
+            "floor_area_m2": footprint_area_m2(b_geoms[chosen]) * lv,
+            "lon": shapely.get_x(points[b_pos]),
+            "lat": shapely.get_y(points[b_pos]),
+        },
+        columns=columns,
+    )
+
+
 def estimate_population(
     communities: pd.DataFrame,
     buildings: pd.DataFrame,
@@ -149,43 +216,11 @@ def estimate_population(
         if missing:
             raise DataError(f"estimate_population: the {name} table lacks column(s) {missing}")
     n = len(communities)
-    comm_geoms = np.asarray(communities["geometry"].to_numpy(), dtype=object)
+    homes = residential_floor_area(communities, buildings, default_levels=levels_default)
     floor = np.zeros(n)
     count = np.zeros(n, dtype=np.int64)
-    is_area = np.array(
-        [g is not None and getattr(g, "geom_type", "") in _POLYGONAL for g in comm_geoms],
-        dtype=bool,
-    )
-    if len(buildings) and is_area.any():
-        b_geoms = np.asarray(buildings["geometry"].to_numpy(), dtype=object)
-        valid = np.array(
-            [g is not None and getattr(g, "geom_type", "") in _POLYGONAL for g in b_geoms],
-            dtype=bool,
-        )
-        residential = buildings["residential"].to_numpy(dtype=bool)
-        unspecified = buildings["building"].astype(object).fillna("").to_numpy() == "yes"
-        counted = valid & (residential | unspecified)
-        idx = np.flatnonzero(counted)
-        if idx.size:
-            points = shapely.point_on_surface(b_geoms[idx])
-            area_idx = np.flatnonzero(is_area)
-            tree = shapely.STRtree(comm_geoms[area_idx])
-            b_pos, c_pos = tree.query(points, predicate="within")
-            # a building inside several communities counts for the smallest one
-            comm_area = shapely.area(comm_geoms[area_idx])
-            order = np.lexsort((comm_area[c_pos], b_pos))
-            b_pos, c_pos = b_pos[order], c_pos[order]
-            first = np.ones(len(b_pos), dtype=bool)
-            first[1:] = b_pos[1:] != b_pos[:-1]
-            b_pos, c_pos = b_pos[first], c_pos[first]
-            chosen = idx[b_pos]
-            levels = pd.to_numeric(buildings["levels"], errors="coerce").to_numpy(np.float64)
-            lv = levels[chosen]
-            lv = np.where(np.isfinite(lv) & (lv > 0), lv, levels_default)
-            gross = footprint_area_m2(b_geoms[chosen]) * lv
-            target = area_idx[c_pos]
-            np.add.at(floor, target, gross)
-            np.add.at(count, target, 1)
+    np.add.at(floor, homes["community"].to_numpy(np.int64), homes["floor_area_m2"].to_numpy())
+    np.add.at(count, homes["community"].to_numpy(np.int64), 1)
     estimate = np.where(count > 0, floor / per_person, np.nan)
     if "population" in communities.columns:
         given = pd.to_numeric(communities["population"], errors="coerce").to_numpy(np.float64)

@@ -7,14 +7,21 @@ passes them in; report writers take the result.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from wanzheng.audit.compute import area_coverage, kind_statuses, origin_distances, verdicts
-from wanzheng.audit.population import estimate_population
+from wanzheng.audit.compute import (
+    area_coverage,
+    group_share_within,
+    group_weighted_median,
+    kind_statuses,
+    origin_distances,
+    verdicts,
+)
+from wanzheng.audit.population import estimate_population, residential_floor_area
 from wanzheng.audit.result import AuditResult
 from wanzheng.data.ledger import Ledger
 from wanzheng.data.osm import OsmExtract
@@ -89,6 +96,7 @@ def run_audit(
     communities: pd.DataFrame | None = None,
     floor_area_per_person_m2: float | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    origins: Literal["centroid", "buildings"] = "centroid",
     sources: Mapping[str, Any] | None = None,
     step: Callable[[str], None] | None = None,
 ) -> AuditResult:
@@ -111,6 +119,12 @@ def run_audit(
         ``None`` uses the documented default of :func:`estimate_population`.
     max_snap_m
         Farthest off-network leg (m) accepted when snapping facilities and origins.
+    origins
+        ``centroid``: one origin per community, a point inside its polygon.
+        ``buildings``: every residential building of the community is an origin weighted by
+        its floor area; the community's distance to a kind is the weighted median (the distance
+        half its residents live within) and ``{kind}_share_within`` gives the share of residents
+        within the threshold. Communities without mapped buildings fall back to their centroid.
     sources
         Provenance to carry into the result (file names …).
     step
@@ -148,11 +162,19 @@ def run_audit(
     say("snap")
     fac = _facilities(extract, ledger, keys)
     o_lon, o_lat = _origins(comms)
-    graph2, (fsnap, osnap) = snap(
+    if origins not in ("centroid", "buildings"):
+        raise DataError(f"origins must be 'centroid' or 'buildings', got {origins!r}")
+    homes = (
+        residential_floor_area(comms, extract.buildings)
+        if origins == "buildings"
+        else pd.DataFrame({"lon": [], "lat": [], "community": [], "floor_area_m2": []})
+    )
+    graph2, (fsnap, osnap, hsnap) = snap(
         graph,
         [
             (fac["lon"].to_numpy(np.float64), fac["lat"].to_numpy(np.float64)),
             (o_lon, o_lat),
+            (homes["lon"].to_numpy(np.float64), homes["lat"].to_numpy(np.float64)),
         ],
         max_leg_m=max_snap_m,
     )
@@ -179,6 +201,21 @@ def run_audit(
     dist, src_local = origin_distances(
         node_d, node_s, osnap.node.astype(np.int64), osnap.leg_m.astype(np.float64)
     )
+    share = None
+    if origins == "buildings" and len(homes):
+        ok = hsnap.node >= 0
+        h_dist, h_src = origin_distances(
+            node_d, node_s, hsnap.node[ok].astype(np.int64), hsnap.leg_m[ok].astype(np.float64)
+        )
+        h_group = homes["community"].to_numpy(np.int64)[ok]
+        h_weight = homes["floor_area_m2"].to_numpy(np.float64)[ok]
+        median, member = group_weighted_median(h_dist, h_weight, h_group, len(comms))
+        share = group_share_within(h_dist, h_weight, h_group, len(comms), thresholds)
+        has_homes = (member >= 0).all(axis=1)
+        dist[has_homes] = median[has_homes]
+        picked = np.take_along_axis(h_src, np.clip(member, 0, None), axis=0)
+        src_local[has_homes] = picked[has_homes]
+        src_local[~np.isfinite(dist)] = -1
     src = np.where(src_local >= 0, usable_rows[np.clip(src_local, 0, None)], -1)
 
     say("verdicts")
@@ -206,6 +243,8 @@ def run_audit(
         table[f"{key}_distance_m"] = dist[:, j]
         table[f"{key}_walk_min"] = dist[:, j] / speed
         table[f"{key}_status"] = status[:, j]
+        if share is not None:
+            table[f"{key}_share_within"] = share[:, j]
         table[f"{key}_nearest_id"] = np.where(src[:, j] >= 0, ids[np.clip(src[:, j], 0, None)], "")
         table[f"{key}_nearest_name"] = np.where(
             src[:, j] >= 0, names[np.clip(src[:, j], 0, None)], ""
@@ -271,6 +310,8 @@ def run_audit(
             "walk_speed_m_per_min": speed,
             "cutoff_m": cutoff,
             "max_snap_m": max_snap_m,
+            "origins": origins,
+            "n_origin_buildings": int((hsnap.node >= 0).sum()),
             "population_method": ";".join(sorted(set(table["population_source"]))),
             "unverified_kinds": [k.key for k in audited if not k.verified],
             "unmapped_ledger_rows": 0 if ledger is None else len(ledger.unmapped),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from wanzheng.audit.result import AuditResult
+from wanzheng.errors import DataError
 
 __all__ = ["DEMO_AREA", "audit_area", "register"]
 
@@ -42,6 +43,7 @@ def audit_area(
     facilities_crs: str = "gcj02",
     communities_crs: str = "wgs84",
     floor_area_per_person_m2: float | None = None,
+    origins: str = "centroid",
     console: Console,
 ) -> Path:
     """Run the whole audit with a progress display; return the report path."""
@@ -52,6 +54,7 @@ def audit_area(
     from wanzheng.report import write_outputs
     from wanzheng.standards import load_catalogue, load_kind_rules
 
+    origin_mode = _origins_option(origins)
     catalogue = load_catalogue(override=standard)
     rules = load_kind_rules(catalogue=catalogue)
     with Progress(
@@ -84,6 +87,7 @@ def audit_area(
             ledger=ledger,
             communities=comms,
             floor_area_per_person_m2=floor_area_per_person_m2,
+            origins=origin_mode,
             sources={
                 "osm_file": area.name,
                 "ledger_file": facilities.name if facilities else None,
@@ -104,6 +108,14 @@ def audit_area(
         for row in ledger.unmapped.head(10).itertuples():
             console.print(f"  row {row.row}: {row.name!s} — {row.reason!s}")
     return Path(files.report_html)
+
+
+def _origins_option(value: str) -> Literal["centroid", "buildings"]:
+    if value == "centroid":
+        return "centroid"
+    if value == "buildings":
+        return "buildings"
+    raise DataError(f"--origins: expected 'centroid' or 'buildings', got {value!r}")
 
 
 def _print_summary(result: AuditResult, console: Console) -> None:
@@ -148,6 +160,13 @@ def register(app: typer.Typer) -> None:
             float | None,
             typer.Option("--floor-area-per-person", help="m² of residential floor per resident."),
         ] = None,
+        origins: Annotated[
+            str,
+            typer.Option(
+                help="centroid: a point inside each community; buildings: every residential "
+                "building, community distance = weighted median."
+            ),
+        ] = "centroid",
     ) -> None:
         """Audit every residential community of AREA against the complete-community standard."""
         console = Console()
@@ -160,6 +179,7 @@ def register(app: typer.Typer) -> None:
             facilities_crs=facilities_crs,
             communities_crs=communities_crs,
             floor_area_per_person_m2=floor_area,
+            origins=origins,
             console=console,
         )
         console.print(f"report: [bold]{report}[/]")
