@@ -148,10 +148,9 @@ def snap(
             axis=1,
         )
         tree = shapely.STRtree(shapely.linestrings(coords))
-        limit = max_leg_m if np.isfinite(max_leg_m) else None
-        hit_point, hit_line = tree.query_nearest(
-            shapely.points(px, py), max_distance=limit, all_matches=False
-        )
+        # no max_distance here: GEOS is faster finding the nearest edge unbounded, and the
+        # legs beyond max_leg_m are dropped below
+        hit_point, hit_line = tree.query_nearest(shapely.points(px, py), all_matches=False)
         e = candidates[hit_line]
         ax, ay = graph.x[graph.edge_u[e]], graph.y[graph.edge_u[e]]
         dx, dy = graph.x[graph.edge_v[e]] - ax, graph.y[graph.edge_v[e]] - ay
