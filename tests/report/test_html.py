@@ -140,7 +140,7 @@ def test_no_data_kinds_name_the_source_that_would_settle_them(page: str) -> None
 
 
 def test_unverified_thresholds_flagged(page: str) -> None:
-    box = page.split('class="warn-box"')[1].split("</p>")[0]
+    box = page.split('class="warn-box unverified"')[1].split("</p>")[0]
     assert "幼儿园" in box and "社区卫生服务站" in box and "无障碍" in box
     assert "综合超市" not in box, "the supermarket threshold is verified"
 
@@ -216,3 +216,15 @@ def test_coverage_table_states_evidence_and_confidence(page: str) -> None:
     assert "OSM" in rows[0] and re.search(r"\s低\s", rows[0])
     assert "台账+OSM" in rows[1] and re.search(r"\s高\s", rows[1])
     assert "无数据" in rows[2]
+
+
+def test_notices_name_what_did_not_make_it(make_result: Any) -> None:
+    res = make_result()
+    res.sources.update(unmapped_ledger_rows=3, unsnapped_facilities=2, max_snap_m=300.0)
+    page = render_html(res)
+    box = page.split('role="note"')[1].split("</div>")[0]
+    assert "设施台账中有 3 行无法归入任何设施类别" in box
+    assert "2 处设施距步行路网超过 300 米" in box
+    assert "个社区" not in box, "no community was left unsnapped"
+    res.sources.update(unmapped_ledger_rows=0, unsnapped_facilities=0)
+    assert 'role="note"' not in render_html(res)

@@ -300,6 +300,32 @@ def _facility_records(result: AuditResult, kinds: list[KindInfo]) -> list[dict[s
     return out
 
 
+def _count(value: Any) -> int:
+    if isinstance(value, (list, tuple)):
+        return len(value)
+    return int(value) if is_finite(value) else 0
+
+
+def _notices(sources: Mapping[str, Any]) -> list[str]:
+    """Warnings about inputs that did not make it into the audit (zh-CN sentences)."""
+    out = []
+    unmapped = _count(sources.get("unmapped_ledger_rows"))
+    if unmapped:
+        out.append(
+            f"设施台账中有 {unmapped} 行无法归入任何设施类别，未计入审计"
+            "（命令行输出列出了这些行；请补充类别或在类别规则中增加关键词）。"
+        )
+    snap = sources.get("max_snap_m")
+    beyond = f"距步行路网超过 {float(snap):g} 米" if is_finite(snap) else "无法接入步行路网"
+    n_fac = _count(sources.get("unsnapped_facilities"))
+    if n_fac:
+        out.append(f"{n_fac} 处设施{beyond}，未计入距离计算（请核对坐标及其坐标系）。")
+    n_comm = _count(sources.get("unsnapped_communities"))
+    if n_comm:
+        out.append(f"{n_comm} 个社区{beyond}，其距离无法计算（各类按缺失或无数据处理）。")
+    return out
+
+
 def _gaps(
     result: AuditResult, kinds: list[KindInfo], colours: Mapping[str, str]
 ) -> list[dict[str, Any]]:
@@ -713,6 +739,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
         )
     no_data = [r for r in cov_rows if not r["has_data"]]
     gaps = _gaps(result, kinds, colours)
+    notices = _notices(result.sources)
     checklist = [k for k in kinds if k.threshold_m is None]
     unverified = [k for k in kinds if not k.verified]
 
@@ -786,6 +813,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
         cov_rows=cov_rows,
         no_data=no_data,
         gaps=gaps,
+        notices=notices,
         checklist=checklist,
         unverified=unverified,
         communities=communities,
