@@ -303,7 +303,7 @@ def _facility_records(result: AuditResult, kinds: list[KindInfo]) -> list[dict[s
 def _count(value: Any) -> int:
     if isinstance(value, (list, tuple)):
         return len(value)
-    return int(value) if is_finite(value) else 0
+    return int(float(value)) if is_finite(value) else 0
 
 
 def _notices(sources: Mapping[str, Any]) -> list[str]:
