@@ -311,7 +311,12 @@ function renderChart() {
       grid: { left: 8, right: 48, top: 8, bottom: 24, containLabel: true },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => (v === null ? t("status.no_data") : `${v}%`) },
       xAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
-      yAxis: { type: "category", data: names, inverse: true, axisLabel: { color: "#222" } },
+      yAxis: {
+        type: "category",
+        data: names,
+        inverse: true,
+        axisLabel: { color: "#222", width: 118, overflow: "truncate" },
+      },
       series: [
         {
           type: "bar",
@@ -320,7 +325,13 @@ function renderChart() {
             value: v,
             itemStyle: { color: rows[i].has_data ? state.kindColor.get(rows[i].kind) ?? "#3182bd" : "#bbb" },
           })),
-          label: { show: true, position: "right", formatter: (p) => (p.value === null ? t("status.no_data") : `${p.value}%`) },
+          label: {
+            show: true,
+            position: "right",
+            // A kind no source records anywhere is unknown, not 0 %.
+            formatter: (p) =>
+              p.value === null || !rows[p.dataIndex].has_data ? t("status.no_data") : `${p.value}%`,
+          },
           barMaxWidth: 16,
         },
       ],
@@ -330,7 +341,12 @@ function renderChart() {
   // The same figures as a table for screen readers.
   document.getElementById("coverage-table").innerHTML =
     `<caption>${esc(t("dash.coverage"))}</caption>` +
-    rows.map((r, i) => `<tr><th scope="row">${esc(names[i])}</th><td>${values[i] === null ? esc(t("status.no_data")) : `${values[i]}%`}</td></tr>`).join("");
+    rows
+      .map((r, i) => {
+        const v = values[i] === null || !r.has_data ? t("status.no_data") : `${values[i]}%`;
+        return `<tr><th scope="row">${esc(names[i])}</th><td>${esc(v)}</td></tr>`;
+      })
+      .join("");
 }
 
 function wireControls() {

@@ -3,7 +3,7 @@
 import L from "leaflet";
 import "leaflet/dist/leaflet.css";
 import { api } from "./common.js";
-import { t } from "./i18n.js";
+import { onLangChange, t } from "./i18n.js";
 
 /** Centre of the embedded default area (Haidian, Beijing), used when no audit is loaded. */
 export const DEFAULT_CENTER = [40.0035, 116.3585];
@@ -29,10 +29,18 @@ export function createMap(el, { zoom = 16, animate = true } = {}) {
     zoomSnap: 0.25,
     keyboard: true,
   });
-  L.control.attribution({ prefix: false }).addAttribution(t("map.attribution")).addTo(map);
+  const attribution = L.control.attribution({ prefix: false });
+  let credit = t("map.attribution");
+  attribution.addAttribution(credit).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
   el.setAttribute("role", "application");
   el.setAttribute("aria-label", t("map.label"));
+  onLangChange(() => {
+    attribution.removeAttribution(credit);
+    credit = t("map.attribution");
+    attribution.addAttribution(credit);
+    el.setAttribute("aria-label", t("map.label"));
+  });
   return map;
 }
 

@@ -9,6 +9,7 @@ embedded demo area. Screenshots go to ``test-artifacts/web/``.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import urllib.request
@@ -94,6 +95,19 @@ def test_dashboard_shows_the_demo_audit(
         1 for k in kinds if k["threshold_m"] is not None
     )
     page.screenshot(path=str(artifacts / "dashboard.png"))
+
+    # The chart says "no data" for a kind no source records, instead of 0 %.
+    silent = [k for k in kinds if k["threshold_m"] is not None and k["facilities"] == 0]
+    if silent:
+        name = silent[0]["name_zh"]
+        row = page.locator("#coverage-table tr", has_text=name)
+        assert row.locator("td").inner_text() == "无数据"
+
+    # Keyboard only: focus the community list and pick another community with the arrows.
+    page.locator("#community-select").focus()
+    page.keyboard.press("ArrowDown")
+    page.wait_for_selector("#map[data-reach=ready]", timeout=15_000)
+    assert page.locator("#community h3").inner_text() != chosen["name"]
 
     # The three exports download from the service.
     for link in ("#export-xlsx", "#export-gpkg", "#export-html"):
@@ -222,9 +236,23 @@ def test_resident_files_dispatcher_handles_resident_rates(
     assert history.first.inner_text().count("提交") >= 1
     page.screenshot(path=str(artifacts / "dispatcher-resolved.png"))
 
+    # Three days later every open case is past its deadline: the queue shows it in red.
+    page.clock.set_system_time(dt.datetime.now(dt.UTC) + dt.timedelta(days=3))
+    page.locator(".qtab[data-state=submitted]").click()
+    late = page.locator(".qitem.overdue")
+    assert late.count() == 2  # the two other problems, still waiting to be accepted
+    assert "已超时" in late.first.inner_text()
+    page.clock.set_system_time(dt.datetime.now(dt.UTC))
+
     # --- the resident rates the result ---------------------------------------------------------
     res_page.goto(f"{base}/resident?code={code}")
     res_page.wait_for_selector("#rate-form", timeout=15_000)
+    # The tabs work from the keyboard.
+    res_page.locator("#tab-track").focus()
+    res_page.keyboard.press("ArrowLeft")
+    assert res_page.locator("#tab-report").get_attribute("aria-selected") == "true"
+    res_page.keyboard.press("ArrowRight")
+    assert res_page.locator("#panel-track").is_visible()
     assert res_page.locator("#case-state").inner_text() == "已办结待评价"
     assert "已更换东门路灯灯泡" in res_page.locator(".timeline").inner_text()
     res_page.screenshot(path=str(artifacts / "resident-rate.png"))
