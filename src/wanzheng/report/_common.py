@@ -15,17 +15,26 @@ import pandas as pd
 from wanzheng.audit.result import AuditResult
 
 __all__ = [
+    "CONFIDENCE_ZH",
+    "EVIDENCE_ZH",
+    "FACILITY_SOURCE_ZH",
     "OSM_ATTRIBUTION",
+    "POPULATION_SOURCE_ZH",
+    "SOURCE_LABELS",
     "STATUS_ZH",
     "TIER_ZH",
     "VERDICT_ZH",
     "KindInfo",
     "ProgressCallback",
     "cutoff_m",
+    "evidence_zh",
     "fmt_distance",
     "is_finite",
     "kind_infos",
     "kind_status",
+    "population_total",
+    "source_rows",
+    "source_text",
     "source_zh",
 ]
 
