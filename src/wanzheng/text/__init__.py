@@ -16,6 +16,7 @@ from wanzheng.text.classify import (
     TrainingReport,
     train_classifier,
 )
+from wanzheng.text.dedupe import CaseText, DuplicateCandidate, find_duplicates
 from wanzheng.text.features import join_fields
 from wanzheng.text.model import (
     KeywordClassifier,
@@ -27,7 +28,9 @@ from wanzheng.text.model import (
 from wanzheng.text.redact import RedactionResult, RedactionSpan, redact
 
 __all__ = [
+    "CaseText",
     "Classifier",
+    "DuplicateCandidate",
     "KeywordClassifier",
     "LabelTree",
     "Prediction",
@@ -35,6 +38,7 @@ __all__ = [
     "RedactionSpan",
     "TextClassifier",
     "TrainingReport",
+    "find_duplicates",
     "join_fields",
     "load_classifier",
     "load_label_tree",
