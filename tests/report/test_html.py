@@ -228,3 +228,18 @@ def test_notices_name_what_did_not_make_it(make_result: Any) -> None:
     assert "个社区" not in box, "no community was left unsnapped"
     res.sources.update(unmapped_ledger_rows=0, unsnapped_facilities=0)
     assert 'role="note"' not in render_html(res)
+
+
+def test_ids_are_unique_and_in_page_references_resolve(page: str) -> None:
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
+    for ref in re.findall(r"url\(#([^)]+)\)", page) + re.findall(r'href="#([^"]+)"', page):
+        assert ref in ids, ref
+    for ref in re.findall(r'aria-labelledby="([^"]+)"', page):
+        for part in ref.split():
+            assert part in ids, part
+
+
+def test_no_markup_escaped_into_text(page: str) -> None:
+    # With plain names, an '&lt;' can only be our own markup escaped by mistake.
+    assert "&lt;" not in page

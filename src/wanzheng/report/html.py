@@ -546,8 +546,12 @@ def _coverage_chart(rows: Sequence[dict[str, Any]]) -> Markup:
         'role="img" aria-labelledby="cov-chart-title cov-chart-desc">',
         '<title id="cov-chart-title">各类设施的人口覆盖率（步行阈值内）</title>',
         '<desc id="cov-chart-desc">'
-        + escape(
-            "；".join(f"{r['name_zh']}：{r['share_text']}" for r in rows if r["share"] is not None)
+        + str(
+            escape(
+                "；".join(
+                    f"{r['name_zh']}：{r['share_text']}" for r in rows if r["share"] is not None
+                )
+            )
         )
         + "</desc>",
     ]
@@ -599,9 +603,11 @@ def _verdict_chart(counts: Mapping[str, int], residents: Mapping[str, float]) ->
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         'role="img" aria-labelledby="verdict-chart-title">',
         '<title id="verdict-chart-title">'
-        + escape(
-            "按结论统计："
-            + "，".join(f"{VERDICT_ZH[v]} {counts.get(v, 0)} 个社区" for v in VERDICTS)
+        + str(
+            escape(
+                "按结论统计："
+                + "，".join(f"{VERDICT_ZH[v]} {counts.get(v, 0)} 个社区" for v in VERDICTS)
+            )
         )
         + "</title>",
         '<defs><pattern id="vhatch" patternUnits="userSpaceOnUse" width="8" height="8" '
