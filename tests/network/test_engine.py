@@ -169,6 +169,22 @@ def test_tiny_cutoffs_and_lengths_terminate_and_are_exact() -> None:
         np.testing.assert_array_equal(d[0], reference(ip, ix, w, [(0.0, 0)], cutoff_m))
 
 
+def test_a_search_that_outgrows_its_entry_pool_starts_again_and_is_exact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from wanzheng.network import engine
+
+    ip, ix, w = grid(20, 7.0)
+    args = (ip, ix, w, [0, 399, 210], [0, 0, 1], [0.0, 3.0, 1.5])
+    expected = nearest_by_kind(*args, n_kinds=2, cutoff_m=150.0)
+    monkeypatch.setattr(engine, "_POOL_MIN", 1)
+    monkeypatch.setattr(engine, "_POOL_DIVISOR", 10**9)
+    got = nearest_by_kind(*args, n_kinds=2, cutoff_m=150.0, threads=1)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+    assert np.isfinite(got[0]).sum() > 100
+
+
 def test_no_sources_and_output_types() -> None:
     ip, ix, w = grid(3, 1.0)
     empty = np.empty(0, dtype=np.int64)

@@ -9,8 +9,7 @@ nearest source of one kind, for every node within ``cutoff_m``.
   distance improves, so the result is the fixpoint of exact float64 relaxation — the same numbers a
   binary-heap Dijkstra gives (both equal the minimum, over paths, of the left-to-right float64 sum,
   because rounded addition of a non-negative weight is monotone and never decreases a value).
-  Each node sits in at most one bucket (intrusive doubly linked lists), so memory is three int32
-  per node per thread and there is nothing to grow.
+  Memory follows the search front (a pool of bucket entries with a free list), not the network.
 * :func:`heap_search` — a lazy binary-heap Dijkstra; used when the cutoff is infinite or would need
   too many buckets, and as an independent cross-check in the tests.
 
@@ -54,81 +53,81 @@ def bucket_search(  # pragma: no cover - compiled
     seeds: np.ndarray,
     cutoff_m: float,
     delta_m: float,
-    n_buckets: int,
     head: np.ndarray,
-    nxt: np.ndarray,
-    prv: np.ndarray,
-    where: np.ndarray,
-) -> None:
+    e_node: np.ndarray,
+    e_dist: np.ndarray,
+    e_next: np.ndarray,
+) -> bool:
     """Bucket-queue search from the labelled ``seeds`` (node ids whose ``dist`` is set).
 
-    ``head`` (int32 [n_buckets]) must be ``-1`` and ``where`` (int32 [n_nodes]) ``-1`` on entry;
-    both are ``-1`` again on return, so the scratch arrays are reused across kinds.
-    ``nxt`` / ``prv`` (int32 [n_nodes]) need no initial value.
+    Buckets are singly linked lists of entries ``(node, distance when pushed)`` in one pool
+    (``e_node``, ``e_dist``, ``e_next``, all of one length); popped entries go back to a free
+    list, so memory follows the search front, not the network. An entry whose distance no longer
+    equals the node's label is stale and skipped (a push only happens on a strict improvement,
+    so every (node, distance) pair is pushed at most once). ``head`` (int32, one per bucket) must
+    be ``-1`` on entry. Returns False, with ``dist`` / ``src`` half done, when the pool was too
+    small: the caller resets them and calls again with a larger pool. (Growing the pool in here
+    would cost a factor of three: numba then reloads every array on each access.)
     """
     inv = 1.0 / delta_m
+    n_buckets = head.shape[0]
     last = n_buckets - 1
+    cap = e_node.shape[0]
+    if seeds.shape[0] > cap:
+        return False
+    used = 0  # entries ever taken from the pool
+    free = -1  # head of the free list
     first = n_buckets
     for j in range(seeds.shape[0]):
         v = seeds[j]
-        if where[v] >= 0:
-            continue
         x = dist[v] * inv
         b = int(x) if x < last else last
-        where[v] = b
-        h = head[b]
-        nxt[v] = h
-        prv[v] = -1
-        if h >= 0:
-            prv[h] = v
-        head[b] = v
+        e = used
+        used += 1
+        e_node[e] = v
+        e_dist[e] = dist[v]
+        e_next[e] = head[b]
+        head[b] = e
         if b < first:
             first = b
     b = first
     while b < n_buckets:
-        v = head[b]
-        if v < 0:
+        e = int(head[b])
+        if e < 0:
             b += 1
             continue
-        # pop v from bucket b
-        h = nxt[v]
-        head[b] = h
-        if h >= 0:
-            prv[h] = -1
-        where[v] = -1
-        dv = dist[v]
+        head[b] = e_next[e]
+        v = e_node[e]
+        dv = e_dist[e]
+        e_next[e] = free
+        free = e
+        if dv != dist[v]:
+            continue  # stale: v was improved after this push
         sv = src[v]
-        for e in range(indptr[v], indptr[v + 1]):
-            nd = dv + weight_m[e]
+        for i in range(indptr[v], indptr[v + 1]):
+            nd = dv + weight_m[i]
             if nd > cutoff_m:
                 continue
-            u = indices[e]
+            u = indices[i]
             if nd < dist[u]:
                 dist[u] = nd
                 src[u] = sv
                 x = nd * inv
                 # the comparison also sends inf / NaN (a subnormal width) to the last bucket
                 nb = int(x) if x < last else last
-                ob = where[u]
-                if ob == nb:
-                    continue
-                if ob >= 0:
-                    # unlink u from its old bucket
-                    p = prv[u]
-                    q = nxt[u]
-                    if p >= 0:
-                        nxt[p] = q
-                    else:
-                        head[ob] = q
-                    if q >= 0:
-                        prv[q] = p
-                where[u] = nb
-                h = head[nb]
-                nxt[u] = h
-                prv[u] = -1
-                if h >= 0:
-                    prv[h] = u
-                head[nb] = u
+                if free >= 0:
+                    f = free
+                    free = e_next[f]
+                else:
+                    if used == cap:
+                        return False
+                    f = used
+                    used += 1
+                e_node[f] = u
+                e_dist[f] = nd
+                e_next[f] = head[nb]
+                head[nb] = f
+    return True
 
 
 @njit(cache=True, nogil=True)

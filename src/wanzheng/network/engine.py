@@ -33,6 +33,10 @@ __all__ = ["nearest_by_kind"]
 
 #: At most this many buckets per search; a finer bucket width buys nothing measurable.
 _MAX_BUCKETS = 1 << 16
+#: First size of a worker's bucket-entry pool: the larger of these many entries and
+#: n_nodes / _POOL_DIVISOR (the pool doubles when a search needs more).
+_POOL_MIN = 1 << 14
+_POOL_DIVISOR = 16
 #: Searches whose cutoff would need more buckets than this at the chosen width use the heap.
 _HEAP_FALLBACK_BUCKETS = 1 << 22
 
@@ -92,22 +96,31 @@ def nearest_by_kind(
     cut = _check_cutoff(cutoff_m)
     n_threads = _check_threads(threads)
 
-    distance = np.full((n_kinds, n_nodes), np.inf, dtype=np.float64)
-    source = np.full((n_kinds, n_nodes), -1, dtype=np.int32)
     if n_nodes == 0 or sn.shape[0] == 0:
-        return distance, source
+        return (
+            np.full((n_kinds, n_nodes), np.inf, dtype=np.float64),
+            np.full((n_kinds, n_nodes), -1, dtype=np.int32),
+        )
+    distance = np.empty((n_kinds, n_nodes), dtype=np.float64)
+    source = np.empty((n_kinds, n_nodes), dtype=np.int32)
 
     order = np.argsort(sk, kind="stable").astype(np.int32)
     bounds = np.searchsorted(sk[order], np.arange(n_kinds + 1)).astype(np.int64)
-    kinds = [k for k in range(n_kinds) if bounds[k + 1] > bounds[k]]
 
     delta_m, n_buckets = _bucket_width(w, cut)
 
     def run_kinds(next_kind: _Counter) -> None:
-        scratch: tuple[np.ndarray, ...] | None = None
-        while (i := next_kind.take()) < len(kinds):
-            k = kinds[i]
+        # per-worker scratch, reused across kinds: bucket heads and the entry pool, which
+        # starts at 1/16 of the nodes (1 MB per 1M nodes) and doubles when a search needs more
+        head = np.full(max(n_buckets, 1), -1, dtype=np.int32)
+        pool = _pool(max(_POOL_MIN, n_nodes // _POOL_DIVISOR))
+        while (k := next_kind.take()) < n_kinds:
             dist, src = distance[k], source[k]
+            # first touch of the output rows happens here, spread over the workers
+            dist.fill(np.inf)
+            src.fill(-1)
+            if bounds[k + 1] == bounds[k]:
+                continue
             _k.seed_kind(dist, src, order, bounds[k], bounds[k + 1], sn, so, cut)
             seeds = np.unique(sn[order[bounds[k] : bounds[k + 1]]])
             seeds = seeds[dist[seeds] <= cut]
@@ -116,20 +129,16 @@ def nearest_by_kind(
             if n_buckets == 0:
                 _k.heap_search(ip, ix, w, dist, src, seeds, cut)
                 continue
-            if scratch is None:
-                scratch = (
-                    np.full(n_buckets, -1, dtype=np.int32),
-                    np.empty(n_nodes, dtype=np.int32),
-                    np.empty(n_nodes, dtype=np.int32),
-                    np.full(n_nodes, -1, dtype=np.int32),
-                )
-            head, nxt, prv, where = scratch
-            _k.bucket_search(
-                ip, ix, w, dist, src, seeds, cut, delta_m, n_buckets, head, nxt, prv, where
-            )
+            while not _k.bucket_search(ip, ix, w, dist, src, seeds, cut, delta_m, head, *pool):
+                # the pool was too small: start this kind again with twice the room
+                pool = _pool(2 * max(pool[0].shape[0], seeds.shape[0]))
+                head.fill(-1)
+                dist.fill(np.inf)
+                src.fill(-1)
+                _k.seed_kind(dist, src, order, bounds[k], bounds[k + 1], sn, so, cut)
 
     counter = _Counter()
-    n_workers = min(n_threads, len(kinds))
+    n_workers = min(n_threads, n_kinds)
     if n_workers <= 1:
         run_kinds(counter)
     else:
@@ -138,6 +147,15 @@ def nearest_by_kind(
             for future in futures:
                 future.result()
     return distance, source
+
+
+def _pool(capacity: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Entry pool of the bucket queue: node (int32), distance (float64), next entry (int32)."""
+    return (
+        np.empty(capacity, dtype=np.int32),
+        np.empty(capacity, dtype=np.float64),
+        np.empty(capacity, dtype=np.int32),
+    )
 
 
 class _Counter:
