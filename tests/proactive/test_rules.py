@@ -115,3 +115,10 @@ def test_nested_conditions() -> None:
     assert cond.holds({"age": 70, "living_alone": True})
     assert not cond.holds({"age": 70, "living_alone": False})
     assert not cond.holds({"age": None, "living_alone": False})
+
+
+def test_public_api_matches_all() -> None:
+    import wanzheng.proactive as proactive
+
+    for name in proactive.__all__:
+        assert hasattr(proactive, name), name
