@@ -33,13 +33,12 @@ import numpy.typing as npt
 import pandas as pd
 import pyogrio
 import pyogrio.raw
-import scipy.sparse
-import scipy.sparse.csgraph
 import shapely
 
 from wanzheng.audit.compute import area_coverage
 from wanzheng.audit.result import AuditResult
-from wanzheng.errors import DataError, NotFoundError
+from wanzheng.errors import DataError, NotFoundError, RoutingError
+from wanzheng.network import WalkGraph, graph_from_arrays, reach, snap
 
 __all__ = [
     "DASHBOARD_LAYER",
@@ -108,83 +107,35 @@ def _split(value: Any) -> list[str]:
     return [k for k in str(value).split(";") if k]
 
 
-@dataclass(frozen=True, slots=True)
-class _Network:
-    """The walking network as a CSR graph with node coordinates (for reach)."""
-
-    lon: FloatArray
-    lat: FloatArray
-    x: FloatArray
-    y: FloatArray
-    edge_u: IntArray
-    edge_v: IntArray
-    length_m: FloatArray
-    csr: scipy.sparse.csr_array
-    lon_0: float
-    lat_0: float
-
-    @staticmethod
-    def build(network: pd.DataFrame) -> _Network:
-        lon_u = network["lon_u"].to_numpy(np.float64)
-        lat_u = network["lat_u"].to_numpy(np.float64)
-        lon_v = network["lon_v"].to_numpy(np.float64)
-        lat_v = network["lat_v"].to_numpy(np.float64)
-        length = network["length_m"].to_numpy(np.float64)
-        ends = np.round(
-            np.concatenate([np.c_[lon_u, lat_u], np.c_[lon_v, lat_v]]), 7
-        )  # 1e-7° ≈ 1 cm: end points of one node agree far better than that
-        nodes, inverse = np.unique(ends, axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        m = len(network)
-        u, v = inverse[:m].astype(np.int64), inverse[m:].astype(np.int64)
-        n = len(nodes)
-        keep = u != v
-        rows = np.concatenate([u[keep], v[keep]])
-        cols = np.concatenate([v[keep], u[keep]])
-        w = np.concatenate([length[keep], length[keep]])
-        # Parallel edges: keep the shortest (coo → csr would add them up).
-        order = np.lexsort((w, cols, rows))
-        rows, cols, w = rows[order], cols[order], w[order]
-        first = np.ones(len(rows), dtype=bool)
-        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-        csr = scipy.sparse.csr_array((w[first], (rows[first], cols[first])), shape=(n, n))
-        lon_0 = float(nodes[:, 0].mean()) if n else 0.0
-        lat_0 = float(nodes[:, 1].mean()) if n else 0.0
-        x, y = _project(nodes[:, 0], nodes[:, 1], lon_0, lat_0)
-        return _Network(
-            lon=nodes[:, 0].copy(),
-            lat=nodes[:, 1].copy(),
-            x=x,
-            y=y,
-            edge_u=u,
-            edge_v=v,
-            length_m=length,
-            csr=csr,
-            lon_0=lon_0,
-            lat_0=lat_0,
+def _graph(network: pd.DataFrame) -> WalkGraph | None:
+    """The walking graph of the drawn network: nodes are the distinct edge ends (to 1e-7°,
+    about 1 cm), edge lengths are the audit's."""
+    if len(network) == 0:
+        return None
+    ends = np.round(
+        np.concatenate(
+            [
+                network[["lon_u", "lat_u"]].to_numpy(np.float64),
+                network[["lon_v", "lat_v"]].to_numpy(np.float64),
+            ]
+        ),
+        7,
+    )
+    nodes, inverse = np.unique(ends, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    m = len(network)
+    try:
+        return graph_from_arrays(
+            nodes[:, 0],
+            nodes[:, 1],
+            inverse[:m],
+            inverse[m:],
+            edge_length_m=network["length_m"].to_numpy(np.float64),
+            edge_highway=network["highway"].fillna("").astype(str).to_numpy(),
+            source="audit network",
         )
-
-
-_EARTH_RADIUS_M = 6_371_008.8
-
-
-def _project(
-    lon: npt.ArrayLike, lat: npt.ArrayLike, lon_0: float, lat_0: float
-) -> tuple[FloatArray, FloatArray]:
-    """Equirectangular metres around (lon_0, lat_0): below 0.1 % error over a few km."""
-    k = math.pi / 180.0 * _EARTH_RADIUS_M
-    x = (np.asarray(lon, np.float64) - lon_0) * k * math.cos(math.radians(lat_0))
-    y = (np.asarray(lat, np.float64) - lat_0) * k
-    return x, y
-
-
-def _unproject(
-    x: npt.ArrayLike, y: npt.ArrayLike, lon_0: float, lat_0: float
-) -> tuple[FloatArray, FloatArray]:
-    k = math.pi / 180.0 * _EARTH_RADIUS_M
-    lon = np.asarray(x, np.float64) / (k * math.cos(math.radians(lat_0))) + lon_0
-    lat = np.asarray(y, np.float64) / k + lat_0
-    return lon, lat
+    except RoutingError:
+        return None  # nothing walkable left (only self-loops): no reach to show
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,9 +172,8 @@ class AuditStore:
     buildings: pd.DataFrame
     sources: dict[str, Any]
     out_dir: Path | None
-    _net: _Network
-    _origin_edge: IntArray
-    _origin_frac: FloatArray
+    _graph: WalkGraph | None
+    _origin_node: IntArray
     _origin_leg_m: FloatArray
 
     # ---------------------------------------------------------------- construction
@@ -261,42 +211,22 @@ class AuditStore:
         sources: dict[str, Any],
         out_dir: Path | None,
     ) -> AuditStore:
-        net = _Network.build(network)
-        ox, oy = _project(
-            communities["origin_lon"].to_numpy(np.float64),
-            communities["origin_lat"].to_numpy(np.float64),
-            net.lon_0,
-            net.lat_0,
-        )
-        # Each origin joins the network at the nearest point of the nearest edge (as the
-        # audit snaps): its two end nodes start at leg + the distance along the edge.
-        edge = np.full(len(communities), -1, dtype=np.int64)
-        frac = np.zeros(len(communities))
+        # Each community's origin is inserted where it joins the nearest edge of the largest
+        # connected part of the network, exactly as the audit snaps it.
+        graph = _graph(network)
+        node = np.full(len(communities), -1, dtype=np.int64)
         leg = np.full(len(communities), np.inf)
-        finite = np.isfinite(ox) & np.isfinite(oy)
-        # As the audit does, join only the largest connected piece of the network (a
-        # footway island inside a compound would otherwise trap the walk).
-        _, label = scipy.sparse.csgraph.connected_components(net.csr, directed=False)
-        largest = np.bincount(label).argmax() if len(label) else 0
-        usable = np.flatnonzero(label[net.edge_u] == largest)
-        if len(usable) and finite.any():
-            lines = shapely.linestrings(
-                np.stack(
-                    [
-                        np.c_[net.x[net.edge_u], net.y[net.edge_u]],
-                        np.c_[net.x[net.edge_v], net.y[net.edge_v]],
-                    ],
-                    axis=1,
-                )
+        if graph is not None:
+            graph, (snapped,) = snap(
+                graph,
+                [
+                    (
+                        communities["origin_lon"].to_numpy(np.float64),
+                        communities["origin_lat"].to_numpy(np.float64),
+                    )
+                ],
             )
-            points = shapely.points(ox[finite], oy[finite])
-            tree = shapely.STRtree(lines[usable])
-            src, near = tree.query_nearest(points, all_matches=False)
-            hit = usable[near]
-            rows = np.flatnonzero(finite)[src]
-            edge[rows] = hit
-            frac[rows] = shapely.line_locate_point(lines[hit], points[src], normalized=True)
-            leg[rows] = shapely.distance(lines[hit], points[src])
+            node, leg = snapped.node.astype(np.int64), snapped.leg_m.astype(np.float64)
         comm = communities.copy()
         comm["id"] = comm["id"].astype(str)
         return cls(
@@ -308,9 +238,8 @@ class AuditStore:
             buildings=buildings.reset_index(drop=True),
             sources=sources,
             out_dir=out_dir,
-            _net=net,
-            _origin_edge=edge,
-            _origin_frac=frac,
+            _graph=graph,
+            _origin_node=node,
             _origin_leg_m=leg,
         )
 
@@ -484,84 +413,55 @@ class AuditStore:
             raise NotFoundError(f"community {community_id!r} is not in this audit")
         return int(hits[0])
 
-    def node_distance_m(self, community_id: str, limit_m: float) -> FloatArray:
-        """Walking distance (m) from a community's origin to every network node.
-
-        The origin's straight leg to the network and the walk along the edge it joins are
-        included; ``inf`` beyond ``limit_m`` or where the network does not connect.
-        """
-        i = self.community_index(community_id)
-        e = int(self._origin_edge[i])
-        net = self._net
-        if e < 0:
-            return np.full(len(net.lon), np.inf)
-        leg = float(self._origin_leg_m[i])
-        along = float(self._origin_frac[i]) * float(net.length_m[e])
-        ends = np.array([net.edge_u[e], net.edge_v[e]])
-        start = np.array([leg + along, leg + float(net.length_m[e]) - along])
-        dist = scipy.sparse.csgraph.dijkstra(
-            net.csr, directed=False, indices=ends, limit=max(limit_m - start.min(), 0.0)
-        )
-        best: FloatArray = np.min(np.asarray(dist, np.float64) + start[:, None], axis=0)
-        best[best > limit_m] = np.inf
-        return best
-
     def reach_geojson(self, community_id: str, minutes: Iterable[float]) -> JSON:
         """The streets reachable within each walking time, and the area they cover.
 
-        For each limit ``L = minutes × speed`` (m), an edge is drawn whole when both ends lie
-        within ``L`` and in part (from the nearer end, ``L − d`` metres along it) when one
-        does. The area is the union of those lines buffered by :data:`REACH_BUFFER_M`.
+        For each limit ``L = minutes × speed`` (m) :func:`wanzheng.network.reach` gives the
+        streets within ``L`` on foot from the community's origin (edges cut exactly where the
+        budget runs out; the origin's straight leg to the street is spent first) and a band
+        of :data:`REACH_BUFFER_M` around them.
         """
         mins = sorted({float(m) for m in minutes})
         if not mins or any(not (0 < m <= 60) for m in mins):
             raise DataError(f"minutes: expected values in (0, 60], got {mins}")
-        limits = [m * self.walk_speed_m_per_min for m in mins]
-        dist = self.node_distance_m(community_id, max(limits))
-        net = self._net
-        du, dv = dist[net.edge_u], dist[net.edge_v]
-        xu, yu = net.x[net.edge_u], net.y[net.edge_u]
-        xv, yv = net.x[net.edge_v], net.y[net.edge_v]
+        i = self.community_index(community_id)
+        node, leg = int(self._origin_node[i]), float(self._origin_leg_m[i])
         features: list[JSON] = []
-        for m, limit in zip(mins, limits, strict=True):
-            whole = (du <= limit) & (dv <= limit)
-            part_u = (du <= limit) & ~whole
-            part_v = (dv <= limit) & ~whole
-            segs: list[FloatArray] = [np.stack([np.c_[xu, yu], np.c_[xv, yv]], axis=1)[whole]]
-            for part, d, (ax, ay), (bx, by) in (
-                (part_u, du, (xu, yu), (xv, yv)),
-                (part_v, dv, (xv, yv), (xu, yu)),
-            ):
-                if not part.any():
-                    continue
-                frac = np.clip((limit - d[part]) / np.maximum(net.length_m[part], 1e-9), 0, 1)
-                ex = ax[part] + (bx[part] - ax[part]) * frac
-                ey = ay[part] + (by[part] - ay[part]) * frac
-                segs.append(np.stack([np.c_[ax[part], ay[part]], np.c_[ex, ey]], axis=1))
-            xy = np.concatenate(segs) if segs else np.empty((0, 2, 2))
-            reached_m = float(np.hypot(*(xy[:, 1] - xy[:, 0]).T).sum()) if len(xy) else 0.0
-            props = {"minutes": int(m) if m.is_integer() else m, "limit_m": round(limit, 1)}
-            if len(xy) == 0:
+        if self._graph is None or node < 0:
+            return {"type": "FeatureCollection", "features": features}
+        limits = [m * self.walk_speed_m_per_min for m in mins]
+        isochrones = reach(
+            self._graph, node, limits_m=limits, origin_leg_m=leg, buffer_m=REACH_BUFFER_M
+        )
+        forward = self._graph.projection.forward
+        for m, iso in zip(mins, isochrones, strict=True):
+            if iso.lines.is_empty:
                 continue
-            lines = shapely.multilinestrings(shapely.linestrings(xy))
-            area = shapely.buffer(lines, REACH_BUFFER_M, quad_segs=4)
-            area_m2 = float(shapely.area(area))
-            for geom, kind in ((area, "area"), (lines, "streets")):
-                geo = shapely.transform(
-                    geom, lambda c: np.c_[_unproject(c[:, 0], c[:, 1], net.lon_0, net.lat_0)]
+            area_m2 = float(
+                shapely.area(
+                    shapely.transform(iso.polygon, lambda c: np.c_[forward(c[:, 0], c[:, 1])])
                 )
-                features.append(
-                    {
-                        "type": "Feature",
-                        "geometry": _coords_geojson(geo),
-                        "properties": {
-                            **props,
-                            "part": kind,
-                            "streets_m": round(reached_m, 1),
-                            "area_m2": round(area_m2, 0),
-                        },
-                    }
-                )
+            )
+            props = {
+                "minutes": int(m) if m.is_integer() else m,
+                "limit_m": round(iso.limit_m, 1),
+                "streets_m": round(iso.length_m, 1),
+                "area_m2": round(area_m2, 0),
+            }
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": _coords_geojson(iso.polygon),
+                    "properties": {**props, "part": "area"},
+                }
+            )
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": _coords_geojson(iso.lines),
+                    "properties": {**props, "part": "streets"},
+                }
+            )
         return {"type": "FeatureCollection", "features": features}
 
     # ---------------------------------------------------------------- exports
