@@ -212,3 +212,41 @@ def test_hotspots_topic_task_evidence_outlook(api: Api) -> None:
     assert outlook.status_code == 422
     assert "less than one complete week" in outlook.json()["detail"]
     assert api.get("/api/proactive/outlook", "dispatcher", horizon=40).status_code == 422
+
+
+def test_outlook_over_the_desks_history(api: Api, database_url: str) -> None:
+    """Two years of back-dated cases in one category: the outlook answers with both MAEs."""
+    import numpy as np
+
+    from wanzheng.cases.store import NewCase, create_case, grid_index
+
+    engine = make_engine(database_url, pool_size=1)
+    rng = np.random.default_rng(5)
+    weeks = 100
+    with make_sessionmaker(engine)() as s:
+        index = grid_index(s)
+        for w in range(weeks):
+            start = NOW - dt.timedelta(weeks=weeks - w)
+            for _ in range(int(rng.poisson(4))):
+                create_case(
+                    s,
+                    new=NewCase(
+                        text="垃圾桶满了没人清运",
+                        lon=WEST_1[0],
+                        lat=WEST_1[1],
+                        category="urban.sanitation",
+                    ),
+                    now=start + dt.timedelta(hours=float(rng.uniform(0, 160))),
+                    index=index,
+                )
+        s.commit()
+    engine.dispose()
+    r = api.get("/api/proactive/outlook", "dispatcher", horizon=4, by="category")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    [row] = body["backtest"]
+    assert row["category"] == "urban.sanitation" and row["n_weeks"] >= 99
+    assert row["mae_model"] is not None and row["mae_baseline"] is not None
+    assert row["used"] == "baseline"  # a constant rate: no structure to model
+    assert len(body["forecasts"]) == 4
+    assert all(f["forecast"] == f["baseline"] for f in body["forecasts"])
