@@ -148,3 +148,25 @@ def test_cau_snapping_is_exact(cau_pbf: Path) -> None:
         f = s.edge_fraction[row]
         assert d[row, u] <= f * length + 1e-6
         assert d[row, v] <= (1 - f) * length + 1e-6
+
+
+def test_split_distances_follow_from_the_old_graph(cau_pbf: Path) -> None:
+    """From a node inserted on edge (u, v) at fraction f, every old node w is
+    min(f·L + d(u, w), (1 − f)·L + d(v, w)) away, with d taken on the graph before snapping."""
+    g = build_graph(load_osm(cau_pbf, rules=NoKinds()))
+    rng = np.random.default_rng(5)
+    lon = rng.uniform(116.344, 116.360, 15)
+    lat = rng.uniform(39.998, 40.009, 15)
+    g2, (s,) = snap(g, [(lon, lat)])
+    # one inserted point per edge (two on one edge may reach each other more directly)
+    edges, counts = np.unique(s.edge, return_counts=True)
+    inserted = (s.node >= g.n_nodes) & np.isin(s.edge, edges[counts == 1])
+    assert inserted.sum() >= 10
+    e = s.edge[inserted]
+    f = s.edge_fraction[inserted]
+    length = g.edge_length_m[e]
+    d_u = dijkstra(g.csr(), directed=False, indices=g.edge_u[e])
+    d_v = dijkstra(g.csr(), directed=False, indices=g.edge_v[e])
+    expected = np.minimum((f * length)[:, None] + d_u, ((1 - f) * length)[:, None] + d_v)
+    got = dijkstra(g2.csr(), directed=False, indices=s.node[inserted])[:, : g.n_nodes]
+    np.testing.assert_allclose(got, expected, atol=1e-6)
