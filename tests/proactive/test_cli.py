@@ -50,7 +50,11 @@ def test_register_run_completion_purge(
     lines = (data_dir / "proactive" / "notices.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3
     out = _ok(["proactive", "run", "--at", "2026-11-25T12:00"])
-    assert "created 0 tasks" in out
+    assert "created 0 tasks" in out and "retention: purged 0 register records" in out
+    out = _ok(
+        ["proactive", "lists", "--department", "社会事务办", "--out", str(tmp_path / "l.csv")]
+    )
+    assert sorted(pd.read_csv(tmp_path / "l.csv")["person_id"]) == ["R02", "R03", "R06", "R09"]
     out = _ok(["proactive", "completion", "--at", "2026-12-03T10:00"])
     assert "elderly_alone_weekly_visit" in out
     out = _ok(["proactive", "check-rules"])

@@ -195,6 +195,10 @@ def run(
     deliver_now: Annotated[
         bool, typer.Option("--deliver/--no-deliver", help="Deliver due notices after the run.")
     ] = True,
+    purge_now: Annotated[
+        bool,
+        typer.Option("--purge/--no-purge", help="Apply the register retention after the run."),
+    ] = True,
     at: AtOpt = None,
     database: DatabaseOpt = None,
 ) -> None:
@@ -240,6 +244,13 @@ def run(
         )
         if deliver_now:
             _deliver(sm, settings.data_dir, now)
+        if purge_now:
+            from wanzheng.proactive.store import purge_expired
+
+            with sm() as s:
+                purged = purge_expired(s, now=now, retention_days=settings.proactive_retention_days)
+                s.commit()
+            typer.echo(f"retention: purged {purged['records']} register records")
 
 
 def _deliver(sm: sessionmaker[Session], data_dir: Path, now: dt.datetime) -> None:
@@ -289,6 +300,23 @@ def completion(
 
     with _sessions(database) as sm, sm() as s:
         _print(task_completion(s, now=_now(at), by=by).reset_index())
+
+
+@proactive_app.command("lists")
+def lists(
+    department: Annotated[str | None, typer.Option(help="Only this department.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the list (CSV).")] = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """The departments' lists (e.g. allowance eligibility checks for 社会事务办)."""
+    from wanzheng.proactive.service import department_list
+
+    with _sessions(database) as sm, sm() as s:
+        table = department_list(s, department=department)
+    _print(table)
+    if out is not None:
+        table.to_csv(out, index=False, encoding="utf-8-sig")
+        typer.echo(f"list written: {out}")
 
 
 def register(app: typer.Typer) -> None:

@@ -123,11 +123,13 @@ def propose(
         )
         for e in events
     ]
+    # An event given here replaces a stored one with the same id (no double proposals).
+    by_id = {e.id: e for e in stored} | {e.id: e for e in extra}
     return evaluate(
         rules,
         register_frame(session),
         now=now.astimezone(BEIJING),
-        events=[*stored, *extra],
+        events=list(by_id.values()),
         existing_keys=existing_keys(session),
     )
 
