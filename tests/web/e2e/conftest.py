@@ -179,3 +179,23 @@ class PageWatch:
     def check(self) -> None:
         assert self.errors == [], f"JavaScript errors: {self.errors}"
         assert self.foreign == [], f"requests outside the service: {self.foreign}"
+
+
+UNLABELLED_JS = """
+() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter((el) => el.offsetParent !== null || el.type === 'file')
+  .filter((el) => el.type !== 'hidden')
+  .filter((el) => {
+    const named = el.labels?.length || el.getAttribute('aria-label') ||
+      el.getAttribute('aria-labelledby') || el.getAttribute('title');
+    const text = el.tagName === 'BUTTON' && el.textContent.trim();
+    return !(named || text);
+  })
+  .map((el) => el.outerHTML.slice(0, 120))
+"""
+
+
+def unlabelled(page: Any) -> list[str]:
+    """Visible form controls and buttons that a screen reader could not name."""
+    found: list[str] = page.evaluate(UNLABELLED_JS)
+    return found

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from .conftest import PASSWORD, LiveServer, PageWatch
+from .conftest import PASSWORD, LiveServer, PageWatch, unlabelled
 
 pytestmark = pytest.mark.browser
 
@@ -95,6 +95,7 @@ def test_dashboard_shows_the_demo_audit(
         1 for k in kinds if k["threshold_m"] is not None
     )
     page.screenshot(path=str(artifacts / "dashboard.png"))
+    assert unlabelled(page) == []
 
     # The chart says "no data" for a kind no source records, instead of 0 %.
     silent = [k for k in kinds if k["threshold_m"] is not None and k["facilities"] == 0]
@@ -153,6 +154,8 @@ def test_resident_files_dispatcher_handles_resident_rates(
         is_mobile=True,
         has_touch=True,
         locale="zh-CN",
+        geolocation={"latitude": 40.00312, "longitude": 116.35544},
+        permissions=["geolocation"],
     )
     res_page = phone.new_page()
     res_watch = PageWatch(res_page, base)
@@ -161,6 +164,12 @@ def test_resident_files_dispatcher_handles_resident_rates(
     res_page.locator("#submit").click()
     assert res_page.locator("#form-error").inner_text() == "请填写问题描述"
     res_page.fill("#text", ISSUE)
+    assert unlabelled(res_page) == []
+    # The phone's location puts the pin where the phone is …
+    res_page.locator("#locate").click()
+    res_page.wait_for_selector("#loc-status.ok")
+    assert res_page.locator("#loc-status").inner_text().endswith("40.00312, 116.35544")
+    # … and a tap on the map moves it.
     box = res_page.locator("#map").bounding_box()
     assert box is not None
     res_page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -195,6 +204,7 @@ def test_resident_files_dispatcher_handles_resident_rates(
     page.fill("#password", PASSWORD)
     page.locator("#login-form button[type=submit]").click()
     page.wait_for_selector(f'.qitem[data-id="{case_id}"]', timeout=10_000)
+    assert unlabelled(page) == []
     assert "已提交" in page.locator(".qtab.on").inner_text()
 
     # The resident's case: proposed category, the photo, a deadline countdown and the
