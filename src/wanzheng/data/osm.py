@@ -544,8 +544,6 @@ def load_osm(path: str | Path, *, rules: KindRulesLike) -> OsmExtract:
                 float(box.top_right.lat),
             )
         _member_way_ids(path, collector)
-        wanted_relations = collector.wanted_relations
-        collector.wanted_relations = {}
         # untagged nodes are only needed for their locations (the location handler runs
         # before filters); untagged ways must pass: they may be multipolygon members
         untagged_nodes = osmium.filter.EmptyTagFilter()
@@ -565,7 +563,6 @@ def load_osm(path: str | Path, *, rules: KindRulesLike) -> OsmExtract:
                 collector.way(obj)
             elif isinstance(obj, osmium.osm.Area):
                 collector.area(obj)
-        collector.wanted_relations = wanted_relations
         collector.objects = seen
     except RuntimeError as error:
         raise DataError(f"{path}: cannot read as OSM data ({error})") from None
