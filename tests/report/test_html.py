@@ -243,3 +243,12 @@ def test_ids_are_unique_and_in_page_references_resolve(page: str) -> None:
 def test_no_markup_escaped_into_text(page: str) -> None:
     # With plain names, an '&lt;' can only be our own markup escaped by mistake.
     assert "&lt;" not in page
+
+
+def test_no_gaps_says_so(result: AuditResult) -> None:
+    for col in [c for c in result.communities.columns if c.endswith("_status")]:
+        result.communities[col] = result.communities[col].replace("missing", "met")
+    page = render_html(result)
+    section = page.split('id="gaps"')[1].split("</section>")[0]
+    assert "没有缺失的类别" in section
+    assert "<table" not in section
