@@ -73,6 +73,12 @@ def test_repeated_person_id_names_both_rows(tmp_path: Path) -> None:
         load_register(path, today=TODAY)
 
 
+def test_two_headers_for_one_field(tmp_path: Path) -> None:
+    path = _write(tmp_path, "编号,姓名,出生日期,网格,社区,电话,手机\nR1,甲,1940-01-01,G1,C1,1,2\n")
+    with pytest.raises(DataError, match="columns '电话' and '手机' both mean 'phone'"):
+        load_register(path, today=TODAY)
+
+
 def test_missing_required_column(tmp_path: Path) -> None:
     path = _write(tmp_path, "编号,姓名,网格,社区\nR1,甲,G1,C1\n")
     with pytest.raises(DataError, match=r"missing required column.*birth_date"):

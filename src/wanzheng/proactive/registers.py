@@ -267,6 +267,14 @@ def parse_register(
     """
     today = today or dt.date.today()
     mapping, dropped = _header_map(rows.columns)
+    seen_headers: dict[str, str] = {}
+    for header, key in mapping.items():
+        if key in seen_headers:
+            raise DataError(
+                f"{source}: columns '{seen_headers[key]}' and '{header}' both mean '{key}'; "
+                "keep one"
+            )
+        seen_headers[key] = header
     present_keys = set(mapping.values())
     missing = [key for key in REQUIRED_COLUMNS if key not in present_keys]
     if missing:
