@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import gzip
 import itertools
 import math
 import xml.etree.ElementTree as ET
@@ -358,3 +359,12 @@ def test_no_walkable_ways(tmp_path: Path) -> None:
     assert len(extract.buildings) == 1
     with pytest.raises(RoutingError, match=r"buildings_only\.osm: no walkable ways"):
         build_graph(extract)
+
+
+def test_gzip_xml_reads_like_plain_xml(tmp_path: Path, small: OsmExtract) -> None:
+    path = tmp_path / "small.osm.gz"
+    path.write_bytes(gzip.compress(SMALL_OSM.encode("utf-8")))
+    zipped = load_osm(path, rules=RULES)
+    np.testing.assert_array_equal(zipped.node_id, small.node_id)
+    assert zipped.facilities["id"].tolist() == small.facilities["id"].tolist()
+    assert zipped.communities["name"].tolist() == small.communities["name"].tolist()
