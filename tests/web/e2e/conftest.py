@@ -25,39 +25,22 @@ PASSWORD = "dispatch-pass-2026"
 USERS = {"dispatcher": "dispatcher", "admin": "admin"}  # username -> role
 
 
-def build_audit_dir(out: Path) -> tuple[Path, str]:
-    """Audit the embedded demo area into ``out``; returns the directory and what was used.
-
-    Falls back to the report tests' hand-built result only while the full audit pipeline is
-    not importable (it is built in parallel); the answer says which one it was.
-    """
+def build_audit_dir(out: Path) -> Path:
+    """Audit the embedded demo area (Haidian, © OpenStreetMap contributors) into ``out``."""
+    from wanzheng.audit.run import run_audit
+    from wanzheng.cli.audit import demo_area_path
+    from wanzheng.data.osm import load_osm
     from wanzheng.report import write_outputs
+    from wanzheng.standards import load_catalogue, load_kind_rules
     from wanzheng.web.audit_store import write_dashboard_extras
 
-    try:
-        from wanzheng.audit.run import run_audit
-        from wanzheng.cli.audit import demo_area_path
-        from wanzheng.data.osm import load_osm
-        from wanzheng.standards import load_catalogue, load_kind_rules
-    except ImportError:
-        import importlib.util
-
-        conf = Path(__file__).resolve().parents[2] / "report" / "conftest.py"
-        spec = importlib.util.spec_from_file_location("_report_fixture", conf)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        result = module.build_result()
-        used = "report fixture"
-    else:
-        catalogue = load_catalogue()
-        area = demo_area_path()
-        extract = load_osm(area, rules=load_kind_rules(catalogue=catalogue))
-        result = run_audit(extract, catalogue=catalogue, sources={"osm_file": area.name})
-        used = "demo area"
+    catalogue = load_catalogue()
+    area = demo_area_path()
+    extract = load_osm(area, rules=load_kind_rules(catalogue=catalogue))
+    result = run_audit(extract, catalogue=catalogue, sources={"osm_file": area.name})
     write_outputs(result, out)
     write_dashboard_extras(result, out)
-    return out, used
+    return out
 
 
 def _free_port() -> int:
@@ -71,7 +54,6 @@ class LiveServer:
     """A running service."""
 
     url: str
-    audit_used: str
     data_dir: Path
 
 
@@ -119,9 +101,9 @@ def start_server(data_dir: Path, audit_dir: Path | None) -> tuple[Any, threading
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The whole service on a free port with the demo audit loaded."""
     root = tmp_path_factory.mktemp("e2e")
-    audit_dir, used = build_audit_dir(root / "audit")
+    audit_dir = build_audit_dir(root / "audit")
     server, thread, base = start_server(root / "data", audit_dir)
-    yield LiveServer(url=base, audit_used=used, data_dir=root / "data")
+    yield LiveServer(url=base, data_dir=root / "data")
     server.should_exit = True
     thread.join(timeout=10)
 
