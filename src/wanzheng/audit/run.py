@@ -21,7 +21,11 @@ from wanzheng.audit.compute import (
     origin_distances,
     verdicts,
 )
-from wanzheng.audit.population import estimate_population, residential_floor_area
+from wanzheng.audit.population import (
+    DEFAULT_FLOOR_AREA_PER_PERSON_M2,
+    estimate_population,
+    residential_floor_area,
+)
 from wanzheng.audit.result import AuditResult
 from wanzheng.data.ledger import Ledger
 from wanzheng.data.osm import OsmExtract
@@ -216,6 +220,11 @@ def run_audit(
         picked = np.take_along_axis(h_src, np.clip(member, 0, None), axis=0)
         src_local[has_homes] = picked[has_homes]
         src_local[~np.isfinite(dist)] = -1
+    # Beyond the cutoff only "farther than the cutoff" is known for every origin alike (an
+    # origin's own leg can carry a path just past it): report all of them as inf.
+    beyond = dist > cutoff
+    dist[beyond] = np.inf
+    src_local[beyond] = -1
     src = np.where(src_local >= 0, usable_rows[np.clip(src_local, 0, None)], -1)
 
     say("verdicts")
@@ -310,6 +319,11 @@ def run_audit(
             "walk_speed_m_per_min": speed,
             "cutoff_m": cutoff,
             "max_snap_m": max_snap_m,
+            "floor_area_per_person_m2": (
+                DEFAULT_FLOOR_AREA_PER_PERSON_M2
+                if floor_area_per_person_m2 is None
+                else floor_area_per_person_m2
+            ),
             "origins": origins,
             "n_origin_buildings": int((hsnap.node >= 0).sum()),
             "population_method": ";".join(sorted(set(table["population_source"]))),

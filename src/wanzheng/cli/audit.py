@@ -96,7 +96,13 @@ def audit_area(
             step=step,
         )
         step("outputs")
-        files = write_outputs(result, out)
+        files = write_outputs(
+            result,
+            out,
+            progress=lambda name, done, total: progress.update(
+                task, description=f"{STAGES['outputs']} {done + 1}/{total}: {name}"
+            ),
+        )
         progress.update(task, completed=len(STAGES))
 
     _print_summary(result, console)
