@@ -77,6 +77,7 @@ const DICT = {
     "res.location.denied": "无法获取定位，请在地图上点选",
     "res.photos": "照片（可选）",
     "res.photos.add": "添加照片",
+    "res.photos.many": "最多可上传 6 张照片",
     "res.contact": "联系方式（可选）",
     "res.name": "称呼（可选）",
     "res.phone": "联系电话（可选，仅工作人员可见）",
@@ -221,6 +222,7 @@ const DICT = {
     "res.location.denied": "Location unavailable; tap the map instead",
     "res.photos": "Photos (optional)",
     "res.photos.add": "Add photos",
+    "res.photos.many": "At most 6 photos per report",
     "res.contact": "Contact (optional)",
     "res.name": "Your name (optional)",
     "res.phone": "Phone (optional, staff only)",
@@ -321,6 +323,8 @@ export function pick(zh, en) {
 /** Fill every [data-i18n*] element below `root`. */
 export function applyI18n(root = document) {
   document.documentElement.lang = lang;
+  const title = document.body?.dataset.title;
+  if (title) document.title = `${t(title)} · wanzheng`;
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll("[data-i18n-placeholder]"))
     el.setAttribute("placeholder", t(el.dataset.i18nPlaceholder));

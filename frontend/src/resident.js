@@ -7,6 +7,7 @@ import { createMap, drawBase, L } from "./map.js";
 import { actionLabel, categoryLabel, loadVocabulary, stateLabel } from "./vocab.js";
 
 const MINE_KEY = "wanzheng.mycases";
+const MAX_PHOTOS = 6; // the case desk accepts up to six photos per case
 const RATINGS = [
   ["满意", "res.rate.satisfied"],
   ["基本满意", "res.rate.basic"],
@@ -146,7 +147,12 @@ document.getElementById("report-form").addEventListener("submit", async (e) => {
     const v = document.getElementById(id).value.trim();
     if (v) form.append(id, v);
   }
-  for (const file of document.getElementById("photos").files) form.append("photos", file, file.name);
+  const files = document.getElementById("photos").files;
+  if (files.length > MAX_PHOTOS) {
+    err.textContent = t("res.photos.many");
+    return;
+  }
+  for (const file of files) form.append("photos", file, file.name);
   const btn = document.getElementById("submit");
   btn.disabled = true;
   btn.textContent = t("res.submitting");
