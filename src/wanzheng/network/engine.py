@@ -37,6 +37,8 @@ _MAX_BUCKETS = 1 << 16
 #: n_nodes / _POOL_DIVISOR (the pool doubles when a search needs more).
 _POOL_MIN = 1 << 14
 _POOL_DIVISOR = 16
+#: Below this many nodes the default is one thread.
+_SMALL_NODES = 50_000
 #: Searches whose cutoff would need more buckets than this at the chosen width use the heap.
 _HEAP_FALLBACK_BUCKETS = 1 << 22
 
@@ -73,7 +75,8 @@ def nearest_by_kind(
     cutoff_m
         Largest distance reported, in metres, inclusive (``inf`` for no limit).
     threads
-        Worker threads (default: the CPUs this process may use); kinds are spread over them.
+        Worker threads (default: the CPUs this process may use, one below 50,000 nodes); kinds
+        are spread over them.
 
     Returns
     -------
@@ -139,6 +142,8 @@ def nearest_by_kind(
 
     counter = _Counter()
     n_workers = min(n_threads, n_kinds)
+    if threads is None and n_nodes < _SMALL_NODES:
+        n_workers = 1  # starting threads costs more than it saves on a small network
     if n_workers <= 1:
         run_kinds(counter)
     else:
