@@ -138,14 +138,16 @@ def test_dry_run_run_events_completion_lists_outbox(api: Api, proactive_data: Pa
         "grid_ids": ["east-1"],
     }
     assert api.post("/api/proactive/events", "gw_east1", json=event).status_code == 403
-    assert api.post("/api/proactive/events", "dispatcher", json=event).status_code == 201
+    # Entering the event runs the cold-wave rule at once: two checks due within 24 h.
+    r = api.post("/api/proactive/events", "dispatcher", json=event)
+    assert r.status_code == 201 and r.json()["tasks"] == 2
     bad = event | {"kind": "meteor"}
     assert api.post("/api/proactive/events", "dispatcher", json=bad).status_code in (400, 422)
     assert [
         e["id"] for e in api.get("/api/proactive/events", "gw_east1", active="true").json()
     ] == ["CW1"]
     r = api.post("/api/proactive/run", "dispatcher", params={"dry_run": "false"})
-    assert r.json()["tasks"] == 2
+    assert r.json()["tasks"] == 0  # nothing twice
     east = api.get("/api/cases", "gw_east1", case_type="proactive").json()
     assert sum("寒潮" in c["text"] for c in east) == 2
 
@@ -162,6 +164,9 @@ def test_dry_run_run_events_completion_lists_outbox(api: Api, proactive_data: Pa
     assert r.json() == {"claimed": 3, "sent": 3, "failed": 0, "dead": 0}
     outbox = api.get("/api/proactive/outbox", "admin").json()
     assert {row["status"] for row in outbox} == {"sent"}
+    notices = api.get("/api/proactive/notices", "gw_west1", person_id="R04").json()
+    assert len(notices) == 1 and "接种" in notices[0]["body"]
+    assert api.get("/api/proactive/notices", "gw_east1", person_id="R04").status_code == 404
     assert api.post("/api/proactive/purge", "admin").json()["records"] == 0
 
 

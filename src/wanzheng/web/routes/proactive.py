@@ -175,9 +175,17 @@ class EventIn(BaseModel):
 
 @router.post("/events", status_code=201)
 def post_event(
-    session: DbSession, desk: Ready, actor: DispatcherActor, body: EventIn
+    session: DbSession, desk: Ready, actor: DispatcherActor, body: EventIn, run: bool = True
 ) -> dict[str, Any]:
-    """Enter a heat wave, cold wave … for the event rules."""
+    """Enter a heat wave, cold wave … and (``run``, default) run that event's rules at once.
+
+    Running at once is what makes "check within 24 h of the event" possible without waiting
+    for the next scheduled run; only the rules of this event kind run, and a later run
+    creates nothing twice.
+    """
+    import dataclasses
+
+    from wanzheng.proactive.service import run_rules
     from wanzheng.proactive.store import add_event
     from wanzheng.proactive.tasks import Event
 
@@ -191,8 +199,22 @@ def post_event(
         note=body.note,
     )
     row = add_event(session, event=event, entered_by=actor.label, now=desk.now())
+    out: dict[str, Any] = {
+        "id": row.id,
+        "kind": row.kind,
+        "starts_at": row.starts_at.isoformat(),
+        "tasks": 0,
+        "notices": 0,
+    }
+    rules = _rules(desk)
+    own = tuple(r for r in rules.rules if r.event == event.kind)
+    if run and own:
+        report = run_rules(
+            session, rules=dataclasses.replace(rules, rules=own), now=desk.now(), by=actor.label
+        )
+        out |= {"tasks": report.tasks, "notices": report.notices}
     session.commit()
-    return {"id": row.id, "kind": row.kind, "starts_at": row.starts_at.isoformat()}
+    return out
 
 
 @router.get("/events")
@@ -373,6 +395,26 @@ def get_evidence(session: DbSession, desk: Ready, actor: StaffActor) -> list[dic
 
     rules = load_evidence_rules(kinds=[k.key for k in load_catalogue().kinds])
     return _records(evidence_counts(cases_frame(session), rules))
+
+
+@router.get("/notices")
+def get_notices(
+    session: DbSession, desk: Ready, actor: StaffActor, person_id: str
+) -> list[dict[str, str]]:
+    """Notices delivered to one resident's page (staff in scope; the access is logged)."""
+    from wanzheng.proactive.outbox import notices_for
+    from wanzheng.proactive.store import read_register
+
+    seen = read_register(
+        session, viewer=_viewer(actor), now=desk.now(), person_ids=[person_id], purpose="notices"
+    )
+    if seen.empty:
+        from wanzheng.errors import NotFoundError
+
+        raise NotFoundError(f"person_id: no register record {person_id!r} visible to you")
+    out = notices_for(session, person_id=person_id)
+    session.commit()
+    return out
 
 
 # --- outbox -----------------------------------------------------------------------------------
