@@ -8,6 +8,7 @@ so 5 minutes is 250 m: from ``A`` the reach is edges 0–1 and 1–2 whole and h
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import warnings
 from pathlib import Path
@@ -330,3 +331,20 @@ def test_an_output_directory_reads_back_like_the_result(tmp_path: Path) -> None:
     # Only the report's own files are in the directory, so the next audit may replace it.
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_NAMES)
     write_outputs(result, out)
+
+
+def test_a_rerun_audit_is_served_without_a_restart(tmp_path: Path) -> None:
+    from wanzheng.report import write_outputs
+
+    out = tmp_path / "out"
+    first = _result()
+    write_outputs(first, out)
+    state = audit_routes.AuditState(out)
+    names = json.loads(state.cached("communities", AuditStore.communities_geojson))
+    assert [f["properties"]["name"] for f in names["features"]] == ["甲社区", "乙社区"]
+    # Same directory, renamed community: the next request reads the new audit.
+    comm = first.communities.copy()
+    comm.loc[0, "name"] = "甲社区（新）"
+    write_outputs(dataclasses.replace(first, communities=comm), out)
+    names = json.loads(state.cached("communities", AuditStore.communities_geojson))
+    assert [f["properties"]["name"] for f in names["features"]] == ["甲社区（新）", "乙社区"]

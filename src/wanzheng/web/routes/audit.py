@@ -32,30 +32,52 @@ AUDIT_MEDIA_TYPES = {
 
 
 class AuditState:
-    """The audit one service shows: loaded lazily, its JSON answers cached."""
+    """The audit one service shows: loaded lazily, its JSON answers cached.
+
+    When the audit is rerun into the same directory (``audit.gpkg`` replaced), the next
+    request reads the new audit; while the file is briefly missing the old one is served.
+    """
 
     def __init__(self, audit_dir: Path | None, store: AuditStore | None = None) -> None:
         self.audit_dir = audit_dir
         self._store = store
+        self._stamp: tuple[int, int, int] | None = None
         self._cache: dict[str, bytes] = {}
         self._lock = threading.Lock()
+
+    def _file_stamp(self) -> tuple[int, int, int] | None:
+        if self.audit_dir is None:
+            return None
+        try:
+            st = (self.audit_dir / "audit.gpkg").stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_ino, st.st_size)
 
     def store(self) -> AuditStore:
         """The audit store; :class:`NotFoundError` when no audit is configured."""
         with self._lock:
+            return self._current()
+
+    def _current(self) -> AuditStore:
+        if self.audit_dir is None:
             if self._store is None:
-                if self.audit_dir is None:
-                    raise NotFoundError(
-                        "no audit is loaded: set WANZHENG_AUDIT_DIR to a `wanzheng audit --out` "
-                        "directory"
-                    )
-                self._store = load_audit_store(self.audit_dir)
+                raise NotFoundError(
+                    "no audit is loaded: set WANZHENG_AUDIT_DIR to a `wanzheng audit --out` "
+                    "directory"
+                )
             return self._store
+        stamp = self._file_stamp()
+        if self._store is None or (stamp is not None and stamp != self._stamp):
+            self._store = load_audit_store(self.audit_dir)
+            self._stamp = stamp
+            self._cache.clear()
+        return self._store
 
     def cached(self, key: str, build: Callable[[AuditStore], Any]) -> bytes:
-        """The JSON bytes of ``build(store)``, computed once."""
-        store = self.store()
+        """The JSON bytes of ``build(store)`` for the current audit, computed once."""
         with self._lock:
+            store = self._current()
             if key not in self._cache:
                 self._cache[key] = json.dumps(
                     build(store), ensure_ascii=False, separators=(",", ":")
