@@ -16,7 +16,10 @@ import {
 } from "./vocab.js";
 
 const TOKEN_KEY = "wanzheng.token";
-const QUEUES = ["submitted", "accepted", "dispatched", "in_progress", "reopened", "disputed", "returned", "resolved"];
+const QUEUES = [
+  "submitted", "accepted", "dispatched", "in_progress", "reopened", "disputed", "returned",
+  "resolved", "closed", "merged", "rejected",
+];
 // The deadline that matters in each state.
 const DUE_OF = {
   submitted: "sign_due",
@@ -178,9 +181,20 @@ document.getElementById("queue").addEventListener("click", (e) => {
   if (b) openCase(Number(b.dataset.id));
 });
 document.getElementById("refresh").addEventListener("click", () => refresh().catch((e) => toast(e.message, "error")));
+// Countdowns tick every 30 s; new cases are fetched every 2 minutes.
 setInterval(() => {
   if (state.token && !document.getElementById("console").hidden) renderQueues();
 }, 30_000);
+setInterval(() => {
+  if (state.token && !document.getElementById("console").hidden && !document.hidden) {
+    call("/api/cases?limit=1000")
+      .then((cases) => {
+        state.cases = cases;
+        renderQueues();
+      })
+      .catch(() => null);
+  }
+}, 120_000);
 
 // ---------------------------------------------------------------- duplicates
 
