@@ -159,3 +159,20 @@ def test_buildings_as_origins(extract: OsmExtract, catalogue: Catalogue) -> None
         assert ((share[has] >= 0) & (share[has] <= 1)).all()
         # the weighted median is within the threshold exactly when at least half are
         assert ((share[has] >= 0.5) == (status[has] == "met")).all(), kind.key
+
+
+def test_verdict_counts_only_complete_community_kinds(
+    result: AuditResult, catalogue: Catalogue
+) -> None:
+    table = result.communities
+    decides = [k.key for k in catalogue.audited if k.in_verdict]
+    wider = [k.key for k in catalogue.audited if not k.in_verdict]
+    assert "junior_high" in wider and "kindergarten" in decides
+    for _, row in table.iterrows():
+        missing = [k for k in decides if row[f"{k}_status"] == "missing"]
+        assert row["missing"] == ";".join(missing)
+        assert (row["verdict"] == "incomplete") == bool(missing)
+        assert row["missing_life_circle"] == ";".join(
+            k for k in wider if row[f"{k}_status"] == "missing"
+        )
+        assert row["met"] == sum(row[f"{k}_status"] == "met" for k in decides)

@@ -38,15 +38,18 @@ class AuditResult:
         ``population_source`` (``given`` / ``estimated`` / ``unknown``), ``lon``, ``lat``
         (WGS-84 of the origin used), ``geometry`` (shapely, WGS-84), ``snap_leg_m``; for every
         audited kind ``k``: ``{k}_distance_m`` (float, inf beyond the cutoff), ``{k}_walk_min``,
-        ``{k}_status`` (a :data:`KindStatus`), ``{k}_nearest_id``, ``{k}_nearest_name``; then
-        ``met`` and ``required`` (counts of audited kinds with data), ``verdict``
-        (a :data:`Verdict`), ``missing`` and ``no_data`` (``;``-joined kind keys).
+        ``{k}_status`` (a :data:`KindStatus`), ``{k}_nearest_id``, ``{k}_nearest_name``
+        (and ``{k}_share_within`` when buildings are the origins); then ``met`` and
+        ``required`` (counts over the kinds that decide the verdict, ``in_verdict``, with data),
+        ``verdict`` (a :data:`Verdict` over those kinds), ``missing`` and ``no_data``
+        (``;``-joined keys of verdict kinds) and ``missing_life_circle`` (missing kinds of the
+        wider life circles, reported beside the verdict).
     facilities
         One row per (facility, kind): ``id``, ``name``, ``kind``, ``lon``, ``lat``, ``source``
         (``osm`` / ``ledger``), ``snap_leg_m``.
     coverage
         One row per audited kind: ``kind``, ``name_zh``, ``name_en``, ``tier``,
-        ``threshold_m``, ``verified``, ``facilities`` (count), ``has_data`` (bool),
+        ``threshold_m``, ``verified``, ``in_verdict``, ``facilities`` (count), ``has_data`` (bool),
         ``evidence`` (``osm`` / ``ledger`` / ``ledger+osm`` / ``none``), ``confidence`` in a
         ``missing`` verdict (``high`` ledger, ``medium`` ≥ 3 OSM records, ``low``, ``none``),
         ``communities_met``, ``communities_missing``, ``population_covered``,
@@ -63,7 +66,7 @@ class AuditResult:
         ``unmapped_ledger_rows``, ``bounds`` and counts (``n_nodes``, ``n_edges`` …).
     kinds
         The audited kinds in catalogue order: ``key``, ``name_zh``, ``name_en``, ``tier``,
-        ``threshold_m``, ``verified``, ``requirement``, ``source``, ``clause``.
+        ``threshold_m``, ``verified``, ``in_verdict``, ``requirement``, ``source``, ``clause``.
     """
 
     communities: pd.DataFrame

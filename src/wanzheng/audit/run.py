@@ -258,15 +258,17 @@ def run_audit(
         table[f"{key}_nearest_name"] = np.where(
             src[:, j] >= 0, names[np.clip(src[:, j], 0, None)], ""
         )
-    table["met"] = (status == "met").sum(axis=1)
-    table["required"] = (status != "no_data").sum(axis=1)
-    table["verdict"] = verdicts(status)
-    table["missing"] = [
-        ";".join(k for k, s in zip(keys, row, strict=True) if s == "missing") for row in status
-    ]
-    table["no_data"] = [
-        ";".join(k for k, s in zip(keys, row, strict=True) if s == "no_data") for row in status
-    ]
+    decides = np.array([k.in_verdict for k in audited], dtype=bool)
+    table["met"] = (status[:, decides] == "met").sum(axis=1)
+    table["required"] = (status[:, decides] != "no_data").sum(axis=1)
+    table["verdict"] = verdicts(status[:, decides])
+
+    def joined(row: np.ndarray, wanted: str, mask: np.ndarray) -> str:
+        return ";".join(k for k, s, m in zip(keys, row, mask, strict=True) if s == wanted and m)
+
+    table["missing"] = [joined(row, "missing", decides) for row in status]
+    table["no_data"] = [joined(row, "no_data", decides) for row in status]
+    table["missing_life_circle"] = [joined(row, "missing", ~decides) for row in status]
     table["geometry"] = comms["geometry"].to_numpy(object)
 
     coverage = area_coverage(status, table["population"].to_numpy(np.float64), keys)
@@ -279,6 +281,7 @@ def run_audit(
                 "tier": k.tier,
                 "threshold_m": k.threshold_m,
                 "verified": k.verified,
+                "in_verdict": k.in_verdict,
                 "requirement": k.requirement,
                 "source": k.source,
                 "clause": k.clause,
@@ -291,11 +294,11 @@ def run_audit(
         .rename(columns={"key": "kind"})
         .merge(coverage, on="kind")
     )
-    coverage.insert(6, "facilities", [int((fac["kind"] == k).sum()) for k in keys])
-    coverage.insert(7, "has_data", has_data)
+    coverage.insert(7, "facilities", [int((fac["kind"] == k).sum()) for k in keys])
+    coverage.insert(8, "has_data", has_data)
     evidence, confidence = _evidence(fac, keys)
-    coverage.insert(8, "evidence", evidence)
-    coverage.insert(9, "confidence", confidence)
+    coverage.insert(9, "evidence", evidence)
+    coverage.insert(10, "confidence", confidence)
 
     network = pd.DataFrame(
         {

@@ -47,6 +47,7 @@ _KIND_FIELDS = frozenset(
         "source",
         "clause",
         "verified",
+        "in_verdict",
     }
 )
 _REQUIRED_FIELDS = ("key", "name_zh", "name_en", "tier", "requirement", "source", "clause")
@@ -76,6 +77,10 @@ class FacilityKind:
         What the standard asks for, the document and the clause.
     verified
         ``True`` when the figure was read in a stored public source, ``False`` when recalled.
+    in_verdict
+        ``True`` when the kind belongs to the complete-community standard (完整居住社区建设标准
+        items 1–15) and so decides the complete / incomplete verdict; ``False`` for kinds of the
+        wider life circles (schools, community hospital …) that are audited and reported beside it.
     """
 
     key: str
@@ -87,6 +92,7 @@ class FacilityKind:
     source: str
     clause: str
     verified: bool
+    in_verdict: bool = True
 
     @property
     def audited(self) -> bool:
@@ -292,6 +298,10 @@ def _check_fields(entry: Mapping[str, Any], where: str) -> None:
         raise ConfigError(
             f"{where}: field 'verified': expected true or false, got {entry['verified']!r}"
         )
+    if "in_verdict" in entry and not isinstance(entry["in_verdict"], bool):
+        raise ConfigError(
+            f"{where}: field 'in_verdict': expected true or false, got {entry['in_verdict']!r}"
+        )
     if "remove" in entry and not isinstance(entry["remove"], bool):
         raise ConfigError(f"{where}: field 'remove': expected true or false")
 
@@ -316,6 +326,7 @@ def _new_kind(entry: Mapping[str, Any], where: str) -> FacilityKind:
         source=entry["source"],
         clause=entry["clause"],
         verified=entry.get("verified", False),
+        in_verdict=entry.get("in_verdict", True),
     )
 
 
