@@ -154,3 +154,34 @@ def test_many_messages_in_batches(sessions: sessionmaker[Session]) -> None:
     assert deliver(sessions, sender, now=T0, batch=10).sent == 10
     assert deliver(sessions, sender, now=T0, batch=10).sent == 5
     assert sender.delivered == [f"notice:{i:02d}" for i in range(25)]
+
+
+def test_two_workers_never_send_the_same_message(sessions: sessionmaker[Session]) -> None:
+    import threading
+    import time
+
+    for i in range(20):
+        _put(sessions, key=f"notice:{i:02d}")
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    class SlowSender:
+        def send(self, message: Message) -> None:
+            time.sleep(0.005)
+            with lock:
+                seen.append(message.key)  # no dedup here: a double send would show
+
+    barrier = threading.Barrier(2)
+
+    def work() -> None:
+        barrier.wait()
+        deliver(sessions, SlowSender(), now=T0, batch=20)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(seen) == [f"notice:{i:02d}" for i in range(20)]
+    with sessions() as s:
+        assert set(outbox_frame(s)["status"]) == {"sent"}
