@@ -73,11 +73,16 @@ async function signIn(tokenValue) {
   document.getElementById("login-view").hidden = true;
   document.getElementById("console").hidden = false;
   document.getElementById("signout").hidden = false;
-  document.getElementById("whoami").textContent = `${state.me.username} · ${state.me.role}`;
+  renderWho();
   await refresh();
   renderUnits();
   setDefaultPeriod();
   await computeRates();
+}
+
+function renderWho() {
+  if (!state.me) return;
+  document.getElementById("whoami").textContent = `${state.me.username} · ${t(`role.${state.me.role}`)}`;
 }
 
 function signOut() {
@@ -496,6 +501,7 @@ document.getElementById("rates-form").addEventListener("submit", computeRates);
 
 onLangChange(() => {
   if (!state.token) return;
+  renderWho();
   renderQueues();
   renderCase();
   renderUnits();

@@ -143,7 +143,12 @@ const DICT = {
     "disp.compute": "计算",
     "disp.photos": "照片",
     "disp.location": "位置",
-    "disp.reporter": "反映人"
+    "disp.reporter": "反映人",
+    "role.admin": "管理员",
+    "role.dispatcher": "调度员",
+    "role.handler": "承办人",
+    "role.grid_worker": "网格员",
+    "role.resident": "居民"
   },
   en: {
     "app.name": "wanzheng",
@@ -288,7 +293,12 @@ const DICT = {
     "disp.compute": "Compute",
     "disp.photos": "Photos",
     "disp.location": "Location",
-    "disp.reporter": "Reporter"
+    "disp.reporter": "Reporter",
+    "role.admin": "Administrator",
+    "role.dispatcher": "Dispatcher",
+    "role.handler": "Handler",
+    "role.grid_worker": "Grid worker",
+    "role.resident": "Resident"
   },
 };
 
