@@ -140,13 +140,27 @@ class TextClassifier:
         """Labels in the order of the columns of :meth:`predict_proba`."""
         return self._labels
 
-    def predict_proba(self, texts: Sequence[str], *, batch: int = 4096) -> NDArray[np.float64]:
-        """Class probabilities, shape ``(len(texts), len(labels))``."""
+    def predict_proba(
+        self, texts: Sequence[str], *, batch: int = 1024, n_jobs: int = 2
+    ) -> NDArray[np.float64]:
+        """Class probabilities, shape ``(len(texts), len(labels))``.
+
+        Batches run in ``n_jobs`` threads (numpy releases the GIL for most of the work).
+        """
         out = np.empty((len(texts), len(self._labels)), dtype=np.float64)
-        for start in range(0, len(texts), batch):
+
+        def run(start: int) -> None:
             x = self.features.transform(texts[start : start + batch])
             z = np.asarray(x @ self.coef.T, dtype=np.float64) + self.intercept
             out[start : start + batch] = _softmax(z)
+
+        starts = range(0, len(texts), batch)
+        if n_jobs > 1 and len(starts) > 1:
+            with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+                list(pool.map(run, starts))
+        else:
+            for start in starts:
+                run(start)
         return out
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
@@ -183,7 +197,9 @@ def _softmax(z: NDArray[np.float64]) -> NDArray[np.float64]:
 def _svm_member(x: sp.csr_matrix, y: NDArray[np.int64], n_classes: int, c: float) -> _Linear:
     from sklearn.svm import LinearSVC
 
-    m = LinearSVC(C=c, class_weight="balanced", random_state=0, max_iter=3000, tol=1e-3)
+    # tol 1e-2: on 6,500 long messages × 800k features it halves the fit time (22 → 10 s)
+    # with no measurable change in accuracy.
+    m = LinearSVC(C=c, class_weight="balanced", random_state=0, max_iter=3000, tol=1e-2)
     m.fit(x, y)
     w = np.zeros((n_classes, x.shape[1]), dtype=np.float64)
     b = np.zeros(n_classes, dtype=np.float64)
@@ -260,6 +276,7 @@ def train_classifier(
     source: str = "",
     seed: int = 0,
     n_jobs: int = 2,
+    time_budget_s: float = 45.0,
 ) -> TextClassifier:
     """Train a classifier on texts (``"title\\ndetail"``) and their labels.
 
@@ -282,6 +299,9 @@ def train_classifier(
         Where the data came from, recorded in the report.
     n_jobs
         Threads for the cross-validation folds.
+    time_budget_s
+        Further candidates are skipped (and the report says so) when the time the first ones
+        took predicts that trying them and the final fit would exceed this many seconds.
 
     Raises
     ------
@@ -314,6 +334,13 @@ def train_classifier(
     fitted: list[tuple[TextFeatures, sp.csr_matrix]] = []
     prepared: dict[tuple[int, int], tuple[list[str], list[str]]] = {}
     for cfg in candidates if k >= 2 else candidates[:1]:
+        elapsed = time.perf_counter() - started
+        if fitted and elapsed / len(fitted) * (len(fitted) + 1) + elapsed / 2 > time_budget_s:
+            notes.append(
+                f"time budget {time_budget_s:.0f} s: {len(candidates) - len(fitted)} "
+                "candidate configuration(s) not tried"
+            )
+            break
         key = (cfg.title_chars, cfg.max_chars)
         if key not in prepared:
             prepared[key] = prepare(texts, cfg)

@@ -15,8 +15,10 @@ features are built from it and concatenated, each block L2-normalised and weight
 Each n-gram is hashed (64-bit polynomial hash, mixed, low ``n_bits`` bits) instead of being
 looked up in a vocabulary: the character n-grams of a whole batch are computed at once with
 numpy, which is ~10× faster than scikit-learn's Python analyser, and the model stores no
-vocabulary. Buckets seen in fewer than ``min_df`` training cases are dropped, which bounds the
-model size. The weight of a bucket is ``(1 + ln tf) · idf`` with the smoothed
+vocabulary. Buckets seen in fewer than ``min_df`` training cases are dropped and at most
+``max_features`` (default 400,000) of the most frequent are kept per block, which bounds the
+model size (15 classes × 400,000 × 4 bytes ≈ 24 MB before compression). The weight of a
+bucket is ``(1 + ln tf) · idf`` with the smoothed
 ``idf = ln((1 + n) / (1 + df)) + 1``, as in scikit-learn's ``TfidfVectorizer(sublinear_tf=True)``.
 
 Texts are normalised (Unicode NFKC: full-width letters and digits become ASCII; whitespace runs
@@ -90,6 +92,7 @@ class FeatureConfig:
     words_weight: float = 0.3
     n_bits: int = 20
     min_df: int = 2
+    max_features: int = 400_000
     max_chars: int = 3000
     title_chars: int = 100
 
@@ -282,6 +285,10 @@ class TextFeatures:
             m = _tf_matrix(doc, bucket, n, n_buckets)
             df = np.bincount(m.indices, minlength=n_buckets)
             active = np.flatnonzero(df >= config.min_df).astype(np.int64)
+            if active.shape[0] > config.max_features:
+                # Keep the most frequent buckets (stable: ties by bucket number).
+                top = np.argsort(-df[active], kind="stable")[: config.max_features]
+                active = np.sort(active[top])
             idf = (np.log((1.0 + n) / (1.0 + df[active])) + 1.0).astype(np.float32)
             block = _Block(name, active, idf, weights[name])
             blocks.append(block)
