@@ -209,7 +209,9 @@ function renderCommunity() {
       const limit = k.threshold_m === null ? "" : `<span class="muted small">${esc(t("dash.table.threshold"))} ≤ ${num(k.threshold_m)} ${esc(t("common.m"))}</span>`;
       const nearest = r.nearest_name ? ` title="${esc(t("dash.table.nearest"))}: ${esc(r.nearest_name)}"` : "";
       return `<tr class="st-${STATUS_CLASS[status]}"${nearest}>
-        <th scope="row"><i class="swatch" style="background:${state.kindColor.get(k.key)}"></i>${esc(pick(k.name_zh, k.name_en))}</th>
+        <th scope="row"><i class="swatch" style="background:${state.kindColor.get(k.key)}"></i>${esc(pick(k.name_zh, k.name_en))}${
+          k.in_verdict === false ? ` <span class="tag" title="${esc(t("dash.life.hint"))}">${esc(t("dash.life"))}</span>` : ""
+        }</th>
         <td class="num">${status === "no_data" && r.distance_m == null ? "–" : fmtDistance(r.distance_m)}${minutes}<br />${limit}</td>
         <td><span class="pill ${STATUS_CLASS[status]}">${esc(t(`status.${status}`))}</span></td></tr>`;
     })
@@ -224,7 +226,11 @@ function renderCommunity() {
       <div><dt>${esc(t("dash.verdict"))}</dt><dd><span class="pill verdict-${p.verdict}">${esc(t(`verdict.${p.verdict}`))}</span></dd></div>
       <div><dt>${esc(t("dash.population"))}</dt><dd>${esc(pop)}</dd></div>
       <div><dt>${esc(t("dash.affected"))}</dt><dd>${p.missing.length && p.population !== null ? num(p.population) : "0"}</dd></div>
-      <div class="wide"><dt>${esc(t("dash.missing"))} (${p.missing.length})</dt><dd class="missing">${missing}</dd></div>
+      <div class="wide"><dt>${esc(t("dash.missing"))} (${p.missing.length})</dt><dd class="missing" id="missing-verdict">${missing}</dd></div>
+      ${(p.missing_life_circle ?? []).length
+        ? `<div class="wide"><dt>${esc(t("dash.missing.life"))} (${p.missing_life_circle.length})</dt>
+           <dd class="missing" id="missing-life">${p.missing_life_circle.map((k) => `<span class="pill warn">${esc(kindName(k))}</span>`).join(" ")}</dd></div>`
+        : ""}
     </dl>
     <fieldset class="reach"><legend>${esc(t("dash.reach"))} <span class="muted small">${esc(t("dash.reach.hint"))}</span></legend>${reachBoxes}</fieldset>
     <div class="table-wrap"><table class="kinds-table">

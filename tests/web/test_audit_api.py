@@ -348,3 +348,20 @@ def test_a_rerun_audit_is_served_without_a_restart(tmp_path: Path) -> None:
     write_outputs(dataclasses.replace(first, communities=comm), out)
     names = json.loads(state.cached("communities", AuditStore.communities_geojson))
     assert [f["properties"]["name"] for f in names["features"]] == ["甲社区（新）", "乙社区"]
+
+
+def test_life_circle_kinds_are_reported_beside_the_verdict(tmp_path: Path) -> None:
+    base = _result()
+    kinds = base.kinds.assign(in_verdict=[True, False])
+    store = AuditStore.from_result(dataclasses.replace(base, kinds=kinds))
+    assert [k["in_verdict"] for k in store.kinds_json()] == [True, False]
+    a = store.communities_geojson()["features"][0]["properties"]
+    # No missing_life_circle column (an older audit): derived from the statuses.
+    assert a["missing_life_circle"] == ["supermarket"]
+    comm = base.communities.assign(missing_life_circle=["", ""])
+    store = AuditStore.from_result(dataclasses.replace(base, kinds=kinds, communities=comm))
+    assert store.communities_geojson()["features"][0]["properties"]["missing_life_circle"] == []
+    # Without in_verdict at all every kind decides the verdict.
+    plain = AuditStore.from_result(base)
+    assert [k["in_verdict"] for k in plain.kinds_json()] == [True, True]
+    assert plain.communities_geojson()["features"][0]["properties"]["missing_life_circle"] == []

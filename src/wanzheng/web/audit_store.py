@@ -97,6 +97,19 @@ def _coords_geojson(geom: Any) -> JSON | None:
     return mapped
 
 
+KIND_COLUMNS = ["key", "name_zh", "name_en", "tier", "threshold_m", "verified", "in_verdict"]
+
+
+def _kind_columns(kinds: pd.DataFrame) -> pd.DataFrame:
+    """The kind columns the pages use; ``in_verdict`` (decides the verdict, or belongs to a
+    wider life circle) is true where an older audit does not say."""
+    out = kinds.copy()
+    if "in_verdict" not in out:
+        out["in_verdict"] = True
+    out["in_verdict"] = out["in_verdict"].fillna(True).astype(bool)
+    return out[KIND_COLUMNS].reset_index(drop=True)
+
+
 def _kind_keys(communities: pd.DataFrame) -> list[str]:
     return [c[: -len("_status")] for c in communities.columns if str(c).endswith("_status")]
 
@@ -186,7 +199,7 @@ class AuditStore:
         comm["origin_lon"] = pd.to_numeric(comm["lon"], errors="coerce").to_numpy(np.float64)
         comm["origin_lat"] = pd.to_numeric(comm["lat"], errors="coerce").to_numpy(np.float64)
         comm["geometry"] = geoms
-        kinds = result.kinds[["key", "name_zh", "name_en", "tier", "threshold_m", "verified"]]
+        kinds = _kind_columns(result.kinds)
         return cls._assemble(
             communities=comm,
             facilities=result.facilities,
@@ -301,6 +314,7 @@ class AuditStore:
     def communities_geojson(self) -> JSON:
         """Communities with verdicts and per-kind distance, status and nearest facility."""
         keys = list(self.kinds["key"])
+        wider = [k for k, v in zip(keys, self.kinds["in_verdict"], strict=True) if not v]
         features = []
         for row in self.communities.to_dict("records"):
             per_kind: JSON = {}
@@ -329,6 +343,11 @@ class AuditStore:
                         "met": _clean(row.get("met")),
                         "required": _clean(row.get("required")),
                         "missing": _split(row.get("missing")),
+                        "missing_life_circle": (
+                            _split(row.get("missing_life_circle"))
+                            if "missing_life_circle" in row
+                            else [k for k in wider if per_kind[k]["status"] == "missing"]
+                        ),
                         "no_data": _split(row.get("no_data")),
                         "origin": [
                             _round(row.get("origin_lon"), 6),
@@ -520,6 +539,7 @@ def _kinds_from_catalogue(keys: list[str]) -> pd.DataFrame:
                     "tier": k.tier,
                     "threshold_m": k.threshold_m,
                     "verified": k.verified,
+                    "in_verdict": k.in_verdict,
                 }
             )
         except (KeyError, LookupError):
@@ -531,6 +551,7 @@ def _kinds_from_catalogue(keys: list[str]) -> pd.DataFrame:
                     "tier": None,
                     "threshold_m": None,
                     "verified": False,
+                    "in_verdict": True,
                 }
             )
     return pd.DataFrame(rows)
@@ -614,7 +635,7 @@ def load_audit_store(audit_dir: Path) -> AuditStore:
                 ) from exc
     keys = _kind_keys(comm)
     kinds = pd.DataFrame(extras["kinds"]) if extras.get("kinds") else _kinds_from_catalogue(keys)
-    kinds = kinds[kinds["key"].isin(keys)].reset_index(drop=True)
+    kinds = _kind_columns(kinds[kinds["key"].isin(keys)])
     coverage = (
         pd.DataFrame(extras["coverage"]) if extras.get("coverage") else _coverage(comm, fac, kinds)
     )
@@ -662,9 +683,7 @@ def write_dashboard_extras(result: AuditResult, out_dir: Path) -> None:
         layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
     extras = {
         "sources": _jsonable(dict(result.sources)),
-        "kinds": _records(
-            result.kinds[["key", "name_zh", "name_en", "tier", "threshold_m", "verified"]]
-        ),
+        "kinds": _records(_kind_columns(result.kinds)),
         "coverage": _records(result.coverage),
     }
     if DASHBOARD_LAYER not in layers:

@@ -79,7 +79,8 @@ def test_dashboard_shows_the_demo_audit(
     page.wait_for_selector("#map[data-reach=ready]", timeout=15_000)
     panel = page.locator("#community")
     assert panel.locator("h3").inner_text() == chosen["name"]
-    assert panel.locator(".missing .pill").count() == len(chosen["missing"])
+    assert panel.locator("#missing-verdict .pill").count() == len(chosen["missing"])
+    assert panel.locator("#missing-life .pill").count() == len(chosen["missing_life_circle"])
     assert panel.locator("table.kinds-table tbody tr").count() == len(kinds)
     reach = _get(f"{base}/api/audit/communities/{chosen['id']}/reach")["features"]
     lengths = {
