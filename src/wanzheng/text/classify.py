@@ -53,6 +53,7 @@ __all__ = [
 CANDIDATES: tuple[FeatureConfig, ...] = (
     FeatureConfig(body_ngrams=(1, 3), title_weight=0.3, title_words=False),
     FeatureConfig(body_ngrams=(1, 3), title_weight=0.0, title_words=False),
+    FeatureConfig(body_ngrams=(1, 4), title_weight=0.3, title_words=False),
 )
 
 
@@ -277,6 +278,7 @@ def train_classifier(
     seed: int = 0,
     n_jobs: int = 2,
     time_budget_s: float = 45.0,
+    select_max: int = 3000,
 ) -> TextClassifier:
     """Train a classifier on texts (``"title\\ndetail"``) and their labels.
 
@@ -302,6 +304,9 @@ def train_classifier(
     time_budget_s
         Further candidates are skipped (and the report says so) when the time the first ones
         took predicts that trying them and the final fit would exceed this many seconds.
+    select_max
+        Candidates are compared on a stratified sample of at most this many cases; the chosen
+        one is then fitted on all of them.
 
     Raises
     ------
@@ -329,6 +334,18 @@ def train_classifier(
             f"smallest class has {min(counts.values())} cases: {max(k, 0)}-fold "
             "cross-validation" + ("" if k >= 2 else " impossible, default weights used")
         )
+    # Choose on a stratified sample of at most `select_max` cases: cheaper, still telling.
+    sel = np.arange(len(texts))
+    if len(texts) > select_max and k >= 2:
+        from sklearn.model_selection import train_test_split
+
+        sel, _ = train_test_split(
+            sel, train_size=select_max, stratify=y, random_state=seed, shuffle=True
+        )
+        sel = np.sort(sel)
+        notes.append(f"configuration chosen on a stratified sample of {select_max} cases")
+    sel_texts = [texts[int(i)] for i in sel]
+    y_sel = y[sel]
     candidate_f1: list[float] = []
     candidate_weights: list[NDArray[np.float64]] = []
     fitted: list[tuple[TextFeatures, sp.csr_matrix]] = []
@@ -343,8 +360,8 @@ def train_classifier(
             break
         key = (cfg.title_chars, cfg.max_chars)
         if key not in prepared:
-            prepared[key] = prepare(texts, cfg)
-        feats, x = TextFeatures.fit_transform(texts, config=cfg, prepared=prepared[key])
+            prepared[key] = prepare(sel_texts, cfg)
+        feats, x = TextFeatures.fit_transform(sel_texts, config=cfg, prepared=prepared[key])
         fitted.append((feats, x))
         if k < 2:
             candidate_f1.append(float("nan"))
@@ -352,16 +369,16 @@ def train_classifier(
             continue
         from sklearn.model_selection import StratifiedKFold
 
-        oof_svm = np.zeros((len(texts), n_classes))
-        oof_nb = np.zeros((len(texts), n_classes))
-        splits = list(StratifiedKFold(k, shuffle=True, random_state=seed).split(x, y))
+        oof_svm = np.zeros((len(sel_texts), n_classes))
+        oof_nb = np.zeros((len(sel_texts), n_classes))
+        splits = list(StratifiedKFold(k, shuffle=True, random_state=seed).split(x, y_sel))
 
         def fold(
             split: tuple[NDArray[np.intp], NDArray[np.intp]], x: sp.csr_matrix = x
         ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
             tr, te = split
-            s_svm = _scores(x[te], _svm_member(x[tr], y[tr], n_classes, c))
-            return te, s_svm, _scores(x[te], _nb_member(x[tr], y[tr], n_classes))
+            s_svm = _scores(x[te], _svm_member(x[tr], y_sel[tr], n_classes, c))
+            return te, s_svm, _scores(x[te], _nb_member(x[tr], y_sel[tr], n_classes))
 
         # liblinear releases the GIL: folds run in parallel threads.
         with ThreadPoolExecutor(max_workers=n_jobs) as pool:
@@ -369,11 +386,11 @@ def train_classifier(
                 oof_svm[te] = s_svm
                 oof_nb[te] = s_nb
         # Member sets: the SVM alone (weight = its temperature), then SVM + NB.
-        a_svm = _fit_weights([oof_svm], y)
-        f1_svm = _macro_f1(y, np.argmax(oof_svm, axis=1), n_classes)
-        a_both = _fit_weights([oof_svm, oof_nb], y)
+        a_svm = _fit_weights([oof_svm], y_sel)
+        f1_svm = _macro_f1(y_sel, np.argmax(oof_svm, axis=1), n_classes)
+        a_both = _fit_weights([oof_svm, oof_nb], y_sel)
         z = a_both[0] * oof_svm + a_both[1] * oof_nb
-        f1_both = _macro_f1(y, np.argmax(z, axis=1), n_classes)
+        f1_both = _macro_f1(y_sel, np.argmax(z, axis=1), n_classes)
         if f1_both > f1_svm:
             candidate_f1.append(f1_both)
             candidate_weights.append(a_both)
@@ -381,7 +398,10 @@ def train_classifier(
             candidate_f1.append(f1_svm)
             candidate_weights.append(np.array([a_svm[0], 0.0]))
     best = int(np.nanargmax(candidate_f1)) if k >= 2 else 0
-    feats, x = fitted[best]
+    if len(sel) == len(texts):
+        feats, x = fitted[best]
+    else:
+        feats, x = TextFeatures.fit_transform(texts, config=fitted[best][0].config)
     a = candidate_weights[best]
     w_svm, b_svm = _svm_member(x, y, n_classes, c)
     coef_64 = a[0] * w_svm
