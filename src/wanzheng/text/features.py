@@ -8,9 +8,10 @@ features are built from it and concatenated, each block L2-normalised and weight
 ``title``
     character n-grams (default 1–3) of the title alone, so that the title, which names the
     problem in few words, is not drowned by a long detail;
-``words``
-    jieba word unigrams and bigrams of the title (jieba is too slow for whole details at the
-    required prediction rate: about 300,000 characters per second on one core).
+``words`` (optional, off in the default candidates)
+    jieba word unigrams and bigrams of the title. jieba is too slow for whole details at the
+    required prediction rate (about 300,000 characters per second on one core), and on titles
+    it cost a third of the prediction rate for no gain on the constructed material.
 
 Each n-gram is hashed (64-bit polynomial hash, mixed, low ``n_bits`` bits) instead of being
 looked up in a vocabulary: the character n-grams of a whole batch are computed at once with
