@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 ## make demo: audit the embedded default area and start the web service on it.
 demo: $(STAMP)
-	$(BIN)/wanzheng demo --out $(OUT)
+	$(BIN)/wanzheng demo --out $(OUT) --serve
 
 ## make test: system packages (Chromium, PostgreSQL), lint, types, every test.
 test: $(STAMP) system-deps

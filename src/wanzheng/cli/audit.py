@@ -53,6 +53,7 @@ def audit_area(
     from wanzheng.data.osm import load_osm
     from wanzheng.report import write_outputs
     from wanzheng.standards import load_catalogue, load_kind_rules
+    from wanzheng.web.audit_store import write_dashboard_extras
 
     origin_mode = _origins_option(origins)
     catalogue = load_catalogue(override=standard)
@@ -100,9 +101,11 @@ def audit_area(
             result,
             out,
             progress=lambda name, done, total: progress.update(
-                task, description=f"{STAGES['outputs']} {done + 1}/{total}: {name}"
+                task, description=f"{STAGES['outputs']}: {name} ({done}/{total})"
             ),
         )
+        # buildings, kinds and coverage inside audit.gpkg for the web dashboard
+        write_dashboard_extras(result, out)
         progress.update(task, completed=len(STAGES))
 
     _print_summary(result, console)
@@ -193,8 +196,77 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
         out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("out/demo"),
+        serve: Annotated[
+            bool,
+            typer.Option(
+                "--serve/--no-serve",
+                help="Then start the web service (dashboard, resident page, console) on it.",
+            ),
+        ] = False,
+        data_dir: Annotated[
+            Path, typer.Option(help="Data directory of the demo service (SQLite, photos).")
+        ] = Path("var/demo"),
+        host: Annotated[str, typer.Option(help="Listen address of the demo service.")] = (
+            "127.0.0.1"
+        ),
+        port: Annotated[int, typer.Option(help="Listen port of the demo service.")] = 8000,
     ) -> None:
         """Audit the embedded default area (Haidian, Beijing; © OpenStreetMap contributors)."""
         console = Console()
         report = audit_area(demo_area_path(), out=out, console=console)
         console.print(f"report: [bold]{report.resolve()}[/]")
+        if serve:
+            serve_demo(out=out, data_dir=data_dir, host=host, port=port, console=console)
+
+
+DEMO_USERS = (
+    # username, role, display name, department, grid
+    ("dispatcher", "dispatcher", "街道调度员", None, None),
+    ("admin", "admin", "管理员", None, None),
+    ("grid-west-1", "grid_worker", "西区第一网格员", None, "west-1"),
+    ("city-management", "handler", "城市管理办公室经办人", "city_management", None),
+)
+DEMO_PASSWORD = "wanzheng-demo"
+"""Password of the demo accounts; the demo service runs only in development mode on its own
+data directory, never on a production database."""
+
+
+def serve_demo(*, out: Path, data_dir: Path, host: str, port: int, console: Console) -> None:
+    """Start the web service on the demo audit with a seeded SQLite database and demo accounts."""
+    import uvicorn
+    from sqlalchemy import select
+
+    from wanzheng.cases.migrate import prepare_database
+    from wanzheng.cases.store import User, create_user, make_engine, make_sessionmaker
+    from wanzheng.settings import Settings
+    from wanzheng.web import create_app
+
+    settings = Settings(data_dir=data_dir, audit_dir=out, host=host, port=port)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url
+    prepare_database(
+        url, categories_file=settings.categories_file, routing_file=settings.routing_file
+    )
+    engine = make_engine(url, pool_size=1)
+    with make_sessionmaker(engine)() as session:
+        for username, role, name, department, grid in DEMO_USERS:
+            if session.scalar(select(User.id).where(User.username == username)) is None:
+                create_user(
+                    session,
+                    username=username,
+                    password=DEMO_PASSWORD,
+                    role=role,
+                    display_name=name,
+                    department=department,
+                    grid=grid,
+                )
+        session.commit()
+    engine.dispose()
+    base = f"http://{host}:{port}"
+    console.print(f"dashboard  仪表盘: [bold]{base}/[/]")
+    console.print(f"resident   居民端: [bold]{base}/resident[/]")
+    console.print(f"dispatcher 调度台: [bold]{base}/dispatch[/]")
+    console.print(f"API docs:          {base}/docs · Open311: {base}/open311/v2/services.json")
+    accounts = ", ".join(u[0] for u in DEMO_USERS)
+    console.print(f"demo accounts: {accounts} — password [bold]{DEMO_PASSWORD}[/] (Ctrl-C stops)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
