@@ -80,3 +80,13 @@ def test_negative_threshold_in_override(cau_pbf: Path, tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "city.toml" in proc.stderr and "kindergarten" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_demo_audits_the_embedded_area(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    proc = run("demo", "--out", str(out), "--no-serve")
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "report.html").is_file()
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "© OpenStreetMap contributors" in html
+    assert "haidian_cau_2026" in html
