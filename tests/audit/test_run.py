@@ -176,3 +176,18 @@ def test_verdict_counts_only_complete_community_kinds(
             k for k in wider if row[f"{k}_status"] == "missing"
         )
         assert row["met"] == sum(row[f"{k}_status"] == "met" for k in decides)
+
+
+def test_edge_of_the_data_is_flagged(result: AuditResult, catalogue: Catalogue) -> None:
+    table = result.communities
+    thr = {k.key: k.threshold_m for k in catalogue.audited}
+    assert (table["edge_distance_m"] >= 0).all()
+    for _, row in table.iterrows():
+        flagged = [k for k in row["edge_uncertain"].split(";") if k]
+        expected = [
+            k for k in thr if row[f"{k}_status"] == "missing" and thr[k] > row["edge_distance_m"]
+        ]
+        assert flagged == expected
+    # a community deep inside the 1.3 km box has fewer doubts than one on its edge
+    deep = table.loc[table["edge_distance_m"].idxmax()]
+    assert deep["edge_distance_m"] > 300

@@ -92,6 +92,35 @@ def _evidence(fac: pd.DataFrame, keys: list[str]) -> tuple[list[str], list[str]]
     return evidence, confidence
 
 
+def _edge_distance_m(
+    graph_projection: Any,
+    o_lon: np.ndarray,
+    o_lat: np.ndarray,
+    fac: pd.DataFrame,
+    buildings: pd.DataFrame,
+) -> np.ndarray:
+    """Distance (m) from each origin to the edge of the area the data covers.
+
+    OSM exports hold only the facilities inside their box; a community closer to the box's
+    edge than a kind's threshold may have that kind just outside the data. The covered area
+    is the bounding box of the facilities and buildings read.
+    """
+    lon = [fac["lon"].to_numpy(np.float64)]
+    lat = [fac["lat"].to_numpy(np.float64)]
+    if len(buildings):
+        pts = shapely.point_on_surface(np.asarray(buildings["geometry"].to_numpy(), dtype=object))
+        lon.append(shapely.get_x(pts))
+        lat.append(shapely.get_y(pts))
+    all_lon, all_lat = np.concatenate(lon), np.concatenate(lat)
+    ok = np.isfinite(all_lon) & np.isfinite(all_lat)
+    if not ok.any():
+        return np.zeros(len(o_lon))
+    x, y = graph_projection.forward(all_lon[ok], all_lat[ok])
+    ox, oy = graph_projection.forward(o_lon, o_lat)
+    d = np.minimum.reduce([ox - np.min(x), np.max(x) - ox, oy - np.min(y), np.max(y) - oy])
+    return np.asarray(np.clip(d, 0.0, None), dtype=np.float64)
+
+
 def run_audit(
     extract: OsmExtract,
     *,
@@ -269,6 +298,13 @@ def run_audit(
     table["missing"] = [joined(row, "missing", decides) for row in status]
     table["no_data"] = [joined(row, "no_data", decides) for row in status]
     table["missing_life_circle"] = [joined(row, "missing", ~decides) for row in status]
+    edge = _edge_distance_m(graph.projection, o_lon, o_lat, fac, extract.buildings)
+    table["edge_distance_m"] = edge
+    thr = np.asarray(thresholds)
+    table["edge_uncertain"] = [
+        ";".join(k for k, s, t in zip(keys, row, thr, strict=True) if s == "missing" and t > e)
+        for row, e in zip(status, edge, strict=True)
+    ]
     table["geometry"] = comms["geometry"].to_numpy(object)
 
     coverage = area_coverage(status, table["population"].to_numpy(np.float64), keys)
