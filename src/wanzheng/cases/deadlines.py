@@ -16,6 +16,7 @@ Rules
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import chinese_calendar
@@ -37,6 +38,7 @@ __all__ = [
 BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_working_day(day: dt.date) -> bool:
     """True on official working days (make-up Saturdays/Sundays included).
 

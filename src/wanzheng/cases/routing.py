@@ -7,7 +7,8 @@ the database. :class:`GridIndex` is built from whatever grid rows the store hold
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -48,22 +49,43 @@ def parse_polygon(wkt: str, *, where: str) -> BaseGeometry:
 
 @dataclass(frozen=True, slots=True)
 class GridIndex:
-    """Point-in-polygon lookup of grids and served areas."""
+    """Point-in-polygon lookup of grids and served areas, with a snapshot of the small
+    lookup tables intake needs (grid → community, category → department and deadlines), so
+    that a submission reads nothing else from the database."""
 
     grid_keys: tuple[str, ...]
     grid_polygons: tuple[BaseGeometry, ...]
     area_polygons: tuple[BaseGeometry, ...]
+    communities: Mapping[str, str] = field(default_factory=dict)
+    #: category key -> (department, sign_hours, respond_hours, resolve_days, name)
+    categories: Mapping[str, tuple[str | None, float | None, float | None, int | None, str]] = (
+        field(default_factory=dict)
+    )
 
     @classmethod
-    def build(cls, grids: list[tuple[str, str]], areas: list[str]) -> GridIndex:
-        """Build from ``(grid key, WKT)`` pairs and area WKTs."""
+    def build(
+        cls,
+        grids: list[tuple[str, str]],
+        areas: list[str],
+        *,
+        communities: Mapping[str, str] | None = None,
+        categories: Mapping[str, tuple[str | None, float | None, float | None, int | None, str]]
+        | None = None,
+    ) -> GridIndex:
+        """Build from ``(grid key, WKT)`` pairs and area WKTs (plus the lookup snapshot)."""
         polys = tuple(parse_polygon(w, where=f"grid {k!r}") for k, w in grids)
         for p in polys:
             shapely.prepare(p)
         area = tuple(parse_polygon(w, where="area") for w in areas)
         for p in area:
             shapely.prepare(p)
-        return cls(tuple(k for k, _ in grids), polys, area)
+        return cls(
+            tuple(k for k, _ in grids),
+            polys,
+            area,
+            dict(communities or {}),
+            dict(categories or {}),
+        )
 
     def grid_of(self, lon: float, lat: float) -> str | None:
         """Key of the first grid covering the point (boundary included), else None."""

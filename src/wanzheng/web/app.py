@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from wanzheng import __version__
+from wanzheng.cases.batch import GroupCommitter
 from wanzheng.cases.categories import (
     CategoryClassifier,
     CategoryTree,
@@ -57,6 +58,7 @@ class CaseDesk:
     classifier: CategoryClassifier
     clock: Callable[[], dt.datetime]
     photo_dir: Path
+    committer: GroupCommitter
     index_ttl_s: float = 30.0
     _index: GridIndex | None = field(default=None, repr=False)
     _index_at: float = field(default=0.0, repr=False)
@@ -137,10 +139,12 @@ def create_app(
     """
     engine = engine or make_engine(settings.resolved_database_url)
     tree = load_categories(settings.categories_file)
+    sessions = make_sessionmaker(engine)
     desk = CaseDesk(
         settings=settings,
         engine=engine,
-        sessions=make_sessionmaker(engine),
+        sessions=sessions,
+        committer=GroupCommitter(sessions),
         machine=load_state_machine(),
         tree=tree,
         classifier=classifier or KeywordClassifier.from_tree(tree),
@@ -154,6 +158,7 @@ def create_app(
         if settings.escalation_interval_s > 0:
             task = asyncio.create_task(_escalation_loop(desk, settings.escalation_interval_s))
         yield
+        desk.committer.close()
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

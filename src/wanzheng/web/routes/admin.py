@@ -56,7 +56,7 @@ def put_row(
     """Create or update one row (e.g. a grid's polygon, a category's department)."""
     row = upsert_row(session, table=table, key=key, values=values)
     session.commit()
-    if table in ("grids", "areas"):
+    if table in ("grids", "areas", "categories"):
         desk.invalidate_index()
     return row
 

@@ -268,8 +268,7 @@ async def post_request(
         name=name,
         phone=f.get("phone") or None,
     )
-    case, created = await run_in_threadpool(
-        submit_case,
+    case, created = await submit_case(
         desk,
         body=body,
         photos=[],
