@@ -223,8 +223,11 @@ def main() -> None:
         f"| model on disk, MB | {w['mb']:.2f} | {b['mb']:.2f} |",
         f"| macro-F1 on 2,000 held-back messages of the same run | {w['f1']:.4f} | {b['f1']:.4f} |",
         "",
-        "wanzheng's training time includes choosing between two feature configurations and"
-        " between SVM and SVM + complement naive Bayes by 3-fold cross-validation (7 fits).",
+        "wanzheng's training time includes choosing among three feature configurations and"
+        " between SVM and SVM + complement naive Bayes by 3-fold cross-validation on a sample of"
+        " 3,000 cases (up to 9 SVM fits on the sample, then one on all cases). The machine is"
+        f" shared: load average {os.getloadavg()[0]:.1f} at the end of the run; rates vary"
+        " with it.",
         "",
         "Duplicate finding (radius 200 m, window 30 days; every constructed case in turn as the"
         " new case, all others open; pairs counted once per direction):",
