@@ -43,3 +43,20 @@ def test_keyword_rules_with_fallback() -> None:
         KeywordClassifier.from_rules({"其他": ["天气"]}), {}, fallback=proposer
     )
     assert chained.propose_category("物业") == ("urban.property", 1.0)
+
+
+def test_case_desk_tree_and_fallback(tmp_path: Path) -> None:
+    from wanzheng.cases.categories import KeywordClassifier as DeskKeywords
+    from wanzheng.cases.categories import load_categories
+
+    tree = load_categories()
+    leaves = [(c.key, c.name) for c in tree.leaves()]
+    texts = ["路灯坏了\n路灯不亮", "井盖丢失\n井盖没了", "物业乱收费\n物业差", "电梯坏了\n物业不修"]
+    labels = ["市政设施", "市政设施", "物业与住房", "物业与住房"]  # leaf names work as labels
+    save_classifier(train_classifier(texts, labels), tmp_path / "m", label_tree="custom")
+    proposer = load_proposer(
+        tmp_path / "m", leaves, min_confidence=0.99, fallback=DeskKeywords.from_tree(tree)
+    )
+    # Unsure model → the desk's keyword rules answer with a leaf key.
+    proposal = proposer.propose_category("小区噪音扰民，油烟很大")
+    assert proposal is not None and proposal[0] in {k for k, _ in leaves}

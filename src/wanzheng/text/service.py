@@ -12,12 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from wanzheng.text.classify import Classifier, normalise_label
 from wanzheng.text.features import join_fields
 from wanzheng.text.model import load_classifier
 
-__all__ = ["CategoryProposer", "label_map", "load_proposer"]
+__all__ = ["CategoryProposer", "ProposesCategory", "label_map", "load_proposer"]
+
+
+class ProposesCategory(Protocol):
+    """The case desk's classifier protocol (``wanzheng.cases.categories.CategoryClassifier``)."""
+
+    def propose_category(self, text: str) -> tuple[str, float] | None:
+        """``(category key, confidence in [0, 1])`` or None."""
+        ...
 
 
 def label_map(categories: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -39,7 +48,7 @@ class CategoryProposer:
     classifier: Classifier
     label_to_key: Mapping[str, str]
     min_confidence: float = 0.0
-    fallback: CategoryProposer | None = field(default=None)
+    fallback: ProposesCategory | None = field(default=None)
 
     def propose_category(self, text: str) -> tuple[str, float] | None:
         """``(category key, confidence)``, or the fallback's answer, or None.
@@ -58,7 +67,7 @@ def load_proposer(
     categories: Iterable[tuple[str, str]],
     *,
     min_confidence: float = 0.0,
-    fallback: CategoryProposer | None = None,
+    fallback: ProposesCategory | None = None,
 ) -> CategoryProposer:
     """A proposer from a trained model whose labels are the given categories' keys or names.
 
