@@ -188,3 +188,10 @@ def test_evaluation_by_hand() -> None:
     # a: P=1, R=0.5, F1=2/3; b: P=2/3, R=1, F1=0.8
     assert ev.macro_f1 == pytest.approx((2 / 3 + 0.8) / 2)
     assert ev.confusion.loc["a", "b"] == 1
+
+
+def test_public_names_exist() -> None:
+    import wanzheng.text
+
+    for name in wanzheng.text.__all__:
+        assert hasattr(wanzheng.text, name), name

@@ -179,3 +179,19 @@ def test_missing_file_and_unknown_suffix(tmp_path: Path) -> None:
     (tmp_path / "broken.xlsx").write_bytes(b"PK not really")
     with pytest.raises(DataError, match="XLSX"):
         read_cases(tmp_path / "broken.xlsx", text_columns=["a"])
+
+
+def test_predict_long_and_empty_texts(small_csv: Path, tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    args = ["text", "train", "--data", str(small_csv), *COLS, "--label-column", "一级标签"]
+    assert runner.invoke(app, [*args, "--out", str(model)]).exit_code == 0
+    new = tmp_path / "new.csv"
+    long = "拖欠工资" + "啊" * 100_000
+    pd.DataFrame({"留言主题": ["", "欠薪"], "留言详情": ["", long]}).to_csv(new, index=False)
+    out = tmp_path / "pred.csv"
+    args = ["text", "predict", "--model", str(model), "--data", str(new), *COLS]
+    r = runner.invoke(app, [*args, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    pred = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert pred["predicted"].tolist() == ["", "劳动和社会保障"]
+    assert pred["confidence"].tolist()[0] == "0.0"

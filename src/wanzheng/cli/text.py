@@ -125,13 +125,21 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option(help="CSV to write (UTF-8 with BOM, opens in Excel).")],
         encoding: Encoding = None,
     ) -> None:
-        """Write every input row with predicted, confidence and three alternatives."""
+        """Write every input row with predicted, confidence and three alternatives.
+
+        Rows without any text get an empty prediction with confidence 0; texts longer than
+        3,000 characters are classified by their first 3,000.
+        """
+        from wanzheng.text.classify import Prediction
         from wanzheng.text.io import read_cases
         from wanzheng.text.model import load_classifier
 
         clf = load_classifier(model)
         table = read_cases(data, text_columns=_columns(text_columns), encoding=encoding)
         preds = clf.predict(list(table.texts))
+        empty = set(table.empty_text_rows)
+        # A row without text gets no prediction rather than the model's prior.
+        preds = [Prediction("", 0.0, ()) if i + 2 in empty else p for i, p in enumerate(preds)]
         frame = table.frame.copy()
         frame["predicted"] = [p.label for p in preds]
         frame["confidence"] = [round(p.confidence, 4) for p in preds]
