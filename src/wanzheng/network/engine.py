@@ -36,7 +36,7 @@ _MAX_BUCKETS = 1 << 16
 #: First size of a worker's bucket-entry pool: the larger of these many entries and
 #: n_nodes / _POOL_DIVISOR (the pool doubles when a search needs more).
 _POOL_MIN = 1 << 14
-_POOL_DIVISOR = 16
+_POOL_DIVISOR = 4
 #: Below this many nodes the default is one thread.
 _SMALL_NODES = 50_000
 #: Searches whose cutoff would need more buckets than this at the chosen width use the heap.
@@ -111,6 +111,8 @@ def nearest_by_kind(
     bounds = np.searchsorted(sk[order], np.arange(n_kinds + 1)).astype(np.int64)
 
     delta_m, n_buckets = _bucket_width(w, cut)
+    # unsigned node indices spare the kernels numpy's negative-index wraparound test (~15 %)
+    ixu = ix.view(np.uint32)
 
     def run_kinds(next_kind: _Counter) -> None:
         # per-worker scratch, reused across kinds: bucket heads and the entry pool, which
@@ -126,13 +128,13 @@ def nearest_by_kind(
                 continue
             _k.seed_kind(dist, src, order, bounds[k], bounds[k + 1], sn, so, cut)
             seeds = np.unique(sn[order[bounds[k] : bounds[k + 1]]])
-            seeds = seeds[dist[seeds] <= cut]
+            seeds = seeds[dist[seeds] <= cut].view(np.uint32)
             if seeds.shape[0] == 0:
                 continue
             if n_buckets == 0:
-                _k.heap_search(ip, ix, w, dist, src, seeds, cut)
+                _k.heap_search(ip, ixu, w, dist, src, seeds, cut)
                 continue
-            while not _k.bucket_search(ip, ix, w, dist, src, seeds, cut, delta_m, head, *pool):
+            while not _k.bucket_search(ip, ixu, w, dist, src, seeds, cut, delta_m, head, *pool):
                 # the pool was too small: start this kind again with twice the room
                 pool = _pool(2 * max(pool[0].shape[0], seeds.shape[0]))
                 head.fill(-1)
@@ -155,9 +157,9 @@ def nearest_by_kind(
 
 
 def _pool(capacity: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Entry pool of the bucket queue: node (int32), distance (float64), next entry (int32)."""
+    """Entry pool of the bucket queue: node (uint32), distance (float64), next entry (int32)."""
     return (
-        np.empty(capacity, dtype=np.int32),
+        np.empty(capacity, dtype=np.uint32),
         np.empty(capacity, dtype=np.float64),
         np.empty(capacity, dtype=np.int32),
     )
@@ -180,19 +182,23 @@ class _Counter:
 def _bucket_width(weight_m: np.ndarray, cutoff_m: float) -> tuple[float, int]:
     """Bucket width (m) and bucket count for a search; ``(0.0, 0)`` means use the heap.
 
-    A width no larger than most edges means a node is rarely scanned twice (only edges shorter
-    than the width can improve a node inside its own bucket); a width that is too fine only costs
-    empty buckets, which are cheap. The 5th percentile of the positive finite lengths, sampled,
-    and at most ``_MAX_BUCKETS`` buckets below the cutoff, balances the two.
+    With a width no larger than the shortest positive edge a node is scanned once (only a
+    zero-length edge, or one shorter than the width, can improve a node inside its own bucket);
+    a width that is too fine only costs empty buckets, which are cheap (``_MAX_BUCKETS`` at
+    most, a millisecond per kind). So: the shortest positive length, but no finer than
+    ``cutoff_m / _MAX_BUCKETS``.
     """
     if not math.isfinite(cutoff_m):
         return 0.0, 0
     if cutoff_m == 0.0:
         return 1.0, 1
-    sample = weight_m[:: max(1, weight_m.shape[0] // 100_000)]
-    sample = sample[(sample > 0) & np.isfinite(sample)]
-    typical = float(np.quantile(sample, 0.05)) if sample.shape[0] else cutoff_m
-    delta_m = max(min(typical, cutoff_m), cutoff_m / _MAX_BUCKETS)
+    shortest = cutoff_m
+    for lo in range(0, weight_m.shape[0], 1 << 20):  # in chunks: no network-sized temporaries
+        chunk = weight_m[lo : lo + (1 << 20)]
+        positive = chunk[chunk > 0]
+        if positive.shape[0]:
+            shortest = min(shortest, float(positive.min()))
+    delta_m = max(shortest, cutoff_m / _MAX_BUCKETS)
     if not math.isfinite(1.0 / delta_m):  # a subnormal cutoff: nothing to gain from buckets
         return 0.0, 0
     n_buckets = int(cutoff_m / delta_m) + 1
