@@ -134,3 +134,18 @@ def test_tracking_view_hides_identity(api: Any) -> None:
         assert secret not in raw
     assert "139****5678" in r.json()["text"]
     assert api.client.get("/api/track/NOSUCHCODE00").status_code == 404
+
+
+def test_duplicate_candidates_then_merge(api: Any) -> None:
+    a = api.submit(lon=116.3500, lat=40.0050)["id"]
+    b = api.submit(lon=116.3510, lat=40.0050)["id"]  # 85 m east, same category
+    api.submit(lon=116.3600, lat=40.0050)  # 850 m away
+    api.submit(lon=116.3500, lat=40.0051, text="电梯坏了")  # other category
+    r = api.get(f"/api/cases/{a}/duplicates", "dispatcher")
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert [d["id"] for d in got] == [b]
+    assert 84 < got[0]["distance_m"] < 86
+    assert api.get(f"/api/cases/{a}/duplicates", "city").status_code == 403
+    api.act(b, "dispatcher", "merge", merged_into=a)
+    assert api.get(f"/api/cases/{a}/duplicates", "dispatcher").json() == []

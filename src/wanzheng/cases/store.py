@@ -100,6 +100,7 @@ __all__ = [
     "case_events",
     "create_case",
     "create_user",
+    "duplicate_candidates",
     "escalate_overdue",
     "extend_deadline",
     "find_cases",
@@ -1442,3 +1443,53 @@ def find_cases(
     if states is not None:
         q = q.where(Case.state.in_(list(states)))
     return session.scalars(q.order_by(Case.id.desc()).limit(limit)).all()
+
+
+def duplicate_candidates(
+    session: Session,
+    *,
+    case_id: int,
+    radius_m: float = 200.0,
+    days: float = 7.0,
+    limit: int = 20,
+) -> list[tuple[Case, float]]:
+    """Open cases that may report the same thing: same category, within ``radius_m`` metres,
+    submitted within ``days`` days before or after; nearest first.
+
+    Distances are equirectangular on WGS-84 (error < 0.1 % at these ranges). A text-similarity
+    model can re-rank the list; merging is the dispatcher's decision (action ``merge``).
+
+    Returns
+    -------
+    list of (case, distance in metres)
+    """
+    import math
+
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFoundError(f"case: no case {case_id}")
+    if case.lon is None or case.lat is None:
+        return []
+    dlat = radius_m / 111_320.0
+    dlon = dlat / max(math.cos(math.radians(case.lat)), 1e-6)
+    window = dt.timedelta(days=days)
+    rows = session.scalars(
+        select(Case).where(
+            Case.id != case.id,
+            Case.category_key == case.category_key,
+            Case.state.not_in(("closed", "merged", "rejected")),
+            Case.lon.between(case.lon - dlon, case.lon + dlon),
+            Case.lat.between(case.lat - dlat, case.lat + dlat),
+            Case.submitted_at.between(case.submitted_at - window, case.submitted_at + window),
+        )
+    ).all()
+    out = []
+    for other in rows:
+        assert other.lon is not None and other.lat is not None  # filtered by the query
+        dx = math.radians(other.lon - case.lon) * math.cos(math.radians(case.lat))
+        dy = math.radians(other.lat - case.lat)
+        d = 6_371_008.8 * math.hypot(dx, dy)
+        if d <= radius_m:
+            out.append((other, d))
+    out.sort(key=lambda item: item[1])
+    return out[:limit]

@@ -27,6 +27,7 @@ from wanzheng.cases.store import (
     apply_action,
     case_events,
     create_case,
+    duplicate_candidates,
     escalate_overdue,
     extend_deadline,
     get_case,
@@ -596,6 +597,33 @@ def act(
     )
     session.commit()
     return staff_view(session, desk, case, actor, with_events=True)
+
+
+class DuplicateOut(BaseModel):
+    """A possible duplicate of a case."""
+
+    id: int
+    state: str
+    text: str
+    distance_m: float
+    submitted_at: dt.datetime
+
+
+@router.get("/cases/{case_id}/duplicates", response_model=list[DuplicateOut])
+def duplicates(
+    case_id: int,
+    session: DbSession,
+    actor: DispatcherActor,
+    radius_m: Annotated[float, Query(gt=0, le=5000)] = 200.0,
+    days: Annotated[float, Query(gt=0, le=365)] = 7.0,
+) -> list[DuplicateOut]:
+    """Open cases of the same category nearby and recent (candidates for ``merge``)."""
+    return [
+        DuplicateOut(
+            id=c.id, state=c.state, text=c.text, distance_m=round(d, 1), submitted_at=c.submitted_at
+        )
+        for c, d in duplicate_candidates(session, case_id=case_id, radius_m=radius_m, days=days)
+    ]
 
 
 @router.post("/cases/{case_id}/extensions", response_model=CaseStaff)
