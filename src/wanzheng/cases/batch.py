@@ -90,21 +90,21 @@ class GroupCommitter:
                 return
 
     def _run_batch(self, jobs: list[_Job]) -> None:
-        done: list[tuple[_Job, Any, BaseException | None]] = []
+        live = [job for job in jobs if job.future.set_running_or_notify_cancel()]
+        # Fast path: no savepoints. Should any job fail, the whole transaction is rolled back
+        # and the batch is run again with one savepoint per job (nothing has been committed,
+        # so running a job twice is harmless).
         try:
-            with self._sessions() as session:
-                for job in jobs:
-                    if not job.future.set_running_or_notify_cancel():
-                        continue
-                    try:
-                        with session.begin_nested():
-                            result = job.fn(session)
-                        done.append((job, result, None))
-                    except Exception as exc:  # the job's own error, handed to its caller
-                        done.append((job, None, exc))
-                session.commit()
+            done = self._attempt(live, savepoints=False)
+        except _JobFailed:
+            try:
+                done = self._attempt(live, savepoints=True)
+            except Exception as exc:  # the commit failed: nobody's data is stored
+                for job in live:
+                    job.future.set_exception(exc)
+                return
         except Exception as exc:  # the commit failed: nobody's data is stored
-            for job, _, _ in done:
+            for job in live:
                 job.future.set_exception(exc)
             return
         self.batches += 1
@@ -114,3 +114,29 @@ class GroupCommitter:
                 job.future.set_result(result)
             else:
                 job.future.set_exception(error)
+
+    def _attempt(
+        self, jobs: list[_Job], *, savepoints: bool
+    ) -> list[tuple[_Job, Any, BaseException | None]]:
+        done: list[tuple[_Job, Any, BaseException | None]] = []
+        with self._sessions() as session:
+            for job in jobs:
+                if not savepoints:
+                    try:
+                        done.append((job, job.fn(session), None))
+                    except Exception as exc:
+                        session.rollback()
+                        raise _JobFailed from exc
+                    continue
+                try:
+                    with session.begin_nested():
+                        result = job.fn(session)
+                    done.append((job, result, None))
+                except Exception as exc:  # the job's own error, handed to its caller
+                    done.append((job, None, exc))
+            session.commit()
+        return done
+
+
+class _JobFailed(Exception):
+    """A job raised on the fast path; the batch is re-run with savepoints."""
