@@ -52,3 +52,7 @@ web:
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache
+
+## make bench-cases: case desk intake, submissions/s and p50/p99 (SQLite, PostgreSQL).
+bench-cases: $(STAMP)
+	$(BIN)/python -m bench.cases_bench

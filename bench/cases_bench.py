@@ -325,8 +325,12 @@ def block(rows: list[dict[str, float]], seconds: float) -> str:
         "polygon, category proposed by the keyword classifier), deadlines computed, the case "
         "and its `submit` event inserted and committed before the 201 answer. SQLite: WAL, "
         "`synchronous=FULL`, `BEGIN IMMEDIATE`; PostgreSQL 15 from the system binaries with "
-        "`fsync=on`, `synchronous_commit=on`. Every answer counted was 201 and the database held "
-        "at least as many cases as were acknowledged.",
+        "`fsync=on`, `synchronous_commit=on`. Submissions go through the group committer "
+        "(`cases/batch.py`: every waiting submission shares one commit, answered after it). "
+        "Every answer counted was 201 and the database held at least as many cases as were "
+        "acknowledged. The clients are closed-loop (each sends its next submission when the "
+        "previous one is answered), so mean latency ≈ clients ÷ throughput: at 100 clients, "
+        "p99 ≤ 50 ms would need more than 2,000 submissions/s.",
         "",
         "| backend | concurrent clients | submissions/s | p50 ms | p99 ms | mean ms | non-201 |",
         "|---|---|---|---|---|---|---|",
@@ -340,12 +344,12 @@ def block(rows: list[dict[str, float]], seconds: float) -> str:
     goal = [r for r in rows if r["backend"] == "sqlite" and int(r["clients"]) == 100]
     if goal:
         g = goal[0]
-        met = g["per_s"] >= 1000 and g["p99_ms"] <= 50
+        rate_ok, p99_ok = g["per_s"] >= 1000, g["p99_ms"] <= 50
         lines += [
             "",
-            f"Goal (SQLite, 100 clients: ≥ 1,000/s with p99 ≤ 50 ms): "
-            f"**{'met' if met else 'not met'}** — {g['per_s']:.0f}/s, "
-            f"p99 {g['p99_ms']:.1f} ms.",
+            "Goal (SQLite, 100 clients: ≥ 1,000/s with p99 ≤ 50 ms): throughput "
+            f"**{'met' if rate_ok else 'not met'}** ({g['per_s']:.0f}/s), p99 "
+            f"**{'met' if p99_ok else 'not met'}** ({g['p99_ms']:.1f} ms).",
         ]
     return "\n".join(lines)
 

@@ -214,3 +214,51 @@ def test_escalation_levels_and_events(database_url: str) -> None:
         notes = [e.note for e in case_events(s, case_id=cid) if e.action == "escalate"]
         assert len(notes) == 3 and notes[-1] is not None and notes[-1].startswith("区级督办")
     engine.dispose()
+
+
+def test_group_commit_isolates_a_failing_job(database_url: str) -> None:
+    from concurrent.futures import Future
+
+    from wanzheng.cases.batch import GroupCommitter, _Job
+
+    engine = make_engine(database_url, pool_size=2)
+    sm = make_sessionmaker(engine)
+    gc = GroupCommitter(sm)
+
+    def good(phone: str) -> object:
+        def job(s: object) -> int:
+            from sqlalchemy.orm import Session
+
+            assert isinstance(s, Session)
+            p = Person(phone=phone)
+            s.add(p)
+            s.flush()
+            return p.id
+
+        return job
+
+    def bad(s: object) -> int:
+        from sqlalchemy.orm import Session
+
+        assert isinstance(s, Session)
+        s.add(Person(phone="13800009999"))
+        s.flush()  # written, then the job fails: this row must not be committed
+        raise DataError("text: broken on purpose")
+
+    jobs = [
+        _Job(good("13800000001"), Future()),
+        _Job(bad, Future()),
+        _Job(good("13800000002"), Future()),
+    ]
+    gc._run_batch(jobs)  # one batch, run synchronously
+    assert isinstance(jobs[0].future.result(), int)
+    with pytest.raises(DataError, match="on purpose"):
+        jobs[1].future.result()
+    assert isinstance(jobs[2].future.result(), int)
+    with sm() as s:
+        phones = set(s.scalars(select(Person.phone)).all())
+    assert phones == {"13800000001", "13800000002"}
+    # and through the thread: results arrive only after commit
+    assert isinstance(gc.run(good("13800000003")), int)  # type: ignore[arg-type]
+    gc.close()
+    engine.dispose()
