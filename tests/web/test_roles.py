@@ -18,6 +18,9 @@ MATRIX: dict[tuple[str, str], set[str | None]] = {
     ("GET", "/api/cases/{id}/contact"): {"gw_west1", "city", "dispatcher", "admin"},
     ("POST", "/api/cases/{id}/extensions"): {"dispatcher", "admin"},
     ("GET", "/api/measures"): {"gw_west1", "city", "dispatcher", "admin"},
+    ("GET", "/api/cases/{id}/duplicates"): {"dispatcher", "admin"},
+    ("POST", "/api/cases/{id}/actions"): {"dispatcher", "admin"},
+    ("GET", "/api/admin/tables/categories"): {"admin"},
     ("GET", "/api/admin/tables/grids"): {"admin"},
     ("PUT", "/api/admin/tables/departments/new_dept"): {"admin"},
     ("POST", "/api/admin/users"): {"admin"},
@@ -40,6 +43,7 @@ _BODIES: dict[str, Any] = {
     "/api/admin/tables/departments/new_dept": {"name": "新部门"},
     "/api/admin/users": {"username": "u_{user}", "password": "long enough pw", "role": "resident"},
     "/api/cases": {"text": "路灯坏了", "lon": 116.35, "lat": 40.005},
+    "/api/cases/{id}/actions": {"action": "accept"},
 }
 
 
