@@ -119,7 +119,23 @@ def app_factory() -> object:
     from wanzheng.settings import Settings
     from wanzheng.web import create_app
 
-    return create_app(Settings(escalation_interval_s=0))
+    settings = Settings(escalation_interval_s=0)
+    sync = os.environ.get("WZ_BENCH_SQLITE_SYNCHRONOUS")
+    if sync is None:
+        return create_app(settings)
+    # Comparison only: the same service with a weaker SQLite setting (not durable with NORMAL:
+    # a power cut may lose the last commits, though the database stays consistent).
+    from sqlalchemy import event
+
+    from wanzheng.cases.store import make_engine
+
+    engine = make_engine(settings.resolved_database_url)
+
+    @event.listens_for(engine, "connect")
+    def _weaker(dbapi_conn: object, _record: object) -> None:
+        dbapi_conn.execute(f"PRAGMA synchronous={sync}")  # type: ignore[attr-defined]
+
+    return create_app(settings, engine=engine)
 
 
 def serve(url: str, port: int, data_dir: str, workers: int = 1) -> None:
@@ -327,6 +343,8 @@ def block(rows: list[dict[str, float]], seconds: float) -> str:
         "`synchronous=FULL`, `BEGIN IMMEDIATE`; PostgreSQL 15 from the system binaries with "
         "`fsync=on`, `synchronous_commit=on`. Submissions go through the group committer "
         "(`cases/batch.py`: every waiting submission shares one commit, answered after it). "
+        "The last rows repeat SQLite with `synchronous=NORMAL` (commits not fsynced: a power "
+        "cut may lose the last ones) to show what durability costs. "
         "Every answer counted was 201 and the database held at least as many cases as were "
         "acknowledged. The clients are closed-loop (each sends its next submission when the "
         "previous one is answered), so mean latency ≈ clients ÷ throughput: at 100 clients, "
@@ -374,7 +392,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--levels", default="1,10,100")
-    ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument("--backends", default="sqlite,postgresql,sqlite-normal")
     ap.add_argument("--no-write", action="store_true", help="print only")
     a = ap.parse_args()
     if a.serve:
@@ -391,6 +409,20 @@ def main() -> None:
         if backend == "sqlite":
             with tempfile.TemporaryDirectory(prefix="wz-bench-sqlite-", dir=ROOT / "bench") as d:
                 rows += run_backend("sqlite", f"sqlite:///{d}/bench.sqlite3", a.seconds, levels)
+        elif backend == "sqlite-normal":
+            os.environ["WZ_BENCH_SQLITE_SYNCHRONOUS"] = "NORMAL"
+            try:
+                with tempfile.TemporaryDirectory(
+                    prefix="wz-bench-sqlite-", dir=ROOT / "bench"
+                ) as d:
+                    rows += run_backend(
+                        "sqlite, synchronous=NORMAL (not durable)",
+                        f"sqlite:///{d}/bench.sqlite3",
+                        a.seconds,
+                        levels,
+                    )
+            finally:
+                del os.environ["WZ_BENCH_SQLITE_SYNCHRONOUS"]
         elif backend == "postgresql":
             with postgres_server() as url:
                 rows += run_backend("postgresql", url, a.seconds, levels)
