@@ -192,7 +192,7 @@ def summarise(rows: list[dict[str, object]]) -> dict[tuple[str, str], dict[str, 
 
 
 def _fmt_n(n: float) -> str:
-    return f"{n / 1e6:.3g}M" if n >= 1e6 else f"{n / 1e3:.3g}k"
+    return f"{n / 1e6:.3g}M" if n >= 999_500 else f"{n / 1e3:.3g}k"
 
 
 def _diff(s: dict[str, float]) -> str:
@@ -354,8 +354,8 @@ def report(tools: dict[str, str], cold: dict[str, object] | None) -> None:
     if w1m:
         lines += [
             f"At 1M grid nodes the engine's process peaked at {w1m['peak_mb']:.0f} MB, "
-            f"{w1m['base_mb']:.0f} MB of it before the query (Python, numpy, numba/LLVM, the "
-            "network's arrays).",
+            f"{w1m['pre_mb']:.0f} MB of it before the query (Python, numpy, numba and LLVM "
+            "with the loaded kernels, the imports of `wanzheng.network`, the network's arrays).",
             "",
         ]
     if cold and "error" not in cold:

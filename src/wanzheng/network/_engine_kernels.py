@@ -55,19 +55,21 @@ def bucket_search(  # pragma: no cover - compiled
     delta_m: float,
     head: np.ndarray,
     e_node: np.ndarray,
-    e_dist: np.ndarray,
     e_next: np.ndarray,
 ) -> bool:
     """Bucket-queue search from the labelled ``seeds`` (node ids whose ``dist`` is set).
 
-    Buckets are singly linked lists of entries ``(node, distance when pushed)`` in one pool
-    (``e_node``, ``e_dist``, ``e_next``, all of one length); popped entries go back to a free
-    list, so memory follows the search front, not the network. An entry whose distance no longer
-    equals the node's label is stale and skipped (a push only happens on a strict improvement,
-    so every (node, distance) pair is pushed at most once). ``head`` (int32, one per bucket) must
-    be ``-1`` on entry. Returns False, with ``dist`` / ``src`` half done, when the pool was too
-    small: the caller resets them and calls again with a larger pool. (Growing the pool in here
-    would cost a factor of three: numba then reloads every array on each access.)
+        Buckets are singly linked lists of node entries in one pool (``e_node``, ``e_next``, of one
+        length); popped entries go back to a free list, so memory follows the search front, not the
+        network. While a node waits to be scanned its ``src`` holds ``-2 - source`` (``-1`` stays
+    "not reached"): a node
+        improved again inside the bucket it already waits in needs no second entry, and an entry
+        popped for a node that is not waiting (scanned since) is stale and skipped. Every waiting
+        node is scanned at its label of that moment, so ``src`` is non-negative again on return.
+        ``head`` (int32, one per bucket) must be ``-1`` on entry. Returns False, with ``dist`` /
+        ``src`` half done, when the pool was too small: the caller resets them and calls again with
+        a larger pool. (Growing the pool in here would cost a factor of three: numba then reloads
+        every array on each access.)
     """
     inv = 1.0 / delta_m
     n_buckets = head.shape[0]
@@ -85,9 +87,9 @@ def bucket_search(  # pragma: no cover - compiled
         e = used
         used += 1
         e_node[e] = v
-        e_dist[e] = dist[v]
         e_next[e] = head[b]
         head[b] = e
+        src[v] = -2 - src[v]
         if b < first:
             first = b
     b = first
@@ -98,23 +100,32 @@ def bucket_search(  # pragma: no cover - compiled
             continue
         head[b] = e_next[e]
         v = e_node[e]
-        dv = e_dist[e]
         e_next[e] = free
         free = e
-        if dv != dist[v]:
-            continue  # stale: v was improved after this push
         sv = src[v]
+        if sv >= 0:
+            continue  # stale: v was scanned since this entry was made
+        sv = -2 - sv
+        src[v] = sv
+        dv = dist[v]
         for i in range(indptr[v], indptr[v + 1]):
             nd = dv + weight_m[i]
             if nd > cutoff_m:
                 continue
             u = indices[i]
-            if nd < dist[u]:
+            old = dist[u]
+            if nd < old:
                 dist[u] = nd
-                src[u] = sv
                 x = nd * inv
                 # the comparison also sends inf / NaN (a subnormal width) to the last bucket
                 nb = int(x) if x < last else last
+                if src[u] < -1:
+                    # u waits already; if in this very bucket, its entry serves the new label
+                    x = old * inv
+                    if (int(x) if x < last else last) == nb:
+                        src[u] = -2 - sv
+                        continue
+                src[u] = -2 - sv
                 if free >= 0:
                     f = free
                     free = e_next[f]
@@ -124,7 +135,6 @@ def bucket_search(  # pragma: no cover - compiled
                     f = used
                     used += 1
                 e_node[f] = u
-                e_dist[f] = nd
                 e_next[f] = head[nb]
                 head[nb] = f
     return True

@@ -156,13 +156,9 @@ def nearest_by_kind(
     return distance, source
 
 
-def _pool(capacity: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Entry pool of the bucket queue: node (uint32), distance (float64), next entry (int32)."""
-    return (
-        np.empty(capacity, dtype=np.uint32),
-        np.empty(capacity, dtype=np.float64),
-        np.empty(capacity, dtype=np.int32),
-    )
+def _pool(capacity: int) -> tuple[np.ndarray, np.ndarray]:
+    """Entry pool of the bucket queue: node (uint32) and next entry (int32)."""
+    return np.empty(capacity, dtype=np.uint32), np.empty(capacity, dtype=np.int32)
 
 
 class _Counter:
