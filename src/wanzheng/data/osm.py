@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,7 +195,7 @@ class OsmExtract:
     bounds: tuple[float, float, float, float]
 
 
-def is_walkable(tags: Mapping[str, str]) -> bool:
+def is_walkable(tags: Mapping[str, str] | osmium.osm.TagList) -> bool:
     """Whether a way with these tags belongs to the walking network.
 
     Parameters
@@ -291,6 +292,22 @@ def _point_inside(geometry: BaseGeometry) -> tuple[float, float]:
     return float(point.x), float(point.y)
 
 
+def _points_inside(geometries: npt.NDArray[np.object_]) -> npt.NDArray[np.float64]:
+    """:func:`_point_inside` of many geometries at once: ``[k, 2]`` lon, lat."""
+    points = shapely.centroid(geometries)
+    outside = ~shapely.covers(geometries, points)
+    if outside.any():
+        points[outside] = shapely.point_on_surface(geometries[outside])
+    return np.column_stack([shapely.get_x(points), shapely.get_y(points)])
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """Stands for the geometry (or inside point) of the main pass's area number ``index``."""
+
+    index: int
+
+
 def _single(geometry: BaseGeometry) -> BaseGeometry:
     """A one-part MultiPolygon as a Polygon."""
     if isinstance(geometry, shapely.MultiPolygon) and len(geometry.geoms) == 1:
@@ -303,17 +320,26 @@ class _Collector:
     """Mutable state of one pass over the file (private; the result is an OsmExtract)."""
 
     rules: KindRulesLike
+    path: Path
+    ref_file: Path
     # walkable ways: flattened node refs with their way's running number
-    way_node_ref: list[int] = field(default_factory=list)
-    way_node_lon: list[float] = field(default_factory=list)
-    way_node_lat: list[float] = field(default_factory=list)
-    way_node_valid: list[bool] = field(default_factory=list)
-    way_node_seq: list[int] = field(default_factory=list)
+    # walkable ways as OPL (id, tags, node refs), written by libosmium in C++
+    ref_writer: osmium.SimpleWriter
+    # coordinates of a walkable way come as one WKB linestring (built by libosmium, decoded
+    # in bulk at the end) or, when a node has no location, as per-node lists
+    way_node_count: list[int] = field(default_factory=list)
+    way_wkb: list[str] = field(default_factory=list)
+    way_wkb_seq: list[int] = field(default_factory=list)
+    way_partial: list[tuple[int, list[float], list[float]]] = field(default_factory=list)
     way_ids: list[int] = field(default_factory=list)
     way_highways: list[str] = field(default_factory=list)
     facilities: list[dict[str, object]] = field(default_factory=list)
     communities: list[dict[str, object]] = field(default_factory=list)
     buildings: list[dict[str, object]] = field(default_factory=list)
+    # areas seen in the main pass: their WKB, decoded in bulk by finish_areas(); the rows
+    # above that belong to area k carry the geometry placeholder _Pending(k)
+    area_wkb: list[str] = field(default_factory=list)
+    area_relation: list[int] = field(default_factory=list)
     relations_with_area: set[int] = field(default_factory=set)
     # multipolygon relations of interest and the coordinates of their member ways, for
     # relations osmium cannot assemble because the extract cut some members off
@@ -356,22 +382,35 @@ class _Collector:
             ]
             if len(coords) == len(obj.nodes):
                 self.member_ways[obj.id] = coords
-        if "highway" not in obj.tags:
+        tags = obj.tags
+        if "highway" not in tags:
             return
-        tags = {t.k: t.v for t in obj.tags}
+        # osmium's tag list answers get() in C++: no dict of every tag needed here
         if not is_walkable(tags):
             return
         seq = len(self.way_ids)
         self.way_ids.append(obj.id)
         self.way_highways.append(tags["highway"])
-        for node in obj.nodes:
-            location = node.location
-            valid = location.valid()
-            self.way_node_ref.append(node.ref)
-            self.way_node_lon.append(float(location.lon) if valid else math.nan)
-            self.way_node_lat.append(float(location.lat) if valid else math.nan)
-            self.way_node_valid.append(valid)
-            self.way_node_seq.append(seq)
+        nodes = obj.nodes
+        # the node ids are read back in bulk from the OPL text libosmium writes (a Python
+        # object per node ref would cost more than everything else done per way)
+        self.ref_writer.add_way(obj)
+        self.way_node_count.append(len(nodes))
+        try:
+            line = self.wkb.create_linestring(obj, use_nodes=osmium.geom.use_nodes.ALL)
+        except (RuntimeError, osmium.InvalidLocationError):
+            # a node without location (or a one-node way): read the nodes one by one
+            lons: list[float] = []
+            lats: list[float] = []
+            for node in nodes:
+                location = node.location
+                valid = location.valid()
+                lons.append(float(location.lon) if valid else math.nan)
+                lats.append(float(location.lat) if valid else math.nan)
+            self.way_partial.append((seq, lons, lats))
+        else:
+            self.way_wkb.append(line)
+            self.way_wkb_seq.append(seq)
 
     def relation(self, obj: osmium.osm.Relation) -> None:
         tags = {t.k: t.v for t in obj.tags}
@@ -390,14 +429,53 @@ class _Collector:
         from_way = obj.from_way()
         ident = f"{'w' if from_way else 'r'}{obj.orig_id()}"
         try:
-            geometry = _single(shapely.from_wkb(self.wkb.create_multipolygon(obj)))
-        except (RuntimeError, osmium.InvalidLocationError, shapely.errors.GEOSException):
+            wkb = self.wkb.create_multipolygon(obj)
+        except (RuntimeError, osmium.InvalidLocationError):
             return
-        if geometry.is_empty:
-            return
-        if not from_way:
-            self.relations_with_area.add(obj.orig_id())
-        self._add_area(ident, tags, kinds, residential, place, building, geometry)
+        pending = _Pending(len(self.area_wkb))
+        self.area_wkb.append(wkb)
+        self.area_relation.append(-1 if from_way else obj.orig_id())
+        self._add_area(ident, tags, kinds, residential, place, building, pending)
+
+    def finish_areas(self) -> None:
+        """Decode the areas' WKB in bulk; drop the rows of areas whose geometry is unusable."""
+        geometries = np.empty(len(self.area_wkb), dtype=object)
+        inside = np.full((len(self.area_wkb), 2), np.nan)
+        if self.area_wkb:
+            decoded = shapely.from_wkb(np.asarray(self.area_wkb, dtype=object), on_invalid="ignore")
+            good = ~(shapely.is_missing(decoded) | shapely.is_empty(decoded))
+            # a one-part MultiPolygon becomes a Polygon
+            single = good & (shapely.get_num_geometries(decoded) == 1)
+            single &= shapely.get_type_id(decoded) == shapely.GeometryType.MULTIPOLYGON
+            decoded[single] = shapely.get_geometry(decoded[single], 0)
+            geometries[good] = decoded[good]
+            inside[good] = _points_inside(decoded[good])
+            # a relation counts as assembled only when its geometry is usable; the others are
+            # left to finish_relations()
+            relation = np.asarray(self.area_relation, dtype=np.int64)
+            self.relations_with_area.update(relation[good & (relation >= 0)].tolist())
+
+        def resolve(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+            kept = []
+            for row in rows:
+                placeholder = row["geometry"] if "geometry" in row else row.get("lon")
+                if isinstance(placeholder, _Pending):
+                    k = placeholder.index
+                    geometry = geometries[k]
+                    if geometry is None:
+                        continue
+                    if "geometry" in row:
+                        row["geometry"] = geometry
+                    else:
+                        row["lon"], row["lat"] = float(inside[k, 0]), float(inside[k, 1])
+                kept.append(row)
+            return kept
+
+        self.facilities = resolve(self.facilities)
+        self.communities = resolve(self.communities)
+        self.buildings = resolve(self.buildings)
+        self.area_wkb = []
+        self.area_relation = []
 
     def finish_relations(self) -> None:
         """Build areas osmium skipped because member ways are missing from the extract.
@@ -438,11 +516,14 @@ class _Collector:
         residential: bool,
         place: bool,
         building: bool,
-        geometry: BaseGeometry,
+        geometry: BaseGeometry | _Pending,
     ) -> None:
         if kinds:
-            lon, lat = _point_inside(geometry)
-            self._add_facility(ident, tags, kinds, lon, lat)
+            if isinstance(geometry, _Pending):
+                self._add_facility(ident, tags, kinds, geometry, geometry)
+            else:
+                lon, lat = _point_inside(geometry)
+                self._add_facility(ident, tags, kinds, lon, lat)
         if residential or place:
             self._add_community(ident, tags, "landuse" if residential else "place", geometry)
         if building:
@@ -458,7 +539,12 @@ class _Collector:
             )
 
     def _add_facility(
-        self, ident: str, tags: Mapping[str, str], kinds: Iterable[str], lon: float, lat: float
+        self,
+        ident: str,
+        tags: Mapping[str, str],
+        kinds: Iterable[str],
+        lon: float | _Pending,
+        lat: float | _Pending,
     ) -> None:
         name = _name(tags)
         compact = _compact_tags(tags)
@@ -476,7 +562,7 @@ class _Collector:
             )
 
     def _add_community(
-        self, ident: str, tags: Mapping[str, str], source: str, geometry: BaseGeometry
+        self, ident: str, tags: Mapping[str, str], source: str, geometry: BaseGeometry | _Pending
     ) -> None:
         self.communities.append(
             {
@@ -532,7 +618,22 @@ def load_osm(path: str | Path, *, rules: KindRulesLike) -> OsmExtract:
     """
     path = Path(path)
     _check_path(path)
-    collector = _Collector(rules=rules)
+    with tempfile.TemporaryDirectory(prefix="wanzheng-osm-") as tmp:
+        ref_file = Path(tmp) / "ways.opl"
+        writer = osmium.SimpleWriter(osmium.io.File(str(ref_file), "opl,add_metadata=false"))
+        collector = _Collector(rules=rules, path=path, ref_file=ref_file, ref_writer=writer)
+        try:
+            header_box = _read(path, collector)
+        finally:
+            writer.close()
+        refs = _way_refs(ref_file, collector)
+    collector.finish_areas()
+    collector.finish_relations()
+    return _assemble(path, collector, header_box, refs)
+
+
+def _read(path: Path, collector: _Collector) -> tuple[float, float, float, float] | None:
+    """The main pass over the file; returns the header's bounding box, if any."""
     header_box: tuple[float, float, float, float] | None = None
     try:
         box = osmium.FileProcessor(str(path)).header.box()
@@ -568,18 +669,32 @@ def load_osm(path: str | Path, *, rules: KindRulesLike) -> OsmExtract:
         raise DataError(f"{path}: cannot read as OSM data ({error})") from None
     if collector.objects == 0:
         raise DataError(f"{path}: the file holds no tagged OSM objects")
-    collector.finish_relations()
-    return _assemble(path, collector, header_box)
+    return header_box
+
+
+def _way_refs(ref_file: Path, collector: _Collector) -> npt.NDArray[np.int64]:
+    """Node refs of the walkable ways, flattened in way order, from the OPL file.
+
+    Each OPL line is ``w<id> T<tags> N<n1>,<n2>,…`` (tag text is escaped, so it holds no
+    space); the ``N`` field is parsed by numpy in one call.
+    """
+    lines = ref_file.read_bytes().split(b"\n")
+    fields = [line.rpartition(b" N")[2] for line in lines if line]
+    text = b",".join(f for f in fields if f).replace(b"n", b"")
+    refs = np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64)
+    if len(fields) != len(collector.way_ids) or refs.size != sum(collector.way_node_count):
+        raise DataError(f"{collector.path}: cannot read the node lists of the walkable ways")
+    return refs
 
 
 def _assemble(
-    path: Path, collector: _Collector, header_box: tuple[float, float, float, float] | None
+    path: Path,
+    collector: _Collector,
+    header_box: tuple[float, float, float, float] | None,
+    refs: npt.NDArray[np.int64],
 ) -> OsmExtract:
-    refs = np.asarray(collector.way_node_ref, dtype=np.int64)
-    lon = np.asarray(collector.way_node_lon, dtype=np.float64)
-    lat = np.asarray(collector.way_node_lat, dtype=np.float64)
-    valid = np.asarray(collector.way_node_valid, dtype=bool)
-    seq = np.asarray(collector.way_node_seq, dtype=np.int64)
+    lon, lat, seq = _way_coordinates(collector, refs.size)
+    valid = ~np.isnan(lon)
 
     node_id, first = np.unique(refs[valid], return_index=True)
     node_lon = lon[valid][first]
@@ -621,6 +736,61 @@ def _assemble(
         buildings=buildings,
         bounds=bounds,
     )
+
+
+def _linestring_coordinates(
+    hex_wkb: list[str], n_points: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """``[sum(n_points), 2]`` coordinates of hex WKB linestrings, concatenated in order.
+
+    Little-endian 2-D WKB (what libosmium writes on this kind of machine) is read with numpy
+    directly: each geometry is a 9-byte header (byte order, type, point count) followed by its
+    points as float64 pairs. Anything else goes through shapely.
+    """
+    raw = np.frombuffer(bytes.fromhex("".join(hex_wkb)), dtype=np.uint8)
+    size = 9 + 16 * n_points
+    start = np.zeros(n_points.size, dtype=np.int64)
+    np.cumsum(size[:-1], out=start[1:])
+    header = raw[start[:, None] + np.arange(9)].astype(np.int64)
+    counts = header[:, 5] | header[:, 6] << 8 | header[:, 7] << 16 | header[:, 8] << 24
+    plain = (
+        raw.size == int(size.sum())
+        and bool((header[:, 0] == 1).all())
+        and bool((header[:, 1:5] == [2, 0, 0, 0]).all())
+        and np.array_equal(counts, n_points)
+    )
+    if not plain:
+        lines = shapely.from_wkb(np.asarray(hex_wkb, dtype=object))
+        return np.asarray(shapely.get_coordinates(lines), dtype=np.float64)
+    keep = np.ones(raw.size, dtype=bool)
+    keep[(start[:, None] + np.arange(9)).ravel()] = False
+    return raw[keep].view("<f8").reshape(-1, 2).astype(np.float64)
+
+
+def _way_coordinates(
+    collector: _Collector, total: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Per way node (flattened, in way order): lon, lat (NaN without location), way number."""
+    counts = np.asarray(collector.way_node_count, dtype=np.int64)
+    starts = np.zeros(counts.size, dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    seq = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+    lon = np.full(total, np.nan)
+    lat = np.full(total, np.nan)
+    if collector.way_wkb:
+        fast = np.asarray(collector.way_wkb_seq, dtype=np.int64)
+        n_fast = counts[fast]
+        coords = _linestring_coordinates(collector.way_wkb, n_fast)
+        if coords.shape[0] != int(n_fast.sum()):
+            raise DataError(f"{collector.path}: way geometries do not match their node lists")
+        offset = np.repeat(starts[fast] - (np.cumsum(n_fast) - n_fast), n_fast)
+        where = np.arange(coords.shape[0], dtype=np.int64) + offset
+        lon[where] = coords[:, 0]
+        lat[where] = coords[:, 1]
+    for number, lons, lats in collector.way_partial:
+        lon[starts[number] : starts[number] + len(lons)] = lons
+        lat[starts[number] : starts[number] + len(lats)] = lats
+    return lon, lat, seq
 
 
 def _id_key(ident: str) -> tuple[str, int]:
