@@ -1,16 +1,22 @@
 """A small hand-built AuditResult: 3 communities, 4 kinds, 3 facilities, 5 edges, 2 buildings.
 
-Kinds: ``kindergarten`` (300 m, unverified), ``supermarket`` (500 m), ``health_station``
-(300 m, recorded by no source: ``no_data``) and ``barrier_free`` (a checklist item with no
-threshold: ``not_audited``). The figures are chosen so that every output can be checked by hand:
+Kinds: ``kindergarten`` (300 m, unverified), ``supermarket`` (500 m; here a *wider
+life-circle* kind, ``in_verdict = False``: audited and reported, but it does not decide the
+verdict), ``health_station`` (300 m, recorded by no source: ``no_data``) and ``barrier_free``
+(a checklist item with no threshold: ``not_audited``). The figures are chosen so that every
+output can be checked by hand (met / required count the verdict kinds only):
 
-=========  ==========  ==================  ===================  ============
-community  population  kindergarten        supermarket          verdict
-=========  ==========  ==================  ===================  ============
-阳光小区    3200 given  120.34 m met        420.06 m met         undetermined
-和平里      5000.4 est  650.0 m missing     280.0 m met          incomplete
-东园        unknown     inf missing         inf missing          incomplete
-=========  ==========  ==================  ===================  ============
+=========  ==========  ==================  ===================  ============  ===========
+community  population  kindergarten        supermarket (life)   verdict       met/required
+=========  ==========  ==================  ===================  ============  ===========
+阳光小区    3200 given  120.34 m met        420.06 m met         undetermined  1/1
+和平里      5000.4 est  650.0 m missing     280.0 m met          incomplete    0/1
+东园        unknown     inf missing         inf missing          incomplete    0/1
+=========  ==========  ==================  ===================  ============  ===========
+
+``build_result(origins="buildings")`` adds ``{kind}_share_within`` (kindergarten 1.0 / 0.25 /
+0.0, supermarket 0.8 / 1.0 / 0.0; NaN for the no-data and checklist kinds) and
+``sources["origins"] = "buildings"``.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ KINDS = pd.DataFrame(
             "tier": "5min",
             "threshold_m": 300.0,
             "verified": False,
+            "in_verdict": True,
             "requirement": "One; at least 6 classes.",
             "source": "完整居住社区建设标准（试行）",
             "clause": "Item 2",
@@ -49,6 +56,7 @@ KINDS = pd.DataFrame(
             "tier": "10min",
             "threshold_m": 500.0,
             "verified": True,
+            "in_verdict": False,
             "requirement": "One; floor area ≥ 300 m².",
             "source": "GB 50180-2018",
             "clause": "Table 3.0.4",
@@ -60,6 +68,7 @@ KINDS = pd.DataFrame(
             "tier": "5min",
             "threshold_m": 300.0,
             "verified": False,
+            "in_verdict": True,
             "requirement": "One; floor area ≥ 120 m².",
             "source": "完整居住社区建设标准（试行）",
             "clause": "Item 5",
@@ -71,6 +80,7 @@ KINDS = pd.DataFrame(
             "tier": "block",
             "threshold_m": None,
             "verified": False,
+            "in_verdict": True,
             "requirement": "Ramps, handrails, lift retrofits.",
             "source": "完整居住社区建设标准（试行）",
             "clause": "Item 12",
@@ -90,6 +100,8 @@ def _community(
     verdict: str,
     met: int,
     missing: str,
+    life_missing: str,
+    shares: tuple[float, float] | None,
 ) -> dict[str, Any]:
     origin = shapely.point_on_surface(geometry)
     row: dict[str, Any] = {
@@ -108,6 +120,11 @@ def _community(
         row[f"{key}_status"] = status
         row[f"{key}_nearest_id"] = nid
         row[f"{key}_nearest_name"] = nname
+    if shares is not None:
+        row["kindergarten_share_within"] = shares[0]
+        row["supermarket_share_within"] = shares[1]
+        row["health_station_share_within"] = math.nan
+        row["barrier_free_share_within"] = math.nan
     row["health_station_distance_m"] = INF
     row["health_station_walk_min"] = INF
     row["health_station_status"] = "no_data"
@@ -119,15 +136,22 @@ def _community(
     row["barrier_free_nearest_id"] = ""
     row["barrier_free_nearest_name"] = ""
     row["met"] = met
-    row["required"] = 2
+    row["required"] = 1
     row["verdict"] = verdict
     row["missing"] = missing
     row["no_data"] = "health_station"
+    row["missing_life_circle"] = life_missing
     return row
 
 
-def build_result(*, names: tuple[str, str, str] = ("阳光小区", "和平里", "东园")) -> AuditResult:
-    """The hand-built result; ``names`` lets a test inject awkward community names."""
+def build_result(
+    *,
+    names: tuple[str, str, str] = ("阳光小区", "和平里", "东园"),
+    origins: str = "centroid",
+) -> AuditResult:
+    """The hand-built result; ``names`` lets a test inject awkward community names,
+    ``origins="buildings"`` adds the residents' shares within each threshold."""
+    by_buildings = origins == "buildings"
     communities = pd.DataFrame(
         [
             _community(
@@ -139,8 +163,10 @@ def build_result(*, names: tuple[str, str, str] = ("阳光小区", "和平里", 
                 (120.34, "met", "osm:node/101", "阳光幼儿园"),
                 (420.06, "met", "ledger:3", "物美超市"),
                 "undetermined",
-                2,
+                1,
                 "",
+                "",
+                (1.0, 0.8) if by_buildings else None,
             ),
             _community(
                 "c2",
@@ -151,8 +177,10 @@ def build_result(*, names: tuple[str, str, str] = ("阳光小区", "和平里", 
                 (650.0, "missing", "osm:node/101", "阳光幼儿园"),
                 (280.0, "met", "osm:way/202", "华联超市"),
                 "incomplete",
-                1,
+                0,
                 "kindergarten",
+                "",
+                (0.25, 1.0) if by_buildings else None,
             ),
             _community(
                 "c3",
@@ -164,7 +192,9 @@ def build_result(*, names: tuple[str, str, str] = ("阳光小区", "和平里", 
                 (INF, "missing", "", ""),
                 "incomplete",
                 0,
-                "kindergarten;supermarket",
+                "kindergarten",
+                "supermarket",
+                (0.0, 0.0) if by_buildings else None,
             ),
         ]
     )
@@ -188,6 +218,7 @@ def build_result(*, names: tuple[str, str, str] = ("阳光小区", "和平里", 
             "tier": ["5min", "10min", "5min"],
             "threshold_m": [300.0, 500.0, 300.0],
             "verified": [False, True, False],
+            "in_verdict": [True, False, True],
             "facilities": [1, 2, 0],
             "has_data": [True, True, False],
             "evidence": ["osm", "ledger+osm", "none"],
@@ -229,6 +260,7 @@ def build_result(*, names: tuple[str, str, str] = ("阳光小区", "和平里", 
         "catalogue_origin": "builtin",
         "walk_speed_m_per_min": SPEED,
         "cutoff_m": 500.0,
+        "origins": origins,
         "population_method": "estimated;given;unknown",
         "floor_area_per_person_m2": 35.0,
         "unverified_kinds": ["kindergarten", "health_station", "barrier_free"],

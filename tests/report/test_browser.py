@@ -73,12 +73,17 @@ def test_click_community_shows_its_table(page: Any) -> None:
     page.locator('svg#map .comm[data-c="1"]').click()
     detail = page.locator("#detail")
     assert detail.locator("h3").inner_text() == "和平里"
-    rows = detail.locator("table.community-table tbody tr")
+    rows = detail.locator("table.community-table tbody tr:not(.group-row)")
     assert rows.count() == 4
     first = rows.nth(0).inner_text()
     assert "幼儿园" in first and "650.0" in first and "缺失" in first and "阳光幼儿园" in first
     assert "10.8 分" in first, "650 m at 60 m/min"
-    assert "无数据" in rows.nth(2).inner_text()
+    assert "无数据" in rows.nth(1).inner_text()
+    groups = detail.locator("table.community-table tbody tr.group-row")
+    assert groups.count() == 2
+    assert "完整社区要素" in groups.nth(0).inner_text()
+    assert "生活圈配套" in groups.nth(1).inner_text()
+    assert "综合超市" in rows.nth(3).inner_text()
     assert "不完整" in detail.inner_text()
     assert page.locator('svg#map .comm[data-c="1"]').get_attribute("class").endswith("selected")
 
@@ -175,7 +180,7 @@ def test_real_area_report_in_the_browser(
         assert pg.locator("#detail h3").inner_text() == (
             name or str(real_result.communities["id"][i])
         )
-        assert pg.locator("#detail table.community-table tbody tr").count() == len(
+        assert pg.locator("#detail table.community-table tbody tr:not(.group-row)").count() == len(
             real_result.kinds
         )
     for key in real_result.kinds["key"]:

@@ -54,8 +54,9 @@ def test_communities_layer(result: AuditResult, gpkg: Path) -> None:
     assert math.isnan(table["kindergarten_distance_m"].tolist()[2]), "inf is NULL"
     assert table["kindergarten_status"].tolist() == ["met", "missing", "missing"]
     assert table["verdict"].tolist() == ["undetermined", "incomplete", "incomplete"]
-    assert table["met"].tolist() == [2, 1, 0]
-    assert table["missing"].tolist() == ["", "kindergarten", "kindergarten;supermarket"]
+    assert table["met"].tolist() == [1, 0, 0]
+    assert table["missing"].tolist() == ["", "kindergarten", "kindergarten"]
+    assert table["missing_life_circle"].tolist() == ["", "", "supermarket"]
 
 
 def test_facilities_layer(result: AuditResult, gpkg: Path) -> None:

@@ -92,21 +92,25 @@ def test_map_geometry_is_in_metres(page: str) -> None:
 
 def test_page_data_for_the_detail_panel(page: str) -> None:
     data = _data(page)
+    # Verdict kinds first, then the life-circle kinds (the supermarket here).
     assert [k["key"] for k in data["kinds"]] == [
         "kindergarten",
-        "supermarket",
         "health_station",
         "barrier_free",
+        "supermarket",
     ]
+    assert [k["v"] for k in data["kinds"]] == [True, True, True, False]
+    assert data["shares"] is False
     c1, c2, c3 = data["communities"]
     assert c1["name"] == "阳光小区" and c1["verdict"] == "undetermined"
     assert c1["population"] == 3200 and c1["popsrc"] == "给定"
     kg = c1["rows"][0]
     assert kg == {"k": "kindergarten", "d": 120.3, "dt": "120.3", "min": 2.0, "st": "met",
-                  "near": "阳光幼儿园"}  # fmt: skip
-    assert c1["rows"][2]["st"] == "no_data"
-    assert c1["rows"][3] == {"k": "barrier_free", "d": None, "dt": "—", "min": None,
-                             "st": "not_audited", "near": ""}  # fmt: skip
+                  "near": "阳光幼儿园", "sh": None}  # fmt: skip
+    assert c1["rows"][1]["st"] == "no_data"
+    assert c1["rows"][2] == {"k": "barrier_free", "d": None, "dt": "—", "min": None,
+                             "st": "not_audited", "near": "", "sh": None}  # fmt: skip
+    assert c1["rows"][3]["k"] == "supermarket" and c1["rows"][3]["st"] == "met"
     assert c2["rows"][0]["dt"] == "650.0" and c2["rows"][0]["st"] == "missing"
     assert c3["rows"][0]["dt"] == "> 500", "beyond the cutoff shows the cutoff"
     assert c3["population"] is None
@@ -200,22 +204,30 @@ def test_kind_colours_unique_per_shape() -> None:
 
 def test_gaps_ranked_by_residents_affected(page: str) -> None:
     table = page.split('class="data gaps"')[1].split("</table>")[0]
-    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
+    rows = re.findall(r"<tr(?: class=\"lc\")?>(.*?)</tr>", table, re.S)[1:]
     text = [re.sub(r"<[^>]+>", " ", r) for r in rows]
     # kindergarten missing in 和平里 (5000) and 东园 (unknown); supermarket only in 东园.
     assert len(text) == 2
     assert "幼儿园" in text[0] and "5,000" in text[0] and "+1 个社区人口未知" in text[0]
     assert "和平里、东园" in text[0]
     assert "综合超市" in text[1] and "东园" in text[1]
+    # The two groups, in this order, each with its heading row before its kinds.
+    heads = [m.start() for m in re.finditer('class="group-row"', table)]
+    assert len(heads) == 2
+    assert heads[0] < table.index("幼儿园") < heads[1] < table.index("综合超市")
+    assert "完整社区要素" in table[heads[0] : heads[1]]
+    assert "生活圈配套" in table[heads[1] :] and "不计入结论" in table[heads[1] :]
     assert "社区卫生服务站" not in table, "no-data kinds are not gaps"
 
 
 def test_coverage_table_states_evidence_and_confidence(page: str) -> None:
     table = page.split("每类设施的覆盖情况")[1].split("</table>")[0]
     rows = [re.sub(r"<[^>]+>", " ", r) for r in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]]
+    # Verdict kinds (kindergarten, health station) first, then the life-circle supermarket.
     assert "OSM" in rows[0] and re.search(r"\s低\s", rows[0])
-    assert "台账+OSM" in rows[1] and re.search(r"\s高\s", rows[1])
-    assert "无数据" in rows[2]
+    assert "无数据" in rows[1]
+    assert "台账+OSM" in rows[2] and re.search(r"\s高\s", rows[2])
+    assert table.count('class="group-row"') == 2
 
 
 def test_notices_name_what_did_not_make_it(make_result: Any) -> None:
@@ -252,3 +264,32 @@ def test_no_gaps_says_so(result: AuditResult) -> None:
     section = page.split('id="gaps"')[1].split("</section>")[0]
     assert "没有缺失的类别" in section
     assert "<table" not in section
+
+
+def test_verdict_scope_and_life_circle_legend(page: str) -> None:
+    scope = page.split('id="verdict-scope"')[1].split("</p>")[0]
+    assert "完整社区要素" in scope and "生活圈配套" in scope
+    assert "1 个社区至少缺少一类生活圈配套" in scope, "东园 lacks the supermarket"
+    legend = page.split('class="kind-toggles"')[1].split("</fieldset>")[0]
+    sections = re.findall(r'<h4 class="section-label">(.*?)</h4>', legend)
+    assert sections == ["完整社区要素（决定结论）", "生活圈配套（单列，不计入结论）"]
+    assert legend.index('data-kind="supermarket"') > legend.index("生活圈配套")
+    matrix = page.split('class="data matrix"')[1].split("</thead>")[0]
+    assert 'colspan="3">完整社区要素' in matrix and 'colspan="1">生活圈配套' in matrix
+
+
+def test_origins_are_stated(make_result: Any) -> None:
+    centroid = render_html(make_result())
+    note = centroid.split('id="origins-note"')[1].split("</p>")[0]
+    assert "社区代表点" in note and "centroid" in note
+    buildings = make_result(origins="buildings")
+    page = render_html(buildings)
+    note = page.split('id="origins-note"')[1].split("</p>")[0]
+    assert "住宅建筑" in note and "加权中位数" in note and "阈值内居民比例" in note
+    data = _data(page)
+    assert data["shares"] is True
+    c2 = data["communities"][1]
+    assert c2["rows"][0]["sh"] == 0.25 and c2["rows"][3]["sh"] == 1.0
+    assert c2["rows"][1]["sh"] is None, "no share for a kind without data"
+    matrix = page.split('class="data matrix"')[1].split("</table>")[0]
+    assert '<span class="sh">25%</span>' in matrix

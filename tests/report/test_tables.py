@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -35,6 +36,7 @@ CSV_COLUMNS = [
     "verdict",
     "missing",
     "no_data",
+    "missing_life_circle",
 ]
 
 
@@ -61,10 +63,13 @@ def test_communities_csv_has_bom_and_exact_values(result: AuditResult, tmp_path:
     assert [r["kindergarten_status"] for r in rows] == ["met", "missing", "missing"]
     assert [r["health_station_status"] for r in rows] == ["no_data"] * 3
     assert [r["verdict"] for r in rows] == ["undetermined", "incomplete", "incomplete"]
-    assert [r["met"] for r in rows] == ["2", "1", "0"]
-    assert [r["required"] for r in rows] == ["2", "2", "2"]
-    assert [r["missing"] for r in rows] == ["", "kindergarten", "kindergarten;supermarket"]
+    # met / required count the verdict kinds only; the supermarket is a life-circle kind.
+    assert [r["met"] for r in rows] == ["1", "0", "0"]
+    assert [r["required"] for r in rows] == ["1", "1", "1"]
+    assert [r["missing"] for r in rows] == ["", "kindergarten", "kindergarten"]
     assert [r["no_data"] for r in rows] == ["health_station"] * 3
+    assert [r["missing_life_circle"] for r in rows] == ["", "", "supermarket"]
+    assert not any(c.endswith("_share_within") for c in rows[0]), "centroid origins: no shares"
 
 
 def test_communities_csv_reads_back_with_pandas(result: AuditResult, tmp_path: Path) -> None:
@@ -124,9 +129,16 @@ def test_xlsx_sheets_and_headers(workbook: openpyxl.Workbook) -> None:
     assert zh[:4] == ["编号", "社区名称", "人口（人）", "人口来源"]
     assert zh[4] == "幼儿园\n距离（米）"
     assert zh[5] == "幼儿园\n状态"
-    assert zh[-5:] == ["达标类别数", "有数据类别数", "结论", "缺失类别", "无数据类别"]
+    assert zh[-6:] == [
+        "达标类别数",
+        "有数据类别数",
+        "结论",
+        "缺失类别",
+        "无数据类别",
+        "生活圈缺失类别",
+    ]
     assert ws.freeze_panes == "C3"
-    assert ws.auto_filter.ref == "A2:Q5"
+    assert ws.auto_filter.ref == "A2:R5"
 
 
 def test_xlsx_reads_with_pandas_header_row_2(result: AuditResult, tmp_path: Path) -> None:
@@ -146,14 +158,18 @@ def test_xlsx_community_values(workbook: openpyxl.Workbook) -> None:
     assert c1[4:8] == [120.3, "达标", 420.1, "达标"]
     assert c1[8:10] == [None, "无数据"], "no data: blank, not '>500'"
     assert c1[11] == "不按距离审计"
-    assert c1[-5:] == [2, 2, "待定（缺数据）", None, "社区卫生服务站"]
+    assert c1[-6:] == [1, 1, "待定（缺数据）", None, "社区卫生服务站", None]
     assert c2[2:4] == [5000, "估算"]
     assert c2[4:6] == [650.0, "缺失"]
-    assert c2[-3] == "不完整"
-    assert c2[-2] == "幼儿园"
+    assert c2[-4] == "不完整"
+    assert c2[-3] == "幼儿园"
     assert c3[2:4] == [None, "未知"]
     assert c3[4:8] == [">500", "缺失", ">500", "缺失"]
-    assert c3[-2] == "幼儿园、综合超市"
+    assert c3[-3] == "幼儿园"
+    assert c3[-1] == "综合超市", "life-circle gaps in their own column"
+    header = [c.value for c in ws[1]]
+    assert header[6] == "综合超市（生活圈）\n距离（米）"
+    assert header[-1] == "生活圈缺失类别"
     assert ws.cell(row=3, column=5).number_format == "0.0"
 
 
@@ -184,13 +200,31 @@ def test_xlsx_kinds_coverage_and_sources_sheets(workbook: openpyxl.Workbook) -> 
     ]
     assert kinds[0][1:6] == ["幼儿园", "Kindergarten", "5分钟生活圈", 300, "否（未核实）"]
     assert kinds[1][5] == "是"
+    assert [k[6] for k in kinds] == [
+        "是（完整社区要素）",
+        "否（生活圈配套）",
+        "是（完整社区要素）",
+        "是（完整社区要素）",
+    ]
     assert kinds[3][4] == "不按距离审计"
-    assert kinds[0][7:9] == ["完整居住社区建设标准（试行）", "Item 2"]
+    assert kinds[0][8:10] == ["完整居住社区建设标准（试行）", "Item 2"]
+    assert [c.value for c in workbook["kinds"][2]][6] == "in_verdict"
 
     cov = [[c.value for c in row] for row in workbook["coverage"].iter_rows(min_row=3)]
     assert [r[0] for r in cov] == ["kindergarten", "supermarket", "health_station"]
-    assert cov[0][3:] == [1, "是", 1, 2, 3200, 8200, pytest.approx(3200 / 8200.4), "OSM", "低"]
-    assert cov[1][10:] == ["台账+OSM", "高"]
+    assert cov[0][3:] == [
+        1,
+        "是",
+        1,
+        2,
+        3200,
+        8200,
+        pytest.approx(3200 / 8200.4),
+        "OSM",
+        "低",
+        "是（完整社区要素）",
+    ]
+    assert cov[1][10:] == ["台账+OSM", "高", "否（生活圈配套）"]
     assert cov[2][4] == "否（无数据）"
     assert cov[2][9] is None, "no share is shown for a kind without data"
 
@@ -201,3 +235,29 @@ def test_xlsx_kinds_coverage_and_sources_sheets(workbook: openpyxl.Workbook) -> 
     assert src["人口来源"] == "估算、给定、未知（estimated;given;unknown）"
     assert src["未核实阈值的类别"] == "幼儿园、社区卫生服务站、无障碍"
     assert src["社区文件"] == "—"
+
+
+def test_buildings_origins_add_shares(make_result: Any, tmp_path: Path) -> None:
+    """With buildings as origins each kind gains ``{kind}_share_within`` after its distance."""
+    result = make_result(origins="buildings")
+    path = tmp_path / "communities.csv"
+    write_communities_csv(result, path)
+    rows = _read_csv(path)
+    cols = list(rows[0])
+    assert cols[4:7] == [
+        "kindergarten_distance_m",
+        "kindergarten_share_within",
+        "kindergarten_status",
+    ]
+    assert [r["kindergarten_share_within"] for r in rows] == ["1.000", "0.250", "0.000"]
+    assert [r["supermarket_share_within"] for r in rows] == ["0.800", "1.000", "0.000"]
+    assert [r["health_station_share_within"] for r in rows] == ["", "", ""]
+    xlsx = tmp_path / "communities.xlsx"
+    write_communities_xlsx(result, xlsx)
+    back = pd.read_excel(xlsx, sheet_name="communities", header=1)
+    assert back.columns.tolist() == cols
+    assert back["kindergarten_share_within"].tolist() == [1.0, 0.25, 0.0]
+    book = openpyxl.load_workbook(xlsx)
+    assert book["communities"].cell(row=3, column=6).number_format == "0%"
+    src = {r[0].value: r[1].value for r in book["sources"].iter_rows(min_row=3)}
+    assert src["步行距离起点"] == "住宅建筑（按人口加权）（buildings）"

@@ -18,6 +18,8 @@ __all__ = [
     "CONFIDENCE_ZH",
     "EVIDENCE_ZH",
     "FACILITY_SOURCE_ZH",
+    "ORIGINS_EXPLAINED",
+    "ORIGINS_ZH",
     "OSM_ATTRIBUTION",
     "POPULATION_SOURCE_ZH",
     "SOURCE_LABELS",
@@ -29,6 +31,8 @@ __all__ = [
     "cutoff_m",
     "evidence_zh",
     "fmt_distance",
+    "fmt_share",
+    "has_shares",
     "is_finite",
     "kind_infos",
     "kind_status",
@@ -94,6 +98,19 @@ def evidence_zh(value: Any) -> str:
     return "+".join(EVIDENCE_ZH.get(part, part) for part in value.split("+"))
 
 
+ORIGINS_ZH: dict[str, str] = {
+    "centroid": "社区代表点",
+    "buildings": "住宅建筑（按人口加权）",
+}
+"""zh-CN label of ``sources['origins']``: where the walking distances start."""
+
+ORIGINS_EXPLAINED: dict[str, str] = {
+    "centroid": "每个社区以一个代表点（社区范围内的点）为起点计算步行距离。",
+    "buildings": "每栋住宅建筑都是起点，按其估算人口加权：社区的距离是居民步行距离的加权中位数，"
+    "“阈值内居民比例”是步行距离在阈值之内的居民所占比例。",
+}
+"""zh-CN sentence explaining each origin mode."""
+
 FACILITY_SOURCE_ZH: dict[str, str] = {
     "osm": "OpenStreetMap",
     "ledger": "设施台账",
@@ -113,6 +130,16 @@ def is_finite(value: Any) -> TypeGuard[SupportsFloat]:
 def fmt_distance(value: Any) -> float | None:
     """Distance (m) rounded to 0.1 m, or ``None`` when it is not a finite number."""
     return round(float(value), 1) if is_finite(value) else None
+
+
+def fmt_share(value: Any) -> float | None:
+    """Share (0–1) rounded to 0.001, or ``None`` when it is not a finite number."""
+    return round(float(value), 3) if is_finite(value) else None
+
+
+def has_shares(result: AuditResult) -> bool:
+    """True when the communities carry ``{kind}_share_within`` (buildings as origins)."""
+    return any(str(c).endswith("_share_within") for c in result.communities.columns)
 
 
 def source_zh(value: Any, table: Mapping[str, str], *, sep: str = "、") -> str:
@@ -137,12 +164,20 @@ class KindInfo:
     source: str
     clause: str
     audited: bool  # the communities table has per-kind columns for it
+    in_verdict: bool = True  # decides the verdict (complete community); else wider life circle
+    has_share: bool = False  # ``{key}_share_within`` present (buildings as origins)
 
 
 def _text(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return str(value)
+
+
+def _flag(value: Any, *, default: bool) -> bool:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return default
+    return bool(value)
 
 
 def kind_infos(result: AuditResult) -> list[KindInfo]:
@@ -164,6 +199,8 @@ def kind_infos(result: AuditResult) -> list[KindInfo]:
                 source=_text(row.get("source")),
                 clause=_text(row.get("clause")),
                 audited=f"{key}_status" in columns,
+                in_verdict=_flag(row.get("in_verdict"), default=True),
+                has_share=f"{key}_share_within" in columns,
             )
         )
     return out
@@ -204,6 +241,8 @@ SOURCE_LABELS: dict[str, str] = {
     "osm_file": "OSM 数据文件",
     "ledger_file": "设施台账文件",
     "communities_file": "社区文件",
+    "origins": "步行距离起点",
+    "n_origin_buildings": "作为起点的住宅建筑数",
     "population_method": "人口来源",
     "floor_area_per_person_m2": "人均居住建筑面积（平方米，用于估算）",
     "unverified_kinds": "未核实阈值的类别",
@@ -225,6 +264,8 @@ def source_text(key: str, value: Any) -> str:
         return ""
     if key == "population_method":
         return f"{source_zh(value, POPULATION_SOURCE_ZH)}（{value}）"
+    if key == "origins":
+        return f"{ORIGINS_ZH.get(str(value), str(value))}（{value}）"
     if key == "bounds" and isinstance(value, (list, tuple)) and len(value) == 4:
         return "{:.5f}, {:.5f} — {:.5f}, {:.5f}".format(*(float(v) for v in value))
     if isinstance(value, (list, tuple, set, frozenset)):

@@ -29,6 +29,8 @@ from wanzheng.audit.result import VERDICTS, AuditResult
 from wanzheng.report._common import (
     CONFIDENCE_ZH,
     FACILITY_SOURCE_ZH,
+    ORIGINS_EXPLAINED,
+    ORIGINS_ZH,
     OSM_ATTRIBUTION,
     POPULATION_SOURCE_ZH,
     STATUS_ZH,
@@ -37,6 +39,7 @@ from wanzheng.report._common import (
     KindInfo,
     cutoff_m,
     evidence_zh,
+    fmt_share,
     is_finite,
     kind_infos,
     kind_status,
@@ -248,6 +251,7 @@ def _community_records(
                     "min": round(float(minutes), 1) if is_finite(minutes) else None,
                     "st": status,
                     "near": "" if not isinstance(nearest, str) else nearest,
+                    "sh": fmt_share(rec.get(f"{k.key}_share_within")) if k.has_share else None,
                 }
             )
         pop = rec.get("population")
@@ -351,6 +355,7 @@ def _gaps(
                 "key": k.key,
                 "name_zh": k.name_zh,
                 "name_en": k.name_en,
+                "in_verdict": k.in_verdict,
                 "threshold_text": f"{k.threshold_m:,.0f} 米" if k.threshold_m else "—",
                 "communities": int(missing.sum()),
                 "residents": float(affected.sum()) if affected.notna().any() else None,
@@ -359,7 +364,14 @@ def _gaps(
                 "swatch": _swatch(k.tier, colours.get(k.key, "#333")),
             }
         )
-    out.sort(key=lambda g: (-(g["residents"] or 0.0), -g["communities"], g["key"]))
+    out.sort(
+        key=lambda g: (
+            not g["in_verdict"],
+            -(g["residents"] or 0.0),
+            -g["communities"],
+            g["key"],
+        )
+    )
     return out
 
 
@@ -684,7 +696,8 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
     title
         Page title; default ``完整社区体检报告`` followed by the OSM file's name.
     """
-    kinds = kind_infos(result)
+    # Kinds that decide the verdict first, then the wider life-circle kinds (stable order).
+    kinds = sorted(kind_infos(result), key=lambda k: not k.in_verdict)
     colours = kind_colours(kinds)
     speed_raw = result.sources.get("walk_speed_m_per_min")
     speed = float(speed_raw) if is_finite(speed_raw) else None
@@ -727,6 +740,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
                 "key": key,
                 "name_zh": kd.name_zh if kd else str(rec.get("name_zh", key)),
                 "name_en": kd.name_en if kd else str(rec.get("name_en", key)),
+                "in_verdict": kd.in_verdict if kd else bool(rec.get("in_verdict", True)),
                 "tier": TIER_ZH.get(kd.tier, kd.tier) if kd else "",
                 "threshold_text": f"{float(thr):,.0f} 米" if thr is not None else "—",
                 "verified": kd.verified if kd else bool(rec.get("verified", False)),
@@ -743,6 +757,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
                 "swatch": _swatch(kd.tier if kd else "", colours.get(key, "#333")),
             }
         )
+    cov_rows.sort(key=lambda r: not r["in_verdict"])
     no_data = [r for r in cov_rows if not r["has_data"]]
     gaps = _gaps(result, kinds, colours)
     notices = _notices(result.sources)
@@ -750,28 +765,42 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
     unverified = [k for k in kinds if not k.verified]
 
     fac_counts = result.facilities["kind"].value_counts().to_dict() if len(facilities) else {}
-    legend_groups: list[dict[str, Any]] = []
-    for tier in [*TIER_SHAPES, ""]:
-        members = [
-            {
-                "key": k.key,
-                "zh": k.name_zh,
-                "en": k.name_en,
-                "count": int(fac_counts.get(k.key, 0)),
-                "swatch": _swatch(k.tier, colours[k.key]),
-            }
-            for k in kinds
-            if (k.tier if k.tier in TIER_SHAPES else "") == tier
-            and (k.threshold_m is not None or fac_counts.get(k.key))
-        ]
-        if members:
-            legend_groups.append(
+    legend_sections: list[dict[str, Any]] = []
+    for decides, section in (
+        (True, "完整社区要素（决定结论）"),
+        (False, "生活圈配套（单列，不计入结论）"),
+    ):
+        groups: list[dict[str, Any]] = []
+        for tier in [*TIER_SHAPES, ""]:
+            members = [
                 {
-                    "label": TIER_ZH.get(tier, "其他"),
-                    "shape": SHAPE_ZH.get(tier, "圆形"),
-                    "kinds": members,
+                    "key": k.key,
+                    "zh": k.name_zh,
+                    "en": k.name_en,
+                    "count": int(fac_counts.get(k.key, 0)),
+                    "swatch": _swatch(k.tier, colours[k.key]),
                 }
-            )
+                for k in kinds
+                if k.in_verdict == decides
+                and (k.tier if k.tier in TIER_SHAPES else "") == tier
+                and (k.threshold_m is not None or fac_counts.get(k.key))
+            ]
+            if members:
+                groups.append(
+                    {
+                        "label": TIER_ZH.get(tier, "其他"),
+                        "shape": SHAPE_ZH.get(tier, "圆形"),
+                        "kinds": members,
+                    }
+                )
+        if groups:
+            legend_sections.append({"label": section, "groups": groups})
+    origins = str(result.sources.get("origins") or "centroid")
+    n_life_circle = int(
+        (comm["missing_life_circle"].fillna("").astype(str) != "").sum()
+        if "missing_life_circle" in comm
+        else 0
+    )
 
     data = {
         "kinds": [
@@ -782,6 +811,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
                 "thr": k.threshold_m,
                 "colour": colours[k.key],
                 "verified": k.verified,
+                "v": k.in_verdict,
             }
             for k in kinds
         ],
@@ -790,6 +820,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
         "status": STATUS_ZH,
         "verdict": VERDICT_ZH,
         "speed": speed,
+        "shares": any(k.has_share for k in kinds),
     }
     osm_file = result.sources.get("osm_file")
     area = Path(str(osm_file)).name if osm_file else ""
@@ -815,7 +846,15 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
         kinds=kinds,
         tier_zh=TIER_ZH,
         colours=colours,
-        legend_groups=legend_groups,
+        legend_sections=legend_sections,
+        has_life_circle=any(not k.in_verdict for k in kinds),
+        n_verdict_kinds=sum(1 for k in kinds if k.in_verdict and k.audited),
+        n_life_circle_kinds=sum(1 for k in kinds if not k.in_verdict and k.audited),
+        n_life_circle=n_life_circle,
+        origins=origins,
+        origins_zh=ORIGINS_ZH.get(origins, origins),
+        origins_text=ORIGINS_EXPLAINED.get(origins, ""),
+        has_shares=any(k.has_share for k in kinds),
         cov_rows=cov_rows,
         no_data=no_data,
         gaps=gaps,

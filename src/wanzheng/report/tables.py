@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.comments import Comment
@@ -33,6 +34,7 @@ from wanzheng.report._common import (
     cutoff_m,
     evidence_zh,
     fmt_distance,
+    fmt_share,
     is_finite,
     kind_infos,
     source_rows,
@@ -49,7 +51,14 @@ __all__ = [
     "write_facilities_csv",
 ]
 
-COMMUNITY_SUMMARY_COLUMNS = ["met", "required", "verdict", "missing", "no_data"]
+COMMUNITY_SUMMARY_COLUMNS = [
+    "met",
+    "required",
+    "verdict",
+    "missing",
+    "no_data",
+    "missing_life_circle",
+]
 FACILITY_COLUMNS = ["id", "name", "kind", "lon", "lat", "source", "snap_leg_m"]
 
 # Fills of the XLSX (light tints so that black text keeps a contrast ratio above 7:1).
@@ -78,8 +87,11 @@ def communities_table(result: AuditResult) -> pd.DataFrame:
     Columns: ``id``, ``name``, ``population`` (whole residents, blank when unknown),
     ``population_source``, then for every kind audited by distance ``{k}_distance_m``
     (metres rounded to 0.1 m; blank when no facility of the kind lies within the search
-    cutoff) and ``{k}_status`` (``met`` / ``missing`` / ``no_data`` / ``not_audited``), then
-    ``met``, ``required``, ``verdict``, ``missing``, ``no_data`` (``;``-joined kind keys).
+    cutoff), ``{k}_share_within`` (share of residents within the threshold, 0–1 to 0.001;
+    only when buildings are the origins) and ``{k}_status`` (``met`` / ``missing`` /
+    ``no_data`` / ``not_audited``), then ``met``, ``required``, ``verdict``, ``missing``,
+    ``no_data`` (``;``-joined keys of the kinds that decide the verdict) and
+    ``missing_life_circle`` (``;``-joined keys of the missing wider life-circle kinds).
     """
     src = result.communities
     out = pd.DataFrame(
@@ -96,12 +108,19 @@ def communities_table(result: AuditResult) -> pd.DataFrame:
         dist = pd.to_numeric(src[f"{kind.key}_distance_m"], errors="coerce").astype("float64")
         dist = dist.where(np.isfinite(dist)).round(1)
         out[f"{kind.key}_distance_m"] = dist.to_numpy()
+        if kind.has_share:
+            share = pd.to_numeric(src[f"{kind.key}_share_within"], errors="coerce")
+            out[f"{kind.key}_share_within"] = share.astype("float64").round(3).to_numpy()
         out[f"{kind.key}_status"] = src[f"{kind.key}_status"].astype(str).to_numpy()
     out["met"] = src["met"].astype("int64").to_numpy()
     out["required"] = src["required"].astype("int64").to_numpy()
     out["verdict"] = src["verdict"].astype(str).to_numpy()
     out["missing"] = src["missing"].fillna("").astype(str).to_numpy()
     out["no_data"] = src["no_data"].fillna("").astype(str).to_numpy()
+    if "missing_life_circle" in src:
+        out["missing_life_circle"] = src["missing_life_circle"].fillna("").astype(str).to_numpy()
+    else:
+        out["missing_life_circle"] = ""
     return out
 
 
@@ -130,20 +149,32 @@ def write_communities_csv(result: AuditResult, path: Path) -> None:
     """Write ``communities.csv`` (UTF-8 with BOM, comma-separated, ``\\n`` line ends)."""
     table = communities_table(result)
     text = table.astype(object)
-    text["population"] = ["" if pd.isna(v) else str(int(v)) for v in table["population"]]
+    text["population"] = _fixed(table["population"], 0)
     for col in table.columns:
         if col.endswith("_distance_m"):
-            text[col] = [f"{v:.1f}" if is_finite(v) else "" for v in table[col]]
+            text[col] = _fixed(table[col], 1)
+        elif col.endswith("_share_within"):
+            text[col] = _fixed(table[col], 3)
     text.to_csv(path, index=False, encoding="utf-8-sig", na_rep="")
+
+
+def _fixed(values: pd.Series, decimals: int) -> npt.NDArray[np.object_]:
+    """Numbers as text with ``decimals`` decimals, '' where not finite (vectorised)."""
+    arr = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+    ok = np.isfinite(arr)
+    out = np.full(len(arr), "", dtype=object)
+    if ok.any():
+        out[ok] = np.char.mod(f"%.{decimals}f", arr[ok]).astype(object)
+    return out
 
 
 def write_facilities_csv(result: AuditResult, path: Path) -> None:
     """Write ``facilities.csv``: lon/lat to 1e-7° (about 1 cm), snap legs to 0.1 m."""
     table = facilities_table(result)
     text = table.astype(object)
-    text["lon"] = [f"{v:.7f}" if is_finite(v) else "" for v in table["lon"]]
-    text["lat"] = [f"{v:.7f}" if is_finite(v) else "" for v in table["lat"]]
-    text["snap_leg_m"] = [f"{v:.1f}" if is_finite(v) else "" for v in table["snap_leg_m"]]
+    text["lon"] = _fixed(table["lon"], 7)
+    text["lat"] = _fixed(table["lat"], 7)
+    text["snap_leg_m"] = _fixed(table["snap_leg_m"], 1)
     text.to_csv(path, index=False, encoding="utf-8-sig", na_rep="")
 
 
@@ -192,15 +223,29 @@ def _community_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) 
 
     zh = ["编号", "社区名称", "人口（人）", "人口来源"]
     keys = ["id", "name", "population", "population_source"]
+    dist_cols: list[tuple[int, KindInfo]] = []
+    share_cols: list[int] = []
+    status_cols: list[int] = []
     for k in audited:
-        zh += [f"{k.name_zh}\n距离（米）", f"{k.name_zh}\n状态"]
-        keys += [f"{k.key}_distance_m", f"{k.key}_status"]
-    zh += ["达标类别数", "有数据类别数", "结论", "缺失类别", "无数据类别"]
+        label = k.name_zh if k.in_verdict else f"{k.name_zh}（生活圈）"
+        zh.append(f"{label}\n距离（米）")
+        keys.append(f"{k.key}_distance_m")
+        dist_cols.append((len(keys), k))
+        if k.has_share:
+            zh.append(f"{label}\n阈值内居民比例")
+            keys.append(f"{k.key}_share_within")
+            share_cols.append(len(keys))
+        zh.append(f"{label}\n状态")
+        keys.append(f"{k.key}_status")
+        status_cols.append(len(keys))
+    zh += ["达标类别数", "有数据类别数", "结论", "缺失类别", "无数据类别", "生活圈缺失类别"]
     keys += COMMUNITY_SUMMARY_COLUMNS
+    verdict_col = keys.index("verdict") + 1
     _header(ws, zh, keys)
 
     rows: list[list[Any]] = []
-    for rec in table.to_dict("records"):
+    records = table.to_dict("records")
+    for rec in records:
         pop = rec["population"]
         row: list[Any] = [
             rec["id"],
@@ -215,34 +260,42 @@ def _community_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) 
                 dist_cell: Any = beyond  # nothing within the search cutoff
             else:
                 dist_cell = dist  # blank for no_data / not_audited: there is nothing to measure
-            row += [dist_cell, STATUS_ZH.get(status, status)]
+            row.append(dist_cell)
+            if k.has_share:
+                row.append(fmt_share(rec[f"{k.key}_share_within"]))
+            row.append(STATUS_ZH.get(status, status))
         row += [
             rec["met"],
             rec["required"],
             VERDICT_ZH.get(rec["verdict"], rec["verdict"]),
             _kind_names(rec["missing"], names),
             _kind_names(rec["no_data"], names),
+            _kind_names(rec["missing_life_circle"], names),
         ]
         rows.append(row)
         ws.append(row)
 
     n_rows = len(rows)
     last_row = n_rows + 2
-    for idx, k in enumerate(audited):
-        col = 5 + 2 * idx
+    for col, k in dist_cols:
         for r in range(3, last_row + 1):
             cell = ws.cell(row=r, column=col)
             cell.number_format = "0.0"
             cell.alignment = Alignment(horizontal="right")
         note = f"步行阈值 {k.threshold_m:g} 米。" if k.threshold_m else ""
+        if not k.in_verdict:
+            note += "生活圈配套：单列报告，不计入完整社区结论。"
+        if k.has_share:
+            note += "以住宅建筑为起点：距离为居民步行距离的加权中位数。"
         if beyond is not None:
             note += f"“{beyond}”表示步行 {cutoff:g} 米（搜索上限）内没有该类设施。"
         ws.cell(row=1, column=col).comment = Comment(note, "wanzheng")
+    for col in share_cols:
+        for r in range(3, last_row + 1):
+            ws.cell(row=r, column=col).number_format = "0%"
 
     # Conditional fills: one rule per status/verdict label over every status and verdict cell.
     if n_rows:
-        status_cols = [6 + 2 * i for i in range(len(audited))]
-        verdict_col = 4 + 2 * len(audited) + 3
         ranges = " ".join(
             f"{get_column_letter(c)}3:{get_column_letter(c)}{last_row}"
             for c in [*status_cols, verdict_col]
@@ -267,6 +320,7 @@ def _kinds_sheet(ws: Worksheet, kinds: list[KindInfo]) -> None:
         "生活圈层级",
         "步行阈值（米）",
         "已核实",
+        "计入结论",
         "要求",
         "来源文件",
         "条款",
@@ -278,6 +332,7 @@ def _kinds_sheet(ws: Worksheet, kinds: list[KindInfo]) -> None:
         "tier",
         "threshold_m",
         "verified",
+        "in_verdict",
         "requirement",
         "source",
         "clause",
@@ -292,6 +347,7 @@ def _kinds_sheet(ws: Worksheet, kinds: list[KindInfo]) -> None:
             TIER_ZH.get(k.tier, k.tier),
             k.threshold_m if k.threshold_m is not None else "不按距离审计",
             "是" if k.verified else "否（未核实）",
+            "是（完整社区要素）" if k.in_verdict else "否（生活圈配套）",
             k.requirement,
             k.source,
             k.clause,
@@ -300,7 +356,7 @@ def _kinds_sheet(ws: Worksheet, kinds: list[KindInfo]) -> None:
         ws.append(row)
         if not k.verified:
             ws.cell(row=r, column=6).fill = PatternFill("solid", fgColor="FFF3CD")
-        for c in (7, 8, 9):
+        for c in (8, 9, 10):
             ws.cell(row=r, column=c).alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = "B3"
     _widths(ws, rows, zh, cap=50)
@@ -335,8 +391,11 @@ def _coverage_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) -
     if has_conf:
         zh += ["数据来源", "“缺失”可信度"]
         keys += ["evidence", "confidence"]
+    zh.append("计入结论")
+    keys.append("in_verdict")
     _header(ws, zh, keys)
     names = {k.key: k.name_zh for k in kinds}
+    decides = {k.key: k.in_verdict for k in kinds}
     rows: list[list[Any]] = []
     for r, rec in enumerate(result.coverage.to_dict("records"), start=3):
         has = bool(rec.get("has_data", True))
@@ -360,6 +419,8 @@ def _coverage_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) -
                 evidence_zh(rec.get("evidence")),
                 CONFIDENCE_ZH.get(str(rec.get("confidence")), rec.get("confidence")),
             ]
+        in_verdict = rec.get("in_verdict", decides.get(str(rec["kind"]), True))
+        row.append("是（完整社区要素）" if bool(in_verdict) else "否（生活圈配套）")
         rows.append(row)
         ws.append(row)
         ws.cell(row=r, column=10).number_format = "0.0%"

@@ -144,27 +144,36 @@
     select('.comm[data-c="' + i + '"]');
     selectedC = String(i);
     declutter();
-    var missing = [], nodata = [];
+    var missing = [], nodata = [], lifeMissing = [];
     c.rows.forEach(function (r) {
       var k = kinds[r.k];
-      if (r.st === "missing") { missing.push(k.zh); }
-      if (r.st === "no_data") { nodata.push(k.zh); }
+      if (r.st === "missing") { (k.v ? missing : lifeMissing).push(k.zh); }
+      if (r.st === "no_data" && k.v) { nodata.push(k.zh); }
     });
-    var rows = c.rows.map(function (r) {
+    var hasLife = data.kinds.some(function (k) { return !k.v; });
+    var rows = [];
+    c.rows.forEach(function (r, idx) {
       var k = kinds[r.k];
-      return el("tr", {}, [
+      if (hasLife && (idx === 0 || kinds[c.rows[idx - 1].k].v !== k.v)) {
+        rows.push(el("tr", { "class": "group-row" }, [el("th", { scope: "colgroup", colspan: "4",
+          text: k.v ? "完整社区要素（决定结论）" : "生活圈配套（不计入结论）" })]));
+      }
+      rows.push(el("tr", k.v ? {} : { "class": "lc" }, [
         el("th", { scope: "row" }, [swatch(r.k), k.zh, el("br"),
           el("span", { "class": "en", text: k.en + (k.thr ? " · ≤" + k.thr + " 米" : "") })]),
         el("td", { "class": "n" }, [r.dt,
-          r.min === null ? null : el("span", { "class": "min", text: r.min.toFixed(1) + " 分钟" })]),
+          r.min === null ? null : el("span", { "class": "min", text: r.min.toFixed(1) + " 分钟" }),
+          r.sh === null || r.sh === undefined ? null :
+            el("span", { "class": "min", text: "阈值内居民 " + Math.round(100 * r.sh) + "%" })]),
         statusCell(r.st),
         el("td", { text: r.near || "—" })
-      ]);
+      ]));
     });
     var table = el("table", { "class": "community-table" }, [
       el("caption", { "class": "sr", text: c.name + " 各类设施" }),
       el("thead", {}, [el("tr", {}, [
-        el("th", { scope: "col", text: "类别" }), el("th", { scope: "col", text: "距离（米）" }),
+        el("th", { scope: "col", text: "类别" }),
+        el("th", { scope: "col", text: data.shares ? "距离（米，加权中位数）" : "距离（米）" }),
         el("th", { scope: "col", text: "状态" }), el("th", { scope: "col", text: "最近设施" })
       ])]),
       el("tbody", {}, rows)
@@ -174,10 +183,11 @@
       el("h3", { text: c.name }),
       el("p", { "class": "sub" }, [
         el("span", { "class": "vb v-" + c.verdict, text: data.verdict[c.verdict] }), " ",
-        popText + " · 达标 " + c.met + "/" + c.required + " 类"
+        popText + " · 完整社区要素达标 " + c.met + "/" + c.required + " 类"
       ]),
       missing.length ? el("p", {}, [el("strong", { text: "缺失：" }), missing.join("、")]) : null,
       nodata.length ? el("p", {}, [el("strong", { text: "无数据：" }), nodata.join("、") + "（需要设施台账）"]) : null,
+      lifeMissing.length ? el("p", { "class": "lc-missing" }, [el("strong", { text: "生活圈配套缺失（不计入结论）：" }), lifeMissing.join("、")]) : null,
       table,
       el("p", { "class": "en", text: "编号 " + c.id + (data.speed ? " · 步行 " + data.speed + " 米/分钟" : "") })
     );
