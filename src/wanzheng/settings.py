@@ -51,6 +51,20 @@ class Settings(BaseSettings):
     text_model_dir: Path | None = Field(
         None, description="Trained case classifier (`wanzheng text train`); none = keyword rules."
     )
+    text_min_confidence: float = Field(
+        0.5,
+        description="A trained model's proposal below this confidence (0-1) is replaced by the "
+        "keyword rules' proposal.",
+    )
+    duplicate_radius_m: float = Field(
+        200.0, description="Duplicate candidates: largest distance from the case, in metres."
+    )
+    duplicate_window_days: float = Field(
+        30.0, description="Duplicate candidates: largest time between the reports, in days."
+    )
+    duplicate_min_similarity: float = Field(
+        0.2, description="Duplicate candidates: smallest text similarity (cosine, 0-1)."
+    )
     audit_dir: Path | None = Field(
         None, description="Audit output directory (`wanzheng audit --out`) the dashboard shows."
     )

@@ -132,7 +132,7 @@ def test_tracking_view_hides_identity(api: Any) -> None:
     raw = r.text
     for secret in ("李四", "13912345678", "11010519491231002X"):
         assert secret not in raw
-    assert "139****5678" in r.json()["text"]
+    assert "联系我〔手机号〕" in r.json()["text"]
     assert api.client.get("/api/track/NOSUCHCODE00").status_code == 404
 
 
@@ -140,12 +140,28 @@ def test_duplicate_candidates_then_merge(api: Any) -> None:
     a = api.submit(lon=116.3500, lat=40.0050)["id"]
     b = api.submit(lon=116.3510, lat=40.0050)["id"]  # 85 m east, same category
     api.submit(lon=116.3600, lat=40.0050)  # 850 m away
-    api.submit(lon=116.3500, lat=40.0051, text="电梯坏了")  # other category
+    api.submit(lon=116.3500, lat=40.0051, text="电梯坏了")  # same place, other problem
+    # Same problem in other words, filed under another category by the resident: still found.
+    c = api.submit(
+        lon=116.3502,
+        lat=40.0050,
+        text="小区门口路灯坏了，晚上很黑，走路不安全",
+        category="urban.safety",
+    )["id"]
+    api.clock.advance(days=40)
+    api.submit(lon=116.3500, lat=40.0050)  # same text, 40 days later: outside the window
     r = api.get(f"/api/cases/{a}/duplicates", "dispatcher")
     assert r.status_code == 200, r.text
     got = r.json()
-    assert [d["id"] for d in got] == [b]
-    assert 84 < got[0]["distance_m"] < 86
+    assert [d["id"] for d in got] == [b, c]  # ranked by similarity
+    assert 84 < got[0]["distance_m"] < 86 and got[0]["similarity"] == 1.0
+    assert 0.2 <= got[1]["similarity"] < 1.0 and got[1]["category"] == "urban.safety"
+    assert any("路灯" in p for p in got[1]["matched_phrases"])
+    # Parameters override the settings' defaults.
+    near = api.get(f"/api/cases/{a}/duplicates", "dispatcher", radius_m=50).json()
+    assert [d["id"] for d in near] == [c]
     assert api.get(f"/api/cases/{a}/duplicates", "city").status_code == 403
     api.act(b, "dispatcher", "merge", merged_into=a)
+    assert [d["id"] for d in api.get(f"/api/cases/{a}/duplicates", "dispatcher").json()] == [c]
+    api.act(c, "dispatcher", "merge", merged_into=a)
     assert api.get(f"/api/cases/{a}/duplicates", "dispatcher").json() == []

@@ -34,10 +34,11 @@ from wanzheng.cases.categories import (
 from wanzheng.cases.routing import GridIndex
 from wanzheng.cases.states import StateMachine, load_state_machine
 from wanzheng.cases.store import escalate_overdue, grid_index, make_engine, make_sessionmaker
+from wanzheng.errors import ConfigError
 from wanzheng.settings import Settings
 from wanzheng.web.errors import install_error_handlers
 
-__all__ = ["CaseDesk", "create_app"]
+__all__ = ["CaseDesk", "build_classifier", "create_app"]
 
 _log = logging.getLogger("wanzheng.web")
 
@@ -114,6 +115,40 @@ def _routers() -> list[APIRouter]:
     ]
 
 
+def build_classifier(settings: Settings, tree: CategoryTree) -> CategoryClassifier:
+    """The proposer of categories for new cases.
+
+    With ``settings.text_model_dir``: the trained model (``wanzheng text train``), whose labels
+    must be leaf keys or names of ``tree``; below ``settings.text_min_confidence`` the keyword
+    rules of the tree answer instead. Without it: the keyword rules alone.
+
+    Raises
+    ------
+    ConfigError
+        The configured model cannot be loaded (missing, incompatible versions, unknown labels):
+        the service refuses to start rather than silently falling back to keywords.
+    """
+    keywords = KeywordClassifier.from_tree(tree)
+    if settings.text_model_dir is None:
+        return keywords
+    from wanzheng.text.service import load_proposer  # scikit-learn only when a model is used
+
+    leaves = [(c.key, c.name) for c in tree.leaves()]
+    try:
+        return load_proposer(
+            settings.text_model_dir,
+            leaves,
+            min_confidence=settings.text_min_confidence,
+            fallback=keywords,
+        )
+    except ConfigError as exc:
+        raise ConfigError(
+            f"WANZHENG_TEXT_MODEL_DIR={settings.text_model_dir}: the case classifier cannot be "
+            f"loaded ({exc}); retrain it with `wanzheng text train` on the desk's category keys "
+            "or unset the setting to use the keyword rules"
+        ) from exc
+
+
 def create_app(
     settings: Settings,
     *,
@@ -128,7 +163,8 @@ def create_app(
     settings
         The installation's settings (database URL, photo directory, limits).
     classifier
-        Proposes a category for a new case; default: keyword rules of the category tree.
+        Proposes a category for a new case; default: :func:`build_classifier` (the trained
+        model of ``settings.text_model_dir`` if set, else the category tree's keyword rules).
     clock
         Returns the current UTC time; tests pass a fixed clock.
     engine
@@ -147,7 +183,7 @@ def create_app(
         committer=GroupCommitter(sessions),
         machine=load_state_machine(),
         tree=tree,
-        classifier=classifier or KeywordClassifier.from_tree(tree),
+        classifier=classifier or build_classifier(settings, tree),
         clock=clock or _utcnow,
         photo_dir=settings.resolved_photo_dir,
     )

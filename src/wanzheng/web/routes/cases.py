@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from wanzheng.cases.deadlines import missed_deadlines
-from wanzheng.cases.masking import redact_text
 from wanzheng.cases.photos import photo_path, store_photo
 from wanzheng.cases.store import (
     Actor,
@@ -38,6 +37,7 @@ from wanzheng.cases.store import (
     unmask_contact,
 )
 from wanzheng.errors import DataError, NotFoundError
+from wanzheng.text.redact import redact
 from wanzheng.web.app import CaseDesk
 from wanzheng.web.deps import (
     CurrentActor,
@@ -57,6 +57,7 @@ __all__ = [
     "CaseSubmitted",
     "EventOut",
     "SubmitCase",
+    "public_text",
     "router",
     "submit_case",
 ]
@@ -212,12 +213,22 @@ class OverdueOut(BaseModel):
 # --- views ------------------------------------------------------------------------------------
 
 
+def public_text(text: str) -> str:
+    """``text`` as shown outside the handling staff (tracking page, Open311, public lists).
+
+    :func:`wanzheng.text.redact` masks mobile and landline numbers, ID numbers, bank cards
+    (Luhn), e-mail addresses, licence plates and the part of an address below the building
+    (unit, floor, room); the building stays visible so the place can still be recognised.
+    """
+    return redact(text, addresses=True).text
+
+
 def _events(session: Session, case: Case, *, public: bool) -> list[EventOut]:
     out = []
     for e in case_events(session, case_id=case.id):
         note = e.note
         if public and note is not None:
-            note = redact_text(note)
+            note = public_text(note)
         out.append(
             EventOut(
                 action=e.action,
@@ -238,7 +249,7 @@ def public_view(session: Session, desk: CaseDesk, case: Case) -> CasePublic:
         state=case.state,
         state_label=desk.machine.states[case.state].label,
         category=case.category_key,
-        text=redact_text(case.text),
+        text=public_text(case.text),
         submitted_at=case.submitted_at,
         updated_at=case.updated_at,
         resolve_due=case.resolve_due,
@@ -628,12 +639,16 @@ def act(
 
 
 class DuplicateOut(BaseModel):
-    """A possible duplicate of a case."""
+    """A possible duplicate of a case, with what a dispatcher needs to judge it."""
 
     id: int
     state: str
+    category: str
     text: str
-    distance_m: float
+    distance_m: float | None = Field(description="Metres between the two reports.")
+    days_apart: float = Field(description="Days between the two reports.")
+    similarity: float = Field(description="Text similarity, 0-1 (character n-gram TF-IDF).")
+    matched_phrases: list[str] = Field(description="Phrases both texts share, best first.")
     submitted_at: dt.datetime
 
 
@@ -641,16 +656,43 @@ class DuplicateOut(BaseModel):
 def duplicates(
     case_id: int,
     session: DbSession,
+    desk: Desk,
     actor: DispatcherActor,
-    radius_m: Annotated[float, Query(gt=0, le=5000)] = 200.0,
-    days: Annotated[float, Query(gt=0, le=365)] = 7.0,
+    radius_m: Annotated[
+        float | None, Query(gt=0, le=5000, description="Default: setting duplicate_radius_m.")
+    ] = None,
+    days: Annotated[
+        float | None, Query(gt=0, le=365, description="Default: setting duplicate_window_days.")
+    ] = None,
+    min_similarity: Annotated[
+        float | None, Query(ge=0, le=1, description="Default: duplicate_min_similarity.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> list[DuplicateOut]:
-    """Open cases of the same category nearby and recent (candidates for ``merge``)."""
+    """Open cases that probably report the same thing (candidates for ``merge``): near, recent
+    and similar in text, ranked by similarity, with the phrases both share."""
+    st = desk.settings
+    found = duplicate_candidates(
+        session,
+        case_id=case_id,
+        radius_m=st.duplicate_radius_m if radius_m is None else radius_m,
+        window_days=st.duplicate_window_days if days is None else days,
+        min_similarity=st.duplicate_min_similarity if min_similarity is None else min_similarity,
+        limit=limit,
+    )
     return [
         DuplicateOut(
-            id=c.id, state=c.state, text=c.text, distance_m=round(d, 1), submitted_at=c.submitted_at
+            id=c.id,
+            state=c.state,
+            category=c.category_key,
+            text=c.text,
+            distance_m=None if d.distance_m is None else round(d.distance_m, 1),
+            days_apart=round(d.days_apart, 2),
+            similarity=round(d.similarity, 3),
+            matched_phrases=list(d.matched_phrases),
+            submitted_at=c.submitted_at,
         )
-        for c, d in duplicate_candidates(session, case_id=case_id, radius_m=radius_m, days=days)
+        for c, d in found
     ]
 
 

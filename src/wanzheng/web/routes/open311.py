@@ -25,7 +25,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from wanzheng.cases.deadlines import BEIJING
-from wanzheng.cases.masking import redact_text
 from wanzheng.cases.store import (
     Case,
     find_cases,
@@ -36,7 +35,7 @@ from wanzheng.cases.store import (
 from wanzheng.errors import DataError, NotFoundError, PermissionDeniedError
 from wanzheng.web.app import CaseDesk
 from wanzheng.web.deps import DbSession, Desk
-from wanzheng.web.routes.cases import SubmitCase, submit_case
+from wanzheng.web.routes.cases import SubmitCase, public_text, submit_case
 
 __all__ = ["router"]
 
@@ -105,20 +104,20 @@ def _request_view(
     desk: CaseDesk, case: Case, departments: dict[str, str], categories: dict[str, str]
 ) -> dict[str, Any]:
     state = desk.machine.states[case.state]
-    note = f"{state.label}" + (f"：{redact_text(case.last_note)}" if case.last_note else "")
+    note = f"{state.label}" + (f"：{public_text(case.last_note)}" if case.last_note else "")
     return {
         "service_request_id": str(case.id),
         "status": state.open311,
         "status_notes": note,
         "service_name": categories.get(case.category_key, case.category_key),
         "service_code": case.category_key,
-        "description": redact_text(case.text),
+        "description": public_text(case.text),
         "agency_responsible": departments.get(case.department_key or "", ""),
         "service_notice": "",
         "requested_datetime": _iso(case.submitted_at),
         "updated_datetime": _iso(case.updated_at),
         "expected_datetime": _iso(case.resolve_due),
-        "address": case.address or "",
+        "address": public_text(case.address) if case.address else "",
         "address_id": "",
         "zipcode": "",
         "lat": case.lat,
