@@ -30,10 +30,10 @@ const DUE_OF = {
   disputed: "resolve_due",
   in_progress: "resolve_due",
 };
-const DUPLICATE_RADIUS_M = 150;
-const DUPLICATE_DAYS = 14;
 
-const state = { token: null, me: null, cases: [], queue: "submitted", selected: null, photoUrls: [] };
+const state = {
+  token: null, me: null, cases: [], queue: "submitted", selected: null, duplicates: [], photoUrls: [],
+};
 let miniMap = null;
 
 initPage();
@@ -203,50 +203,26 @@ setInterval(() => {
 
 // ---------------------------------------------------------------- duplicates
 
-function bigrams(text) {
-  const s = text.replace(/[\s，。！？、,.!?;；:：]/g, "");
-  const out = new Set();
-  for (let i = 0; i < s.length - 1; i++) out.add(s.slice(i, i + 2));
-  return out;
-}
-
-function similarity(a, b) {
-  const A = bigrams(a);
-  const B = bigrams(b);
-  if (!A.size || !B.size) return 0;
-  let inter = 0;
-  for (const g of A) if (B.has(g)) inter++;
-  return inter / (A.size + B.size - inter);
-}
-
-function metres(a, b) {
-  if (a.lon == null || b.lon == null) return null;
-  const k = Math.PI / 180;
-  const x = (b.lon - a.lon) * k * Math.cos(((a.lat + b.lat) / 2) * k);
-  const y = (b.lat - a.lat) * k;
-  return Math.hypot(x, y) * 6_371_008.8;
-}
-
 /** True when case `a` came in before case `b` (a later report is merged into an earlier one). */
 function earlier(a, b) {
   return a.submitted_at < b.submitted_at || (a.submitted_at === b.submitted_at && a.id < b.id);
 }
 
-/** Other cases near in place and time whose text is alike: candidates to merge into. */
-export function duplicateCandidates(c, all) {
-  const t0 = new Date(c.submitted_at).getTime();
-  return all
-    .filter((o) => o.id !== c.id && !["merged", "rejected"].includes(o.state))
-    .map((o) => {
-      const d = metres(c, o);
-      const days = Math.abs(new Date(o.submitted_at).getTime() - t0) / 86_400_000;
-      const sim = similarity(c.text, o.text);
-      return { case: o, d, days, sim };
-    })
-    .filter((x) => x.days <= DUPLICATE_DAYS && (x.d === null || x.d <= DUPLICATE_RADIUS_M))
-    .filter((x) => x.sim >= 0.25 || (x.case.category === c.category && x.d !== null && x.d <= 50))
-    .sort((a, b) => b.sim - a.sim)
-    .slice(0, 5);
+/** The server's candidates (GET /api/cases/{id}/duplicates: near, recent, similar text, best
+ * first, with the phrases both texts share); only dispatchers and administrators may ask. */
+async function loadDuplicates(c) {
+  if (!["dispatcher", "admin"].includes(state.me?.role)) return [];
+  try {
+    const found = await call(`/api/cases/${c.id}/duplicates`);
+    return found.map((o) => ({
+      case: { id: o.id, state: o.state, text: o.text, category: o.category, submitted_at: o.submitted_at },
+      d: o.distance_m,
+      sim: o.similarity,
+      phrases: o.matched_phrases ?? [],
+    }));
+  } catch {
+    return []; // the case view still works without candidates
+  }
 }
 
 // ---------------------------------------------------------------- one case
@@ -279,6 +255,7 @@ async function loadPhotos(names) {
 
 async function openCase(id, { focus = true } = {}) {
   const c = await call(`/api/cases/${id}`);
+  state.duplicates = await loadDuplicates(c);
   state.selected = c;
   renderQueues();
   renderCase();
@@ -312,7 +289,7 @@ function renderCase() {
     view.innerHTML = "";
     return;
   }
-  const candidates = duplicateCandidates(c, state.cases);
+  const candidates = state.duplicates;
   const proposed = c.proposed_category
     ? `${esc(categoryLabel(c.proposed_category))}${c.proposed_confidence != null ? ` <span class="muted small">(${num(c.proposed_confidence * 100)}%)</span>` : ""}`
     : "–";
@@ -323,6 +300,7 @@ function renderCase() {
         <span class="pill muted">${esc(stateLabel(x.case.state))}</span>
         ${esc(x.case.text.slice(0, 40))}
         <span class="muted small">${x.d === null ? "" : `${num(x.d)} ${esc(t("common.m"))} · `}${num(x.sim * 100)}%</span>
+        ${x.phrases.length ? `<span class="phrases small">${x.phrases.slice(0, 3).map((p) => `<mark>${esc(p)}</mark>`).join(" ")}</span>` : ""}
         ${c.actions.includes("merge") && earlier(x.case, c) ? `<button type="button" class="btn small secondary" data-merge="${x.case.id}">${esc(t("disp.merge"))} #${x.case.id}</button>` : ""}</li>`,
         )
         .join("")}</ul>`
@@ -395,7 +373,7 @@ function showActionForm(action, presetMerge) {
   const c = state.selected;
   const form = document.getElementById("action-form");
   const req = actionRequires(action);
-  const candidates = duplicateCandidates(c, state.cases);
+  const candidates = state.duplicates;
   if (!req.length) {
     doAction(action, {});
     return;
@@ -418,6 +396,7 @@ async function doAction(action, fields) {
     state.selected = await call(`/api/cases/${c.id}/actions`, { method: "POST", body: { action, ...fields } });
     toast(`${actionLabel(action)} · ${t("disp.done.ok")}`);
     state.cases = await call("/api/cases?limit=1000");
+    state.duplicates = await loadDuplicates(state.selected);
     state.queue = QUEUES.includes(state.selected.state) ? state.selected.state : state.queue;
     renderQueues();
     renderCase();
