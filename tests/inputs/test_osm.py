@@ -368,3 +368,65 @@ def test_gzip_xml_reads_like_plain_xml(tmp_path: Path, small: OsmExtract) -> Non
     np.testing.assert_array_equal(zipped.node_id, small.node_id)
     assert zipped.facilities["id"].tolist() == small.facilities["id"].tolist()
     assert zipped.communities["name"].tolist() == small.communities["name"].tolist()
+
+
+# A residential multipolygon whose second outer way was cut off by the extract: osmium cannot
+# assemble it, and load_osm builds it from the closed, untagged outer way that is present.
+# Relation 31's only present member (way 22) lacks node 98, so it cannot be built at all.
+CUT_RELATION_OSM = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand">
+ <node id="1" lat="40.0000" lon="116.3500"/>
+ <node id="2" lat="40.0000" lon="116.3510"/>
+ <node id="3" lat="40.0010" lon="116.3510"/>
+ <node id="4" lat="40.0010" lon="116.3500"/>
+ <way id="20"><nd ref="1"/><nd ref="2"/><tag k="highway" v="footway"/></way>
+ <way id="21"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="1"/></way>
+ <way id="22"><nd ref="1"/><nd ref="98"/><nd ref="3"/><nd ref="1"/></way>
+ <relation id="30"><member type="way" ref="21" role="outer"/>
+  <member type="way" ref="77" role="outer"/>
+  <tag k="type" v="multipolygon"/><tag k="landuse" v="residential"/><tag k="name" v="切院"/>
+ </relation>
+ <relation id="31"><member type="way" ref="22" role="outer"/>
+  <member type="way" ref="78" role="outer"/>
+  <tag k="type" v="multipolygon"/><tag k="landuse" v="residential"/>
+ </relation>
+</osm>
+"""
+
+
+def test_relation_cut_by_the_extract_is_built_from_present_members(tmp_path: Path) -> None:
+    path = tmp_path / "cut.osm"
+    path.write_text(CUT_RELATION_OSM, encoding="utf-8")
+    extract = load_osm(path, rules=RULES)
+    comm = extract.communities
+    assert comm["id"].tolist() == ["r30"]
+    assert comm["name"].tolist() == ["切院"]
+    geometry = comm["geometry"].iloc[0]
+    assert isinstance(geometry, shapely.Polygon)
+    assert geometry.bounds == pytest.approx((116.35, 40.0, 116.351, 40.001))
+    assert extract.edge_way.tolist() == [20]
+
+
+def test_wkb_linestring_reader_matches_shapely(cau_pbf: Path) -> None:
+    import osmium
+
+    from wanzheng.data.osm import _linestring_coordinates
+
+    factory = osmium.geom.WKBFactory()
+    lines: list[str] = []
+    sizes: list[int] = []
+    for obj in osmium.FileProcessor(str(cau_pbf)).with_locations():
+        if isinstance(obj, osmium.osm.Way) and "highway" in obj.tags:
+            lines.append(factory.create_linestring(obj, use_nodes=osmium.geom.use_nodes.ALL))
+            sizes.append(len(obj.nodes))
+    n_points = np.asarray(sizes, dtype=np.int64)
+    expected = shapely.get_coordinates(shapely.from_wkb(np.asarray(lines, dtype=object)))
+    assert len(lines) > 100
+    got = _linestring_coordinates(lines, n_points)
+    assert got.shape == (int(n_points.sum()), 2)
+    assert np.array_equal(got, expected)
+    # big-endian WKB (another byte order than the fast path reads) goes through shapely
+    big = [shapely.to_wkb(shapely.from_wkb(line), hex=True, byte_order=0) for line in lines[:5]]
+    assert np.array_equal(
+        _linestring_coordinates(big, n_points[:5]), expected[: n_points[:5].sum()]
+    )

@@ -374,14 +374,6 @@ class _Collector:
             )
 
     def way(self, obj: osmium.osm.Way) -> None:
-        if obj.id in self.member_ways:
-            coords = [
-                (float(n.location.lon), float(n.location.lat))
-                for n in obj.nodes
-                if n.location.valid()
-            ]
-            if len(coords) == len(obj.nodes):
-                self.member_ways[obj.id] = coords
         tags = obj.tags
         if "highway" not in tags:
             return
@@ -587,9 +579,40 @@ def _member_way_ids(path: Path, collector: _Collector) -> None:
     for obj in osmium.FileProcessor(str(path), osmium.osm.RELATION):
         if isinstance(obj, osmium.osm.Relation):
             collector.relation(obj)
-    for _tags, members in collector.wanted_relations.values():
-        for way_id, _role in members:
-            collector.member_ways.setdefault(way_id, [])
+
+
+def _member_way_coordinates(
+    path: Path, collector: _Collector, locations: osmium.index.LocationTable
+) -> None:
+    """Coordinates of the member ways of the relations osmium could not assemble.
+
+    Only those ways are read (a second, way-only pass); their node locations come from the
+    location index of the main pass. A way with a node missing from the file is left out.
+    """
+    wanted = {
+        way_id
+        for rel_id, (_tags, members) in collector.wanted_relations.items()
+        if rel_id not in collector.relations_with_area
+        for way_id, _role in members
+    }
+    if not wanted:
+        return
+    for obj in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
+        osmium.filter.IdFilter(sorted(wanted))
+    ):
+        if not isinstance(obj, osmium.osm.Way):
+            continue
+        coords: list[tuple[float, float]] = []
+        for node in obj.nodes:
+            try:
+                location = locations.get(node.ref)
+            except KeyError:
+                break
+            if not location.valid():
+                break
+            coords.append((float(location.lon), float(location.lat)))
+        else:
+            collector.member_ways[obj.id] = coords
 
 
 def load_osm(path: str | Path, *, rules: KindRulesLike) -> OsmExtract:
@@ -623,17 +646,23 @@ def load_osm(path: str | Path, *, rules: KindRulesLike) -> OsmExtract:
         writer = osmium.SimpleWriter(osmium.io.File(str(ref_file), "opl,add_metadata=false"))
         collector = _Collector(rules=rules, path=path, ref_file=ref_file, ref_writer=writer)
         try:
-            header_box = _read(path, collector)
+            header_box, locations = _read(path, collector)
         finally:
             writer.close()
         refs = _way_refs(ref_file, collector)
     collector.finish_areas()
+    try:
+        _member_way_coordinates(path, collector, locations)
+    except RuntimeError as error:
+        raise DataError(f"{path}: cannot read as OSM data ({error})") from None
     collector.finish_relations()
     return _assemble(path, collector, header_box, refs)
 
 
-def _read(path: Path, collector: _Collector) -> tuple[float, float, float, float] | None:
-    """The main pass over the file; returns the header's bounding box, if any."""
+def _read(
+    path: Path, collector: _Collector
+) -> tuple[tuple[float, float, float, float] | None, osmium.index.LocationTable]:
+    """The main pass over the file; returns the header's box (if any) and the node locations."""
     header_box: tuple[float, float, float, float] | None = None
     try:
         box = osmium.FileProcessor(str(path)).header.box()
@@ -645,15 +674,20 @@ def _read(path: Path, collector: _Collector) -> tuple[float, float, float, float
                 float(box.top_right.lat),
             )
         _member_way_ids(path, collector)
-        # untagged nodes are only needed for their locations (the location handler runs
-        # before filters); untagged ways must pass: they may be multipolygon members
+        # The location and area handlers see every object before the filters run, so Python
+        # gets only what it reads: tagged nodes (untagged ones only lend their locations),
+        # ways with a highway tag, and areas. Members of relations osmium cannot assemble
+        # are read afterwards by _member_way_coordinates.
         untagged_nodes = osmium.filter.EmptyTagFilter()
         untagged_nodes.enable_for(osmium.osm.NODE)
+        highways = osmium.filter.KeyFilter("highway")
+        highways.enable_for(osmium.osm.WAY)
         processor = (
             osmium.FileProcessor(str(path))
             .with_locations()
             .with_areas()
             .with_filter(untagged_nodes)
+            .with_filter(highways)
         )
         seen = 0
         for obj in processor:
@@ -669,7 +703,10 @@ def _read(path: Path, collector: _Collector) -> tuple[float, float, float, float
         raise DataError(f"{path}: cannot read as OSM data ({error})") from None
     if collector.objects == 0:
         raise DataError(f"{path}: the file holds no tagged OSM objects")
-    return header_box
+    locations = processor.node_location_storage
+    if locations is None:  # pragma: no cover - with_locations() always sets it
+        raise DataError(f"{path}: no node locations were kept")
+    return header_box, locations
 
 
 def _way_refs(ref_file: Path, collector: _Collector) -> npt.NDArray[np.int64]:
