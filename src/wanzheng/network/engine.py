@@ -111,6 +111,9 @@ def nearest_by_kind(
     bounds = np.searchsorted(sk[order], np.arange(n_kinds + 1)).astype(np.int64)
 
     delta_m, n_buckets = _bucket_width(w, cut)
+    # hand out the kinds with most sources first (a proxy for work), so that no thread is
+    # left with a long search at the end while the other idles
+    by_work = np.argsort(-np.diff(bounds), kind="stable")
     # unsigned node indices spare the kernels numpy's negative-index wraparound test (~15 %)
     ixu = ix.view(np.uint32)
 
@@ -119,7 +122,8 @@ def nearest_by_kind(
         # starts at 1/16 of the nodes (1 MB per 1M nodes) and doubles when a search needs more
         head = np.full(max(n_buckets, 1), -1, dtype=np.int32)
         pool = _pool(max(_POOL_MIN, n_nodes // _POOL_DIVISOR))
-        while (k := next_kind.take()) < n_kinds:
+        while (i := next_kind.take()) < n_kinds:
+            k = int(by_work[i])
             dist, src = distance[k], source[k]
             # first touch of the output rows happens here, spread over the workers
             dist.fill(np.inf)
