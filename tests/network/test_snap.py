@@ -12,7 +12,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from wanzheng.data.osm import load_osm
 from wanzheng.errors import RoutingError
-from wanzheng.network.graph import WalkGraph, build_graph
+from wanzheng.network.graph import WalkGraph, build_graph, graph_from_arrays
 from wanzheng.network.snap import snap
 
 Grid = Callable[..., WalkGraph]
@@ -170,3 +170,35 @@ def test_split_distances_follow_from_the_old_graph(cau_pbf: Path) -> None:
     expected = np.minimum((f * length)[:, None] + d_u, ((1 - f) * length)[:, None] + d_v)
     got = dijkstra(g2.csr(), directed=False, indices=s.node[inserted])[:, : g.n_nodes]
     np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+def test_snapped_graph_equals_a_full_rebuild(cau_pbf: Path) -> None:
+    """snap reuses x / y and component labels of the old nodes and skips edge cleaning; a
+    rebuild from its node and edge lists (projection, cleaning, component search anew) must
+    give the same graph, across several components and with points on both fragments."""
+    g = build_graph(load_osm(cau_pbf, rules=NoKinds()))
+    assert int(g.component.max()) >= 2
+    rng = np.random.default_rng(11)
+    lon = rng.uniform(116.344, 116.360, 400)
+    lat = rng.uniform(39.998, 40.009, 400)
+    g2, (s,) = snap(g, [(lon, lat)], component="any")
+    assert (s.node >= g.n_nodes).sum() > 100
+    rebuilt = graph_from_arrays(
+        g2.lon,
+        g2.lat,
+        g2.edge_u,
+        g2.edge_v,
+        node_osm_id=g2.node_osm_id,
+        edge_way=g2.edge_way,
+        edge_highway=g2.edge_highway,
+        edge_length_m=g2.edge_length_m,
+        projection=g2.projection,
+        source=g2.source,
+    )
+    for name in ("x", "y", "edge_u", "edge_v", "edge_length_m", "indptr", "indices", "weight_m"):
+        np.testing.assert_array_equal(getattr(g2, name), getattr(rebuilt, name), err_msg=name)
+    np.testing.assert_array_equal(g2.component, rebuilt.component)
+    assert (g2.largest_component, g2.largest_component_size) == (
+        rebuilt.largest_component,
+        rebuilt.largest_component_size,
+    )

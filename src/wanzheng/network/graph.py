@@ -238,17 +238,47 @@ def graph_from_arrays(
 
     proj = projection if projection is not None else _default_projection(lon_a, lat_a)
     x, y = proj.forward(lon_a, lat_a)
-
-    indptr, indices, weight = _csr(n, u, v, length)
-    n_comp, labels = connected_components(
-        scipy.sparse.csr_array((weight, indices, indptr), shape=(n, n)), directed=False
+    return _walk_graph(
+        lon_a, lat_a, x, y, osm_id, u, v, length, way, highway, proj, source, component=None
     )
-    labels = np.asarray(labels, dtype=np.int64)
-    sizes = np.bincount(labels, minlength=int(n_comp))
+
+
+def _walk_graph(
+    lon: FloatArray,
+    lat: FloatArray,
+    x: FloatArray,
+    y: FloatArray,
+    osm_id: IntArray,
+    u: IntArray,
+    v: IntArray,
+    length: FloatArray,
+    way: IntArray,
+    highway: npt.NDArray[np.str_],
+    projection: Projection,
+    source: str,
+    *,
+    component: IntArray | None,
+) -> WalkGraph:
+    """Adjacency and components of checked, distinct edges; ``component`` when already known.
+
+    ``component`` must be what ``connected_components`` labels (components numbered in the
+    order of their lowest node), which :func:`wanzheng.network.snap.snap` can tell without a
+    search because it only appends nodes inside existing edges.
+    """
+    n = int(lon.shape[0])
+    indptr, indices, weight = _csr(n, u, v, length)
+    if component is None:
+        _, found = connected_components(
+            scipy.sparse.csr_array((weight, indices, indptr), shape=(n, n)), directed=False
+        )
+        labels = np.asarray(found, dtype=np.int64)
+    else:
+        labels = component
+    sizes = np.bincount(labels)
     largest = int(np.argmax(sizes))
     return WalkGraph(
-        lon=lon_a,
-        lat=lat_a,
+        lon=lon,
+        lat=lat,
         x=np.ascontiguousarray(x, dtype=np.float64),
         y=np.ascontiguousarray(y, dtype=np.float64),
         node_osm_id=osm_id,
@@ -263,7 +293,7 @@ def graph_from_arrays(
         component=labels,
         largest_component=largest,
         largest_component_size=int(sizes[largest]),
-        projection=proj,
+        projection=projection,
         source=source,
     )
 
@@ -276,10 +306,13 @@ def _distinct_edges(u: IntArray, v: IntArray, length: FloatArray) -> IntArray:
     candidates = np.flatnonzero(u != v)
     a = np.minimum(u[candidates], v[candidates])
     b = np.maximum(u[candidates], v[candidates])
-    order = np.lexsort((length[candidates], b, a))
-    a_sorted, b_sorted = a[order], b[order]
+    # one int64 key per node pair (a, b < n, so a * n + b is unique and fits for n < 3e9)
+    n = int(b.max()) + 1 if b.size else 1
+    pair = a * n + b
+    order = np.lexsort((length[candidates], pair))
+    pair_sorted = pair[order]
     first = np.ones(order.shape[0], dtype=bool)
-    first[1:] = (a_sorted[1:] != a_sorted[:-1]) | (b_sorted[1:] != b_sorted[:-1])
+    first[1:] = pair_sorted[1:] != pair_sorted[:-1]
     return np.sort(candidates[order[first]])
 
 
@@ -290,7 +323,8 @@ def _csr(
     rows = np.concatenate([u, v])
     cols = np.concatenate([v, u])
     weight = np.concatenate([length, length])
-    order = np.lexsort((cols, rows))
+    # (row, col) pairs are unique, so sorting one int64 key gives lexsort's order
+    order = np.argsort(rows * n + cols)
     counts = np.bincount(rows, minlength=n)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])

@@ -18,7 +18,7 @@ import numpy.typing as npt
 import shapely
 
 from wanzheng.errors import RoutingError
-from wanzheng.network.graph import WalkGraph, graph_from_arrays
+from wanzheng.network.graph import WalkGraph, _walk_graph
 
 __all__ = ["SAME_POINT_M", "Snapped", "snap"]
 
@@ -249,16 +249,24 @@ def _insert(
 
     kept = np.ones(graph.n_edges, dtype=bool)
     kept[split] = False
-    new_graph = graph_from_arrays(
-        np.concatenate([graph.lon, g_lon]),
-        np.concatenate([graph.lat, g_lat]),
+    # Every piece has an inserted node at one end at least, so no piece is a self-loop or
+    # parallel to another edge: the edge list needs no cleaning. Inserted nodes come after
+    # the old ones and lie inside edges, so components keep their labels (numbered by their
+    # lowest node) and a new node takes its edge's; x / y of old nodes stay as they are.
+    g_x, g_y = graph.projection.forward(g_lon, g_lat)
+    new_graph = _walk_graph(
+        np.concatenate([graph.lon, np.asarray(g_lon, dtype=np.float64)]),
+        np.concatenate([graph.lat, np.asarray(g_lat, dtype=np.float64)]),
+        np.concatenate([graph.x, np.asarray(g_x, dtype=np.float64)]),
+        np.concatenate([graph.y, np.asarray(g_y, dtype=np.float64)]),
+        np.concatenate([graph.node_osm_id, np.full(heads.size, -1, np.int64)]),
         np.concatenate([graph.edge_u[kept], piece_u]),
         np.concatenate([graph.edge_v[kept], piece_v]),
-        node_osm_id=np.concatenate([graph.node_osm_id, np.full(heads.size, -1, np.int64)]),
-        edge_way=np.concatenate([graph.edge_way[kept], graph.edge_way[piece_edge]]),
-        edge_highway=np.concatenate([graph.edge_highway[kept], graph.edge_highway[piece_edge]]),
-        edge_length_m=np.concatenate([graph.edge_length_m[kept], piece_length]),
-        projection=graph.projection,
-        source=graph.source,
+        np.concatenate([graph.edge_length_m[kept], piece_length]),
+        np.concatenate([graph.edge_way[kept], graph.edge_way[piece_edge]]),
+        np.concatenate([graph.edge_highway[kept], graph.edge_highway[piece_edge]]),
+        graph.projection,
+        graph.source,
+        component=np.concatenate([graph.component, graph.component[graph.edge_u[g_edge]]]),
     )
     return new_graph, node
