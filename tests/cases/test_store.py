@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 from wanzheng.cases.categories import KeywordClassifier, load_categories
 from wanzheng.cases.states import load_state_machine
@@ -34,11 +35,50 @@ ADMIN = Actor(role="admin", user_id=None, username="t")
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
+    """The migrated schema is exactly the case desk's and the proactive services' models."""
+    from wanzheng.proactive.store import ProactiveBase
+
     engine = make_engine(database_url, pool_size=1)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        tables = set(inspect(conn).get_table_names())
+        metadatas = [Base.metadata, ProactiveBase.metadata]
+        diff = compare_metadata(MigrationContext.configure(conn), metadatas)  # type: ignore[arg-type]
     engine.dispose()
     assert diff == []
+    assert set(ProactiveBase.metadata.tables) <= tables  # created by migration 0002
+    # Without the proactive metadata the comparison would see them as extra tables: the
+    # test covers both.
+    with engine.connect() as conn:
+        alone = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert {d[1].name for d in alone if d[0] == "remove_table"} == set(
+        ProactiveBase.metadata.tables
+    )
+
+
+def test_upgrade_adopts_tables_made_before_the_migration(tmp_path: Path) -> None:
+    """A database whose proactive tables came from ``prepare_proactive`` (before revision
+    0002) upgrades cleanly and keeps its rows."""
+    from wanzheng.cases.migrate import upgrade_database
+    from wanzheng.proactive.store import prepare_proactive
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    upgrade_database(url, revision="0001")
+    engine = make_engine(url, pool_size=1)
+    prepare_proactive(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO proactive_rule_runs (at, by, rules_name, rules_version, "
+                "rules_origin, n_proposed, n_new) VALUES ('2026-09-01 00:00:00', 'admin', "
+                "'default', '1', 'packaged', 3, 3)"
+            )
+        )
+    upgrade_database(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(text("SELECT n_new FROM proactive_rule_runs")).scalar() == 3
+    engine.dispose()
 
 
 def test_sqlite_is_wal_and_synchronous_full(database_url: str) -> None:

@@ -1,9 +1,12 @@
 """Persistence of the proactive services: registers, access log, events, generated actions,
 rule runs, the notification outbox and the resident notices.
 
-The tables live on their own :class:`ProactiveBase` metadata, created by
-:func:`prepare_proactive` (``CREATE TABLE IF NOT EXISTS``) on the case desk's engine: the
-case desk's Alembic history stays its own and its schema test is not disturbed. Proactive
+The tables live on their own :class:`ProactiveBase` metadata in the case desk's database and
+are created by the case desk's Alembic history (revision ``0002``, run by
+``wanzheng.cases.migrate.upgrade_database`` and so by ``wanzheng serve``); the migrations'
+``env.py`` and the models/migrations test cover both metadatas. :func:`prepare_proactive`
+(``CREATE TABLE IF NOT EXISTS``) remains for engines that were not migrated (tests, scripts);
+revision ``0002`` adopts tables it made earlier. Proactive
 tasks themselves are the case desk's cases (``case_type = "proactive"``); the table
 ``proactive_actions`` only remembers which dedup key produced which case, outbox message or
 department-list row (see ``proactive/service.py``).
@@ -204,7 +207,11 @@ class Notice(ProactiveBase):
 
 
 def prepare_proactive(engine: Engine) -> None:
-    """Create the proactive tables that do not exist yet (idempotent)."""
+    """Create the proactive tables that do not exist yet (idempotent).
+
+    A database brought to the current schema by the migrations already has them; this is for
+    engines that were not migrated.
+    """
     ProactiveBase.metadata.create_all(engine, checkfirst=True)
 
 

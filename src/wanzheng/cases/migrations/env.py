@@ -2,6 +2,10 @@
 
 The connection is passed in ``config.attributes["connection"]`` (no alembic.ini is needed at
 run time); ``sqlalchemy.url`` is the fallback for the alembic command line.
+
+One history covers two metadatas on the same database: the case desk's
+(:class:`wanzheng.cases.store.Base`) and the proactive services'
+(:class:`wanzheng.proactive.store.ProactiveBase`, from revision 0002 on).
 """
 
 from __future__ import annotations
@@ -12,14 +16,15 @@ from alembic import context
 from sqlalchemy import DateTime
 
 from wanzheng.cases.store import Base, UTCDateTime, make_engine
+from wanzheng.proactive.store import UTC, ProactiveBase
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = [Base.metadata, ProactiveBase.metadata]
 
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> Any:
     # The UTC type decorator is Python-side only; the column is a plain timestamptz.
-    if type_ == "type" and isinstance(obj, UTCDateTime):
+    if type_ == "type" and isinstance(obj, UTCDateTime | UTC):
         return "sa.DateTime(timezone=True)"
     if type_ == "type" and isinstance(obj, DateTime):
         return False
