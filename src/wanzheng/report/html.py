@@ -190,33 +190,188 @@ def _network_bounds(net: pd.DataFrame) -> tuple[float, float, float, float] | No
     return _extent(lons, lats)
 
 
-def _network_paths(frame: _Frame, net: pd.DataFrame) -> dict[str, str]:
-    """Path data per drawing class (``road`` / ``street`` / ``path``) of the network."""
-    if not len(net):
-        return {"road": "", "street": "", "path": ""}
+NETWORK_EDGE_LIMIT = 40_000
+"""Above this many edges the map draws a simplified network (the audit itself is unaffected)."""
+
+BUILDING_LIMIT = 10_000
+"""Above this many buildings the map draws their density instead of each footprint."""
+
+MATRIX_ROW_LIMIT = 400
+"""Above this many communities the 社区一览 table is built by the page's script from the data
+(the same values; the HTML stays about half as large)."""
+
+MINOR_HIGHWAYS = {
+    "service",
+    "footway",
+    "path",
+    "cycleway",
+    "steps",
+    "pedestrian",
+    "track",
+    "bridleway",
+    "corridor",
+    "elevator",
+    "platform",
+}
+"""Edges dropped first from a simplified network."""
+
+HIGHWAY_RANK: dict[str, int] = {
+    "motorway": 0,
+    "trunk": 0,
+    "primary": 1,
+    "secondary": 2,
+    "tertiary": 3,
+    "residential": 4,
+    "unclassified": 4,
+    "living_street": 5,
+    "road": 5,
+    "pedestrian": 6,
+    "service": 7,
+}
+"""Drawing priority of an edge when the network must be cut to :data:`NETWORK_EDGE_LIMIT`
+(lower first); anything else ranks 8."""
+
+
+def _segments_d(
+    x0: npt.NDArray[np.int64],
+    y0: npt.NDArray[np.int64],
+    x1: npt.NDArray[np.int64],
+    y1: npt.NDArray[np.int64],
+) -> str:
+    """SVG path data of straight segments in whole metres (``M x y l dx dy``)."""
+    dx = (x1 - x0).tolist()
+    dy = (y1 - y0).tolist()
+    return "".join(map("M{} {}l{} {}".format, x0.tolist(), y0.tolist(), dx, dy))
+
+
+def _network_paths(
+    frame: _Frame, net: pd.DataFrame, *, extent_m: float, limit: int = NETWORK_EDGE_LIMIT
+) -> tuple[dict[str, str], str | None]:
+    """Path data per drawing class (``road`` / ``street`` / ``path``) of the network, and a
+    zh-CN note saying what was simplified (``None`` when every edge is drawn).
+
+    Coordinates are whole metres of the local frame (about 1e-5°). Above ``limit`` edges the
+    minor classes (:data:`MINOR_HIGHWAYS`) are dropped, end points are snapped to a grid of
+    ``extent_m / 4000`` m (a pixel at 4× zoom), segments that collapse or repeat are merged,
+    and if more than ``limit`` remain the highest-ranked (:data:`HIGHWAY_RANK`) are kept.
+    """
+    empty = {"road": "", "street": "", "path": ""}
+    n = len(net)
+    if not n:
+        return empty, None
     xu, yu = frame.xy(net["lon_u"], net["lat_u"])
     xv, yv = frame.xy(net["lon_v"], net["lat_v"])
-    hw = net["highway"].fillna("").astype(str).str.replace("_link", "", regex=False)
-    cls = np.where(hw.isin(ROAD), "road", np.where(hw.isin(STREET), "street", "path"))
-    out: dict[str, list[str]] = {"road": [], "street": [], "path": []}
-    for c, a, b, d, e in zip(cls, xu, yu, xv, yv, strict=True):
-        out[str(c)].append(f"M{_num(a)} {_num(b)}L{_num(d)} {_num(e)}")
-    return {k: "".join(v) for k, v in out.items()}
+    hw_raw = net["highway"].fillna("").astype(str)
+    hw = hw_raw.str.replace("_link", "", regex=False).to_numpy(object)
+    note = None
+    keep = np.ones(n, dtype=bool)
+    grid = 1.0
+    if n > limit:
+        minor = np.isin(hw, list(MINOR_HIGHWAYS))
+        keep &= ~minor
+        grid = max(1.0, extent_m / 4000.0)
+    q = np.stack([xu, yu, xv, yv], axis=1) / grid
+    coords = (np.round(q) * grid).round().astype(np.int64)
+    if n > limit:
+        nonzero = (coords[:, 0] != coords[:, 2]) | (coords[:, 1] != coords[:, 3])
+        keep &= nonzero
+        # Merge repeats (either direction): first of each unordered pair of end points.
+        a = coords[:, :2]
+        b = coords[:, 2:]
+        swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
+        canon = np.where(swap[:, None], np.concatenate([b, a], axis=1), coords)
+        idx = np.flatnonzero(keep)
+        _, first = np.unique(canon[idx], axis=0, return_index=True)
+        dedup = np.zeros(n, dtype=bool)
+        dedup[idx[first]] = True
+        keep = dedup
+        cut = 0
+        if int(keep.sum()) > limit:
+            rank = np.array([HIGHWAY_RANK.get(h, 8) for h in hw], dtype=np.int64)
+            length = pd.to_numeric(net["length_m"], errors="coerce").fillna(0).to_numpy()
+            idx = np.flatnonzero(keep)
+            order = idx[np.lexsort((-length[idx], rank[idx]))]
+            keep = np.zeros(n, dtype=bool)
+            keep[order[:limit]] = True
+            cut = len(idx) - limit
+        drawn = int(keep.sum())
+        note = (
+            f"步行路网共 {n:,} 段，地图只画了简化后的 {drawn:,} 段：省略人行道、小路、"
+            f"服务道路等次要路段（{int(minor.sum()):,} 段），端点取整到 {grid:.0f} 米网格并合并"
+            "重合或缩为一点的路段"
+            + (f"，并只保留等级最高的 {limit:,} 段（另省略 {cut:,} 段）" if cut else "")
+            + "。距离计算使用的是完整路网，不受影响；完整路网见 audit.gpkg 的 network 图层。"
+        )
+    cls = np.where(
+        np.isin(hw, list(ROAD)), "road", np.where(np.isin(hw, list(STREET)), "street", "path")
+    )
+    out = {}
+    for name in ("road", "street", "path"):
+        sel = keep & (cls == name)
+        c = coords[sel]
+        out[name] = _segments_d(c[:, 0], c[:, 1], c[:, 2], c[:, 3]) if len(c) else ""
+    return out, note
 
 
-def _building_paths(frame: _Frame, buildings: pd.DataFrame) -> dict[str, str]:
+def _int_ring_d(frame: _Frame, coords: npt.NDArray[np.float64]) -> str:
+    x, y = frame.xy(coords[:, 0], coords[:, 1])
+    xi = np.round(x).astype(np.int64).tolist()
+    yi = np.round(y).astype(np.int64).tolist()
+    if not xi:
+        return ""
+    return "M" + "L".join(map("{} {}".format, xi, yi)) + "Z"
+
+
+def _building_paths(
+    frame: _Frame, buildings: pd.DataFrame, *, extent_m: float, limit: int = BUILDING_LIMIT
+) -> tuple[dict[str, str], str | None]:
+    """Path data of the buildings (``residential`` / ``other``), whole metres; above
+    ``limit`` buildings a density layer instead (``d1`` … ``d4``: square cells shaded by the
+    number of buildings whose centroid falls in them), with a zh-CN note saying so."""
     out: dict[str, list[str]] = {"residential": [], "other": []}
     if "geometry" not in buildings or not len(buildings):
-        return {"residential": "", "other": ""}
+        return {"residential": "", "other": ""}, None
+    geoms = np.asarray(buildings["geometry"].to_numpy(object), dtype=object)
+    valid = np.array([isinstance(g, shapely.Geometry) for g in geoms], dtype=bool)
+    if len(buildings) > limit:
+        cent = shapely.centroid(geoms[valid])
+        x, y = frame.xy(shapely.get_x(cent), shapely.get_y(cent))
+        ok = np.isfinite(x) & np.isfinite(y)
+        x, y = x[ok], y[ok]
+        cell = max(25.0, float(np.ceil(extent_m / 150.0 / 25.0) * 25.0))
+        ix = np.floor(x / cell).astype(np.int64)
+        iy = np.floor(y / cell).astype(np.int64)
+        cells, counts = np.unique(np.stack([ix, iy], axis=1), axis=0, return_counts=True)
+        edges = np.quantile(counts, [0.25, 0.5, 0.75]) if len(counts) else np.zeros(3)
+        level = np.searchsorted(edges, counts, side="left") + 1
+        size = int(cell)
+        dens: dict[str, str] = {}
+        for lv in (1, 2, 3, 4):
+            c = cells[level == lv] * size
+            dens[f"d{lv}"] = "".join(
+                map(f"M{{}} {{}}h{size}v{size}h-{size}Z".format, c[:, 0].tolist(), c[:, 1].tolist())
+            )
+        note = (
+            f"建筑共 {len(buildings):,} 栋，超过 {limit:,} 栋：地图以密度显示"
+            f"（每 {size} 米方格内的建筑数，颜色越深越多），不逐栋绘制。"
+        )
+        return dens, note
     res = (
         buildings["residential"].fillna(False).astype(bool)
         if "residential" in buildings
         else pd.Series(False, index=buildings.index)
     )
-    for geom, is_res in zip(buildings["geometry"], res, strict=True):
-        if isinstance(geom, shapely.Geometry) and not geom.is_empty:
-            out["residential" if is_res else "other"].append(_polygon_d(frame, geom))
-    return {k: "".join(v) for k, v in out.items()}
+    for geom, is_res in zip(geoms, res, strict=True):
+        if not isinstance(geom, shapely.Geometry) or geom.is_empty:
+            continue
+        parts = []
+        for poly in getattr(geom, "geoms", [geom]):
+            if shapely.get_type_id(poly) != 3 or poly.is_empty:
+                continue
+            parts.append(_int_ring_d(frame, np.asarray(poly.exterior.coords)))
+            parts.extend(_int_ring_d(frame, np.asarray(r.coords)) for r in poly.interiors)
+        out["residential" if is_res else "other"].append("".join(parts))
+    return {k: "".join(v) for k, v in out.items()}, None
 
 
 # ------------------------------------------------------------------------------ page data
@@ -416,8 +571,12 @@ def _map_svg(
     colours: dict[str, str],
     communities: list[dict[str, Any]],
     facilities: list[dict[str, Any]],
+    notes: list[str],
 ) -> Markup:
-    """The map as inline SVG, in metres of a local frame (1 user unit = 1 m)."""
+    """The map as inline SVG, in metres of a local frame (1 user unit = 1 m).
+
+    What had to be simplified for a large area is appended to ``notes`` (zh-CN sentences).
+    """
     min_lon, min_lat, max_lon, max_lat = _bounds(result)
     frame = _Frame(lon0=(min_lon + max_lon) / 2, lat0=(min_lat + max_lat) / 2)
     x0, y1 = frame.xy(min_lon, min_lat)
@@ -495,13 +654,21 @@ def _map_svg(
         )
     out.append("</g>")
 
-    bpaths = _building_paths(frame, result.buildings)
+    extent = max(vb[2], vb[3])
+    bpaths, bnote = _building_paths(frame, result.buildings, extent_m=extent)
     out.append('<g id="layer-buildings" class="layer" aria-hidden="true">')
-    out.append(f'<path class="bld bld-other" d="{bpaths["other"]}"/>')
-    out.append(f'<path class="bld bld-res" d="{bpaths["residential"]}"/>')
+    if bnote is None:
+        out.append(f'<path class="bld bld-other" d="{bpaths["other"]}"/>')
+        out.append(f'<path class="bld bld-res" d="{bpaths["residential"]}"/>')
+    else:
+        notes.append(bnote)
+        for lv in ("d1", "d2", "d3", "d4"):
+            out.append(f'<path class="bld-density {lv}" d="{bpaths[lv]}"/>')
     out.append("</g>")
 
-    npaths = _network_paths(frame, result.network)
+    npaths, nnote = _network_paths(frame, result.network, extent_m=extent)
+    if nnote is not None:
+        notes.append(nnote)
     out.append('<g id="layer-network" class="layer" aria-hidden="true">')
     out.append(f'<path class="net net-path" d="{npaths["path"]}"/>')
     for cls in ("street", "road"):
@@ -826,6 +993,13 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
     area = Path(str(osm_file)).name if osm_file else ""
     page_title = title or ("完整社区体检报告" + (f" · {area}" if area else ""))
 
+    lod_notes: list[str] = []
+    map_svg = _map_svg(result, kinds, colours, communities, facilities, lod_notes)
+    if len(communities) > MATRIX_ROW_LIMIT:
+        lod_notes.append(
+            f"社区共 {len(communities):,} 个：“社区一览”表由页面脚本根据内嵌数据生成"
+            "（内容完全相同，文件约小一半）；不运行脚本时请查看 communities.xlsx。"
+        )
     env = _environment()
     template = env.get_template("report.html.j2")
     return template.render(
@@ -866,7 +1040,9 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
         population_method=source_zh(result.sources.get("population_method"), POPULATION_SOURCE_ZH),
         floor_area=result.sources.get("floor_area_per_person_m2"),
         attribution=OSM_ATTRIBUTION,
-        map_svg=_map_svg(result, kinds, colours, communities, facilities),
+        map_svg=map_svg,
+        lod_notes=lod_notes,
+        matrix_by_script=len(communities) > MATRIX_ROW_LIMIT,
         coverage_chart=_coverage_chart(cov_rows),
         has_confidence="confidence" in result.coverage,
         verdict_chart=_verdict_chart(counts, residents),

@@ -56,19 +56,26 @@
   var labels = Array.prototype.slice.call(svg.querySelectorAll("#layer-labels .lbl"));
   var selectedC = null;
   function declutter() {
+    // Reset, then read every box in one layout pass, then decide: no layout per label.
+    labels.forEach(function (t) { t.style.visibility = ""; });
+    var boxes = labels.map(function (t) { return t.getBoundingClientRect(); });
+    var order = labels.map(function (t, i) { return i; });
+    order.sort(function (a, b) {
+      var sa = labels[a].getAttribute("data-c") === selectedC ? 1 : 0;
+      var sb = labels[b].getAttribute("data-c") === selectedC ? 1 : 0;
+      return (sb - sa) || (Number(labels[b].getAttribute("data-p")) - Number(labels[a].getAttribute("data-p")));
+    });
     var placed = [];
-    labels.slice().sort(function (a, b) {
-      var sa = a.getAttribute("data-c") === selectedC ? 1 : 0;
-      var sb = b.getAttribute("data-c") === selectedC ? 1 : 0;
-      return (sb - sa) || (Number(b.getAttribute("data-p")) - Number(a.getAttribute("data-p")));
-    }).forEach(function (t) {
-      t.style.visibility = "";
-      var r = t.getBoundingClientRect();
+    var hidden = [];
+    order.forEach(function (i) {
+      var r = boxes[i];
+      if (!r.width && !r.height) { return; }
       var hit = placed.some(function (p) {
         return !(r.right < p.left || r.left > p.right || r.bottom < p.top || r.top > p.bottom);
       });
-      if (hit) { t.style.visibility = "hidden"; } else { placed.push(r); }
+      if (hit) { hidden.push(labels[i]); } else { placed.push(r); }
     });
+    hidden.forEach(function (t) { t.style.visibility = "hidden"; });
   }
   function toSvg(clientX, clientY) {
     var pt = svg.createSVGPoint();
@@ -223,6 +230,31 @@
   svg.addEventListener("keydown", function (e) {
     if ((e.key === "Enter" || e.key === " ") && activate(e.target)) { e.preventDefault(); }
   });
+  // Large areas: the 社区一览 rows are built here from the data (same cells as the server side).
+  var matrixBody = document.getElementById("matrix-body");
+  if (matrixBody) {
+    var frag = document.createDocumentFragment();
+    data.communities.forEach(function (c, i) {
+      var cells = [
+        el("th", { scope: "row", text: c.name }),
+        el("td", { "class": "n" }, [fmtInt(c.population),
+          c.popsrc && c.popsrc !== "给定" ? el("span", { "class": "en", text: " " + c.popsrc }) : null]),
+        el("td", {}, [el("span", { "class": "vb v-" + c.verdict, text: data.verdict[c.verdict] })]),
+        el("td", { "class": "n", text: c.met + "/" + c.required })
+      ];
+      c.rows.forEach(function (r) {
+        cells.push(el("td", { "class": "st st-" + r.st, title: data.status[r.st] }, [
+          el("span", { "aria-hidden": "true", text: SYMBOL[r.st] }),
+          el("span", { "class": "sr", text: data.status[r.st] }),
+          r.d === null ? null : el("span", { "class": "d", text: Math.round(r.d).toString() }),
+          r.sh === null || r.sh === undefined ? null : el("span", { "class": "sh", text: Math.round(100 * r.sh) + "%" })
+        ]));
+      });
+      cells.push(el("td", {}, [el("button", { type: "button", "class": "show-c", "data-c": String(i), text: "查看" })]));
+      frag.appendChild(el("tr", {}, cells));
+    });
+    matrixBody.appendChild(frag);
+  }
   Array.prototype.forEach.call(document.querySelectorAll(".show-c"), function (b) {
     b.addEventListener("click", function () {
       showCommunity(Number(b.getAttribute("data-c")));
