@@ -254,6 +254,12 @@ function renderCase() {
         ${ev.note ? `<div class="note">${esc(ev.note)}</div>` : ""}</li>`,
     )
     .join("");
+  const notices = (c.notices ?? []).length
+    ? `<section class="notices" aria-labelledby="h-notices"><h2 id="h-notices">${esc(t("res.notices"))}</h2>
+      <ul>${c.notices
+        .map((n) => `<li><strong>${esc(n.subject)}</strong> <span class="when">${esc(when(n.created_at))}</span><div class="note">${esc(n.body)}</div></li>`)
+        .join("")}</ul></section>`
+    : "";
   let rating = "";
   if (c.rating) {
     rating = `<p class="rated">${esc(t("res.rate"))}: <strong>${esc(ratingLabel(c.rating))}</strong></p>`;
@@ -278,6 +284,7 @@ function renderCase() {
         <div><dt>${esc(t("disp.deadline"))}</dt><dd>${esc(when(c.resolve_due))}</dd></div>
       </dl>
       ${rating}
+      ${notices}
       <h2>${esc(t("res.progress"))}</h2>
       <ol class="timeline">${events}</ol></article>`;
   document.getElementById("rate-form")?.addEventListener("submit", rate);

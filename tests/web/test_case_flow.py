@@ -165,3 +165,26 @@ def test_duplicate_candidates_then_merge(api: Any) -> None:
     assert [d["id"] for d in api.get(f"/api/cases/{a}/duplicates", "dispatcher").json()] == [c]
     api.act(c, "dispatcher", "merge", merged_into=a)
     assert api.get(f"/api/cases/{a}/duplicates", "dispatcher").json() == []
+
+
+def test_merge_links_the_cases_and_tells_both_residents(api: Any) -> None:
+    first = api.submit(lon=116.3500, lat=40.0050)
+    second = api.submit(lon=116.3501, lat=40.0050, text="小区门口路灯坏了，晚上很黑")
+    api.act(second["id"], "dispatcher", "merge", merged_into=first["id"])
+    staff = api.get(f"/api/cases/{second['id']}", "dispatcher").json()
+    assert staff["state"] == "merged" and staff["merged_into"] == first["id"]
+    # Nothing on the pages until the outbox is delivered (the service does it on its timer).
+    assert api.client.get(f"/api/track/{first['tracking_code']}").json()["notices"] == []
+    r = api.client.post("/api/proactive/outbox/deliver", headers=api.h("admin"))
+    assert r.status_code == 200 and r.json()["sent"] == 2, r.text
+    merged = api.client.get(f"/api/track/{second['tracking_code']}").json()
+    kept = api.client.get(f"/api/track/{first['tracking_code']}").json()
+    assert [n["subject"] for n in merged["notices"]] == ["您的诉求已合并办理"]
+    assert f"第{first['id']}号" in merged["notices"][0]["body"]
+    assert [n["subject"] for n in kept["notices"]] == ["有居民反映了同一问题"]
+    # Neither page learns the other resident's tracking code.
+    assert first["tracking_code"] not in str(merged) and second["tracking_code"] not in str(kept)
+    # A second delivery pass sends nothing again.
+    assert (
+        api.client.post("/api/proactive/outbox/deliver", headers=api.h("admin")).json()["sent"] == 0
+    )

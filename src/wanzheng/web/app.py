@@ -84,6 +84,16 @@ class CaseDesk:
             session.commit()
         return len(changed)
 
+    def deliver_notices(self) -> int:
+        """One delivery pass of the notification outbox through the default sender (the
+        resident pages and ``<data_dir>/proactive/notices.jsonl``); returns messages sent."""
+        from wanzheng.proactive.outbox import PageLogSender, deliver
+
+        sender = PageLogSender(
+            self.sessions, self.settings.data_dir / "proactive" / "notices.jsonl", clock=self.now
+        )
+        return deliver(self.sessions, sender, now=self.now()).sent
+
     def invalidate_index(self) -> None:
         """Forget the cached grid index (after grids or areas were edited)."""
         with self._lock:
@@ -97,6 +107,10 @@ async def _escalation_loop(desk: CaseDesk, interval_s: float) -> None:
             await run_in_threadpool(desk.escalate)
         except Exception:  # keep the timer alive; the next pass retries
             _log.exception("escalation pass failed")
+        try:
+            await run_in_threadpool(desk.deliver_notices)
+        except Exception:  # the outbox keeps the messages; the next pass retries
+            _log.exception("outbox delivery pass failed")
 
 
 def _routers() -> list[APIRouter]:

@@ -37,6 +37,7 @@ from wanzheng.cases.store import (
     unmask_contact,
 )
 from wanzheng.errors import DataError, NotFoundError
+from wanzheng.proactive.outbox import enqueue, notices_for
 from wanzheng.text.redact import redact
 from wanzheng.web.app import CaseDesk
 from wanzheng.web.deps import (
@@ -56,7 +57,10 @@ __all__ = [
     "CaseStaff",
     "CaseSubmitted",
     "EventOut",
+    "NoticeOut",
     "SubmitCase",
+    "notify_merge",
+    "page_recipient",
     "public_text",
     "router",
     "submit_case",
@@ -93,6 +97,14 @@ class EventOut(BaseModel):
     note: str | None
 
 
+class NoticeOut(BaseModel):
+    """A message to the resident delivered to the tracking page (e.g. a merge)."""
+
+    subject: str
+    body: str
+    created_at: dt.datetime
+
+
 class CaseSubmitted(BaseModel):
     """Answer to a submission: keep the tracking code to follow and rate the case."""
 
@@ -121,6 +133,9 @@ class CasePublic(BaseModel):
     resolve_due: dt.datetime
     rating: str | None
     events: list[EventOut]
+    notices: list[NoticeOut] = Field(
+        default_factory=list, description="Messages to the resident about this case, newest first."
+    )
 
 
 class ContactOut(BaseModel):
@@ -255,6 +270,39 @@ def public_view(session: Session, desk: CaseDesk, case: Case) -> CasePublic:
         resolve_due=case.resolve_due,
         rating=case.rating,
         events=_events(session, case, public=True),
+        notices=[NoticeOut(**n) for n in notices_for(session, person_id=page_recipient(case))],
+    )
+
+
+def page_recipient(case: Case) -> str:
+    """The outbox recipient of messages shown on a case's tracking page."""
+    return f"case:{case.tracking_code}"
+
+
+def notify_merge(session: Session, *, case: Case, target: Case, now: dt.datetime) -> None:
+    """Tell both residents that ``case`` was merged into ``target``, through the durable outbox
+    (delivered to the tracking pages by the default sender; never sent twice). The messages
+    name no other resident and no other tracking code."""
+    enqueue(
+        session,
+        key=f"case-merge:{case.id}:{target.id}:merged",
+        recipient=page_recipient(case),
+        subject="您的诉求已合并办理",
+        body=(
+            f"您反映的问题（第{case.id}号）与其他居民反映的同一问题（第{target.id}号）"
+            "已合并，由同一承办单位一并办理。"
+        ),
+        now=now,
+    )
+    enqueue(
+        session,
+        key=f"case-merge:{case.id}:{target.id}:into",
+        recipient=page_recipient(target),
+        subject="有居民反映了同一问题",
+        body=(
+            f"另一位居民反映的同一问题（第{case.id}号）已并入您的诉求（第{target.id}号）一并办理。"
+        ),
+        now=now,
     )
 
 
@@ -634,6 +682,9 @@ def act(
         merged_into=body.merged_into,
         rating=body.rating,
     )
+    if body.action == "merge" and case.merged_into_id is not None:
+        target = get_case(session, case_id=case.merged_into_id, actor=actor)
+        notify_merge(session, case=case, target=target, now=desk.now())
     session.commit()
     return staff_view(session, desk, case, actor, with_events=True)
 
