@@ -126,6 +126,19 @@ def test_dashboard_shows_the_demo_audit(
     context.close()
 
 
+def _deliver_outbox(data_dir: Path) -> None:
+    """One delivery pass of the notification outbox of the live service's database."""
+    from wanzheng.cases.store import make_engine, make_sessionmaker
+    from wanzheng.proactive.outbox import PageLogSender, deliver
+    from wanzheng.settings import Settings
+
+    engine = make_engine(Settings(data_dir=data_dir).resolved_database_url, pool_size=1)
+    sm = make_sessionmaker(engine)
+    report = deliver(sm, PageLogSender(sm, data_dir / "notices.jsonl"), now=dt.datetime.now(dt.UTC))
+    engine.dispose()
+    assert report.sent == 2  # the merged case's resident and the kept case's resident
+
+
 def _submit_json(base: str, text: str, lon: float, lat: float) -> dict[str, Any]:
     req = urllib.request.Request(
         f"{base}/api/cases",
@@ -255,9 +268,14 @@ def test_resident_files_dispatcher_handles_resident_rates(
     assert "已超时" in late.first.inner_text()
     page.clock.set_system_time(dt.datetime.now(dt.UTC))
 
+    # The service's outbox timer delivers the merge messages; here one pass is run directly.
+    _deliver_outbox(live_server.data_dir)
+
     # --- the resident rates the result ---------------------------------------------------------
     res_page.goto(f"{base}/resident?code={code}")
     res_page.wait_for_selector("#rate-form", timeout=15_000)
+    # The neighbour's report was merged into the resident's case: the page says so.
+    assert "有居民反映了同一问题" in res_page.locator(".notices").inner_text()
     # The tabs work from the keyboard.
     res_page.locator("#tab-track").focus()
     res_page.keyboard.press("ArrowLeft")
