@@ -111,8 +111,14 @@ def test_big_report_loads_in_the_browser(written: tuple[OutputFiles, float]) -> 
         pg.on("pageerror", lambda e: errors.append(str(e)))
         t0 = time.perf_counter()
         pg.goto(files.report_html.as_uri(), wait_until="load")
-        pg.wait_for_function("document.querySelectorAll('#matrix-body tr').length === 500")
+        pg.wait_for_function("document.querySelectorAll('#matrix-body tr').length === 250")
         seconds = time.perf_counter() - t0
+        assert "已显示 250 / 500 个社区" in pg.locator("#matrix-more").inner_text()
+        pg.locator("#matrix-more-btn").click()
+        assert pg.locator("#matrix-body tr").count() == 500
+        assert pg.locator("#matrix-more").is_hidden()
+        pg.locator('.show-c[data-c="420"]').click()
+        assert pg.locator("#detail h3").inner_text() == "社区420"
         pg.locator('.show-c[data-c="5"]').click()
         assert pg.locator("#detail h3").inner_text() == "社区5"
         pg.locator("#zoom-in").click()

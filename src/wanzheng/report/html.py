@@ -997,8 +997,9 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
     map_svg = _map_svg(result, kinds, colours, communities, facilities, lod_notes)
     if len(communities) > MATRIX_ROW_LIMIT:
         lod_notes.append(
-            f"社区共 {len(communities):,} 个：“社区一览”表由页面脚本根据内嵌数据生成"
-            "（内容完全相同，文件约小一半）；不运行脚本时请查看 communities.xlsx。"
+            f"社区共 {len(communities):,} 个：“社区一览”表由页面脚本根据内嵌数据生成，"
+            "每次显示 250 个（可“显示全部”；内容完全相同，文件约小一半，页面打开更快）；"
+            "不运行脚本时请查看 communities.xlsx。"
         )
     env = _environment()
     template = env.get_template("report.html.j2")

@@ -230,37 +230,59 @@
   svg.addEventListener("keydown", function (e) {
     if ((e.key === "Enter" || e.key === " ") && activate(e.target)) { e.preventDefault(); }
   });
-  // Large areas: the 社区一览 rows are built here from the data (same cells as the server side).
+  // Large areas: the 社区一览 rows are built here from the data (same cells as the server side),
+  // a page at a time so that the table's layout never blocks the page.
   var matrixBody = document.getElementById("matrix-body");
-  if (matrixBody) {
-    var frag = document.createDocumentFragment();
-    data.communities.forEach(function (c, i) {
-      var cells = [
-        el("th", { scope: "row", text: c.name }),
-        el("td", { "class": "n" }, [fmtInt(c.population),
-          c.popsrc && c.popsrc !== "给定" ? el("span", { "class": "en", text: " " + c.popsrc }) : null]),
-        el("td", {}, [el("span", { "class": "vb v-" + c.verdict, text: data.verdict[c.verdict] })]),
-        el("td", { "class": "n", text: c.met + "/" + c.required })
-      ];
-      c.rows.forEach(function (r) {
-        cells.push(el("td", { "class": "st st-" + r.st, title: data.status[r.st] }, [
-          el("span", { "aria-hidden": "true", text: SYMBOL[r.st] }),
-          el("span", { "class": "sr", text: data.status[r.st] }),
-          r.d === null ? null : el("span", { "class": "d", text: Math.round(r.d).toString() }),
-          r.sh === null || r.sh === undefined ? null : el("span", { "class": "sh", text: Math.round(100 * r.sh) + "%" })
-        ]));
-      });
-      cells.push(el("td", {}, [el("button", { type: "button", "class": "show-c", "data-c": String(i), text: "查看" })]));
-      frag.appendChild(el("tr", {}, cells));
+  var MATRIX_PAGE = 250;
+  var matrixShown = 0;
+  function matrixRow(c, i) {
+    var cells = [
+      el("th", { scope: "row", text: c.name }),
+      el("td", { "class": "n" }, [fmtInt(c.population),
+        c.popsrc && c.popsrc !== "给定" ? el("span", { "class": "en", text: " " + c.popsrc }) : null]),
+      el("td", {}, [el("span", { "class": "vb v-" + c.verdict, text: data.verdict[c.verdict] })]),
+      el("td", { "class": "n", text: c.met + "/" + c.required })
+    ];
+    c.rows.forEach(function (r) {
+      cells.push(el("td", { "class": "st st-" + r.st, title: data.status[r.st] }, [
+        el("span", { "aria-hidden": "true", text: SYMBOL[r.st] }),
+        el("span", { "class": "sr", text: data.status[r.st] }),
+        r.d === null ? null : el("span", { "class": "d", text: Math.round(r.d).toString() }),
+        r.sh === null || r.sh === undefined ? null : el("span", { "class": "sh", text: Math.round(100 * r.sh) + "%" })
+      ]));
     });
-    matrixBody.appendChild(frag);
+    cells.push(el("td", {}, [el("button", { type: "button", "class": "show-c", "data-c": String(i), text: "查看" })]));
+    return el("tr", {}, cells);
   }
-  Array.prototype.forEach.call(document.querySelectorAll(".show-c"), function (b) {
-    b.addEventListener("click", function () {
+  var moreBox = document.getElementById("matrix-more");
+  function showMatrixRows(n) {
+    var frag = document.createDocumentFragment();
+    var end = Math.min(data.communities.length, matrixShown + n);
+    for (var i = matrixShown; i < end; i++) { frag.appendChild(matrixRow(data.communities[i], i)); }
+    matrixBody.appendChild(frag);
+    matrixShown = end;
+    if (moreBox) {
+      moreBox.hidden = matrixShown >= data.communities.length;
+      var count = document.getElementById("matrix-count");
+      if (count) { count.textContent = "已显示 " + matrixShown + " / " + data.communities.length + " 个社区"; }
+    }
+  }
+  if (matrixBody) {
+    showMatrixRows(MATRIX_PAGE);
+    var moreBtn = document.getElementById("matrix-more-btn");
+    var allBtnM = document.getElementById("matrix-all-btn");
+    if (moreBtn) { moreBtn.addEventListener("click", function () { showMatrixRows(MATRIX_PAGE); }); }
+    if (allBtnM) { allBtnM.addEventListener("click", function () { showMatrixRows(data.communities.length); }); }
+  }
+  var matrixTable = document.querySelector("table.matrix");
+  if (matrixTable) {
+    matrixTable.addEventListener("click", function (e) {
+      var b = e.target.closest(".show-c");
+      if (!b) { return; }
       showCommunity(Number(b.getAttribute("data-c")));
       document.getElementById("map-section").scrollIntoView({ behavior: "smooth" });
     });
-  });
+  }
 
   // ---------------------------------------------------------------- toggles
   Array.prototype.forEach.call(document.querySelectorAll(".kind-toggle"), function (box) {
