@@ -123,7 +123,7 @@ def _community(
     if shares is not None:
         row["kindergarten_share_within"] = shares[0]
         row["supermarket_share_within"] = shares[1]
-        row["health_station_share_within"] = math.nan
+        row["health_station_share_within"] = 0.0  # as the audit gives it: shown blank
         row["barrier_free_share_within"] = math.nan
     row["health_station_distance_m"] = INF
     row["health_station_walk_min"] = INF

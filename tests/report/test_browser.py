@@ -92,6 +92,9 @@ def test_click_point_community_and_facility(page: Any) -> None:
     page.locator('svg#map .comm[data-c="2"]').click()
     assert page.locator("#detail h3").inner_text() == "东园"
     assert "> 500" in page.locator("#detail table").inner_text()
+    life = page.locator("#detail .lc-missing").inner_text()
+    assert life == "生活圈配套缺失（不计入结论）：综合超市"
+    assert "综合超市" not in page.locator("#detail p").nth(1).inner_text(), "not a verdict gap"
     page.locator('svg#map .fac[data-f="1"]').click()
     text = page.locator("#detail").inner_text()
     assert "物美超市" in text and "综合超市" in text and "设施台账" in text

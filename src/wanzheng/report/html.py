@@ -406,7 +406,9 @@ def _community_records(
                     "min": round(float(minutes), 1) if is_finite(minutes) else None,
                     "st": status,
                     "near": "" if not isinstance(nearest, str) else nearest,
-                    "sh": fmt_share(rec.get(f"{k.key}_share_within")) if k.has_share else None,
+                    "sh": fmt_share(rec.get(f"{k.key}_share_within"))
+                    if k.has_share and status in ("met", "missing")
+                    else None,
                 }
             )
         pop = rec.get("population")

@@ -110,7 +110,10 @@ def communities_table(result: AuditResult) -> pd.DataFrame:
         out[f"{kind.key}_distance_m"] = dist.to_numpy()
         if kind.has_share:
             share = pd.to_numeric(src[f"{kind.key}_share_within"], errors="coerce")
-            out[f"{kind.key}_share_within"] = share.astype("float64").round(3).to_numpy()
+            share = share.astype("float64").round(3)
+            # A share of 0 for a kind no source records would read as "nobody": leave it blank.
+            measured = src[f"{kind.key}_status"].isin(["met", "missing"])
+            out[f"{kind.key}_share_within"] = share.where(measured).to_numpy()
         out[f"{kind.key}_status"] = src[f"{kind.key}_status"].astype(str).to_numpy()
     out["met"] = src["met"].astype("int64").to_numpy()
     out["required"] = src["required"].astype("int64").to_numpy()
