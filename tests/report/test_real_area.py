@@ -6,6 +6,7 @@ import csv
 import json
 import math
 import re
+from typing import Any
 
 import pyogrio
 import pytest
@@ -66,3 +67,42 @@ def test_html_is_offline_and_complete(real: AuditResult, files: OutputFiles) -> 
     assert str(real.sources["catalogue_version"]) in page
     # Size stays reasonable for an e-mail attachment: the demo area is well under 1 MB.
     assert files.report_html.stat().st_size < 1_000_000
+
+
+def test_buildings_origins_on_the_real_area(cau_pbf: Any, tmp_path: Any) -> None:
+    """``--origins buildings``: shares and life-circle gaps reach CSV, XLSX and HTML intact."""
+    from wanzheng.audit.run import run_audit
+    from wanzheng.data.osm import load_osm
+    from wanzheng.standards import load_catalogue, load_kind_rules
+
+    extract = load_osm(cau_pbf, rules=load_kind_rules())
+    res = run_audit(
+        extract, catalogue=load_catalogue(), origins="buildings", sources={"osm_file": "x"}
+    )
+    assert res.sources["origins"] == "buildings"
+    out = write_outputs(res, tmp_path / "out")
+    with out.communities_csv.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    verdict_keys = res.kinds.loc[res.kinds["in_verdict"].astype(bool), "key"].tolist()
+    life_keys = res.kinds.loc[~res.kinds["in_verdict"].astype(bool), "key"].tolist()
+    assert life_keys, "the built-in catalogue has wider life-circle kinds"
+    for row, rec in zip(rows, res.communities.to_dict("records"), strict=True):
+        for key in verdict_keys + life_keys:
+            status = rec[f"{key}_status"]
+            share = rec[f"{key}_share_within"]
+            text = row[f"{key}_share_within"]
+            if status in ("met", "missing") and math.isfinite(share):
+                assert float(text) == pytest.approx(share, abs=5e-4)
+            elif status not in ("met", "missing"):
+                assert text == "", "no share for a kind without data"
+        # Independent recount: life-circle gaps are the life kinds with status missing.
+        life_missing = [k for k in life_keys if rec[f"{k}_status"] == "missing"]
+        assert row["missing_life_circle"] == ";".join(life_missing)
+        assert not set(row["missing"].split(";")) & set(life_keys)
+    page = out.report_html.read_text("utf-8")
+    assert "住宅建筑（按人口加权）" in page.split('id="origins-note"')[1].split("</p>")[0]
+    data = json.loads(
+        re.search(r'id="report-data">(.*?)</script>', page, re.S).group(1)  # type: ignore[union-attr]
+    )
+    assert data["shares"] is True
+    assert any(r["sh"] is not None for c in data["communities"] for r in c["rows"])
