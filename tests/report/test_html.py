@@ -104,15 +104,15 @@ def test_page_data_for_the_detail_panel(page: str) -> None:
     c1, c2, c3 = data["communities"]
     assert c1["name"] == "阳光小区" and c1["verdict"] == "undetermined"
     assert c1["population"] == 3200 and c1["popsrc"] == "给定"
-    kg = c1["rows"][0]
-    assert kg == {"k": "kindergarten", "d": 120.3, "dt": "120.3", "min": 2.0, "st": "met",
-                  "near": "阳光幼儿园", "sh": None}  # fmt: skip
-    assert c1["rows"][1]["st"] == "no_data"
-    assert c1["rows"][2] == {"k": "barrier_free", "d": None, "dt": "—", "min": None,
-                             "st": "not_audited", "near": "", "sh": None}  # fmt: skip
-    assert c1["rows"][3]["k"] == "supermarket" and c1["rows"][3]["st"] == "met"
-    assert c2["rows"][0]["dt"] == "650.0" and c2["rows"][0]["st"] == "missing"
-    assert c3["rows"][0]["dt"] == "> 500", "beyond the cutoff shows the cutoff"
+    # Rows are [distance m, status, nearest name, share] in data["kinds"] order; the script
+    # derives the texts ("650.0", "> 500", minutes) from them and data["cutoff"].
+    assert c1["rows"][0] == [120.3, "met", "阳光幼儿园", None]
+    assert c1["rows"][1] == [None, "no_data", "", None]
+    assert c1["rows"][2] == [None, "not_audited", "", None]
+    assert c1["rows"][3] == [420.1, "met", "物美超市", None], "supermarket, last"
+    assert c2["rows"][0] == [650.0, "missing", "阳光幼儿园", None]
+    assert c3["rows"][0] == [None, "missing", "", None]
+    assert data["cutoff"] == 500.0 and data["speed"] == 60.0
     assert c3["population"] is None
     fac = data["facilities"][0]
     assert fac["name"] == "阳光幼儿园" and fac["src"] == "OpenStreetMap"
@@ -289,7 +289,7 @@ def test_origins_are_stated(make_result: Any) -> None:
     data = _data(page)
     assert data["shares"] is True
     c2 = data["communities"][1]
-    assert c2["rows"][0]["sh"] == 0.25 and c2["rows"][3]["sh"] == 1.0
-    assert c2["rows"][1]["sh"] is None, "no share for a kind without data"
+    assert c2["rows"][0][3] == 0.25 and c2["rows"][3][3] == 1.0
+    assert c2["rows"][1][3] is None, "no share for a kind without data"
     matrix = page.split('class="data matrix"')[1].split("</table>")[0]
     assert '<span class="sh">25%</span>' in matrix

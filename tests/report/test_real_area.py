@@ -105,4 +105,4 @@ def test_buildings_origins_on_the_real_area(cau_pbf: Any, tmp_path: Any) -> None
         re.search(r'id="report-data">(.*?)</script>', page, re.S).group(1)  # type: ignore[union-attr]
     )
     assert data["shares"] is True
-    assert any(r["sh"] is not None for c in data["communities"] for r in c["rows"])
+    assert any(r[3] is not None for c in data["communities"] for r in c["rows"])

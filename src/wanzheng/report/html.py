@@ -984,7 +984,16 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
             }
             for k in kinds
         ],
-        "communities": communities,
+        # Rows as arrays [distance m, status, nearest name, share] in data.kinds order: the
+        # script rebuilds the display texts. Half the size of objects for a city.
+        "cutoff": cutoff_m(result, kinds),
+        "communities": [
+            {
+                **{key: value for key, value in c.items() if key != "rows"},
+                "rows": [[r["d"], r["st"], r["near"], r["sh"]] for r in c["rows"]],
+            }
+            for c in communities
+        ],
         "facilities": facilities,
         "status": STATUS_ZH,
         "verdict": VERDICT_ZH,

@@ -8,6 +8,19 @@
   if (!svg || !detail) { return; }
   var kinds = {};
   data.kinds.forEach(function (k) { kinds[k.key] = k; });
+  // Rows arrive as [distance m, status, nearest name, share] in data.kinds order.
+  function fmt1(v) { return v.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }); }
+  data.communities.forEach(function (c) {
+    c.rows = c.rows.map(function (a, i) {
+      var d = a[0], st = a[1], measured = st === "met" || st === "missing";
+      var dt = "—";
+      if (measured) {
+        dt = d !== null ? fmt1(d) : (data.cutoff !== null ? "> " + Math.round(data.cutoff).toLocaleString("en-US") : "—");
+      }
+      return { k: data.kinds[i].key, d: d, st: st, near: a[2], sh: a[3], dt: dt,
+        min: d !== null && data.speed ? d / data.speed : null };
+    });
+  });
 
   // ---------------------------------------------------------------- helpers
   function el(tag, attrs, children) {
