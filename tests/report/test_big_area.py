@@ -30,11 +30,11 @@ def _bigarea() -> Any:
 
 @pytest.fixture(scope="module")
 def big() -> AuditResult:
-    """60k edges, 12k buildings, 500 communities, 20 kinds, 1,500 facilities: above every
+    """60k edges, 12k buildings, 500 communities, 20 kinds, 1,600 facilities: above every
     level-of-detail limit, yet quick enough for the test suite. The full city-sized figures
     (200k / 50k / 2,000) come from ``python tests/report/bigarea.py`` (docs/report.md)."""
     result: AuditResult = _bigarea().build_big_result(
-        n_edges=60_000, n_buildings=12_000, n_communities=500, n_facilities=1_500
+        n_edges=60_000, n_buildings=12_000, n_communities=500, n_facilities=1_600
     )
     return result
 
@@ -74,6 +74,9 @@ def test_big_map_is_simplified_and_says_so(
     assert "步行路网共 60,000 段" in note and "省略人行道" in note
     assert "建筑共 12,000 栋" in note and "密度" in note
     assert "社区一览" in note
+    assert "设施共 1,600 处" in note and "隐藏" in note
+    assert page.count('class="fac-kind"') == page.count('style="display:none"') == 20
+    assert 'class="kind-toggle" data-kind="kind00" >' in page, "unchecked at first"
     net = page.split('id="layer-network"')[1].split("</g>")[0]
     segments = net.count("M")
     # Roads are drawn twice (casing and line); at most the limit of distinct segments.
@@ -122,6 +125,10 @@ def test_big_report_loads_in_the_browser(written: tuple[OutputFiles, float]) -> 
         pg.locator('.show-c[data-c="5"]').click()
         assert pg.locator("#detail h3").inner_text() == "社区5"
         pg.locator("#zoom-in").click()
+        assert pg.locator('.fac-kind[data-kind="kind03"]').is_hidden()
+        pg.select_option("#colour-by", "kind03")
+        assert pg.locator('.fac-kind[data-kind="kind03"]').is_visible()
+        assert pg.locator('.kind-toggle[data-kind="kind03"]').is_checked()
         b.close()
     assert not errors, errors
     assert seconds < 20, f"loading took {seconds:.1f} s"

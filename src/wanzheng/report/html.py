@@ -200,6 +200,10 @@ MATRIX_ROW_LIMIT = 400
 """Above this many communities the 社区一览 table is built by the page's script from the data
 (the same values; the HTML stays about half as large)."""
 
+FACILITY_SHOW_LIMIT = 1_500
+"""Above this many facility markers the map opens with every kind switched off (all are drawn;
+a tick in the legend, or choosing the kind under 社区着色, shows them)."""
+
 MINOR_HIGHWAYS = {
     "service",
     "footway",
@@ -577,6 +581,8 @@ def _map_svg(
 ) -> Markup:
     """The map as inline SVG, in metres of a local frame (1 user unit = 1 m).
 
+    Above :data:`FACILITY_SHOW_LIMIT` facilities every kind starts hidden (all are drawn).
+
     What had to be simplified for a large area is appended to ``notes`` (zh-CN sentences).
     """
     min_lon, min_lat, max_lon, max_lat = _bounds(result)
@@ -668,6 +674,13 @@ def _map_svg(
             out.append(f'<path class="bld-density {lv}" d="{bpaths[lv]}"/>')
     out.append("</g>")
 
+    hide_facilities = len(facilities) > FACILITY_SHOW_LIMIT
+    if hide_facilities:
+        notes.append(
+            f"设施共 {len(facilities):,} 处，超过 {FACILITY_SHOW_LIMIT:,} 处：全部已绘出，但打开时"
+            "隐藏，以免遮住社区；请在“设施类别”中勾选要看的类别，或在“社区着色”中选择一类"
+            "（该类设施随之显示）。"
+        )
     npaths, nnote = _network_paths(frame, result.network, extent_m=extent)
     if nnote is not None:
         notes.append(nnote)
@@ -695,7 +708,8 @@ def _map_svg(
         kind_label = kd.name_zh if kd else key
         shape = _shape(kd.tier if kd else "")
         out.append(
-            f'<g class="fac-kind" data-kind="{escape(key)}" fill="{colours.get(key, "#333")}">'
+            f'<g class="fac-kind" data-kind="{escape(key)}" fill="{colours.get(key, "#333")}"'
+            + (' style="display:none">' if hide_facilities else ">")
         )
         for i in idx:
             rec = facilities[i]
@@ -1055,6 +1069,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
         map_svg=map_svg,
         lod_notes=lod_notes,
         matrix_by_script=len(communities) > MATRIX_ROW_LIMIT,
+        facilities_hidden=len(facilities) > FACILITY_SHOW_LIMIT,
         coverage_chart=_coverage_chart(cov_rows),
         has_confidence="confidence" in result.coverage,
         verdict_chart=_verdict_chart(counts, residents),

@@ -341,6 +341,11 @@
       if (title) { title.textContent = c.name + "：" + label; }
     });
     svg.classList.toggle("focus-kind", !!key);
+    var box = key ? document.querySelector('.kind-toggle[data-kind="' + key + '"]') : null;
+    if (box && !box.checked && !box.disabled) {  // show the chosen kind's facilities
+      box.checked = true;
+      box.dispatchEvent(new Event("change"));
+    }
     Array.prototype.forEach.call(svg.querySelectorAll(".fac-kind"), function (g) {
       g.classList.toggle("focus", g.getAttribute("data-kind") === key);
     });
