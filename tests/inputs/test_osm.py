@@ -430,3 +430,19 @@ def test_wkb_linestring_reader_matches_shapely(cau_pbf: Path) -> None:
     assert np.array_equal(
         _linestring_coordinates(big, n_points[:5]), expected[: n_points[:5].sum()]
     )
+
+
+def test_only_a_tagged_non_highway_way_is_not_an_empty_file(tmp_path: Path) -> None:
+    # the main pass hides ways without a highway tag from Python; the file is still not empty
+    path = tmp_path / "stream.osm"
+    path.write_text(
+        '<?xml version="1.0"?>\n<osm version="0.6">\n'
+        ' <node id="1" lat="40.0" lon="116.35"/><node id="2" lat="40.001" lon="116.35"/>\n'
+        ' <way id="5"><nd ref="1"/><nd ref="2"/><tag k="waterway" v="stream"/></way>\n'
+        "</osm>\n",
+        encoding="utf-8",
+    )
+    extract = load_osm(path, rules=RULES)
+    assert extract.edge_u.shape == (0,) and len(extract.facilities) == 0
+    with pytest.raises(RoutingError, match=r"stream\.osm: no walkable ways"):
+        build_graph(extract)

@@ -698,6 +698,12 @@ def _read(
                 collector.area(obj)
             elif isinstance(obj, osmium.osm.Relation):
                 collector.relation(obj)
+        if seen == 0:
+            # the filters hid ways without a highway tag: count tagged ones of those too
+            tagged_ways = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
+                osmium.filter.EmptyTagFilter()
+            )
+            seen = next((1 for _ in tagged_ways), 0)
         collector.objects = seen
     except RuntimeError as error:
         raise DataError(f"{path}: cannot read as OSM data ({error})") from None
