@@ -84,6 +84,7 @@ def test_big_map_is_simplified_and_says_so(
         d.count("M") for d in re.findall(r'class="net net-(?:road|street|path)" d="([^"]*)"', net)
     )
     assert 0 < distinct <= NETWORK_EDGE_LIMIT < segments
+    assert 'class="map lod-net"' in page, "thin lines for a simplified network"
     assert 'class="bld-density d4"' in page and 'class="bld bld-res"' not in page
     # Communities and facilities stay complete.
     assert page.count('class="comm ') == 500

@@ -621,6 +621,7 @@ def _map_svg(
     ]
 
     # Communities first (bottom), so that buildings and streets stay visible on top.
+    below_communities = len(out)
     out.append('<g id="layer-communities" class="layer">')
     comm = result.communities
     geoms = comm["geometry"].to_numpy(object) if "geometry" in comm else [None] * len(comm)
@@ -664,15 +665,21 @@ def _map_svg(
 
     extent = max(vb[2], vb[3])
     bpaths, bnote = _building_paths(frame, result.buildings, extent_m=extent)
-    out.append('<g id="layer-buildings" class="layer" aria-hidden="true">')
     if bnote is None:
+        out.append('<g id="layer-buildings" class="layer" aria-hidden="true">')
         out.append(f'<path class="bld bld-other" d="{bpaths["other"]}"/>')
         out.append(f'<path class="bld bld-res" d="{bpaths["residential"]}"/>')
+        out.append("</g>")
     else:
+        # The density cells cover the whole area: under the communities, not over them.
         notes.append(bnote)
-        for lv in ("d1", "d2", "d3", "d4"):
-            out.append(f'<path class="bld-density {lv}" d="{bpaths[lv]}"/>')
-    out.append("</g>")
+        cells = "".join(
+            f'<path class="bld-density {lv}" d="{bpaths[lv]}"/>' for lv in ("d1", "d2", "d3", "d4")
+        )
+        out.insert(
+            below_communities,
+            f'<g id="layer-buildings" class="layer" aria-hidden="true">{cells}</g>',
+        )
 
     hide_facilities = len(facilities) > FACILITY_SHOW_LIMIT
     if hide_facilities:
@@ -684,6 +691,8 @@ def _map_svg(
     npaths, nnote = _network_paths(frame, result.network, extent_m=extent)
     if nnote is not None:
         notes.append(nnote)
+        # Thin lines for a city-wide network, or the streets would bury the communities.
+        out[0] = out[0].replace('class="map"', 'class="map lod-net"', 1)
     out.append('<g id="layer-network" class="layer" aria-hidden="true">')
     out.append(f'<path class="net net-path" d="{npaths["path"]}"/>')
     for cls in ("street", "road"):
