@@ -151,10 +151,14 @@ def test_buildings_as_origins(extract: OsmExtract, catalogue: Catalogue) -> None
     table = res.communities
     assert res.sources["origins"] == "buildings"
     assert res.sources["n_origin_buildings"] > 30
+    cov = res.coverage.set_index("kind")
     for kind in catalogue.audited:
         share = table[f"{kind.key}_share_within"].to_numpy(float)
         status = table[f"{kind.key}_status"].to_numpy(object)
         has = np.isfinite(share)
+        if not cov.loc[kind.key, "has_data"]:
+            assert not has.any()  # unknown, not zero
+            continue
         assert has.sum() >= 8
         assert ((share[has] >= 0) & (share[has] <= 1)).all()
         # the weighted median is within the threshold exactly when at least half are

@@ -102,6 +102,7 @@ def _community(
     missing: str,
     life_missing: str,
     shares: tuple[float, float] | None,
+    edge_m: float = 500.0,
 ) -> dict[str, Any]:
     origin = shapely.point_on_surface(geometry)
     row: dict[str, Any] = {
@@ -141,6 +142,8 @@ def _community(
     row["missing"] = missing
     row["no_data"] = "health_station"
     row["missing_life_circle"] = life_missing
+    row["edge_distance_m"] = edge_m
+    row["edge_uncertain"] = "kindergarten" if missing and edge_m < 300 else ""
     return row
 
 
@@ -167,6 +170,7 @@ def build_result(
                 "",
                 "",
                 (1.0, 0.8) if by_buildings else None,
+                512.0,
             ),
             _community(
                 "c2",
@@ -181,6 +185,7 @@ def build_result(
                 "kindergarten",
                 "",
                 (0.25, 1.0) if by_buildings else None,
+                250.0,
             ),
             _community(
                 "c3",
@@ -195,6 +200,7 @@ def build_result(
                 "kindergarten",
                 "supermarket",
                 (0.0, 0.0) if by_buildings else None,
+                40.0,
             ),
         ]
     )

@@ -37,6 +37,8 @@ CSV_COLUMNS = [
     "missing",
     "no_data",
     "missing_life_circle",
+    "edge_distance_m",
+    "edge_uncertain",
 ]
 
 
@@ -69,6 +71,8 @@ def test_communities_csv_has_bom_and_exact_values(result: AuditResult, tmp_path:
     assert [r["missing"] for r in rows] == ["", "kindergarten", "kindergarten"]
     assert [r["no_data"] for r in rows] == ["health_station"] * 3
     assert [r["missing_life_circle"] for r in rows] == ["", "", "supermarket"]
+    assert [r["edge_distance_m"] for r in rows] == ["512.0", "250.0", "40.0"]
+    assert [r["edge_uncertain"] for r in rows] == ["", "kindergarten", "kindergarten"]
     assert not any(c.endswith("_share_within") for c in rows[0]), "centroid origins: no shares"
 
 
@@ -129,16 +133,18 @@ def test_xlsx_sheets_and_headers(workbook: openpyxl.Workbook) -> None:
     assert zh[:4] == ["编号", "社区名称", "人口（人）", "人口来源"]
     assert zh[4] == "幼儿园\n距离（米）"
     assert zh[5] == "幼儿园\n状态"
-    assert zh[-6:] == [
+    assert zh[-8:] == [
         "达标类别数",
         "有数据类别数",
         "结论",
         "缺失类别",
         "无数据类别",
         "生活圈缺失类别",
+        "距数据边界(米)",
+        "可能在数据范围外的缺失类别",
     ]
     assert ws.freeze_panes == "C3"
-    assert ws.auto_filter.ref == "A2:R5"
+    assert ws.auto_filter.ref == "A2:T5"
 
 
 def test_xlsx_reads_with_pandas_header_row_2(result: AuditResult, tmp_path: Path) -> None:
@@ -158,18 +164,19 @@ def test_xlsx_community_values(workbook: openpyxl.Workbook) -> None:
     assert c1[4:8] == [120.3, "达标", 420.1, "达标"]
     assert c1[8:10] == [None, "无数据"], "no data: blank, not '>500'"
     assert c1[11] == "不按距离审计"
-    assert c1[-6:] == [1, 1, "待定（缺数据）", None, "社区卫生服务站", None]
+    assert c1[-8:] == [1, 1, "待定（缺数据）", None, "社区卫生服务站", None, 512, None]
     assert c2[2:4] == [5000, "估算"]
     assert c2[4:6] == [650.0, "缺失"]
-    assert c2[-4] == "不完整"
-    assert c2[-3] == "幼儿园"
+    assert c2[-6] == "不完整"
+    assert c2[-5] == "幼儿园"
+    assert c2[-2:] == [250, "幼儿园"]
     assert c3[2:4] == [None, "未知"]
     assert c3[4:8] == [">500", "缺失", ">500", "缺失"]
-    assert c3[-3] == "幼儿园"
-    assert c3[-1] == "综合超市", "life-circle gaps in their own column"
+    assert c3[-5] == "幼儿园"
+    assert c3[-3] == "综合超市", "life-circle gaps in their own column"
     header = [c.value for c in ws[1]]
     assert header[6] == "综合超市（生活圈）\n距离（米）"
-    assert header[-1] == "生活圈缺失类别"
+    assert header[-3] == "生活圈缺失类别"
     assert ws.cell(row=3, column=5).number_format == "0.0"
 
 

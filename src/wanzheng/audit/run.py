@@ -244,6 +244,8 @@ def run_audit(
         h_weight = homes["floor_area_m2"].to_numpy(np.float64)[ok]
         median, member = group_weighted_median(h_dist, h_weight, h_group, len(comms))
         share = group_share_within(h_dist, h_weight, h_group, len(comms), thresholds)
+        # no source records the kind: the share is unknown, not zero
+        share[:, ~np.asarray([bool((fac["kind"] == k).any()) for k in keys])] = np.nan
         has_homes = (member >= 0).all(axis=1)
         dist[has_homes] = median[has_homes]
         picked = np.take_along_axis(h_src, np.clip(member, 0, None), axis=0)

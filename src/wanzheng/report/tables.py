@@ -58,6 +58,8 @@ COMMUNITY_SUMMARY_COLUMNS = [
     "missing",
     "no_data",
     "missing_life_circle",
+    "edge_distance_m",
+    "edge_uncertain",
 ]
 FACILITY_COLUMNS = ["id", "name", "kind", "lon", "lat", "source", "snap_leg_m"]
 
@@ -91,7 +93,9 @@ def communities_table(result: AuditResult) -> pd.DataFrame:
     only when buildings are the origins) and ``{k}_status`` (``met`` / ``missing`` /
     ``no_data`` / ``not_audited``), then ``met``, ``required``, ``verdict``, ``missing``,
     ``no_data`` (``;``-joined keys of the kinds that decide the verdict) and
-    ``missing_life_circle`` (``;``-joined keys of the missing wider life-circle kinds).
+    ``missing_life_circle`` (``;``-joined keys of the missing wider life-circle kinds),
+    ``edge_distance_m`` (metres from the community's origin to the edge of the data) and
+    ``edge_uncertain`` (missing kinds whose threshold reaches past that edge).
     """
     src = result.communities
     out = pd.DataFrame(
@@ -124,6 +128,13 @@ def communities_table(result: AuditResult) -> pd.DataFrame:
         out["missing_life_circle"] = src["missing_life_circle"].fillna("").astype(str).to_numpy()
     else:
         out["missing_life_circle"] = ""
+    if "edge_distance_m" in src:
+        edge = pd.to_numeric(src["edge_distance_m"], errors="coerce").astype("float64")
+        out["edge_distance_m"] = edge.round(0).to_numpy()
+        out["edge_uncertain"] = src["edge_uncertain"].fillna("").astype(str).to_numpy()
+    else:
+        out["edge_distance_m"] = np.nan
+        out["edge_uncertain"] = ""
     return out
 
 
@@ -241,7 +252,16 @@ def _community_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) 
         zh.append(f"{label}\n状态")
         keys.append(f"{k.key}_status")
         status_cols.append(len(keys))
-    zh += ["达标类别数", "有数据类别数", "结论", "缺失类别", "无数据类别", "生活圈缺失类别"]
+    zh += [
+        "达标类别数",
+        "有数据类别数",
+        "结论",
+        "缺失类别",
+        "无数据类别",
+        "生活圈缺失类别",
+        "距数据边界(米)",
+        "可能在数据范围外的缺失类别",
+    ]
     keys += COMMUNITY_SUMMARY_COLUMNS
     verdict_col = keys.index("verdict") + 1
     _header(ws, zh, keys)
@@ -274,6 +294,8 @@ def _community_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) 
             _kind_names(rec["missing"], names),
             _kind_names(rec["no_data"], names),
             _kind_names(rec["missing_life_circle"], names),
+            None if pd.isna(rec["edge_distance_m"]) else float(rec["edge_distance_m"]),
+            _kind_names(rec["edge_uncertain"], names),
         ]
         rows.append(row)
         ws.append(row)
