@@ -426,6 +426,10 @@ def _community_records(
                 "met": int(rec["met"]),
                 "required": int(rec["required"]),
                 "rows": rows,
+                "edge": round(float(rec["edge_distance_m"]))
+                if is_finite(rec.get("edge_distance_m"))
+                else None,
+                "edgeu": [k for k in str(rec.get("edge_uncertain") or "").split(";") if k],
             }
         )
     return out

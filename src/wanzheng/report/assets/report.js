@@ -208,6 +208,9 @@
       missing.length ? el("p", {}, [el("strong", { text: "缺失：" }), missing.join("、")]) : null,
       nodata.length ? el("p", {}, [el("strong", { text: "无数据：" }), nodata.join("、") + "（需要设施台账）"]) : null,
       lifeMissing.length ? el("p", { "class": "lc-missing" }, [el("strong", { text: "生活圈配套缺失（不计入结论）：" }), lifeMissing.join("、")]) : null,
+      c.edgeu && c.edgeu.length ? el("p", { "class": "edge-note" }, [el("strong", { text: "靠近数据边界：" }),
+        "本社区距数据范围边缘约 " + c.edge + " 米，" + c.edgeu.map(function (key) { return kinds[key] ? kinds[key].zh : key; }).join("、") +
+        " 可能在数据范围外就有，缺失结论待核实（扩大范围或补充设施台账）。"]) : null,
       table,
       el("p", { "class": "en", text: "编号 " + c.id + (data.speed ? " · 步行 " + data.speed + " 米/分钟" : "") })
     );
