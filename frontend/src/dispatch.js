@@ -3,11 +3,12 @@
 // the three rates (响应率 / 解决率 / 满意率) for a period and unit.
 import "./style.css";
 import { api, ApiError, esc, initPage, num, toast, when } from "./common.js";
-import { onLangChange, t } from "./i18n.js";
+import { currentLang, onLangChange, t } from "./i18n.js";
 import { createMap, drawBase, L } from "./map.js";
 import {
   actionLabel,
   actionRequires,
+  categories,
   categoryLabel,
   departmentLabel,
   departments,
@@ -263,6 +264,16 @@ async function openCase(id, { focus = true } = {}) {
 }
 
 function fieldFor(req, c, candidates) {
+  if (req === "category") {
+    // 确认/改派分类: the current category is preselected, so submitting unchanged confirms it.
+    const opts = Object.entries(categories())
+      .filter(([, x]) => x.leaf)
+      .map(([k]) => `<option value="${esc(k)}"${k === c.category ? " selected" : ""}>${esc(categoryLabel(k))}</option>`)
+      .join("");
+    const note = currentLang() === "en" ? "Note (optional)" : "备注（可选）";
+    return `<label class="field" for="f-category">${esc(t("disp.category"))}</label><select id="f-category" name="category" required>${opts}</select>
+      <label class="field" for="f-note">${esc(note)}</label><textarea id="f-note" name="note" rows="2"></textarea>`;
+  }
   if (req === "department") {
     const opts = departments()
       .map((d) => `<option value="${esc(d.key)}"${d.key === c.department ? " selected" : ""}>${esc(d.name)}</option>`)
@@ -332,7 +343,7 @@ function renderCase() {
     <p class="case-text">${esc(c.text)}</p>
     <div class="case-grid">
       <dl class="facts">
-        <div><dt>${esc(t("disp.category"))}</dt><dd>${esc(categoryLabel(c.category))}</dd></div>
+        <div><dt>${esc(t("disp.category"))}</dt><dd id="category">${esc(categoryLabel(c.category))}${c.category_source === "staff" ? ` <span class="pill small" id="category-confirmed">${esc(currentLang() === "en" ? "confirmed" : "已确认")}</span>` : ""}</dd></div>
         <div><dt>${esc(t("disp.proposed"))}</dt><dd id="proposed">${proposed}</dd></div>
         <div><dt>${esc(t("disp.unit"))}</dt><dd>${esc(departmentLabel(c.department))}</dd></div>
         <div><dt>${esc(t("disp.reporter"))}</dt><dd>${esc(c.contact?.name ?? "–")} ${esc(c.contact?.phone ?? "")}</dd></div>

@@ -30,6 +30,7 @@ const EN_ACTIONS = {
   reopen: "Reopen",
   extend: "Extend",
   escalate: "Escalate",
+  recategorise: "Confirm / change category",
 };
 
 let vocab = { states: {}, actions: {}, categories: {}, departments: [], ratings: [] };
@@ -67,6 +68,10 @@ export function categoryLabel(key) {
   if (!c) return key;
   const parent = c.parent ? vocab.categories[c.parent]?.name : null;
   return parent ? `${parent} / ${c.name}` : c.name;
+}
+
+export function categories() {
+  return vocab.categories;
 }
 
 export function departments() {

@@ -62,3 +62,13 @@ def test_bad_state_file_is_refused(tmp_path: Path) -> None:
     p.write_text(text.replace('to = "accepted"', 'to = "nowhere"'), "utf-8")
     with pytest.raises(ConfigError, match="unknown state 'nowhere'"):
         load_state_machine(p)
+
+
+def test_recategorise_keeps_the_state_and_is_refused_on_merged_cases() -> None:
+    m = load_state_machine()
+    t = m.transition("closed", "recategorise", role="dispatcher")
+    assert t.target is None and t.requires == frozenset({"category"})
+    assert "recategorise" in m.actions_from("submitted", role="admin")
+    assert "recategorise" not in m.actions_from("submitted", role="handler")
+    with pytest.raises(ConflictError):
+        m.transition("merged", "recategorise", role="dispatcher")

@@ -76,7 +76,7 @@ def test_upgrade_adopts_tables_made_before_the_migration(tmp_path: Path) -> None
         )
     upgrade_database(url)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
         assert conn.execute(text("SELECT n_new FROM proactive_rule_runs")).scalar() == 3
     engine.dispose()
 

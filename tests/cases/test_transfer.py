@@ -155,3 +155,53 @@ def test_export_masked_and_unmasked_logged(
 def test_escalate_command(database_url: str) -> None:
     r = runner.invoke(app, ["cases", "escalate", "--database", database_url])
     assert r.exit_code == 0 and "0 overdue cases" in r.output
+
+
+def test_export_says_which_categories_staff_confirmed(
+    database_url: str, data_dir: Path, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from wanzheng.cases.states import load_state_machine
+    from wanzheng.cases.store import Actor, apply_action
+
+    f = data_dir / "cases" / "workorders_ok.xlsx"
+    r = runner.invoke(app, ["cases", "import", str(f), "--database", database_url])
+    assert r.exit_code == 0, r.output
+    engine = make_engine(database_url, pool_size=1)
+    with make_sessionmaker(engine)() as s:
+        lift = s.scalar(select(Case).where(Case.text == "电梯经常停运"))
+        assert lift is not None and lift.category_source == "imported"
+        apply_action(
+            s,
+            case_id=lift.id,
+            actor=Actor(role="dispatcher", user_id=None, username="d"),
+            action="recategorise",
+            now=dt.datetime(2026, 9, 4, 2, 0, tzinfo=dt.UTC),
+            machine=load_state_machine(),
+            category="urban.property",
+        )
+        s.commit()
+        lift_id = lift.id
+    engine.dispose()
+    out = tmp_path / "all.csv"
+    r = runner.invoke(app, ["cases", "export", "--out", str(out), "--database", database_url])
+    assert r.exit_code == 0, r.output
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 5
+    by_id = {int(row["工单编号"]): row for row in rows}
+    assert (by_id[lift_id]["分类来源"], by_id[lift_id]["分类已确认"]) == ("staff", "是")
+    assert sorted(row["分类已确认"] for row in rows) == ["否", "否", "否", "否", "是"]
+    out = tmp_path / "confirmed.csv"
+    r = runner.invoke(
+        app,
+        ["cases", "export", "--out", str(out), "--confirmed-only", "--database", database_url],
+    )
+    assert r.exit_code == 0, r.output
+    assert "1 cases written" in r.output
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(row["诉求内容"], row["诉求类别"]) for row in rows] == [
+        ("电梯经常停运", "urban.property")
+    ]

@@ -29,7 +29,7 @@ __all__ = [
 #: Every role of the case desk, in the order of the user guides.
 ROLES: tuple[str, ...] = ("resident", "grid_worker", "handler", "dispatcher", "admin")
 
-_FIELDS = frozenset({"note", "reason", "department", "merged_into", "rating"})
+_FIELDS = frozenset({"note", "reason", "department", "merged_into", "rating", "category"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +44,15 @@ class State:
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """One allowed move: ``action`` from any of ``sources`` to ``target``."""
+    """One allowed move: ``action`` from any of ``sources`` to ``target``.
+
+    ``target`` is None for an action that keeps the case in its state (``recategorise``).
+    """
 
     action: str
     label: str
     sources: frozenset[str]
-    target: str
+    target: str | None
     roles: frozenset[str]
     requires: frozenset[str]
 
@@ -169,11 +172,11 @@ def load_state_machine(path: Path | None = None) -> StateMachine:
             action=str(_need(tr, "action", where)),
             label=str(tr.get("label", "")),
             sources=frozenset(_need(tr, "from", where)),
-            target=str(_need(tr, "to", where)),
+            target=str(tr["to"]) if "to" in tr else None,
             roles=frozenset(_need(tr, "roles", where)),
             requires=frozenset(tr.get("requires", [])),
         )
-        for s in (*t.sources, t.target):
+        for s in (*t.sources, *([t.target] if t.target is not None else [])):
             if s not in states:
                 raise ConfigError(f"{where}: unknown state {s!r}")
         if not t.roles <= set(ROLES):

@@ -80,6 +80,8 @@ if TYPE_CHECKING:  # the text module is imported only when duplicates are asked 
     from wanzheng.text.dedupe import DuplicateCandidate
 
 __all__ = [
+    "CATEGORY_SOURCES",
+    "REROUTE_STATES",
     "ROLES_WHO_UNMASK",
     "Actor",
     "Area",
@@ -128,6 +130,10 @@ __all__ = [
 
 #: Roles that may see unmasked phone and ID numbers (each time logged).
 ROLES_WHO_UNMASK = frozenset({"dispatcher", "admin"})
+#: States in which ``recategorise`` also re-routes the department from the category table.
+REROUTE_STATES = frozenset({"submitted", "accepted", "returned", "disputed"})
+#: Values of ``Case.category_source``.
+CATEGORY_SOURCES = ("resident", "proposed", "default", "imported", "staff")
 STAFF_ROLES = frozenset({"grid_worker", "handler", "dispatcher", "admin"})
 
 _hasher = PasswordHasher()
@@ -261,6 +267,10 @@ class Case(Base):
     category_key: Mapped[str] = mapped_column(ForeignKey("categories.key"))
     proposed_category: Mapped[str | None] = mapped_column(String(64), nullable=True)
     proposed_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: Where ``category_key`` came from: ``resident`` (chosen at submission), ``proposed`` (the
+    #: classifier), ``default`` (no proposal: other.general), ``imported`` (an import row's
+    #: 诉求类别) or ``staff`` (confirmed or changed by a dispatcher: action ``recategorise``).
+    category_source: Mapped[str] = mapped_column(String(16), server_default="proposed")
     department_key: Mapped[str | None] = mapped_column(
         ForeignKey("departments.key"), nullable=True, index=True
     )
@@ -910,6 +920,11 @@ def create_case(
         category_key=category_key,
         proposed_category=proposal[0] if proposal else None,
         proposed_confidence=proposal[1] if proposal else None,
+        category_source=(
+            ("imported" if new.source == "import" else "resident")
+            if new.category
+            else ("proposed" if proposal else "default")
+        ),
         department_key=cat_department,
         grid_key=grid_key,
         community_key=community_key,
@@ -1072,8 +1087,13 @@ def apply_action(
     grid: str | None = None,
     merged_into: int | None = None,
     rating: str | None = None,
+    category: str | None = None,
 ) -> Case:
     """Apply one transition of the state machine, writing its event row.
+
+    ``recategorise`` (dispatcher / admin) sets ``category`` (a key of the category table; the
+    current key confirms it) and marks it ``category_source = "staff"``; in
+    :data:`REROUTE_STATES` the department follows the category table. The case keeps its state.
 
     Raises
     ------
@@ -1103,6 +1123,7 @@ def apply_action(
         "department": department,
         "merged_into": merged_into,
         "rating": rating,
+        "category": category,
     }
     for f in sorted(t.requires):
         v = given[f]
@@ -1142,10 +1163,30 @@ def apply_action(
         case.closed_at = now
     elif action == "reopen":
         _reopen(case, now)
+    elif action == "recategorise":
+        text_note = _recategorise(session, case, category=category or "", note=note)
     case.last_note = text_note
-    _event(session, case, action=action, to=t.target, actor=actor, now=now, note=text_note)
+    to = t.target if t.target is not None else case.state
+    _event(session, case, action=action, to=to, actor=actor, now=now, note=text_note)
     session.flush()
     return case
+
+
+def _recategorise(session: Session, case: Case, *, category: str, note: str | None) -> str:
+    """Set and confirm the category; re-route before dispatch. Returns the event note."""
+    row = session.get(CategoryRow, category)
+    if row is None:
+        raise DataError(f"category: unknown category {category!r}")
+    if row.department_key is None:
+        raise DataError(f"category: {category!r} is a group; expected a leaf category")
+    old = case.category_key
+    text = f"确认分类 {old}" if old == category else f"分类 {old} → {category}"
+    case.category_key = category
+    case.category_source = "staff"
+    if case.state in REROUTE_STATES and case.department_key != row.department_key:
+        text += f"; 承办部门 {case.department_key} → {row.department_key}"
+        case.department_key = row.department_key
+    return text + (f"; {note.strip()}" if note and note.strip() else "")
 
 
 def _reopen(case: Case, now: dt.datetime) -> None:

@@ -110,6 +110,8 @@ EXPORT_COLUMNS = (
     "督办级别",
     "重办次数",
     "类型",
+    "分类来源",
+    "分类已确认",
 )
 
 
@@ -364,9 +366,14 @@ def export_cases(
     purpose: str = "",
     now: dt.datetime,
     machine: StateMachine,
+    confirmed_only: bool = False,
 ) -> int:
     """Write every case to XLSX or CSV (by the suffix); personal data masked unless
     ``unmask`` (dispatcher / admin only, logged with ``purpose``).
+
+    ``分类来源`` is ``Case.category_source``; ``分类已确认`` is 是 when a dispatcher confirmed or
+    changed the category (action ``recategorise``). ``confirmed_only`` writes only those cases
+    (the training set of ``docs/text.md``).
 
     Returns
     -------
@@ -375,7 +382,10 @@ def export_cases(
     """
     if path.suffix.lower() not in (".xlsx", ".csv"):
         raise DataError(f"{path}: expected an .xlsx or .csv output file")
-    cases = session.scalars(select(Case).order_by(Case.id)).all()
+    q = select(Case).order_by(Case.id)
+    if confirmed_only:
+        q = q.where(Case.category_source == "staff")
+    cases = session.scalars(q).all()
     if unmask:
         log_bulk_unmask(session, actor=actor, purpose=purpose, n_cases=len(cases), now=now)
     rows = []
@@ -407,6 +417,8 @@ def export_cases(
                 c.escalation_level,
                 c.reopen_count,
                 c.case_type,
+                c.category_source,
+                "是" if c.category_source == "staff" else "否",
             ]
         )
     path.parent.mkdir(parents=True, exist_ok=True)

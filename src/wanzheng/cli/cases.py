@@ -189,6 +189,12 @@ def export(
         str | None, typer.Option(help="Your username (needed with --unmask; dispatcher or admin).")
     ] = None,
     purpose: Annotated[str, typer.Option(help="Why the unmasked export is needed.")] = "",
+    confirmed_only: Annotated[
+        bool,
+        typer.Option(
+            help="Only cases whose category a dispatcher confirmed or changed (training data)."
+        ),
+    ] = False,
     database: DatabaseOpt = None,
 ) -> None:
     """Export every case; personal data masked unless --unmask by a dispatcher or admin."""
@@ -214,6 +220,7 @@ def export(
             purpose=purpose,
             now=_now(),
             machine=load_state_machine(),
+            confirmed_only=confirmed_only,
         )
     typer.echo(f"{n} cases written to {out}" + (" (unmasked, logged)" if unmask else ""))
 

@@ -245,6 +245,12 @@ def test_resident_files_dispatcher_handles_resident_rates(
     page.wait_for_selector(f"#case-view h3:has-text('#{case_id}')")
     _act(page, "签收")
     page.wait_for_selector("#detail-state:has-text('已签收')")
+    # Confirm the proposed category: the select starts on it, and the case is marked confirmed.
+    _act(page, "确认/改派分类")
+    assert page.locator("#f-category").input_value() == "urban.municipal"
+    page.locator("#action-form button[type=submit]").click()
+    page.wait_for_selector("#category-confirmed")
+    assert page.locator("#detail-state").inner_text() == "已签收"
     _act(page, "派单")
     page.locator("#f-department").select_option(index=1)
     page.locator("#action-form button[type=submit]").click()
@@ -256,7 +262,7 @@ def test_resident_files_dispatcher_handles_resident_rates(
     page.locator("#action-form button[type=submit]").click()
     page.wait_for_selector("#detail-state:has-text('已办结待评价')")
     history = page.locator("#case-view .timeline li")
-    assert history.count() == 5  # submitted, accepted, assigned, started, resolved
+    assert history.count() == 6  # submitted, accepted, category, assigned, started, resolved
     assert history.first.inner_text().count("提交") >= 1
     page.screenshot(path=str(artifacts / "dispatcher-resolved.png"))
 

@@ -161,6 +161,9 @@ class CaseStaff(BaseModel):
     category: str
     proposed_category: str | None
     proposed_confidence: float | None
+    category_source: str = Field(
+        description="resident, proposed, default, imported, or staff (confirmed by a dispatcher)."
+    )
     department: str | None
     grid: str | None
     community: str | None
@@ -196,6 +199,9 @@ class ActionIn(BaseModel):
     grid: str | None = None
     merged_into: int | None = None
     rating: str | None = None
+    category: str | None = Field(
+        None, description="Category key for 'recategorise' (the current key confirms it)."
+    )
 
 
 class RatingIn(BaseModel):
@@ -337,6 +343,7 @@ def staff_view(
         category=case.category_key,
         proposed_category=case.proposed_category,
         proposed_confidence=case.proposed_confidence,
+        category_source=case.category_source,
         department=case.department_key,
         grid=case.grid_key,
         community=case.community_key,
@@ -665,7 +672,7 @@ def act(
     case_id: int, body: ActionIn, session: DbSession, desk: Desk, actor: CurrentActor
 ) -> CaseStaff:
     """Apply a transition (accept, dispatch, start, return, resolve, close, merge, reject,
-    reopen, rate). Illegal transitions answer 409."""
+    reopen, rate, recategorise). Illegal transitions answer 409."""
     if actor.user_id is None:
         raise NotFoundError(f"case: no case {case_id} visible to you")
     case = apply_action(
@@ -681,6 +688,7 @@ def act(
         grid=body.grid,
         merged_into=body.merged_into,
         rating=body.rating,
+        category=body.category,
     )
     if body.action == "merge" and case.merged_into_id is not None:
         target = get_case(session, case_id=case.merged_into_id, actor=actor)
