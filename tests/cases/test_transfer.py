@@ -205,3 +205,54 @@ def test_export_says_which_categories_staff_confirmed(
     assert [(row["诉求内容"], row["诉求类别"]) for row in rows] == [
         ("电梯经常停运", "urban.property")
     ]
+
+
+def test_export_redacts_free_text_unless_unmasked_and_logged(
+    database_url: str, tmp_path: Path
+) -> None:
+    src = tmp_path / "orders.csv"
+    with src.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["工单编号", "受理时间", "诉求内容", "地址", "办理状态", "办结时间"])
+        w.writerow(
+            [
+                "GD1",
+                "2026-09-01 09:15",
+                "电梯坏了，请回电13912345678，身份证11010519491231002X",
+                "演示街道东区3号楼2单元501室",
+                "已关闭",
+                "2026-09-02 16:00",
+            ]
+        )
+    r = runner.invoke(app, ["cases", "import", str(src), "--database", database_url])
+    assert r.exit_code == 0, r.output
+    masked = tmp_path / "masked.csv"
+    r = runner.invoke(app, ["cases", "export", "--out", str(masked), "--database", database_url])
+    assert r.exit_code == 0, r.output
+    with masked.open(encoding="utf-8-sig") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["诉求内容"] == "电梯坏了，请回电〔手机号〕，身份证〔身份证号〕"
+    assert row["地址"] == "演示街道东区3号楼〔详细地址〕"
+    assert _count(database_url, UnmaskLog) == 0
+    r = runner.invoke(
+        app,
+        [
+            *("cases", "add-user", "disp", "--role", "dispatcher"),
+            *("--password", "pw-12345678", "--database", database_url),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    full = tmp_path / "full.csv"
+    r = runner.invoke(
+        app,
+        [
+            *("cases", "export", "--out", str(full), "--unmask", "--user", "disp"),
+            *("--purpose", "移交区级平台", "--database", database_url),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    with full.open(encoding="utf-8-sig") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["诉求内容"] == "电梯坏了，请回电13912345678，身份证11010519491231002X"
+    assert row["地址"] == "演示街道东区3号楼2单元501室"
+    assert _count(database_url, UnmaskLog) == 1

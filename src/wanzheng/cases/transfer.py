@@ -371,6 +371,11 @@ def export_cases(
     """Write every case to XLSX or CSV (by the suffix); personal data masked unless
     ``unmask`` (dispatcher / admin only, logged with ``purpose``).
 
+    Masked means the contact fields (name, phone, ID number) and the free text: ``诉求内容``
+    and ``地址`` go through :func:`wanzheng.text.redact` (``addresses=True``: phone and ID
+    numbers, bank cards, e-mail, plates, and the address below the building become
+    placeholders such as ``〔手机号〕``), the same masking as the public tracking view.
+
     ``分类来源`` is ``Case.category_source``; ``分类已确认`` is 是 when a dispatcher confirmed or
     changed the category (action ``recategorise``). ``confirmed_only`` writes only those cases
     (the training set of ``docs/text.md``).
@@ -388,21 +393,26 @@ def export_cases(
     cases = session.scalars(q).all()
     if unmask:
         log_bulk_unmask(session, actor=actor, purpose=purpose, n_cases=len(cases), now=now)
+    from wanzheng.text.redact import redact
+
     rows = []
     for c in cases:
         p = c.person
         name, phone, idn = (p.name, p.phone, p.id_number) if p else (None, None, None)
+        text, address = c.text, c.address
         if not unmask:
             name, phone, idn = mask_name(name), mask_phone(phone), mask_id_number(idn)
+            text = redact(text, addresses=True).text
+            address = redact(address, addresses=True).text if address else address
         rows.append(
             [
                 c.id,
                 c.submitted_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
-                c.text,
+                text,
                 c.category_key,
                 c.lon,
                 c.lat,
-                c.address,
+                address,
                 name,
                 phone,
                 idn,
