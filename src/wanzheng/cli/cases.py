@@ -148,19 +148,28 @@ def import_(
     ] = False,
     database: DatabaseOpt = None,
 ) -> None:
-    """Import historical work orders; every rejected row is reported with its reason."""
-    from wanzheng.cases.categories import KeywordClassifier, load_categories
+    """Import historical work orders; every rejected row is reported with its reason.
+
+    Rows without 诉求类别 get the category the service would propose: the trained model when
+    WANZHENG_TEXT_MODEL_DIR is set (keyword rules below its confidence threshold), else the
+    keyword rules of the category tree.
+    """
+    from wanzheng.cases.categories import load_categories
     from wanzheng.cases.states import load_state_machine
     from wanzheng.cases.store import grid_index
     from wanzheng.cases.transfer import import_cases
+    from wanzheng.settings import Settings
+    from wanzheng.web.app import build_classifier
 
+    settings = Settings()
+    classifier = build_classifier(settings, load_categories(settings.categories_file))
     with _sessions(database) as sm, sm() as s:
         report = import_cases(
             s,
             path=path,
             index=grid_index(s),
             machine=load_state_machine(),
-            classifier=KeywordClassifier.from_tree(load_categories()),
+            classifier=classifier,
             default_crs=crs,
             skip_invalid=skip_invalid,
         )
