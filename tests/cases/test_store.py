@@ -302,3 +302,42 @@ def test_group_commit_isolates_a_failing_job(database_url: str) -> None:
     assert isinstance(gc.run(good("13800000003")), int)  # type: ignore[arg-type]
     gc.close()
     engine.dispose()
+
+
+def test_migration_0003_backfills_category_source(tmp_path: Path) -> None:
+    """Cases stored before revision 0003 get the category source their columns imply."""
+    from sqlalchemy import create_engine
+
+    from wanzheng.cases.migrate import upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    upgrade_database(url, revision="0002")
+    engine = create_engine(url)  # foreign keys off: the cases alone are enough here
+    rows = [
+        # tracking code, source, category, proposed category
+        ("A", "import", "urban.property", None),
+        ("B", "web", "urban.property", "urban.municipal"),  # the resident chose
+        ("C", "web", "urban.municipal", "urban.municipal"),  # the proposal stood
+        ("D", "web", "other.general", None),  # nothing proposed
+    ]
+    t = "'2026-09-01 00:00:00'"
+    with engine.begin() as conn:
+        for code, source, cat, proposed in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO cases (tracking_code, case_type, source, text, category_key, "
+                    "proposed_category, state, submitted_at, updated_at, sign_due, respond_due, "
+                    "resolve_due, resolve_days, extension_days, escalation_level, reopen_count) "
+                    f"VALUES (:code, 'request', :source, '路灯', :cat, :proposed, 'closed', "
+                    f"{t}, {t}, {t}, {t}, {t}, 5, 0, 0, 0)"
+                ),
+                {"code": code, "source": source, "cat": cat, "proposed": proposed},
+            )
+    upgrade_database(url)
+    with engine.connect() as conn:
+        got = {
+            str(code): str(src)
+            for code, src in conn.execute(text("SELECT tracking_code, category_source FROM cases"))
+        }
+    engine.dispose()
+    assert got == {"A": "imported", "B": "resident", "C": "proposed", "D": "default"}
