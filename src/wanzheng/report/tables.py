@@ -302,11 +302,14 @@ def _community_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) 
 
     n_rows = len(rows)
     last_row = n_rows + 2
+    right = Alignment(horizontal="right")
     for col, k in dist_cols:
         for r in range(3, last_row + 1):
             cell = ws.cell(row=r, column=col)
-            cell.number_format = "0.0"
-            cell.alignment = Alignment(horizontal="right")
+            if isinstance(cell.value, str):
+                cell.alignment = right  # '>1000'; numbers are right-aligned already
+            else:
+                cell.number_format = "0.0"
         note = f"步行阈值 {k.threshold_m:g} 米。" if k.threshold_m else ""
         if not k.in_verdict:
             note += "生活圈配套：单列报告，不计入完整社区结论。"
