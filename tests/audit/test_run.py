@@ -15,7 +15,7 @@ from wanzheng.audit.run import DEFAULT_MAX_SNAP_M, run_audit
 from wanzheng.data.osm import OsmExtract, load_osm
 from wanzheng.errors import DataError
 from wanzheng.network.graph import build_graph
-from wanzheng.network.snap import snap
+from wanzheng.network.snapping import snap
 from wanzheng.standards import Catalogue, load_catalogue, load_kind_rules
 
 

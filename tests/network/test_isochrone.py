@@ -15,7 +15,7 @@ from wanzheng.data.osm import load_osm
 from wanzheng.errors import RoutingError
 from wanzheng.network.graph import WalkGraph, build_graph
 from wanzheng.network.isochrone import Isochrone, reach
-from wanzheng.network.snap import snap
+from wanzheng.network.snapping import snap
 
 Grid = Callable[..., WalkGraph]
 ToLonLat = Callable[[Any, Any], tuple[np.ndarray, np.ndarray]]

@@ -13,7 +13,7 @@ from scipy.sparse.csgraph import dijkstra
 from wanzheng.data.osm import load_osm
 from wanzheng.errors import RoutingError
 from wanzheng.network.graph import WalkGraph, build_graph, graph_from_arrays
-from wanzheng.network.snap import snap
+from wanzheng.network.snapping import snap
 
 Grid = Callable[..., WalkGraph]
 ToLonLat = Callable[[Any, Any], tuple[np.ndarray, np.ndarray]]

@@ -32,7 +32,7 @@ from wanzheng.data.osm import OsmExtract
 from wanzheng.errors import DataError, RoutingError
 from wanzheng.network.engine import nearest_by_kind
 from wanzheng.network.graph import build_graph
-from wanzheng.network.snap import snap
+from wanzheng.network.snapping import snap
 from wanzheng.standards import Catalogue
 
 __all__ = ["DEFAULT_MAX_SNAP_M", "run_audit"]

@@ -262,7 +262,7 @@ def _walk_graph(
     """Adjacency and components of checked, distinct edges; ``component`` when already known.
 
     ``component`` must be what ``connected_components`` labels (components numbered in the
-    order of their lowest node), which :func:`wanzheng.network.snap.snap` can tell without a
+    order of their lowest node), which :func:`wanzheng.network.snapping.snap` can tell without a
     search because it only appends nodes inside existing edges.
     """
     n = int(lon.shape[0])

@@ -70,7 +70,7 @@ def reach(
     Parameters
     ----------
     graph
-        The walking network (usually after :func:`wanzheng.network.snap.snap`, with the
+        The walking network (usually after :func:`wanzheng.network.snapping.snap`, with the
         origin inserted as a node).
     origin_node
         Node index of the origin.
