@@ -100,7 +100,7 @@ def test_gbk_csv_is_detected(messages: pd.DataFrame, tmp_path: Path) -> None:
     assert table.encoding == "gb18030"
     assert table.labels == tuple(messages.iloc[:20]["一级标签"])
     # An explicit wrong encoding is a clear error, not a crash.
-    with pytest.raises(DataError, match="not valid utf-8"):
+    with pytest.raises(DataError, match="cannot decode the file as utf-8"):
         read_cases(path, text_columns=["留言主题"], encoding="utf-8")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from wanzheng.data.tabular import decode_bytes
 from wanzheng.errors import DataError
 from wanzheng.text.classify import normalise_label
 from wanzheng.text.features import join_fields
@@ -56,27 +57,12 @@ class CaseTable:
 
 
 def decode_csv(raw: bytes, *, path: Path, encoding: str | None = None) -> tuple[str, str]:
-    """Decode CSV bytes: ``(text, encoding used)``; see the module docstring for the order."""
-    if encoding:
-        try:
-            return raw.decode(encoding), encoding
-        except LookupError as exc:
-            raise DataError(f"{path}: unknown encoding {encoding!r}") from exc
-        except UnicodeDecodeError as exc:
-            raise DataError(
-                f"{path}: not valid {encoding} at byte {exc.start}; try another --encoding"
-            ) from exc
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(enc), enc
-        except UnicodeDecodeError:
-            continue
-    from charset_normalizer import from_bytes
+    """Decode CSV bytes: ``(text, encoding used)``.
 
-    best = from_bytes(raw).best()
-    if best is None or best.encoding is None:
-        raise DataError(f"{path}: cannot tell the text encoding; pass --encoding (e.g. gbk)")
-    return str(best), str(best.encoding)
+    The same rules as every other table the package reads (UTF-8 with or without BOM, UTF-16,
+    GB18030/GBK, then charset-normalizer): :func:`wanzheng.data.tabular.decode_bytes`.
+    """
+    return decode_bytes(raw, path=path, encoding=encoding)
 
 
 def read_table(path: Path, *, encoding: str | None = None) -> tuple[pd.DataFrame, str | None]:
