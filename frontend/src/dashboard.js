@@ -231,6 +231,11 @@ function renderCommunity() {
         ? `<div class="wide"><dt>${esc(t("dash.missing.life"))} (${p.missing_life_circle.length})</dt>
            <dd class="missing" id="missing-life">${p.missing_life_circle.map((k) => `<span class="pill warn">${esc(kindName(k))}</span>`).join(" ")}</dd></div>`
         : ""}
+      ${(p.edge_uncertain ?? []).length
+        ? `<div class="wide"><dt>${esc(t("dash.edge"))}</dt>
+           <dd class="small" id="edge-uncertain">${esc(t("dash.edge.text").replace("{m}", p.edge_distance_m ?? "?"))}
+           ${p.edge_uncertain.map((k) => `<span class="pill">${esc(kindName(k))}</span>`).join(" ")}</dd></div>`
+        : ""}
     </dl>
     <fieldset class="reach"><legend>${esc(t("dash.reach"))} <span class="muted small">${esc(t("dash.reach.hint"))}</span></legend>${reachBoxes}</fieldset>
     <div class="table-wrap"><table class="kinds-table">

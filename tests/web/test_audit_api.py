@@ -365,3 +365,25 @@ def test_life_circle_kinds_are_reported_beside_the_verdict(tmp_path: Path) -> No
     plain = AuditStore.from_result(base)
     assert [k["in_verdict"] for k in plain.kinds_json()] == [True, True]
     assert plain.communities_geojson()["features"][0]["properties"]["missing_life_circle"] == []
+
+
+def test_edge_of_the_data_reaches_the_dashboard(tmp_path: Path) -> None:
+    """The demo audit's edge flags travel through audit.gpkg to the communities GeoJSON."""
+    from wanzheng.audit.run import run_audit
+    from wanzheng.cli.audit import demo_area_path
+    from wanzheng.data.osm import load_osm
+    from wanzheng.report import write_outputs
+    from wanzheng.standards import load_catalogue, load_kind_rules
+    from wanzheng.web.audit_store import load_audit_store
+
+    catalogue = load_catalogue()
+    extract = load_osm(demo_area_path(), rules=load_kind_rules(catalogue=catalogue))
+    result = run_audit(extract, catalogue=catalogue)
+    write_outputs(result, tmp_path / "out")
+    features = load_audit_store(tmp_path / "out").communities_geojson()["features"]
+    by_id = {f["properties"]["id"]: f["properties"] for f in features}
+    for row in result.communities.itertuples():
+        props = by_id[str(row.id)]
+        assert props["edge_uncertain"] == [k for k in str(row.edge_uncertain).split(";") if k]
+        assert props["edge_distance_m"] == pytest.approx(round(row.edge_distance_m), abs=1)
+    assert any(p["edge_uncertain"] for p in by_id.values())

@@ -349,6 +349,8 @@ class AuditStore:
                             else [k for k in wider if per_kind[k]["status"] == "missing"]
                         ),
                         "no_data": _split(row.get("no_data")),
+                        "edge_uncertain": _split(row.get("edge_uncertain")),
+                        "edge_distance_m": _round(row.get("edge_distance_m"), 0),
                         "origin": [
                             _round(row.get("origin_lon"), 6),
                             _round(row.get("origin_lat"), 6),
