@@ -1063,6 +1063,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
         has_life_circle=any(not k.in_verdict for k in kinds),
         n_verdict_kinds=sum(1 for k in kinds if k.in_verdict and k.audited),
         n_life_circle_kinds=sum(1 for k in kinds if not k.in_verdict and k.audited),
+        life_circle_names="、".join(k.name_zh for k in kinds if not k.in_verdict and k.audited),
         n_life_circle=n_life_circle,
         origins=origins,
         origins_zh=ORIGINS_ZH.get(origins, origins),
