@@ -154,9 +154,8 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return v.replace(tzinfo=None) if dialect.name == "sqlite" else v
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
+        if not isinstance(value, dt.datetime):
             return None
-        assert isinstance(value, dt.datetime)  # the driver returns datetimes for this column
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)

@@ -19,24 +19,21 @@ default and writes one access-log row per record returned.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import (
     Boolean,
     Date,
-    DateTime,
     Engine,
     Integer,
     String,
     Text,
-    TypeDecorator,
     delete,
     select,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from wanzheng.cases.store import UTCDateTime
 from wanzheng.errors import DataError, PermissionDeniedError
 from wanzheng.proactive.registers import REGISTER_COLUMNS, Register, Viewer, present, scope
 from wanzheng.proactive.tasks import Event
@@ -65,28 +62,6 @@ ACCESS_LOG_RETENTION_DAYS = 3 * 365
 """Access-log rows are kept three years (as evidence of lawful processing), then purged."""
 
 
-class UTC(TypeDecorator[dt.datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite stores naive UTC)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise DataError(f"datetime: expected timezone-aware, got {value.isoformat()}")
-        v = value.astimezone(dt.UTC)
-        return v.replace(tzinfo=None) if dialect.name == "sqlite" else v
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
-        if not isinstance(value, dt.datetime):
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
-
-
 class ProactiveBase(DeclarativeBase):
     """Declarative base of the proactive tables (separate from the case desk's)."""
 
@@ -108,7 +83,7 @@ class RegisterRecord(ProactiveBase):
     address: Mapped[str] = mapped_column(String(300))
     phone: Mapped[str] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(300))
-    imported_at: Mapped[dt.datetime] = mapped_column(UTC, index=True)
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class AccessLog(ProactiveBase):
@@ -116,7 +91,7 @@ class AccessLog(ProactiveBase):
 
     __tablename__ = "proactive_access_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(UTC, index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     user: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(32))
     person_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -130,13 +105,13 @@ class EventRow(ProactiveBase):
     __tablename__ = "proactive_events"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
-    starts_at: Mapped[dt.datetime] = mapped_column(UTC)
-    ends_at: Mapped[dt.datetime | None] = mapped_column(UTC, nullable=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     grid_ids: Mapped[str] = mapped_column(Text, default="")
     community_ids: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
     entered_by: Mapped[str] = mapped_column(String(100))
-    entered_at: Mapped[dt.datetime] = mapped_column(UTC)
+    entered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class ProactiveAction(ProactiveBase):
@@ -153,8 +128,8 @@ class ProactiveAction(ProactiveBase):
     period: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(UTC)
-    due_at: Mapped[dt.datetime] = mapped_column(UTC)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     case_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     outbox_key: Mapped[str | None] = mapped_column(String(220), nullable=True)
     run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -165,7 +140,7 @@ class RuleRun(ProactiveBase):
 
     __tablename__ = "proactive_rule_runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(UTC)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     by: Mapped[str] = mapped_column(String(100))
     rules_name: Mapped[str] = mapped_column(String(200))
     rules_version: Mapped[str] = mapped_column(String(64))
@@ -186,12 +161,12 @@ class OutboxRow(ProactiveBase):
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending/sending/sent/dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTC, index=True)
-    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTC, nullable=True)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     claim_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTC)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(UTC, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Notice(ProactiveBase):
@@ -203,7 +178,7 @@ class Notice(ProactiveBase):
     person_id: Mapped[str] = mapped_column(String(100), index=True)
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(UTC)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 def prepare_proactive(engine: Engine) -> None:

@@ -16,7 +16,7 @@ from alembic import context
 from sqlalchemy import DateTime
 
 from wanzheng.cases.store import Base, UTCDateTime, make_engine
-from wanzheng.proactive.store import UTC, ProactiveBase
+from wanzheng.proactive.store import ProactiveBase
 
 config = context.config
 target_metadata = [Base.metadata, ProactiveBase.metadata]
@@ -24,7 +24,7 @@ target_metadata = [Base.metadata, ProactiveBase.metadata]
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> Any:
     # The UTC type decorator is Python-side only; the column is a plain timestamptz.
-    if type_ == "type" and isinstance(obj, UTCDateTime | UTC):
+    if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     if type_ == "type" and isinstance(obj, DateTime):
         return False
