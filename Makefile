@@ -12,7 +12,9 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Reinstall whenever pyproject.toml changes.
-$(STAMP): pyproject.toml | $(BIN)/python
+# The engine's core is C compiled from Cython (setup.py): a C compiler must be present.
+$(STAMP): pyproject.toml setup.py src/wanzheng/network/_engine_core.pyx | $(BIN)/python
+	bash scripts/ensure-build-deps.sh $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
