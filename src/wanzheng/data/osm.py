@@ -406,9 +406,10 @@ class _Collector:
             self.way_wkb_seq.append(seq)
 
     def relation(self, obj: osmium.osm.Relation) -> None:
-        tags = {t.k: t.v for t in obj.tags}
-        if tags.get("type") not in ("multipolygon", "boundary"):
+        # asked in C++ first: most relations are routes, never areas
+        if obj.tags.get("type") not in ("multipolygon", "boundary"):
             return
+        tags = {t.k: t.v for t in obj.tags}
         kinds, residential, place, building = self.interesting(tags)
         if kinds or residential or place or building:
             members = [(m.ref, m.role) for m in obj.members if m.type == "w"]

@@ -20,7 +20,14 @@ from typing import Any
 from wanzheng.errors import ConfigError
 from wanzheng.standards.catalogue import Catalogue, load_catalogue
 
-__all__ = ["KindRule", "KindRules", "TagCondition", "load_kind_rules", "normalise_text"]
+__all__ = [
+    "KindMemoInfo",
+    "KindRule",
+    "KindRules",
+    "TagCondition",
+    "load_kind_rules",
+    "normalise_text",
+]
 
 _RULE_FIELDS = frozenset({"kind", "tags", "keywords", "unless_tags", "unless_words", "group"})
 _TOP_FIELDS = frozenset({"rules", "names", "rule"})
@@ -76,8 +83,11 @@ class TagCondition:
             found = False
         elif not self.values:
             found = True
-        else:
+        elif ";" in value:
             found = bool(_values(value) & self.values)
+        else:
+            # one value, not a list: what _values() would give, without building a set
+            found = value.strip() in self.values
         return found != self.negated
 
 
@@ -117,6 +127,35 @@ class KindRule:
         return any(w in text for w in self.keywords)
 
 
+_MEMO_MAX = 65_536
+"""Tag patterns :meth:`KindRules.kinds_for_tags` remembers before it starts afresh (real
+extracts have a few hundred)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KindMemoInfo:
+    """Counts of :meth:`KindRules.kinds_for_tags` calls.
+
+    ``hits``: answered from the memo; ``misses``: evaluated and remembered; ``name_decides``:
+    evaluated afresh because the name holds one of the rules' words; ``size``: patterns held.
+    """
+
+    hits: int
+    misses: int
+    name_decides: int
+    size: int
+
+    @property
+    def calls(self) -> int:
+        """Every call counted."""
+        return self.hits + self.misses + self.name_decides
+
+    @property
+    def hit_rate(self) -> float:
+        """Share of calls answered from the memo (0 when there were none)."""
+        return self.hits / self.calls if self.calls else 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class KindRules:
     """The parsed rules.
@@ -153,6 +192,42 @@ class KindRules:
     )
     always: tuple[int, ...] = field(default=(), repr=False, compare=False)
     keyword_pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+    # Memo of kinds_for_tags (see there), derived from the rules in __post_init__ so that
+    # dataclasses.replace() never carries a memo over to other rules.
+    _condition_keys: frozenset[str] = field(init=False, repr=False, compare=False)
+    _word_pattern: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    _memo: dict[frozenset[tuple[str, str]], frozenset[str]] = field(
+        init=False, repr=False, compare=False
+    )
+    _memo_counts: list[int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        keys = {
+            condition.key
+            for alternatives in (
+                self.ignore_name_tags,
+                *(rule.tags for rule in self.rules),
+                *(rule.unless_tags for rule in self.rules),
+            )
+            for alternative in alternatives
+            for condition in alternative
+        }
+        words = {w for rule in self.rules for w in (*rule.keywords, *rule.unless_words)}
+        words.update(self.ignore_words)
+        pattern = (
+            re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+            if words
+            else None
+        )
+        object.__setattr__(self, "_condition_keys", frozenset(keys))
+        object.__setattr__(self, "_word_pattern", pattern)
+        object.__setattr__(self, "_memo", {})
+        object.__setattr__(self, "_memo_counts", [0, 0, 0])
+
+    def memo_info(self) -> KindMemoInfo:
+        """How often :meth:`kinds_for_tags` answered from its memo since these rules were made."""
+        hits, misses, by_name = self._memo_counts
+        return KindMemoInfo(hits=hits, misses=misses, name_decides=by_name, size=len(self._memo))
 
     def _candidates(self, tags: Mapping[str, str]) -> list[int]:
         """Indices of rules whose tag part can match these tags."""
@@ -168,6 +243,14 @@ class KindRules:
     def kinds_for_tags(self, tags: Mapping[str, str]) -> frozenset[str]:
         """Kinds of an OSM feature from its tags and the keywords of its ``name`` tag.
 
+        The same as :meth:`evaluate_tags`, remembered per *tag pattern*: the tags whose key
+        appears in some condition of the rules (other tags cannot change the answer), for
+        features whose name contains none of the rules' words (keywords, ``unless_words``,
+        ignore words) and so cannot change it either. Features whose name holds such a word
+        are always evaluated afresh; free text is never part of the memo's key, so on real
+        data the memo hits only where tag patterns repeat (``building=yes``,
+        ``highway=bus_stop`` …), not where one named place repeats.
+
         Parameters
         ----------
         tags
@@ -178,8 +261,33 @@ class KindRules:
         frozenset of str
             Catalogue keys; empty when nothing matches.
         """
+        counts = self._memo_counts
         raw_name = tags.get("name", "") or ""
-        name = normalise_text(raw_name) if raw_name else ""
+        if raw_name and self._word_pattern is not None:
+            name = normalise_text(raw_name)
+            if self._word_pattern.search(name) is not None:
+                counts[2] += 1
+                return self._evaluate(tags, name)
+        keys = self._condition_keys
+        pattern = frozenset(item for item in tags.items() if item[0] in keys)
+        found = self._memo.get(pattern)
+        if found is not None:
+            counts[0] += 1
+            return found
+        counts[1] += 1
+        found = self._evaluate(tags, normalise_text(raw_name) if raw_name else "")
+        if len(self._memo) >= _MEMO_MAX:
+            self._memo.clear()
+        self._memo[pattern] = found
+        return found
+
+    def evaluate_tags(self, tags: Mapping[str, str]) -> frozenset[str]:
+        """:meth:`kinds_for_tags` evaluated afresh, without the memo (for checks)."""
+        raw_name = tags.get("name", "") or ""
+        return self._evaluate(tags, normalise_text(raw_name) if raw_name else "")
+
+    def _evaluate(self, tags: Mapping[str, str], name: str) -> frozenset[str]:
+        """The rules applied to ``tags`` with ``name`` already normalised."""
         use_name = (
             bool(name)
             and (self.keyword_pattern is None or self.keyword_pattern.search(name) is not None)
@@ -192,10 +300,12 @@ class KindRules:
         by_word: set[str] = set()
         tagged_groups: set[str] = set()
         word_groups: dict[str, str | None] = {}
-        order = range(len(self.rules)) if use_name else self._candidates(tags)
-        for i in order:
+        candidates = self._candidates(tags)
+        # outside the candidates no tag alternative can hold: only keywords are tried there
+        tag_possible = set(candidates) if use_name else None
+        for i in range(len(self.rules)) if use_name else candidates:
             rule = self.rules[i]
-            tag_hit = rule.by_tags(tags)
+            tag_hit = (tag_possible is None or i in tag_possible) and rule.by_tags(tags)
             word_hit = not tag_hit and use_name and rule.by_words(name)
             if not (tag_hit or word_hit) or rule.vetoed(tags, name):
                 continue
