@@ -90,6 +90,7 @@ __all__ = [
     "CaseEvent",
     "CaseExtension",
     "CasePhoto",
+    "CaseReceipt",
     "CategoryRow",
     "Community",
     "Contact",
@@ -97,6 +98,7 @@ __all__ = [
     "Grid",
     "NewCase",
     "Person",
+    "PreparedCase",
     "Token",
     "UnmaskLog",
     "User",
@@ -119,10 +121,13 @@ __all__ = [
     "make_sessionmaker",
     "measures_frame",
     "overdue_cases",
+    "prepare_case",
     "rate_case",
     "resolve_token",
     "revoke_token",
     "seed_tables",
+    "store_prepared",
+    "store_prepared_many",
     "unmask_contact",
     "upsert_row",
     "visible",
@@ -765,9 +770,14 @@ def _person_for(
     return person
 
 
+_TRACKING_ALPHABET = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+# byte -> symbol; 256 is a multiple of 32, so every symbol is equally likely (5 bits each).
+_TRACKING_TABLE = bytes(_TRACKING_ALPHABET[b % 32] for b in range(256))
+
+
 def _tracking_code() -> str:
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(12))
+    # 12 symbols = 60 random bits from one call to the OS generator (not one call per symbol).
+    return secrets.token_bytes(12).translate(_TRACKING_TABLE).decode("ascii")
 
 
 def _event(
@@ -796,7 +806,61 @@ def _event(
     case.updated_at = now
 
 
-def create_case(
+@dataclass(frozen=True, slots=True)
+class PreparedCase:
+    """A submission that passed validation and routing (:func:`prepare_case`).
+
+    ``values`` is the row of the ``cases`` table without ``id`` (and with ``person_id`` of the
+    actor; a person record for the given contact is found or made only when it is stored).
+    ``prior`` is the stored case of an earlier submission with the same idempotency key and
+    payload: nothing is to be inserted then.
+    """
+
+    values: dict[str, Any]
+    new: NewCase
+    actor: Actor
+    idempotency_key: str | None
+    phone: str | None
+    id_number: str | None
+    prior: Case | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseReceipt:
+    """What a submitter is told once the case is committed (the body of the 201 answer)."""
+
+    id: int
+    tracking_code: str
+    state: str
+    category_key: str
+    proposed_category: str | None
+    proposed_confidence: float | None
+    department_key: str | None
+    grid_key: str | None
+    submitted_at: dt.datetime
+    resolve_due: dt.datetime
+    #: False for an idempotent replay (the earlier case is answered again).
+    created: bool
+
+    @classmethod
+    def of(cls, case: Case, *, created: bool) -> CaseReceipt:
+        """The receipt of a stored case."""
+        return cls(
+            id=case.id,
+            tracking_code=case.tracking_code,
+            state=case.state,
+            category_key=case.category_key,
+            proposed_category=case.proposed_category,
+            proposed_confidence=case.proposed_confidence,
+            department_key=case.department_key,
+            grid_key=case.grid_key,
+            submitted_at=case.submitted_at,
+            resolve_due=case.resolve_due,
+            created=created,
+        )
+
+
+def prepare_case(
     session: Session,
     *,
     new: NewCase,
@@ -807,34 +871,19 @@ def create_case(
     idempotency_key: str | None = None,
     check_area: bool = True,
     max_chars: int = TEXT_MAX_CHARS,
-) -> tuple[Case, bool]:
-    """Validate, route and store a new case with its ``submit`` event.
+) -> PreparedCase:
+    """Validate and route a submission without writing anything (see :func:`create_case`).
 
-    Parameters
-    ----------
-    new
-        The submission.
-    now
-        Submission time (timezone-aware).
-    index
-        Grids and served areas (:func:`grid_index`).
-    classifier
-        Proposes a category from the text; used when ``new.category`` is empty and recorded
-        as ``proposed_category`` either way.
-    actor
-        The submitter (a logged-in resident links the case to their person record).
-    idempotency_key
-        A repeat with the same key and payload returns the stored case; the same key with
-        a different payload raises ConflictError.
-    check_area
-        Refuse locations outside the served area (imports of history may switch it off).
-    max_chars
-        Longest accepted text, in characters.
+    Reads the database only for an idempotency key (the earlier case) and when the routing
+    snapshot ``index`` misses a grid's community or a category (tables edited since it was
+    taken).
 
-    Returns
-    -------
-    (Case, bool)
-        The case and whether it was created now (False for an idempotent replay).
+    Raises
+    ------
+    DataError
+        Missing or too long text, bad location, unknown category, bad contact data.
+    ConflictError
+        The idempotency key was used for a different submission.
     """
     actor = actor or Actor.public()
     text = new.text.strip() if new.text else ""
@@ -852,7 +901,7 @@ def create_case(
                     "idempotency_key: already used for a different submission "
                     f"(case {prior.id}); use a new key"
                 )
-            return prior, False
+            return PreparedCase({}, new, actor, idempotency_key, None, None, prior=prior)
     if (new.lon is None) != (new.lat is None):
         raise DataError("location: give both lon and lat, or neither")
     grid_key = None
@@ -895,9 +944,6 @@ def create_case(
         raise DataError("name: at most 100 characters")
     if new.address is not None and len(new.address) > 300:
         raise DataError("address: at most 300 characters")
-    person_id = actor.person_id
-    if phone or id_number or new.name:
-        person_id = _person_for(session, name=new.name, phone=phone, id_number=id_number).id
     profile = DeadlineProfile(
         key=category_key,
         label=cat_name,
@@ -927,7 +973,7 @@ def create_case(
         department_key=cat_department,
         grid_key=grid_key,
         community_key=community_key,
-        person_id=person_id,
+        person_id=actor.person_id,
         state="submitted",
         submitted_at=now,
         updated_at=now,
@@ -939,6 +985,49 @@ def create_case(
         escalation_level=0,
         reopen_count=0,
     )
+    return PreparedCase(values, new, actor, idempotency_key, phone, id_number)
+
+
+def _with_person(session: Session, prepared: PreparedCase) -> dict[str, Any]:
+    """The case row, linked to the person record of the contact given (found or made)."""
+    new = prepared.new
+    if not (prepared.phone or prepared.id_number or new.name):
+        return prepared.values
+    person = _person_for(session, name=new.name, phone=prepared.phone, id_number=prepared.id_number)
+    return {**prepared.values, "person_id": person.id}
+
+
+def _submit_event(case_id: int, values: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "action": "submit",
+        "from_state": None,
+        "to_state": "submitted",
+        "actor_id": actor.user_id,
+        "actor_role": actor.role,
+        "at": values["submitted_at"],
+        "note": None,
+    }
+
+
+def _photo_rows(case_id: int, new: NewCase) -> list[dict[str, Any]]:
+    return [
+        {"case_id": case_id, "position": pos, "sha256": sha, "ext": ext}
+        for pos, (sha, ext) in enumerate(new.photos)
+    ]
+
+
+def store_prepared(session: Session, prepared: PreparedCase) -> tuple[Case, bool]:
+    """Insert one prepared submission with its ``submit`` event (see :func:`create_case`).
+
+    A lost race on the idempotency key (a concurrent submission inserted it first) answers
+    the other case when its payload is the same, else raises ConflictError.
+    """
+    if prepared.prior is not None:
+        return prepared.prior, False
+    idempotency_key = prepared.idempotency_key
+    new = prepared.new
+    values = _with_person(session, prepared)
     # Core inserts (not the unit of work): intake is the hot path, and this halves its CPU.
     try:
         if idempotency_key is None:
@@ -954,26 +1043,8 @@ def create_case(
                 return prior, False
         raise ConflictError("idempotency_key: a concurrent submission used this key") from exc
     if new.photos:
-        session.execute(
-            insert(cast(Table, CasePhoto.__table__)),
-            [
-                {"case_id": case_id, "position": pos, "sha256": sha, "ext": ext}
-                for pos, (sha, ext) in enumerate(new.photos)
-            ],
-        )
-    session.execute(
-        _INSERT_EVENT,
-        {
-            "case_id": case_id,
-            "action": "submit",
-            "from_state": None,
-            "to_state": "submitted",
-            "actor_id": actor.user_id,
-            "actor_role": actor.role,
-            "at": now,
-            "note": None,
-        },
-    )
+        session.execute(_INSERT_PHOTO, _photo_rows(case_id, new))
+    session.execute(_INSERT_EVENT, _submit_event(case_id, values, prepared.actor))
     case = Case(
         id=case_id,
         merged_into_id=None,
@@ -982,7 +1053,6 @@ def create_case(
         responded_at=None,
         resolved_at=None,
         closed_at=None,
-        last_note=None,
         **values,
     )
     make_transient_to_detached(case)
@@ -991,10 +1061,123 @@ def create_case(
     return case, True
 
 
+def store_prepared_many(session: Session, prepared: Sequence[PreparedCase]) -> list[CaseReceipt]:
+    """Insert many prepared submissions with one statement per table (the intake batch).
+
+    The caller must roll the whole transaction back when this raises (a constraint failed,
+    e.g. an idempotency key inserted concurrently, or one key twice in ``prepared``) and may
+    then store the submissions one by one with :func:`store_prepared`, each in a savepoint,
+    to give every submitter its own answer.
+
+    Returns
+    -------
+    list of CaseReceipt
+        In the order of ``prepared``.
+    """
+    keys = [p.idempotency_key for p in prepared if p.prior is None and p.idempotency_key]
+    if len(keys) != len(set(keys)):
+        raise ConflictError("idempotency_key: used twice in one batch")
+    fresh = [(i, p, _with_person(session, p)) for i, p in enumerate(prepared) if p.prior is None]
+    out: list[CaseReceipt | None] = [
+        None if p.prior is None else CaseReceipt.of(p.prior, created=False) for p in prepared
+    ]
+    if fresh:
+        conn = session.connection()
+        # RETURNING the tracking code too: rows are matched by it, not by the order of the
+        # answer (which an executemany with RETURNING does not promise on every backend).
+        result = conn.execute(_INSERT_CASES_MANY, [values for _, _, values in fresh])
+        try:
+            ids: dict[str, int] = {code: case_id for code, case_id in result.all()}
+        finally:
+            result.close()  # an open statement would block the commit (SQLite)
+        events, photos = [], []
+        for i, p, values in fresh:
+            case_id = int(ids[values["tracking_code"]])
+            events.append(_submit_event(case_id, values, p.actor))
+            if p.new.photos:
+                photos += _photo_rows(case_id, p.new)
+            out[i] = CaseReceipt(
+                id=case_id,
+                tracking_code=values["tracking_code"],
+                state=values["state"],
+                category_key=values["category_key"],
+                proposed_category=values["proposed_category"],
+                proposed_confidence=values["proposed_confidence"],
+                department_key=values["department_key"],
+                grid_key=values["grid_key"],
+                submitted_at=values["submitted_at"],
+                resolve_due=values["resolve_due"],
+                created=True,
+            )
+        if photos:
+            conn.execute(_INSERT_PHOTO, photos)
+        conn.execute(_INSERT_EVENT, events)
+    return [r for r in out if r is not None]
+
+
+def create_case(
+    session: Session,
+    *,
+    new: NewCase,
+    now: dt.datetime,
+    index: GridIndex,
+    classifier: CategoryClassifier | None = None,
+    actor: Actor | None = None,
+    idempotency_key: str | None = None,
+    check_area: bool = True,
+    max_chars: int = TEXT_MAX_CHARS,
+) -> tuple[Case, bool]:
+    """Validate, route and store a new case with its ``submit`` event.
+
+    :func:`prepare_case` then :func:`store_prepared`; the web service's intake batches many
+    submissions with :func:`prepare_case` and :func:`store_prepared_many` instead.
+
+    Parameters
+    ----------
+    new
+        The submission.
+    now
+        Submission time (timezone-aware).
+    index
+        Grids and served areas (:func:`grid_index`).
+    classifier
+        Proposes a category from the text; used when ``new.category`` is empty and recorded
+        as ``proposed_category`` either way.
+    actor
+        The submitter (a logged-in resident links the case to their person record).
+    idempotency_key
+        A repeat with the same key and payload returns the stored case; the same key with
+        a different payload raises ConflictError.
+    check_area
+        Refuse locations outside the served area (imports of history may switch it off).
+    max_chars
+        Longest accepted text, in characters.
+
+    Returns
+    -------
+    (Case, bool)
+        The case and whether it was created now (False for an idempotent replay).
+    """
+    prepared = prepare_case(
+        session,
+        new=new,
+        now=now,
+        index=index,
+        classifier=classifier,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        check_area=check_area,
+        max_chars=max_chars,
+    )
+    return store_prepared(session, prepared)
+
+
 # Table-level (not ORM-entity) inserts skip the ORM bulk machinery on the hot intake path.
 _CASES_T = cast(Table, Case.__table__)
 _INSERT_CASE = insert(_CASES_T).returning(_CASES_T.c.id)
+_INSERT_CASES_MANY = insert(_CASES_T).returning(_CASES_T.c.tracking_code, _CASES_T.c.id)
 _INSERT_EVENT = insert(cast(Table, CaseEvent.__table__))
+_INSERT_PHOTO = insert(cast(Table, CasePhoto.__table__))
 
 
 def visible(case: Case, actor: Actor) -> bool:

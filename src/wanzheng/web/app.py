@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from wanzheng import __version__
-from wanzheng.cases.batch import GroupCommitter
+from wanzheng.cases.batch import FileLock, GroupCommitter
 from wanzheng.cases.categories import (
     CategoryClassifier,
     CategoryTree,
@@ -190,11 +190,12 @@ def create_app(
     engine = engine or make_engine(settings.resolved_database_url)
     tree = load_categories(settings.categories_file)
     sessions = make_sessionmaker(engine)
+    writer_lock = _sqlite_writer_lock(engine)
     desk = CaseDesk(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        committer=GroupCommitter(sessions),
+        committer=GroupCommitter(sessions, writer_lock=writer_lock),
         machine=load_state_machine(),
         tree=tree,
         classifier=classifier or build_classifier(settings, tree),
@@ -209,6 +210,8 @@ def create_app(
             task = asyncio.create_task(_escalation_loop(desk, settings.escalation_interval_s))
         yield
         desk.committer.close()
+        if writer_lock is not None:
+            writer_lock.close()
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -229,4 +232,16 @@ def create_app(
     install_error_handlers(app)
     for router in _routers():
         app.include_router(router)
+    from wanzheng.web.routes.cases import IntakeFastPath
+
+    app.add_middleware(IntakeFastPath)  # anonymous JSON submissions skip the router
     return app
+
+
+def _sqlite_writer_lock(engine: Engine) -> FileLock | None:
+    """The lock by which the group committers of several processes on one SQLite file take
+    turns (``<database>.writer-lock`` next to it); None for other databases."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return FileLock(Path(f"{database}.writer-lock"))

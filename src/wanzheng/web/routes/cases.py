@@ -5,9 +5,10 @@ Handlers parse, call :mod:`wanzheng.cases.store` and commit; they hold no SQL.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -16,16 +17,18 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wanzheng.cases.deadlines import missed_deadlines
 from wanzheng.cases.photos import photo_path, store_photo
 from wanzheng.cases.store import (
     Actor,
     Case,
+    CaseReceipt,
     NewCase,
+    PreparedCase,
     apply_action,
     case_events,
-    create_case,
     duplicate_candidates,
     escalate_overdue,
     extend_deadline,
@@ -33,10 +36,13 @@ from wanzheng.cases.store import (
     get_case_by_tracking,
     list_cases,
     overdue_cases,
+    prepare_case,
     rate_case,
+    store_prepared,
+    store_prepared_many,
     unmask_contact,
 )
-from wanzheng.errors import DataError, NotFoundError
+from wanzheng.errors import DataError, NotFoundError, WanzhengError
 from wanzheng.proactive.outbox import enqueue, notices_for
 from wanzheng.text.redact import redact
 from wanzheng.web.app import CaseDesk
@@ -49,7 +55,7 @@ from wanzheng.web.deps import (
     get_actor,
     get_desk,
 )
-from wanzheng.web.errors import error_response
+from wanzheng.web.errors import error_response, status_of
 
 __all__ = [
     "ActionIn",
@@ -57,6 +63,7 @@ __all__ = [
     "CaseStaff",
     "CaseSubmitted",
     "EventOut",
+    "IntakeFastPath",
     "NoticeOut",
     "SubmitCase",
     "notify_merge",
@@ -391,6 +398,57 @@ def _parse_model(data: dict[str, Any]) -> SubmitCase:
         raise DataError(f"{field}: {first['msg']}") from exc
 
 
+@dataclass(frozen=True, slots=True)
+class _Submission:
+    """One queued submission of the intake batch."""
+
+    desk: CaseDesk
+    new: NewCase
+    actor: Actor
+    idempotency_key: str | None
+
+
+class _Intake:
+    """Intake as a bulk job of a desk's group committer (:class:`~wanzheng.cases.batch.BulkOp`).
+
+    A batch is validated and routed submission by submission (one that fails alone gets its
+    own error and writes nothing), then inserted with one statement per table. A committer
+    belongs to one desk, so all the submissions of a batch share it.
+    """
+
+    @staticmethod
+    def _prepare(session: Session, item: _Submission, now: dt.datetime) -> PreparedCase:
+        desk = item.desk
+        return prepare_case(
+            session,
+            new=item.new,
+            now=now,
+            index=desk.index(session),
+            classifier=desk.classifier,
+            actor=item.actor,
+            idempotency_key=item.idempotency_key,
+            max_chars=desk.settings.case_text_max_chars,
+        )
+
+    def run_many(self, session: Session, items: Sequence[_Submission]) -> list[Any]:
+        answers: list[Any] = [None] * len(items)
+        ready: list[tuple[int, PreparedCase]] = []
+        now = items[0].desk.now() if items else dt.datetime.now(dt.UTC)
+        for i, item in enumerate(items):
+            try:
+                ready.append((i, self._prepare(session, item, now)))
+            except WanzhengError as exc:  # this submission's own error; nothing written
+                answers[i] = exc
+        receipts = store_prepared_many(session, [p for _, p in ready])
+        for (i, _), receipt in zip(ready, receipts, strict=True):
+            answers[i] = receipt
+        return answers
+
+    def run_one(self, session: Session, item: _Submission) -> CaseReceipt:
+        case, created = store_prepared(session, self._prepare(session, item, item.desk.now()))
+        return CaseReceipt.of(case, created=created)
+
+
 async def submit_case(
     desk: CaseDesk,
     *,
@@ -399,11 +457,16 @@ async def submit_case(
     actor: Actor,
     idempotency_key: str | None,
     source: str = "web",
-) -> tuple[Case, bool]:
+) -> tuple[CaseReceipt, bool]:
     """Store photos, then create the case; returns once its commit is durable.
 
     The insert goes through the desk's group committer, so concurrent submissions share one
-    commit (one fsync) instead of queueing for one each.
+    commit (one fsync) and one INSERT statement per table.
+
+    Returns
+    -------
+    (CaseReceipt, bool)
+        The stored case and whether it was created now (False: an idempotent replay).
     """
     stored = [
         await run_in_threadpool(
@@ -427,23 +490,46 @@ async def submit_case(
         source=source,
         photos=tuple((p.sha256, p.ext) for p in stored),
     )
+    receipt = await desk.committer.submit_bulk(
+        _INTAKE, _Submission(desk, new, actor, idempotency_key)
+    )
+    return receipt, receipt.created
 
-    def job(session: Session) -> tuple[Case, bool]:
-        return create_case(
-            session,
-            new=new,
-            now=desk.now(),
-            index=desk.index(session),
-            classifier=desk.classifier,
-            actor=actor,
-            idempotency_key=idempotency_key,
-            max_chars=desk.settings.case_text_max_chars,
-        )
 
-    return await asyncio.wrap_future(desk.committer.submit(job))
+_INTAKE = _Intake()
 
 
 _MAX_PHOTOS = 6
+_MAX_JSON_BYTES = 64_000
+
+
+def _json_submission(raw: bytes) -> SubmitCase:
+    """The submission of a JSON body (DataError naming the field when it is not one)."""
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise DataError("body: not valid JSON") from None
+    if not isinstance(data, dict):
+        raise DataError("body: expected a JSON object")
+    return _parse_model(data)
+
+
+def _submitted(receipt: CaseReceipt) -> tuple[int, bytes, str]:
+    """Status, JSON body and Location of the answer to a submission."""
+    out = {
+        "id": receipt.id,
+        "tracking_code": receipt.tracking_code,
+        "state": receipt.state,
+        "category": receipt.category_key,
+        "proposed_category": receipt.proposed_category,
+        "proposed_confidence": receipt.proposed_confidence,
+        "department": receipt.department_key,
+        "grid": receipt.grid_key,
+        "submitted_at": _iso_z(receipt.submitted_at),
+        "resolve_due": _iso_z(receipt.resolve_due),
+    }
+    body = json.dumps(out, ensure_ascii=False).encode("utf-8")
+    return (201 if receipt.created else 200), body, f"/api/cases/{receipt.id}"
 
 
 @router.post(
@@ -496,7 +582,8 @@ async def post_case(request: Request) -> Response:
     Answers 201 with the tracking code; a repeat with the same ``Idempotency-Key`` and the
     same content answers 200 with the same case; the same key with other content is 409.
     """
-    # The hot path of the service: no dependency injection, headers read directly.
+    # Anonymous JSON submissions are answered by IntakeFastPath before routing; this route
+    # answers the others (and documents the endpoint) with the same helpers.
     desk = get_desk(request)
     authorization = request.headers.get("authorization")
     actor = (
@@ -509,15 +596,9 @@ async def post_case(request: Request) -> Response:
     photos: list[bytes] = []
     if ctype == "application/json":
         raw = await request.body()
-        if len(raw) > 64_000:
+        if len(raw) > _MAX_JSON_BYTES:
             return error_response(request, 413, "DataError", "body: over 64 kB")
-        try:
-            data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise DataError("body: not valid JSON") from None
-        if not isinstance(data, dict):
-            raise DataError("body: expected a JSON object")
-        body = _parse_model(data)
+        body = _json_submission(raw)
     elif ctype == "multipart/form-data":
         fields: dict[str, Any] = {}
         async with request.form(max_files=_MAX_PHOTOS, max_fields=20) as form:
@@ -540,27 +621,94 @@ async def post_case(request: Request) -> Response:
             f"content-type: expected application/json or multipart/form-data, got {ctype!r}",
         )
     idem = idempotency_key or body.idempotency_key
-    case, created = await submit_case(
+    receipt, _ = await submit_case(
         desk, body=body, photos=photos, actor=actor, idempotency_key=idem
     )
-    out = {
-        "id": case.id,
-        "tracking_code": case.tracking_code,
-        "state": case.state,
-        "category": case.category_key,
-        "proposed_category": case.proposed_category,
-        "proposed_confidence": case.proposed_confidence,
-        "department": case.department_key,
-        "grid": case.grid_key,
-        "submitted_at": _iso_z(case.submitted_at),
-        "resolve_due": _iso_z(case.resolve_due),
-    }
+    status, payload, location = _submitted(receipt)
     return Response(
-        json.dumps(out, ensure_ascii=False),
-        status_code=201 if created else 200,
-        media_type="application/json",
-        headers={"Location": f"/api/cases/{case.id}"},
+        payload, status_code=status, media_type="application/json", headers={"Location": location}
     )
+
+
+class IntakeFastPath:
+    """ASGI middleware answering anonymous JSON ``POST /api/cases`` without the router.
+
+    The hot path of the service: routing, dependency solving and the request/response
+    objects of the framework cost more CPU than the submission itself. The answer is the one
+    :func:`post_case` gives (same helpers, same errors through
+    :func:`wanzheng.web.errors.error_response`); every other request, and submissions with
+    an ``Authorization`` header or another content type, go on to the application.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/api/cases" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        ctype = b""
+        idempotency_key: str | None = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                await self.app(scope, receive, send)
+                return
+            if name == b"content-type":
+                ctype = value.split(b";")[0].strip().lower()
+            elif name == b"idempotency-key":
+                idempotency_key = value.decode("latin-1")
+        if ctype != b"application/json":
+            await self.app(scope, receive, send)
+            return
+        desk = scope["app"].state.desk
+        try:
+            raw = await _read_body(receive, _MAX_JSON_BYTES)
+            if raw is None:
+                response = error_response(Request(scope), 413, "DataError", "body: over 64 kB")
+                await response(scope, receive, send)
+                return
+            body = _json_submission(raw)
+            receipt, _ = await submit_case(
+                desk,
+                body=body,
+                photos=[],
+                actor=Actor.public(),
+                idempotency_key=idempotency_key or body.idempotency_key,
+            )
+        except WanzhengError as exc:
+            response = error_response(Request(scope), status_of(exc), type(exc).__name__, str(exc))
+            await response(scope, receive, send)
+            return
+        status, payload, location = _submitted(receipt)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-length", str(len(payload)).encode("ascii")),
+                    (b"content-type", b"application/json"),
+                    (b"location", location.encode("ascii")),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The request body, or None when it is longer than ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away
+            raise DataError("body: the client disconnected")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 # --- residents --------------------------------------------------------------------------------
