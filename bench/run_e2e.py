@@ -8,6 +8,9 @@ then per size runs, each in its own process:
 * OSMnx ``graph_from_xml`` + ``features_from_xml`` + pandana ``precompute`` / ``nearest_pois``
   (``bench.e2e_stages --tool osmnx_pandana``), which stops at distances (no verdicts, no report).
 
+Sizes: 1, 16, 64 and 256 tiles (``--max-tiles`` stops earlier). At 256 tiles (about 540k
+wanzheng nodes) the peer takes minutes and several GB, so it runs once there.
+
 Rewrites the ``e2e`` block of ``docs/benchmarks.md``. Results: ``bench/work/e2e.jsonl``.
 """
 
@@ -65,14 +68,26 @@ def run(sizes: list[tuple[int, int, int]]) -> None:
         xml = tile_osm(TILE_EXTRACT, n_tiles, WORK / f"tiles_{n_tiles}.osm")
         out = WORK / f"e2e_out_{n_tiles}"
         for rep in range(max(runs_w, runs_p)):
-            rows: list[dict[str, object]] = []
+            # interleaved in one run: the CLI, its stages and the peer take turns (the peer
+            # first on odd repetitions), each row with the load average it ran under
+            jobs: list[tuple[str, list[str] | None]] = []
             if rep < runs_w:
-                code, wall, peak = _wait4([wanzheng, "audit", str(pbf), "--out", str(out)])
-                rows.append({"tool": "wanzheng audit (CLI)", "total_s": wall,
-                             "peak_rss_mb": peak, "exit": code})  # fmt: skip
-                rows.append(_stages("wanzheng", pbf, out))
+                jobs.append(("cli", [wanzheng, "audit", str(pbf), "--out", str(out)]))
+                jobs.append(("wanzheng", None))
             if rep < runs_p:
-                rows.append(_stages("osmnx_pandana", xml, out))
+                jobs.insert(0 if rep % 2 else len(jobs), ("osmnx_pandana", None))
+            rows: list[dict[str, object]] = []
+            for tool, cmd in jobs:
+                load = os.getloadavg()[0]
+                if cmd is not None:
+                    code, wall, peak = _wait4(cmd)
+                    row: dict[str, object] = {"tool": "wanzheng audit (CLI)", "total_s": wall,
+                                              "peak_rss_mb": peak, "exit": code}  # fmt: skip
+                else:
+                    row = _stages(tool, xml if tool == "osmnx_pandana" else pbf, out)
+                row["load_before"] = load
+                row["load_after"] = os.getloadavg()[0]
+                rows.append(row)
             with RESULTS.open("a") as f:
                 for r in rows:
                     r.update(tiles=n_tiles, rep=rep)
@@ -128,8 +143,17 @@ def report() -> None:
                                    tool != "osmnx_pandana" else "")  # fmt: skip
             name = {"wanzheng": "wanzheng, per stage (library calls)",
                     "osmnx_pandana": "OSMnx + pandana"}.get(tool, tool)  # fmt: skip
-            lines.append(f"| {tiles} | {w_nodes} / {p_nodes} | {name} | {len(rs)} | {ratio} | "
+            runs = f"{len(rs)}" + (" (one peer run at this size)" if tool == "osmnx_pandana"
+                                   and len(rs) == 1 and tiles >= 256 else "")  # fmt: skip
+            lines.append(f"| {tiles} | {w_nodes} / {p_nodes} | {name} | {runs} | {ratio} | "
                          f"{total:.1f} | {mem} | {stages} |")  # fmt: skip
+    loads = [float(r[k]) for r in rows for k in ("load_before", "load_after") if k in r]
+    if loads:
+        lines += [
+            "",
+            f"Load average (1 min) during these runs: {min(loads):.1f} to {max(loads):.1f} "
+            "(2 cores); each ratio compares runs made in turn in the same session.",
+        ]
     errors = [r for r in rows if "error" in r or r.get("exit", 0) != 0]
     if errors:
         lines += ["", "Failed runs:", ""]
@@ -141,7 +165,7 @@ def report() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report-only", action="store_true")
-    parser.add_argument("--max-tiles", type=int, default=64)
+    parser.add_argument("--max-tiles", type=int, default=256)
     args = parser.parse_args()
     sizes = [(t, w, p) for t, w, p in ((1, 3, 3), (16, 3, 1), (64, 2, 1), (256, 1, 1))
              if t <= args.max_tiles]  # fmt: skip

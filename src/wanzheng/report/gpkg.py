@@ -83,6 +83,35 @@ def _community_geometries(result: AuditResult) -> npt.NDArray[np.object_]:
     return np.asarray(out, dtype=object)
 
 
+_SEGMENT_WKB = np.dtype(
+    [("order", "u1"), ("type", "<u4"), ("points", "<u4"), ("coords", "<f8", (4,))]
+)
+"""A two-point LineString in little-endian WKB: byte order 1, type 2, 2 points, x y x y."""
+
+
+def _segment_wkb(
+    lon_u: npt.NDArray[np.float64],
+    lat_u: npt.NDArray[np.float64],
+    lon_v: npt.NDArray[np.float64],
+    lat_v: npt.NDArray[np.float64],
+) -> npt.NDArray[np.object_]:
+    """WKB of the straight segments (u → v), one ``bytes`` per segment.
+
+    The bytes shapely's ``to_wkb(linestrings(...))`` gives, packed by numpy without a geometry
+    object per segment (a city's network has hundreds of thousands).
+    """
+    records = np.zeros(lon_u.shape[0], dtype=_SEGMENT_WKB)
+    records["order"] = 1
+    records["type"] = 2
+    records["points"] = 2
+    records["coords"] = np.column_stack([lon_u, lat_u, lon_v, lat_v])
+    raw = records.tobytes()
+    size = _SEGMENT_WKB.itemsize
+    out = np.empty(records.shape[0], dtype=object)
+    out[:] = [raw[i : i + size] for i in range(0, len(raw), size)]
+    return out
+
+
 def write_gpkg(result: AuditResult, path: Path) -> None:
     """Write ``audit.gpkg`` with three layers in EPSG:4326.
 
@@ -133,13 +162,6 @@ def write_gpkg(result: AuditResult, path: Path) -> None:
     )
 
     net = result.network
-    n = len(net)
-    coords = np.empty((n, 2, 2), dtype=np.float64)
-    coords[:, 0, 0] = net["lon_u"].to_numpy(np.float64)
-    coords[:, 0, 1] = net["lat_u"].to_numpy(np.float64)
-    coords[:, 1, 0] = net["lon_v"].to_numpy(np.float64)
-    coords[:, 1, 1] = net["lat_v"].to_numpy(np.float64)
-    lines = shapely.linestrings(coords) if n else np.empty(0, dtype=object)
     edges = pd.DataFrame(
         {
             "length_m": net["length_m"].to_numpy(np.float64).round(2),
@@ -149,7 +171,12 @@ def write_gpkg(result: AuditResult, path: Path) -> None:
     data, names, masks = _fields(edges)
     pyogrio.raw.write(
         path,
-        shapely.to_wkb(lines),
+        _segment_wkb(
+            net["lon_u"].to_numpy(np.float64),
+            net["lat_u"].to_numpy(np.float64),
+            net["lon_v"].to_numpy(np.float64),
+            net["lat_v"].to_numpy(np.float64),
+        ),
         data,
         names,
         field_mask=masks,
