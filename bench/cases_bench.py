@@ -1,11 +1,20 @@
 """Case desk intake benchmark: submissions per second and p50/p99 latency over loopback.
 
-``python -m bench.cases_bench [--seconds S] [--backends sqlite,postgresql]`` starts the real
-service (``create_app`` under uvicorn, one process) on a fresh database, drives
-``POST /api/cases`` with 1, 10 and 100 concurrent keep-alive clients from a separate process
-(a minimal asyncio HTTP/1.1 client, so the load generator costs little CPU), checks that every
-answer was 201 and that the database holds exactly that many cases afterwards, and writes
-the figures into the ``cases`` block of ``docs/benchmarks.md``.
+``python -m bench.cases_bench [--seconds S] [--backends sqlite,postgresql] [--workers N]
+[--generator wrk|python]`` starts the real service (``wanzheng serve``'s worker application,
+:func:`wanzheng.cli.serve.start_worker`, under uvicorn with N processes) on a fresh database,
+drives ``POST /api/cases`` with 1, 10 and 100 concurrent keep-alive clients from a separate
+process, checks that every answer was 201 and that the database holds at least as many cases
+as were acknowledged, and writes the figures into the ``cases`` block of ``docs/benchmarks.md``.
+
+Load generators, both closed-loop (each connection sends its next submission when the previous
+one is answered):
+
+- ``wrk`` (default; Debian package ``wrk``, installed with apt when missing and run as root,
+  like ``scripts/ensure-system-deps.sh``): one C thread, a Lua script makes every request
+  unique (text, lon, lat) and counts the 201 answers; p50/p99 from wrk's latency
+  distribution. It costs the machine's two cores little, so the service gets most of them.
+- ``python``: a minimal asyncio HTTP/1.1 client (the cross-check; it costs more CPU).
 
 Durable commits: SQLite runs in WAL mode with ``synchronous=FULL`` (the WAL is fsynced at
 every commit); PostgreSQL is a throwaway server from the system binaries with ``fsync=on``
@@ -35,7 +44,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = "cases"
-WORKERS = 1
+WORKERS = 2
+GENERATOR = "wrk"
 
 
 # --- servers ----------------------------------------------------------------------------------
@@ -116,13 +126,13 @@ def postgres_server() -> Iterator[str]:
 
 def app_factory() -> object:
     """The app of a worker process (``uvicorn --factory``), configured by the environment."""
+    from wanzheng.cli.serve import start_worker
     from wanzheng.settings import Settings
-    from wanzheng.web import create_app
 
     settings = Settings(escalation_interval_s=0)
     sync = os.environ.get("WZ_BENCH_SQLITE_SYNCHRONOUS")
     if sync is None:
-        return create_app(settings)
+        return start_worker(settings)
     # Comparison only: the same service with a weaker SQLite setting (not durable with NORMAL:
     # a power cut may lose the last commits, though the database stays consistent).
     from sqlalchemy import event
@@ -135,7 +145,7 @@ def app_factory() -> object:
     def _weaker(dbapi_conn: object, _record: object) -> None:
         dbapi_conn.execute(f"PRAGMA synchronous={sync}")  # type: ignore[attr-defined]
 
-    return create_app(settings, engine=engine)
+    return start_worker(settings, engine=engine)
 
 
 def serve(url: str, port: int, data_dir: str, workers: int = 1) -> None:
@@ -184,10 +194,29 @@ def service(url: str, data_dir: Path) -> Iterator[int]:
                 time.sleep(0.05)
         else:
             raise SystemExit("bench: the service did not start")
+        _wait_ready(port)
         yield port
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def _wait_ready(port: int) -> None:
+    """Wait until the application answers (the socket listens before the workers import)."""
+    import urllib.request
+
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/open311/v2/services.json", timeout=2
+            ) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        raise SystemExit("bench: the service did not answer")
+    time.sleep(1.0 if WORKERS > 1 else 0.0)  # the other workers start at the same pace
 
 
 def count_cases(url: str) -> int:
@@ -305,12 +334,117 @@ def _run_load_process(port: int, clients: int, seconds: float) -> dict[str, floa
     return dict(json.loads(out.stdout))
 
 
+WRK_SCRIPT = r"""
+-- wanzheng bench: unique JSON submissions; counts 201 answers; prints one JSON line
+local texts = {%(texts)s}
+local threads = {}
+local counter = 0
+function setup(thread)
+  thread:set("id", counter)
+  table.insert(threads, thread)
+  counter = counter + 1
+end
+function init(args)
+  math.randomseed(%(seed)d + id)
+  n201 = 0
+end
+request = function()
+  local body = string.format('{"text":"%%s","lon":%%.6f,"lat":%%.6f}',
+    texts[math.random(#texts)], 116.346 + math.random() * 0.023, 40.001 + math.random() * 0.008)
+  return wrk.format("POST", "/api/cases", {["Content-Type"] = "application/json"}, body)
+end
+response = function(status, headers, body)
+  if status == 201 then n201 = n201 + 1 end
+end
+done = function(summary, latency, requests)
+  local ok = 0
+  for _, t in ipairs(threads) do ok = ok + t:get("n201") end
+  local e = summary.errors
+  io.write(string.format(
+    'WZJSON {"n":%%d,"ok":%%d,"us":%%d,"p50_us":%%d,"p99_us":%%d,"mean_us":%%f,' ..
+    '"socket_errors":%%d}\n',
+    summary.requests, ok, summary.duration, latency:percentile(50), latency:percentile(99),
+    latency.mean, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def ensure_wrk() -> str:
+    """The path of ``wrk``; installed with apt (non-interactive) when missing and root."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        raise SystemExit(
+            "bench: wrk is missing; install it as root (apt-get install -y wrk) "
+            "or use --generator python"
+        )
+    print("bench: installing wrk (apt)", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "wrk"]
+    if subprocess.run(cmd, env=env, capture_output=True, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, check=True)
+        subprocess.run(cmd, env=env, capture_output=True, check=True)
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("bench: wrk could not be installed; use --generator python")
+    return found
+
+
+def _wrk_once(wrk: str, port: int, clients: int, seconds: float, seed: int) -> dict[str, float]:
+    texts = ", ".join(json.dumps(t, ensure_ascii=False) for t in TEXTS)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", encoding="utf-8") as f:
+        f.write(WRK_SCRIPT % {"texts": texts, "seed": seed})
+        f.flush()
+        out = subprocess.run(
+            [
+                wrk,
+                "-t1",
+                f"-c{clients}",
+                f"-d{max(1, round(seconds))}s",
+                "--timeout",
+                "10s",
+                "-s",
+                f.name,
+                f"http://127.0.0.1:{port}/",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    line = next(x for x in out.stdout.splitlines() if x.startswith("WZJSON "))
+    w = json.loads(line[len("WZJSON ") :])
+    n = int(w["n"])
+    return {
+        "clients": clients,
+        "n": n,
+        "per_s": n / (w["us"] / 1e6),
+        "p50_ms": w["p50_us"] / 1000,
+        "p99_ms": w["p99_us"] / 1000,
+        "mean_ms": w["mean_us"] / 1000,
+        "ok": int(w["ok"]),
+        "errors": n - int(w["ok"]) + int(w["socket_errors"]),
+    }
+
+
+def load_wrk(port: int, clients: int, seconds: float) -> dict[str, float]:
+    """Drive the service with wrk; answers throughput and latency percentiles (ms)."""
+    wrk = ensure_wrk()
+    warm = _wrk_once(wrk, port, clients, 1, seed=clients)  # warm-up (stored, not reported)
+    r = _wrk_once(wrk, port, clients, seconds, seed=1000 + clients)
+    r["warmup_ok"] = warm["ok"]
+    return r
+
+
 def run_backend(name: str, url: str, seconds: float, levels: list[int]) -> list[dict[str, float]]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="wz-bench-", dir=ROOT / "bench") as d:
         with service(url, Path(d)) as port:
             for c in levels:
-                r = _run_load_process(port, c, seconds)
+                if GENERATOR == "wrk":
+                    r = load_wrk(port, c, seconds)
+                else:
+                    r = _run_load_process(port, c, seconds)
                 r["backend"] = name  # type: ignore[assignment]
                 rows.append(r)
                 print(
@@ -319,7 +453,7 @@ def run_backend(name: str, url: str, seconds: float, levels: list[int]) -> list[
                     flush=True,
                 )
         stored = count_cases(url)
-        answered = sum(int(r["ok"]) for r in rows)
+        answered = sum(int(r["ok"]) + int(r.get("warmup_ok", 0)) for r in rows)
         # warm-up submissions are stored too; every acknowledged one must be there
         if stored < answered:
             raise SystemExit(f"bench: {answered} acknowledged but {stored} stored ({name})")
@@ -329,26 +463,39 @@ def run_backend(name: str, url: str, seconds: float, levels: list[int]) -> list[
 
 def block(rows: list[dict[str, float]], seconds: float) -> str:
     load1 = os.getloadavg()[0]
+    procs = "One uvicorn process" if WORKERS == 1 else f"{WORKERS} uvicorn worker processes"
+    if GENERATOR == "wrk":
+        gen = (
+            "The load generator is `wrk` 4.1 (one thread, a Lua script making every "
+            "submission unique and counting the 201 answers; p50/p99 from its latency "
+            "distribution)"
+        )
+    else:
+        gen = (
+            "The load generator is a minimal asyncio HTTP/1.1 client (`--generator python`; "
+            "it costs the shared cores more than wrk)"
+        )
     lines = [
         "## Case desk: submissions per second (POST /api/cases, durable commits)",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on this machine ({os.cpu_count()} "
         f"CPUs, load average {load1:.2f} after the run) by `python -m bench.cases_bench` "
-        f"(`make bench-cases`). One uvicorn process serving `create_app`; the load generator "
-        "(minimal asyncio HTTP/1.1 client, keep-alive, one connection per client) runs in its "
-        f"own process on the same machine over loopback; {seconds:g} s per level after a "
+        f"(`make bench-cases`). {procs} serving `wanzheng serve`'s application "
+        f"(`--workers {WORKERS}`); {gen}. It runs in its own process on the same machine over "
+        f"loopback, one keep-alive connection per client; {seconds:g} s per level after a 1 s "
         "warm-up. Each submission is JSON (text, lon, lat): validated, routed (grid by point in "
         "polygon, category proposed by the keyword classifier), deadlines computed, the case "
         "and its `submit` event inserted and committed before the 201 answer. SQLite: WAL, "
-        "`synchronous=FULL`, `BEGIN IMMEDIATE`; PostgreSQL 15 from the system binaries with "
-        "`fsync=on`, `synchronous_commit=on`. Submissions go through the group committer "
-        "(`cases/batch.py`: every waiting submission shares one commit, answered after it). "
-        "The last rows repeat SQLite with `synchronous=NORMAL` (commits not fsynced: a power "
-        "cut may lose the last ones) to show what durability costs. "
-        "Every answer counted was 201 and the database held at least as many cases as were "
-        "acknowledged. The clients are closed-loop (each sends its next submission when the "
-        "previous one is answered), so mean latency ≈ clients ÷ throughput: at 100 clients, "
-        "p99 ≤ 50 ms would need more than 2,000 submissions/s.",
+        "`synchronous=FULL`, `BEGIN IMMEDIATE`, the processes' writers taking turns through a "
+        "file lock; PostgreSQL 15 from the system binaries with `fsync=on`, "
+        "`synchronous_commit=on`. Each process batches the submissions waiting for its writer "
+        "into one transaction (`cases/batch.py`: one INSERT per table, one commit, every "
+        "submitter answered after it). The last rows repeat SQLite with `synchronous=NORMAL` "
+        "(commits not fsynced: a power cut may lose the last ones) to show what durability "
+        "costs. Every answer counted was 201 and the database held at least as many cases as "
+        "were acknowledged (warm-ups included). The clients are closed-loop (each sends its "
+        "next submission when the previous one is answered), so mean latency ≈ clients ÷ "
+        "throughput: at 100 clients, p99 ≤ 50 ms needs well over 2,000 submissions/s.",
         "",
         "| backend | concurrent clients | submissions/s | p50 ms | p99 ms | mean ms | non-201 |",
         "|---|---|---|---|---|---|---|",
@@ -390,7 +537,8 @@ def main() -> None:
     ap.add_argument("--serve", nargs=3, metavar=("URL", "PORT", "DIR"))
     ap.add_argument("--load", nargs=3, metavar=("PORT", "CLIENTS", "SECONDS"))
     ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    ap.add_argument("--generator", choices=("wrk", "python"), default="wrk", help="load generator")
     ap.add_argument("--levels", default="1,10,100")
     ap.add_argument("--backends", default="sqlite,postgresql,sqlite-normal")
     ap.add_argument("--no-write", action="store_true", help="print only")
@@ -401,8 +549,11 @@ def main() -> None:
     if a.load:
         print(json.dumps(load(int(a.load[0]), int(a.load[1]), float(a.load[2]))))
         return
-    global WORKERS
+    global WORKERS, GENERATOR
     WORKERS = a.workers
+    GENERATOR = a.generator
+    if GENERATOR == "wrk":
+        ensure_wrk()
     levels = [int(x) for x in a.levels.split(",")]
     rows: list[dict[str, float]] = []
     for backend in a.backends.split(","):

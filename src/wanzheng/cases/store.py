@@ -16,7 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import secrets
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -775,9 +777,21 @@ _TRACKING_ALPHABET = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _TRACKING_TABLE = bytes(_TRACKING_ALPHABET[b % 32] for b in range(256))
 
 
+_random = threading.local()
+
+
 def _tracking_code() -> str:
-    # 12 symbols = 60 random bits from one call to the OS generator (not one call per symbol).
-    return secrets.token_bytes(12).translate(_TRACKING_TABLE).decode("ascii")
+    # 12 symbols = 60 bits from the OS generator, drawn 256 codes at a time (one system call
+    # per 256 submissions), per thread and per process (a forked child draws its own).
+    pid = os.getpid()
+    if getattr(_random, "pid", None) != pid or _random.pos >= len(_random.buf):
+        _random.buf = secrets.token_bytes(12 * 256)
+        _random.pos = 0
+        _random.pid = pid
+    pos: int = _random.pos
+    buf: bytes = _random.buf
+    _random.pos = pos + 12
+    return buf[pos : pos + 12].translate(_TRACKING_TABLE).decode("ascii")
 
 
 def _event(

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
@@ -631,13 +631,15 @@ async def post_case(request: Request) -> Response:
 
 
 class IntakeFastPath:
-    """ASGI middleware answering anonymous JSON ``POST /api/cases`` without the router.
+    """ASGI middleware answering anonymous JSON ``POST /api/cases`` before the framework.
 
-    The hot path of the service: routing, dependency solving and the request/response
-    objects of the framework cost more CPU than the submission itself. The answer is the one
+    The hot path of the service: the framework's middleware stack (telemetry checks, body
+    limits, exception middleware), routing, dependency solving and its request/response
+    objects cost more CPU than the submission itself. The answer is the one
     :func:`post_case` gives (same helpers, same errors through
-    :func:`wanzheng.web.errors.error_response`); every other request, and submissions with
-    an ``Authorization`` header or another content type, go on to the application.
+    :func:`wanzheng.web.errors.error_response`, a plain 500 on anything unexpected); every
+    other request, and submissions with an ``Authorization`` header or another content
+    type, go on to the application. ``create_app`` puts it outermost.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -679,6 +681,11 @@ class IntakeFastPath:
             response = error_response(Request(scope), status_of(exc), type(exc).__name__, str(exc))
             await response(scope, receive, send)
             return
+        except Exception:
+            # What the framework's outermost error middleware does (this path runs before
+            # it): a plain 500, then the exception goes on to the server, which logs it.
+            await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
+            raise
         status, payload, location = _submitted(receipt)
         await send(
             {
