@@ -875,7 +875,7 @@ class CaseReceipt:
 
 
 def prepare_case(
-    session: Session,
+    session: Session | None,
     *,
     new: NewCase,
     now: dt.datetime,
@@ -885,12 +885,12 @@ def prepare_case(
     idempotency_key: str | None = None,
     check_area: bool = True,
     max_chars: int = TEXT_MAX_CHARS,
-) -> PreparedCase:
+) -> PreparedCase | None:
     """Validate and route a submission without writing anything (see :func:`create_case`).
 
     Reads the database only for an idempotency key (the earlier case) and when the routing
     snapshot ``index`` misses a grid's community or a category (tables edited since it was
-    taken).
+    taken). With ``session=None`` it reads nothing and answers None where it would have to.
 
     Raises
     ------
@@ -908,6 +908,8 @@ def prepare_case(
     if idempotency_key is not None:
         if not idempotency_key or len(idempotency_key) > 128:
             raise DataError("idempotency_key: expected 1–128 characters")
+        if session is None:
+            return None
         prior = session.scalar(select(Case).where(Case.idempotency_key == idempotency_key))
         if prior is not None:
             if prior.request_hash != new.request_hash():
@@ -929,15 +931,21 @@ def prepare_case(
             raise DataError(f"location: ({new.lon}, {new.lat}) is outside the served area")
         grid_key = index.grid_of(new.lon, new.lat)
         if grid_key is not None:
-            community_key = index.communities.get(grid_key) or session.scalar(
-                select(Grid.community_key).where(Grid.key == grid_key)
-            )
+            community_key = index.communities.get(grid_key)
+            if not community_key:
+                if session is None:
+                    return None
+                community_key = session.scalar(
+                    select(Grid.community_key).where(Grid.key == grid_key)
+                )
     elif not new.address:
         raise DataError("location: give a map location (lon, lat) or an address")
     proposal = classifier.propose_category(text) if classifier is not None else None
     category_key = new.category or (proposal[0] if proposal else "other.general")
     cat_info = index.categories.get(category_key)
     if cat_info is None:
+        if session is None:
+            return None
         row = session.get(CategoryRow, category_key)
         if row is not None:
             cat_info = (
@@ -1183,6 +1191,7 @@ def create_case(
         check_area=check_area,
         max_chars=max_chars,
     )
+    assert prepared is not None  # None only without a session
     return store_prepared(session, prepared)
 
 

@@ -78,6 +78,13 @@ class CaseDesk:
                 self._index_at = time.monotonic()
             return self._index
 
+    def fresh_index(self) -> GridIndex | None:
+        """The cached grid index while it is fresh, else None (reads nothing)."""
+        index = self._index
+        if index is None or time.monotonic() - self._index_at > self.index_ttl_s:
+            return None
+        return index
+
     def escalate(self) -> int:
         """Run one escalation pass (督办); returns the number of overdue cases."""
         with self.sessions() as session:

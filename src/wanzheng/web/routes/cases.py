@@ -406,6 +406,8 @@ class _Submission:
     new: NewCase
     actor: Actor
     idempotency_key: str | None
+    #: validated and routed before queueing (None: the writer does it, reading the database)
+    prepared: PreparedCase | None = None
 
 
 class _Intake:
@@ -418,8 +420,10 @@ class _Intake:
 
     @staticmethod
     def _prepare(session: Session, item: _Submission, now: dt.datetime) -> PreparedCase:
+        if item.prepared is not None:
+            return item.prepared
         desk = item.desk
-        return prepare_case(
+        prepared = prepare_case(
             session,
             new=item.new,
             now=now,
@@ -429,6 +433,8 @@ class _Intake:
             idempotency_key=item.idempotency_key,
             max_chars=desk.settings.case_text_max_chars,
         )
+        assert prepared is not None  # None only without a session
+        return prepared
 
     def run_many(self, session: Session, items: Sequence[_Submission]) -> list[Any]:
         answers: list[Any] = [None] * len(items)
@@ -490,8 +496,24 @@ async def submit_case(
         source=source,
         photos=tuple((p.sha256, p.ext) for p in stored),
     )
+    # Validate and route here, outside the writer's transaction, when that reads nothing
+    # (no idempotency key, a fresh routing snapshot that knows the grid and category): the
+    # write lock is then held for the inserts and the commit alone. Otherwise the writer
+    # does it inside its transaction.
+    prepared = None
+    index = desk.fresh_index()
+    if index is not None and idempotency_key is None:
+        prepared = prepare_case(
+            None,
+            new=new,
+            now=desk.now(),
+            index=index,
+            classifier=desk.classifier,
+            actor=actor,
+            max_chars=desk.settings.case_text_max_chars,
+        )
     receipt = await desk.committer.submit_bulk(
-        _INTAKE, _Submission(desk, new, actor, idempotency_key)
+        _INTAKE, _Submission(desk, new, actor, idempotency_key, prepared)
     )
     return receipt, receipt.created
 
