@@ -558,8 +558,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     header = ["留言编号", "留言主题", "留言详情", "一级标签"]
     for name, rows in [
-        ("hard_train.csv", messages(1500, seed=101)),
-        ("hard_test.csv", messages(1000, seed=202)),
+        ("hard_train.csv", messages(1200, seed=101, split=0)),
+        ("hard_test.csv", messages(600, seed=1101, split=1)),
     ]:
         with (OUT / name).open("w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh)

@@ -30,3 +30,15 @@ def small_model(messages: pd.DataFrame) -> TextClassifier:
     head = messages.iloc[:500]
     texts = [join_fields([t, d]) for t, d in zip(head["留言主题"], head["留言详情"], strict=True)]
     return train_classifier(texts, head["一级标签"].tolist())
+
+
+@pytest.fixture(scope="session")
+def hard_train() -> pd.DataFrame:
+    """1,200 messages of the hard material (bench/text_hard.py, seed 101, fragment half 0)."""
+    return pd.read_csv(TEXT_DATA / "hard_train.csv", dtype=str)
+
+
+@pytest.fixture(scope="session")
+def hard_test() -> pd.DataFrame:
+    """600 messages of the hard material (seed 1101), a third of them in unseen phrasings."""
+    return pd.read_csv(TEXT_DATA / "hard_test.csv", dtype=str)
