@@ -1058,11 +1058,15 @@ def store_prepared(session: Session, prepared: PreparedCase) -> tuple[Case, bool
             with session.begin_nested():  # a savepoint: a lost race undoes only this insert
                 case_id = session.execute(_INSERT_CASE, values).scalar_one()
     except IntegrityError as exc:
-        # Two concurrent submissions with one idempotency key: the other one won.
-        if idempotency_key is not None:
-            prior = session.scalar(select(Case).where(Case.idempotency_key == idempotency_key))
-            if prior is not None and prior.request_hash == new.request_hash():
-                return prior, False
+        # Two concurrent submissions with one idempotency key: the other one won. Any other
+        # constraint (no key, or no case under it) is the database's own error.
+        if idempotency_key is None:
+            raise
+        prior = session.scalar(select(Case).where(Case.idempotency_key == idempotency_key))
+        if prior is None:
+            raise
+        if prior.request_hash == new.request_hash():
+            return prior, False
         raise ConflictError("idempotency_key: a concurrent submission used this key") from exc
     if new.photos:
         session.execute(_INSERT_PHOTO, _photo_rows(case_id, new))
