@@ -1,6 +1,7 @@
 """Time and peak memory of every stage of ``wanzheng audit`` on city-size tiled OSM files.
 
 ``python -m bench.pipeline_profile [--nodes 100000 1000000 2000000]``
+``python -m bench.pipeline_profile --memo FILE…`` (hit rate of the kind memo per file)
 
 For each target size, a ``.osm.pbf`` is made (once, cached under ``bench/work/pipeline/``) by
 tiling the real Zhuhai Xiangzhou extract (``tests/data/osm_zhuhai_xiangzhou_2022``) N times with
@@ -148,6 +149,31 @@ def profile_one(osm: Path) -> dict[str, Any]:
     }
 
 
+def memo_rates(paths: list[Path]) -> str:
+    """Markdown table: how often ``kinds_for_tags`` answered from its memo in ``load_osm``.
+
+    Each file is read with fresh rules, so the counts are those of one real run.
+    """
+    from wanzheng.data.osm import load_osm
+    from wanzheng.standards import load_kind_rules
+
+    lines = [
+        "| file | calls | from memo | evaluated, remembered | name holds a rule word | "
+        "patterns | hit rate |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for path in paths:
+        rules = load_kind_rules()
+        load_osm(path, rules=rules)
+        info = rules.memo_info()
+        name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        lines.append(
+            f"| {name} | {info.calls:,} | {info.hits:,} | {info.misses:,} | "
+            f"{info.name_decides:,} | {info.size:,} | {info.hit_rate:.1%} |"
+        )
+    return "\n".join(lines)
+
+
 def tiled_file(n_nodes: int) -> Path:
     """The tiled ``.osm.pbf`` with about ``n_nodes`` walking-network nodes (made once)."""
     from bench.osm_tiles import tile_osm
@@ -187,7 +213,16 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, nargs="+", default=[100_000, 1_000_000, 2_000_000])
     parser.add_argument("--one", type=Path, help="profile this file in this process (internal)")
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
+    parser.add_argument(
+        "--memo",
+        type=Path,
+        nargs="+",
+        help="only print the kind memo's hit rate when reading these OSM files",
+    )
     args = parser.parse_args()
+    if args.memo:
+        print(memo_rates(args.memo))
+        return
     if args.one is not None:
         print(json.dumps(profile_one(args.one)))
         return
