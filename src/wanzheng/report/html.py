@@ -450,20 +450,38 @@ def _facility_records(result: AuditResult, kinds: list[KindInfo]) -> list[dict[s
                 serves.setdefault((nid, k.key), []).append(
                     f"{cname or cid}（{float(dist):,.0f} 米）"
                 )
+    fac = result.facilities
+
+    def column(name: str) -> list[Any]:
+        # plain Python values, as to_dict("records") gives them, without a dict per row
+        return fac[name].tolist() if name in fac else [None] * len(fac)
+
+    labels: dict[Any, str] = {}  # a city has tens of thousands of rows but few source codes
     out = []
-    for rec in result.facilities.to_dict("records"):
-        leg = rec.get("snap_leg_m")
-        fid = str(rec["id"])
+    for raw_id, name, kind, source, lon, lat, leg in zip(
+        column("id"),
+        column("name"),
+        column("kind"),
+        column("source"),
+        column("lon"),
+        column("lat"),
+        column("snap_leg_m"),
+        strict=True,
+    ):
+        fid = str(raw_id)
+        label = labels.get(source)
+        if label is None:
+            label = labels[source] = source_zh(source, FACILITY_SOURCE_ZH)
         out.append(
             {
                 "id": fid,
-                "name": str(rec.get("name") or ""),
-                "kind": str(rec["kind"]),
-                "src": source_zh(rec.get("source"), FACILITY_SOURCE_ZH),
-                "lon": round(float(rec["lon"]), 6) if is_finite(rec.get("lon")) else None,
-                "lat": round(float(rec["lat"]), 6) if is_finite(rec.get("lat")) else None,
+                "name": str(name or ""),
+                "kind": str(kind),
+                "src": label,
+                "lon": round(float(lon), 6) if is_finite(lon) else None,
+                "lat": round(float(lat), 6) if is_finite(lat) else None,
                 "leg": round(float(leg), 1) if is_finite(leg) else None,
-                "serves": serves.get((fid, str(rec["kind"])), []),
+                "serves": serves.get((fid, str(kind)), []),
             }
         )
     return out
