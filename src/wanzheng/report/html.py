@@ -265,13 +265,20 @@ def _network_paths(
         return empty, None
     xu, yu = frame.xy(net["lon_u"], net["lat_u"])
     xv, yv = frame.xy(net["lon_v"], net["lat_v"])
-    hw_raw = net["highway"].fillna("").astype(str)
-    hw = hw_raw.str.replace("_link", "", regex=False).to_numpy(object)
+    # A network has hundreds of thousands of edges but a few dozen highway values: classify
+    # the distinct values once and index by code (NaN / None count as "").
+    codes, distinct = pd.factorize(net["highway"])
+    hw_distinct = [str(v).replace("_link", "") for v in distinct] + [""]
+    codes = np.where(codes < 0, len(hw_distinct) - 1, codes)
+
+    def per_edge(values: list[Any], dtype: Any) -> npt.NDArray[Any]:
+        return np.asarray(values, dtype=dtype)[codes]
+
     note = None
     keep = np.ones(n, dtype=bool)
     grid = 1.0
     if n > limit:
-        minor = np.isin(hw, list(MINOR_HIGHWAYS))
+        minor = per_edge([h in MINOR_HIGHWAYS for h in hw_distinct], bool)
         keep &= ~minor
         grid = max(1.0, extent_m / 4000.0)
     q = np.stack([xu, yu, xv, yv], axis=1) / grid
@@ -291,7 +298,7 @@ def _network_paths(
         keep = dedup
         cut = 0
         if int(keep.sum()) > limit:
-            rank = np.array([HIGHWAY_RANK.get(h, 8) for h in hw], dtype=np.int64)
+            rank = per_edge([HIGHWAY_RANK.get(h, 8) for h in hw_distinct], np.int64)
             length = pd.to_numeric(net["length_m"], errors="coerce").fillna(0).to_numpy()
             idx = np.flatnonzero(keep)
             order = idx[np.lexsort((-length[idx], rank[idx]))]
@@ -307,7 +314,9 @@ def _network_paths(
             + "。距离计算使用的是完整路网，不受影响；完整路网见 audit.gpkg 的 network 图层。"
         )
     cls = np.where(
-        np.isin(hw, list(ROAD)), "road", np.where(np.isin(hw, list(STREET)), "street", "path")
+        per_edge([h in ROAD for h in hw_distinct], bool),
+        "road",
+        np.where(per_edge([h in STREET for h in hw_distinct], bool), "street", "path"),
     )
     out = {}
     for name in ("road", "street", "path"):
