@@ -281,7 +281,7 @@ def main() -> None:
         f"| macro-F1, 5-fold CV on 1,400 messages | {cv['wanzheng']:.4f} | {cv['baseline']:.4f} |",
         "",
         "wanzheng's training time includes choosing among three feature configurations by"
-        " 3-fold cross-validation on a sample of 3,000 cases (an NB-scaled SVM and a naive Bayes"
+        " 3-fold cross-validation on a sample of 2,000 cases (an NB-scaled SVM and a naive Bayes"
         " fit per fold and configuration), then the final fit on all cases.",
         "",
         "Duplicate finding (radius 200 m, window 30 days; every constructed case in turn as the"
