@@ -740,6 +740,11 @@ def _map_svg(
     by_kind: dict[str, list[int]] = {}
     for i, rec in enumerate(facilities):
         by_kind.setdefault(rec["kind"], []).append(i)
+    # every facility's position in one call (a city has tens of thousands)
+    fac_x, fac_y = frame.xy(
+        [math.nan if rec["lon"] is None else rec["lon"] for rec in facilities],
+        [math.nan if rec["lat"] is None else rec["lat"] for rec in facilities],
+    )
     for key in [kd.key for kd in kinds] + sorted(set(by_kind) - set(names)):
         idx = by_kind.get(key, [])
         if not idx:
@@ -755,10 +760,9 @@ def _map_svg(
             rec = facilities[i]
             if rec["lon"] is None or rec["lat"] is None:
                 continue
-            fx, fy = frame.xy(rec["lon"], rec["lat"])
             label = escape(f"{rec['name'] or '（未命名）'} — {kind_label}")
             out.append(
-                f'<g transform="translate({_num(float(fx))} {_num(float(fy))})">'
+                f'<g transform="translate({_num(float(fac_x[i]))} {_num(float(fac_y[i]))})">'
                 f'<path class="fac" data-f="{i}" d="{shape}" tabindex="0" role="button" '
                 f'aria-label="{label}"><title>{label}</title></path></g>'
             )
