@@ -677,7 +677,15 @@ def _read(
         # gets only what it reads: tagged nodes (untagged ones only lend their locations),
         # ways with a highway tag, areas and relations. Members of the relations osmium
         # cannot assemble are read afterwards by _member_way_coordinates.
-        untagged_nodes = osmium.filter.EmptyTagFilter()
+        # Nodes matter only as facilities or communities. Rules that say which keys a facility
+        # must carry (KindRules.trigger_keys) let osmium drop the others (trees, power poles,
+        # address points …) before Python sees them; other rules see every tagged node.
+        triggers: frozenset[str] | None = getattr(collector.rules, "trigger_keys", None)
+        untagged_nodes = (
+            osmium.filter.EmptyTagFilter()
+            if triggers is None
+            else osmium.filter.KeyFilter(*sorted(triggers | {"landuse", "place"}))
+        )
         untagged_nodes.enable_for(osmium.osm.NODE)
         highways = osmium.filter.KeyFilter("highway")
         highways.enable_for(osmium.osm.WAY)
@@ -700,11 +708,12 @@ def _read(
             elif isinstance(obj, osmium.osm.Relation):
                 collector.relation(obj)
         if seen == 0:
-            # the filters hid ways without a highway tag: count tagged ones of those too
-            tagged_ways = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
+            # the filters hid ways without a highway tag and nodes without a facility key:
+            # count tagged ones of those too
+            tagged = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_filter(
                 osmium.filter.EmptyTagFilter()
             )
-            seen = next((1 for _ in tagged_ways), 0)
+            seen = next((1 for _ in tagged), 0)
         collector.objects = seen
     except RuntimeError as error:
         raise DataError(f"{path}: cannot read as OSM data ({error})") from None

@@ -224,6 +224,22 @@ class KindRules:
         object.__setattr__(self, "_memo", {})
         object.__setattr__(self, "_memo_counts", [0, 0, 0])
 
+    @property
+    def trigger_keys(self) -> frozenset[str] | None:
+        """Keys one of which a feature must carry for :meth:`kinds_for_tags` to find any kind.
+
+        The keys of the lookup index (a tag alternative can hold only where its first positive
+        key is present) and ``name`` when some rule has keywords. ``None`` when that cannot be
+        said: a tag alternative without a positive condition, or no index (every rule is tried).
+        Readers use it to skip, in C++, features that cannot be facilities.
+        """
+        if self.always or not self.tag_index:
+            return None
+        keys = set(self.tag_index)
+        if any(rule.keywords for rule in self.rules):
+            keys.add("name")
+        return frozenset(keys)
+
     def memo_info(self) -> KindMemoInfo:
         """How often :meth:`kinds_for_tags` answered from its memo since these rules were made."""
         hits, misses, by_name = self._memo_counts
