@@ -19,8 +19,9 @@ out-of-fold scores), and ``p = softmax(T · z)`` with one temperature ``T`` fitt
 the log-loss of the out-of-fold ``z`` (stratified k-fold, default 3). The mix is fixed rather
 than fitted because cross-validation on an office's own history cannot see what hurts later: new
 messages written differently from the old ones. Fitted mixing weights drop naive Bayes on
-in-distribution folds, yet on test messages partly in unseen phrasings the equal mix beats the
-SVM alone on the same features by about one macro-F1 point (``bench/text_bench.py``). Because
+in-distribution folds, yet on test messages partly in unseen phrasings the equal mix is slightly
+better than the SVM alone (``bench/text_bench.py``) and hedges against a member that transfers
+badly. Because
 both models are linear in the same features the combination is again one linear model,
 ``z = X Wᵀ + b``: the saved model is one float32 matrix, and the ensemble costs nothing at
 prediction time.
