@@ -4,10 +4,10 @@
 reasonable model scores ~1.0 on them. Real message-board data is harder in ways this module
 imitates, each with a knob in :class:`Difficulty`:
 
-- **long details** (200–1,500 characters): boilerplate openings and closings (尊敬的领导 / 您好 /
-  希望尽快解决 / 谢谢), the writer's background, the history of earlier complaints, appeals to
-  the law, masked places (A市A3区, XX小区, A1街道), dates, amounts, order numbers, phone and ID
-  fragments, stray whitespace and tabs as pasted from web forms;
+- **long details** (150–1,250 characters, median ~400): boilerplate openings and closings
+  (尊敬的领导 / 您好 / 希望尽快解决 / 谢谢), the writer's background, the history of earlier
+  complaints, appeals to the law, masked places (A市A3区, XX小区, A1街道), dates, amounts,
+  order numbers, phone and ID fragments, stray whitespace and tabs as pasted from web forms;
 - **confusable pairs**: pairs of issues in two classes that share their setting and most words and
   differ only in the grievance (noise of a building site: night work without a permit → 城乡建设,
   decibels over the limit → 环境保护; 工程款 owed to a subcontractor → 城乡建设, wages owed to
