@@ -466,13 +466,13 @@ def block(rows: list[dict[str, float]], seconds: float) -> str:
     procs = "One uvicorn process" if WORKERS == 1 else f"{WORKERS} uvicorn worker processes"
     if GENERATOR == "wrk":
         gen = (
-            "The load generator is `wrk` 4.1 (one thread, a Lua script making every "
+            "the load generator is `wrk` 4.1 (one thread, a Lua script making every "
             "submission unique and counting the 201 answers; p50/p99 from its latency "
             "distribution)"
         )
     else:
         gen = (
-            "The load generator is a minimal asyncio HTTP/1.1 client (`--generator python`; "
+            "the load generator is a minimal asyncio HTTP/1.1 client (`--generator python`; "
             "it costs the shared cores more than wrk)"
         )
     lines = [
