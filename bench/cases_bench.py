@@ -149,15 +149,25 @@ def app_factory() -> object:
 
 
 def serve(url: str, port: int, data_dir: str, workers: int = 1) -> None:
-    """Run the service (child process) with ``workers`` uvicorn processes."""
+    """Run the service (child process) with ``workers`` processes, as ``wanzheng serve`` does."""
     import uvicorn
+
+    from wanzheng.web.workers import run_workers
 
     os.environ["WANZHENG_DATABASE_URL"] = url
     os.environ["WANZHENG_DATA_DIR"] = data_dir
+    if workers > 1:
+        run_workers(
+            "bench.cases_bench:app_factory",
+            host="127.0.0.1",
+            port=port,
+            workers=workers,
+            access_log=False,
+        )
+        return
     uvicorn.run(
         "bench.cases_bench:app_factory",
         factory=True,
-        workers=workers,
         host="127.0.0.1",
         port=port,
         log_level="warning",

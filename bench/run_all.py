@@ -149,7 +149,8 @@ def run_case(
 def cold_compile(python: str) -> dict[str, object]:
     """The engine's first call in a fresh process (import of the compiled core included)."""
     path = networks.ensure("grid", 10_000)
-    return run_one(python, "wanzheng", path, path.with_suffix(".none"), save_ref=False)
+    env = dict(os.environ)
+    return run_one(python, "wanzheng", path, path.with_suffix(".none"), save_ref=False, env=env)
 
 
 # --- report -----------------------------------------------------------------------------------

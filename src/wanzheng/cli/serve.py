@@ -1,6 +1,7 @@
 """``wanzheng serve``: upgrade the database, then run the web service with uvicorn.
 
-With ``--workers N`` uvicorn runs N processes on one listening socket, each with its own
+With ``--workers N`` N processes serve one port, each with its own listening socket
+(``SO_REUSEPORT``, :mod:`wanzheng.web.workers`: the kernel spreads connections evenly) and its own
 application (:func:`worker_app`, configured through the ``WANZHENG_*`` environment the parent
 sets). Every process batches its own submissions into group commits; on SQLite their writers
 take turns through a file lock next to the database, on PostgreSQL they commit side by side.
@@ -145,7 +146,18 @@ def register(app: typer.Typer) -> None:
         # The worker processes read their settings from the environment.
         os.environ["WANZHENG_DATABASE_URL"] = url
         os.environ["WANZHENG_DATA_DIR"] = str(settings.data_dir)
-        uvicorn.run(
+        from wanzheng.web.workers import reuse_port_supported, run_workers
+
+        if reuse_port_supported():
+            # a listening socket per process: the kernel spreads connections evenly
+            run_workers(
+                "wanzheng.cli.serve:worker_app",
+                host=settings.host,
+                port=settings.port,
+                workers=workers,
+            )
+            return
+        uvicorn.run(  # pragma: no cover - not Linux
             "wanzheng.cli.serve:worker_app",
             factory=True,
             workers=workers,
