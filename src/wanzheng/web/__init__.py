@@ -1,7 +1,22 @@
-"""The web service: ``create_app(settings)`` with the case desk API and Open311 GeoReport v2."""
+"""The web service: ``create_app(settings)`` with the case desk API and Open311 GeoReport v2.
+
+The names load lazily (PEP 562): ``wanzheng audit`` writes the dashboard's extras through
+``wanzheng.web.audit_store`` and should not pay for importing FastAPI and the case desk.
+"""
 
 from __future__ import annotations
 
-from wanzheng.web.app import CaseDesk, create_app
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wanzheng.web.app import CaseDesk, create_app
 
 __all__ = ["CaseDesk", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from wanzheng.web import app
+
+        return getattr(app, name)
+    raise AttributeError(f"module 'wanzheng.web' has no attribute {name!r}")

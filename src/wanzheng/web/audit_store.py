@@ -698,12 +698,12 @@ def write_dashboard_extras(result: AuditResult, out_dir: Path) -> None:
     b = result.buildings
     if "buildings" in layers or len(b) == 0:
         return
-    geoms = np.asarray(b["geometry"].to_numpy(), dtype=object)
-    polys = np.array(
-        [shapely.multipolygons([g]) if shapely.get_type_id(g) == 3 else g for g in geoms],
-        dtype=object,
-    )
-    keep = np.array([shapely.get_type_id(g) == 6 for g in polys], dtype=bool)
+    polys = np.asarray(b["geometry"].to_numpy(), dtype=object).copy()
+    kind = shapely.get_type_id(polys)
+    single = np.flatnonzero(kind == 3)  # polygons become one-part multipolygons, in one call
+    if single.shape[0]:
+        polys[single] = shapely.multipolygons(polys[single], indices=np.arange(single.shape[0]))
+    keep = (kind == 3) | (kind == 6)
     residential = b["residential"].fillna(False).astype(bool).to_numpy(np.int64)[keep]
     with _no_side_files():
         pyogrio.raw.write(
