@@ -14,7 +14,7 @@ $(BIN)/python:
 # Reinstall whenever pyproject.toml changes.
 # The engine's core is C compiled from Cython (setup.py): a C compiler must be present.
 $(STAMP): pyproject.toml setup.py src/wanzheng/network/_engine_core.pyx | $(BIN)/python
-	bash scripts/ensure-build-deps.sh $(BIN)/python
+	bash scripts/ensure-system-deps.sh build $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 

@@ -19,7 +19,7 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -859,19 +859,26 @@ class CaseReceipt:
     @classmethod
     def of(cls, case: Case, *, created: bool) -> CaseReceipt:
         """The receipt of a stored case."""
-        return cls(
-            id=case.id,
-            tracking_code=case.tracking_code,
-            state=case.state,
-            category_key=case.category_key,
-            proposed_category=case.proposed_category,
-            proposed_confidence=case.proposed_confidence,
-            department_key=case.department_key,
-            grid_key=case.grid_key,
-            submitted_at=case.submitted_at,
-            resolve_due=case.resolve_due,
-            created=created,
-        )
+        return cls(case.id, **{f: getattr(case, f) for f in _RECEIPT_COLUMNS}, created=created)
+
+    @classmethod
+    def of_row(cls, case_id: int, values: Mapping[str, Any]) -> CaseReceipt:
+        """The receipt of a case just inserted from ``values`` (its column values)."""
+        return cls(case_id, **{f: values[f] for f in _RECEIPT_COLUMNS}, created=True)
+
+
+#: The case columns a receipt repeats (every field of CaseReceipt but ``id`` and ``created``).
+_RECEIPT_COLUMNS = (
+    "tracking_code",
+    "state",
+    "category_key",
+    "proposed_category",
+    "proposed_confidence",
+    "department_key",
+    "grid_key",
+    "submitted_at",
+    "resolve_due",
+)
 
 
 def prepare_case(
@@ -1122,19 +1129,7 @@ def store_prepared_many(session: Session, prepared: Sequence[PreparedCase]) -> l
             events.append(_submit_event(case_id, values, p.actor))
             if p.new.photos:
                 photos += _photo_rows(case_id, p.new)
-            out[i] = CaseReceipt(
-                id=case_id,
-                tracking_code=values["tracking_code"],
-                state=values["state"],
-                category_key=values["category_key"],
-                proposed_category=values["proposed_category"],
-                proposed_confidence=values["proposed_confidence"],
-                department_key=values["department_key"],
-                grid_key=values["grid_key"],
-                submitted_at=values["submitted_at"],
-                resolve_due=values["resolve_due"],
-                created=True,
-            )
+            out[i] = CaseReceipt.of_row(case_id, values)
         if photos:
             conn.execute(_INSERT_PHOTO, photos)
         conn.execute(_INSERT_EVENT, events)
