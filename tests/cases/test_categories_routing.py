@@ -6,6 +6,8 @@ import csv
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wanzheng.cases.categories import KeywordClassifier, load_categories
 from wanzheng.cases.routing import GridIndex, in_china_bbox, load_routing_seed
@@ -40,6 +42,31 @@ def test_keyword_classifier() -> None:
     key, conf = clf.propose_category("电梯坏了，垃圾也没人清运") or ("", 0.0)
     assert key == "urban.sanitation" and conf == pytest.approx(2 / 3)
     assert clf.propose_category("你好") is None
+
+
+def _count_every_keyword(clf: KeywordClassifier, text: str) -> tuple[str, float] | None:
+    """The classifier's rule written out plainly: count every keyword of every leaf."""
+    counts = [(sum(text.count(w) for w in words), key) for key, words in clf.keywords]
+    total = sum(n for n, _ in counts)
+    if total == 0:
+        return None
+    best_n, best_key = max(counts, key=lambda item: item[0])  # first leaf wins a tie
+    return best_key, best_n / total
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_keyword_classifier_counts_like_the_plain_rule(data: st.DataObject) -> None:
+    tree_clf = KeywordClassifier.from_tree(load_categories())
+    # a small tree with overlapping keywords (灯 inside 路灯, 哈哈 overlapping itself) and ties
+    small = KeywordClassifier(
+        (("a", ("路灯", "灯")), ("b", ("灯光", "哈哈")), ("c", ("哈",)), ("d", ("路",)))
+    )
+    words = [w for _, ws in tree_clf.keywords for w in ws] + ["路灯", "灯光", "哈哈", "哈"]
+    pieces = st.one_of(st.sampled_from(words), st.text(alphabet="路灯光哈，。的a1 ", max_size=4))
+    text = "".join(data.draw(st.lists(pieces, max_size=12)))
+    for clf in (tree_clf, small):
+        assert clf.propose_category(text) == _count_every_keyword(clf, text)
 
 
 def test_tree_validation(tmp_path: Path) -> None:

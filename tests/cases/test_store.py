@@ -27,6 +27,9 @@ from wanzheng.cases.store import (
     grid_index,
     make_engine,
     make_sessionmaker,
+    prepare_case,
+    store_prepared,
+    store_prepared_many,
 )
 from wanzheng.errors import ConflictError, DataError
 
@@ -341,3 +344,65 @@ def test_migration_0003_backfills_category_source(tmp_path: Path) -> None:
         }
     engine.dispose()
     assert got == {"A": "imported", "B": "resident", "C": "proposed", "D": "default"}
+
+
+def test_intake_batch_stores_what_one_by_one_stores(database_url: str) -> None:
+    """``store_prepared_many`` (on SQLite: plain tuples through the driver with explicit
+    ids) writes the very column values ``store_prepared`` (the ORM path) writes, ids in
+    order after a case inserted by another path, each case with its ``submit`` event."""
+    engine = make_engine(database_url, pool_size=2)
+    sm = make_sessionmaker(engine)
+    clf = KeywordClassifier.from_tree(load_categories())
+    t = dt.datetime(2026, 9, 30, 15, 59, 59, 123456, tzinfo=dt.UTC)  # before the National Day
+    resident = Actor(role="resident", user_id=None, username="r")
+    news = [
+        NewCase(text="路灯坏了", lon=116.35, lat=40.005, phone="13800002222", name="赵六"),
+        NewCase(text="垃圾没人清运", lon=116.36, lat=40.005),
+        NewCase(text="咨询一下", address="某某路 1 号"),
+    ]
+    with sm() as s:
+        index = grid_index(s)
+        one = [
+            prepare_case(s, new=n, now=t, index=index, classifier=clf, actor=resident) for n in news
+        ]
+        many = [
+            prepare_case(s, new=n, now=t, index=index, classifier=clf, actor=resident) for n in news
+        ]
+        first, _ = store_prepared(s, one[0])  # the ORM path; then a batch after it
+        receipts = store_prepared_many(s, many)
+        for p in one[1:]:
+            store_prepared(s, p)
+        s.commit()
+    assert [r.id for r in receipts] == [first.id + 1, first.id + 2, first.id + 3]
+    assert [r.tracking_code for r in receipts] == [p.values["tracking_code"] for p in many]
+
+    def stored(code: str) -> tuple[dict[str, object], list[dict[str, object]]]:
+        with engine.connect() as conn:  # the stored values, without the types' conversion
+            mark = "?" if conn.dialect.name == "sqlite" else "%s"
+            row = conn.exec_driver_sql(f"SELECT * FROM cases WHERE tracking_code = {mark}", (code,))
+            case = dict(row.mappings().one())
+            events = conn.exec_driver_sql(
+                f"SELECT * FROM case_events WHERE case_id = {mark}", (case["id"],)
+            )
+            return case, [dict(e) for e in events.mappings()]
+
+    for a, b in zip(one, many, strict=True):
+        case_a, events_a = stored(a.values["tracking_code"])
+        case_b, events_b = stored(b.values["tracking_code"])
+        for d in (case_a, case_b):
+            d.pop("tracking_code")
+        id_a, id_b = case_a.pop("id"), case_b.pop("id")
+        assert case_a == case_b
+        assert [e.pop("case_id") for e in events_a] == [id_a]
+        assert [e.pop("case_id") for e in events_b] == [id_b]
+        for e in events_a + events_b:
+            e.pop("id")
+        assert events_a == events_b
+        assert events_a[0]["action"] == "submit" and events_a[0]["to_state"] == "submitted"
+    with sm() as s:  # read back through the ORM: aware UTC datetimes; the deadline (profile
+        # 求助, 5 working days) skips the National Day holidays 1-7 October and counts the
+        # make-up Saturday: 8, 9, 10, 12, 13 October, due at 24:00 Beijing time on the 13th
+        c = s.get(Case, receipts[1].id)
+        assert c is not None and c.submitted_at == t
+        assert c.resolve_due == dt.datetime(2026, 10, 13, 16, 0, tzinfo=dt.UTC)
+    engine.dispose()

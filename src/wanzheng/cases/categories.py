@@ -10,7 +10,7 @@ On arrival the service asks a :class:`CategoryClassifier` to propose a category;
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -82,11 +82,24 @@ class CategoryClassifier(Protocol):
 class KeywordClassifier:
     """Default classifier: the leaf with the most keyword hits wins.
 
-    Confidence is ``hits(best) / total hits`` over all leaves, so a text that mentions
-    keywords of two categories equally gets 0.5.
+    A keyword's hits are its non-overlapping occurrences in the text (``str.count``); a leaf's
+    hits are the sum over its keywords. Confidence is ``hits(best) / total hits`` over all
+    leaves, so a text that mentions keywords of two categories equally gets 0.5; on a tie
+    the leaf listed first wins.
     """
 
     keywords: tuple[tuple[str, tuple[str, ...]], ...]
+    #: first character -> ((keyword, leaf position), ...): only keywords whose first
+    #: character occurs in the text are counted (intake runs this on every submission).
+    _by_first: dict[str, tuple[tuple[str, int], ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_first: dict[str, list[tuple[str, int]]] = {}
+        for pos, (_, words) in enumerate(self.keywords):
+            for w in words:
+                if w:
+                    by_first.setdefault(w[0], []).append((w, pos))
+        object.__setattr__(self, "_by_first", {c: tuple(v) for c, v in by_first.items()})
 
     @classmethod
     def from_tree(cls, tree: CategoryTree) -> KeywordClassifier:
@@ -95,12 +108,17 @@ class KeywordClassifier:
 
     def propose_category(self, text: str) -> tuple[str, float] | None:
         """Propose the leaf whose keywords occur most often in ``text``."""
-        counts = [(sum(text.count(w) for w in words), key) for key, words in self.keywords]
-        total = sum(n for n, _ in counts)
-        if total == 0:
+        hits: dict[int, int] = {}
+        by_first = self._by_first
+        for ch in set(text).intersection(by_first):
+            for word, pos in by_first[ch]:
+                n = text.count(word)
+                if n:
+                    hits[pos] = hits.get(pos, 0) + n
+        if not hits:
             return None
-        best_n, best_key = max(counts, key=lambda item: item[0])
-        return best_key, best_n / total
+        best = min(hits, key=lambda pos: (-hits[pos], pos))
+        return self.keywords[best][0], hits[best] / sum(hits.values())
 
 
 def _get(table: dict[str, Any], key: str, where: str) -> Any:

@@ -73,7 +73,13 @@ def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
     """
     if days < 1:
         raise DataError(f"days: expected at least 1 working day, got {days}")
-    day = _aware(start, "start").astimezone(BEIJING).date()
+    return _end_of_working_day(_aware(start, "start").astimezone(BEIJING).date(), days)
+
+
+@functools.lru_cache(maxsize=4096)
+def _end_of_working_day(day: dt.date, days: int) -> dt.datetime:
+    """24:00 Beijing time (in UTC) of the ``days``-th working day after ``day`` (memoised:
+    every submission of a day asks for the same few answers)."""
     left = days
     while left:
         day += dt.timedelta(days=1)
