@@ -72,6 +72,7 @@ from wanzheng.cases.masking import (
 from wanzheng.cases.routing import GridIndex, RoutingSeed, in_china_bbox, parse_polygon
 from wanzheng.cases.states import StateMachine
 from wanzheng.errors import (
+    ConfigError,
     ConflictError,
     DataError,
     NotFoundError,
@@ -1026,7 +1027,7 @@ def _with_person(session: Session, prepared: PreparedCase) -> dict[str, Any]:
     return {**prepared.values, "person_id": person.id}
 
 
-def _submit_event(case_id: int, values: dict[str, Any], actor: Actor) -> dict[str, Any]:
+def _submit_event(case_id: int, values: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
     return {
         "case_id": case_id,
         "action": "submit",
@@ -1117,24 +1118,7 @@ def store_prepared_many(session: Session, prepared: Sequence[PreparedCase]) -> l
     if fresh:
         conn = session.connection()
         rows = [values for _, _, values in fresh]
-        if conn.dialect.name == "sqlite":
-            ids = _insert_many_sqlite(conn, rows, [p.actor for _, p, _ in fresh])
-        else:
-            # RETURNING the tracking code too: rows are matched by it, not by the order of
-            # the answer (which an executemany with RETURNING does not promise everywhere).
-            result = conn.execute(_INSERT_CASES_MANY, rows)
-            try:
-                by_code: dict[str, int] = {code: case_id for code, case_id in result.all()}
-            finally:
-                result.close()
-            ids = [int(by_code[values["tracking_code"]]) for values in rows]
-            conn.execute(
-                _INSERT_EVENT,
-                [
-                    _submit_event(case_id, values, p.actor)
-                    for case_id, (_, p, values) in zip(ids, fresh, strict=True)
-                ],
-            )
+        ids = _insert_many_plain(conn, rows, [p.actor for _, p, _ in fresh])
         photos = []
         for case_id, (i, p, values) in zip(ids, fresh, strict=True):
             if p.new.photos:
@@ -1145,64 +1129,90 @@ def store_prepared_many(session: Session, prepared: Sequence[PreparedCase]) -> l
     return [r for r in out if r is not None]
 
 
-_EVENT_COLUMNS = ("case_id", "action", "from_state", "to_state", "actor_id", "actor_role", "at")
+_EVENT_COLUMNS = (
+    "case_id",
+    "action",
+    "from_state",
+    "to_state",
+    "actor_id",
+    "actor_role",
+    "at",
+    "note",
+)
 
 
-def _insert_many_sqlite(
+def _new_case_ids(conn: Connection, n: int) -> list[int]:
+    """``n`` ids for new cases, taken before their insert.
+
+    SQLite: after ``max(id)``; the transaction began with ``BEGIN IMMEDIATE``
+    (:func:`make_engine`), so no other writer can insert before this one commits.
+    PostgreSQL: ``nextval`` of the column's own sequence, as a default id would be.
+    """
+    if conn.dialect.name == "sqlite":
+        first = int(conn.exec_driver_sql("SELECT max(id) FROM cases").scalar() or 0) + 1
+        return list(range(first, first + n))
+    if conn.dialect.name != "postgresql":
+        raise ConfigError(f"database: SQLite or PostgreSQL expected, got {conn.dialect.name!r}")
+    result = conn.exec_driver_sql(
+        "SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, %s)",
+        (n,),
+    )
+    return [int(v) for v in result.scalars()]
+
+
+def _insert_many_plain(
     conn: Connection, rows: Sequence[Mapping[str, Any]], actors: Sequence[Actor]
 ) -> list[int]:
-    """Insert intake rows and their ``submit`` events on SQLite; answers the case ids.
+    """Insert intake rows and their ``submit`` events; answers the case ids, in order.
 
     The intake batch's hot path: one ``executemany`` of plain tuples per table through the
-    driver, with every value converted by the column type's own bind processor (so the
-    stored text is what the ORM stores), instead of SQLAlchemy's per-row parameter
-    machinery. Ids are given explicitly from ``max(id)``: the transaction began with
-    ``BEGIN IMMEDIATE`` (:func:`make_engine`), so no other writer can insert in between.
+    driver (SQLite's C loop; psycopg's pipeline), every value converted by the column
+    type's own bind processor, so that what is stored is what the ORM stores, without
+    SQLAlchemy's per-row parameter machinery. Ids are given explicitly
+    (:func:`_new_case_ids`), so no ``RETURNING`` has to be matched back to the rows.
     """
     dialect = conn.dialect
     columns = tuple(rows[0])
-    procs = _sqlite_processors(dialect, "cases", columns)
-    first = int(conn.exec_driver_sql("SELECT max(id) FROM cases").scalar() or 0) + 1
-    ids = list(range(first, first + len(rows)))
+    procs = _bind_processors(dialect, "cases", columns)
+    event_procs = _bind_processors(dialect, "case_events", _EVENT_COLUMNS)
+    ids = _new_case_ids(conn, len(rows))
     case_rows = []
     event_rows = []
-    at = _sqlite_processors(dialect, "case_events", ("at",))[0]
     for case_id, values, actor in zip(ids, rows, actors, strict=True):
-        row = [case_id]
-        for col, proc in zip(columns, procs, strict=True):
-            v = values[col]
-            row.append(proc(v) if proc is not None and v is not None else v)
-        case_rows.append(tuple(row))
-        when = values["submitted_at"]
-        event_rows.append(
-            (
-                case_id,
-                "submit",
-                None,
-                "submitted",
-                actor.user_id,
-                actor.role,
-                at(when) if at is not None else when,
-            )
-        )
+        case_rows.append((case_id, *_plain(values, columns, procs)))
+        event = _submit_event(case_id, values, actor)
+        event_rows.append(_plain(event, _EVENT_COLUMNS, event_procs))
     q = dialect.identifier_preparer.quote
+    mark = "?" if dialect.name == "sqlite" else "%s"
     conn.exec_driver_sql(
         f"INSERT INTO cases (id, {', '.join(q(c) for c in columns)}) "
-        f"VALUES ({', '.join('?' * (len(columns) + 1))})",
+        f"VALUES ({', '.join([mark] * (len(columns) + 1))})",
         case_rows,
     )
     conn.exec_driver_sql(
         f"INSERT INTO case_events ({', '.join(_EVENT_COLUMNS)}) "
-        f"VALUES ({', '.join('?' * len(_EVENT_COLUMNS))})",
+        f"VALUES ({', '.join([mark] * len(_EVENT_COLUMNS))})",
         event_rows,
     )
     return ids
 
 
+def _plain(
+    values: Mapping[str, Any], columns: tuple[str, ...], procs: Sequence[Any]
+) -> tuple[Any, ...]:
+    """The row's values in column order, each through its bind processor (None stays)."""
+    return tuple(
+        [
+            values[c] if proc is None or values[c] is None else proc(values[c])
+            for c, proc in zip(columns, procs, strict=True)
+        ]
+    )
+
+
 _PROCESSORS: dict[tuple[str, str, tuple[str, ...]], list[Any]] = {}
 
 
-def _sqlite_processors(dialect: Dialect, table: str, columns: tuple[str, ...]) -> list[Any]:
+def _bind_processors(dialect: Dialect, table: str, columns: tuple[str, ...]) -> list[Any]:
     """The bind processors (or None) of ``table``'s ``columns`` on ``dialect`` (cached)."""
     key = (dialect.name, table, columns)
     procs = _PROCESSORS.get(key)
@@ -1274,7 +1284,6 @@ def create_case(
 # Table-level (not ORM-entity) inserts skip the ORM bulk machinery on the hot intake path.
 _CASES_T = cast(Table, Case.__table__)
 _INSERT_CASE = insert(_CASES_T).returning(_CASES_T.c.id)
-_INSERT_CASES_MANY = insert(_CASES_T).returning(_CASES_T.c.tracking_code, _CASES_T.c.id)
 _INSERT_EVENT = insert(cast(Table, CaseEvent.__table__))
 _INSERT_PHOTO = insert(cast(Table, CasePhoto.__table__))
 
