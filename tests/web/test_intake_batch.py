@@ -215,7 +215,7 @@ def test_a_201_survives_a_killed_server(database_url: str, tmp_path: Path) -> No
             "2",
         ],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=log,
         stderr=log,
         start_new_session=True,  # its own process group: the workers are killed with it
     )
@@ -249,6 +249,10 @@ def test_a_201_survives_a_killed_server(database_url: str, tmp_path: Path) -> No
         proc.wait(timeout=20)
         log.close()
     assert [r.status_code for r in answers[:40]] == [201] * 40
+    # on SQLite the start-up line says that several processes take turns on the file
+    said = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    assert "(2 processes)" in said
+    assert ("take turns writing" in said) == database_url.startswith("sqlite")
     keyed = answers[40:]
     assert sorted(r.status_code for r in keyed) == [200] * 7 + [201]
     assert len({r.json()["id"] for r in keyed}) == 1

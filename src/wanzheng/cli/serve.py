@@ -89,8 +89,9 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 min=1,
                 help=(
-                    "Server processes sharing the port (one per CPU core serves the most "
-                    "submissions per second; each process holds its own connections)."
+                    "Server processes sharing the port. PostgreSQL: one per CPU core serves "
+                    "the most. SQLite: keep 1 (one writer answers fastest; several take "
+                    "turns on the database file)."
                 ),
             ),
         ] = 1,
@@ -138,6 +139,12 @@ def register(app: typer.Typer) -> None:
             f"wanzheng: serving {url} on http://{settings.host}:{settings.port}/docs"
             + (f" ({workers} processes)" if workers > 1 else "")
         )
+        if workers > 1 and url.startswith("sqlite"):
+            typer.echo(
+                f"wanzheng: note: on SQLite the {workers} processes take turns writing to the "
+                "one database file; one process answers submissions faster below ~4,000/s "
+                "(docs/cases.md, 'How many processes')"
+            )
         if workers == 1:
             uvicorn.run(
                 start_worker(settings), host=settings.host, port=settings.port, log_level="warning"
