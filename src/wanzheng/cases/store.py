@@ -123,6 +123,7 @@ __all__ = [
     "make_engine",
     "make_sessionmaker",
     "measures_frame",
+    "missed_now",
     "overdue_cases",
     "prepare_case",
     "rate_case",
@@ -1564,7 +1565,15 @@ def extend_deadline(
     return case
 
 
-def _missed(case: Case, now: dt.datetime) -> dict[str, float]:
+_NOT_TIMED = ("closed", "merged", "rejected", "resolved")
+
+
+def missed_now(case: Case, now: dt.datetime) -> dict[str, float]:
+    """The case's deadlines missed and still unmet at ``now``, with hours overdue
+    (:func:`~wanzheng.cases.deadlines.missed_deadlines`); none once the case is resolved,
+    closed, merged or rejected."""
+    if case.state in _NOT_TIMED:
+        return {}
     return missed_deadlines(
         sign_due=case.sign_due,
         respond_due=case.respond_due,
@@ -1574,9 +1583,6 @@ def _missed(case: Case, now: dt.datetime) -> dict[str, float]:
         resolved_at=case.resolved_at,
         now=now,
     )
-
-
-_NOT_TIMED = ("closed", "merged", "rejected", "resolved")
 
 
 def overdue_cases(
@@ -1596,7 +1602,7 @@ def overdue_cases(
         q = q.where(Case.grid_key == actor.grid_key)
     out = []
     for case in session.scalars(q).all():
-        missed = _missed(case, now)
+        missed = missed_now(case, now)
         if missed:
             out.append((case, missed))
     out.sort(key=lambda item: -overdue_hours(item[1]))

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from wanzheng.cases.deadlines import missed_deadlines
 from wanzheng.cases.photos import photo_path, store_photo
 from wanzheng.cases.store import (
     Actor,
@@ -35,6 +34,7 @@ from wanzheng.cases.store import (
     get_case,
     get_case_by_tracking,
     list_cases,
+    missed_now,
     overdue_cases,
     prepare_case,
     rate_case,
@@ -325,19 +325,7 @@ def staff_view(
     """The staff view of a case (contact masked)."""
     now = desk.now()
     contact = unmask_contact(session, case=case, actor=actor, purpose=None, now=now, unmask=False)
-    missed = (
-        {}
-        if case.state in ("closed", "merged", "rejected", "resolved")
-        else missed_deadlines(
-            sign_due=case.sign_due,
-            respond_due=case.respond_due,
-            resolve_due=case.resolve_due,
-            accepted_at=case.accepted_at,
-            responded_at=case.responded_at,
-            resolved_at=case.resolved_at,
-            now=now,
-        )
-    )
+    missed = missed_now(case, now)
     return CaseStaff(
         id=case.id,
         case_type=case.case_type,
