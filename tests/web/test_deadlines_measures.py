@@ -21,6 +21,9 @@ def test_overdue_list_escalation_and_extension(api: Any) -> None:
     over = api.get("/api/cases/overdue", "dispatcher").json()
     assert [o["id"] for o in over] == [a] and set(over[0]["missed"]) == {"sign"}
     assert over[0]["missed"]["sign"] == 1.0
+    # the staff view shows the same (b was signed in time, its later deadlines are not due)
+    assert api.get(f"/api/cases/{a}", "dispatcher").json()["overdue"] == {"sign": 1.0}
+    assert api.get(f"/api/cases/{b}", "dispatcher").json()["overdue"] == {}
     assert api.get("/api/cases/overdue", "housing").json() == []
     assert [o["id"] for o in api.get("/api/cases/overdue", "city").json()] == [a]
     r = api.client.post("/api/cases/escalate", headers=api.h("dispatcher"))
@@ -93,3 +96,24 @@ def test_measures_api_by_department_and_grid(api: Any) -> None:
     assert bad.status_code == 422 and bad.json()["field"] == "end"
     bad = api.get("/api/measures", "city", start="yesterday", end="2026-08-01")
     assert bad.status_code == 422 and bad.json()["field"] == "start"
+
+
+def test_a_finished_case_shows_no_overdue_deadline(api: Any) -> None:
+    """Resolved late, or rejected without ever being signed: the staff view and the overdue
+    list stop counting them."""
+    done = api.submit()["id"]
+    dropped = api.submit()["id"]
+    api.clock.advance(days=30)  # every deadline passed
+    assert set(api.get(f"/api/cases/{dropped}", "dispatcher").json()["overdue"]) == {
+        "sign",
+        "respond",
+        "resolve",
+    }
+    api.act(done, "dispatcher", "accept")
+    api.act(done, "dispatcher", "dispatch", department="city_management")
+    api.act(done, "city", "start")
+    api.act(done, "city", "resolve", note="已处理")
+    api.act(dropped, "dispatcher", "reject", reason="不属于政务服务范围")
+    for cid in (done, dropped):
+        assert api.get(f"/api/cases/{cid}", "dispatcher").json()["overdue"] == {}
+    assert api.get("/api/cases/overdue", "dispatcher").json() == []
