@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from pathlib import Path
@@ -405,4 +406,24 @@ def test_intake_batch_stores_what_one_by_one_stores(database_url: str) -> None:
         c = s.get(Case, receipts[1].id)
         assert c is not None and c.submitted_at == t
         assert c.resolve_due == dt.datetime(2026, 10, 13, 16, 0, tzinfo=dt.UTC)
+    engine.dispose()
+
+
+def test_intake_batch_refuses_rows_with_different_columns(database_url: str) -> None:
+    """A batch whose rows do not share one column list is refused (the group committer then
+    stores its submissions one by one), never stored with a column silently dropped."""
+    engine = make_engine(database_url, pool_size=1)
+    sm = make_sessionmaker(engine)
+    with sm() as s:
+        index = grid_index(s)
+        a, b = (
+            prepare_case(s, new=NewCase(text=t, lon=116.35, lat=40.005), now=T0, index=index)
+            for t in ("路灯坏了", "井盖松动")
+        )
+        assert a is not None and b is not None
+        b = dataclasses.replace(b, values={**b.values, "last_note": "电话回访"})
+        with pytest.raises(ValueError, match="differ in their columns"):
+            store_prepared_many(s, [a, b])
+        s.rollback()
+        assert s.scalar(select(func.count()).select_from(Case)) == 0
     engine.dispose()

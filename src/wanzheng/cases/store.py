@@ -1180,6 +1180,8 @@ def _insert_many_plain(
     case_rows = []
     event_rows = []
     for case_id, values, actor in zip(ids, rows, actors, strict=True):
+        if len(values) != len(columns):  # the caller re-runs the batch row by row
+            raise ValueError(f"intake rows differ in their columns: {sorted(values)}")
         case_rows.append((case_id, *_plain(values, columns, procs)))
         event = _submit_event(case_id, values, actor)
         event_rows.append(_plain(event, _EVENT_COLUMNS, event_procs))
@@ -1191,7 +1193,7 @@ def _insert_many_plain(
         case_rows,
     )
     conn.exec_driver_sql(
-        f"INSERT INTO case_events ({', '.join(_EVENT_COLUMNS)}) "
+        f"INSERT INTO case_events ({', '.join(q(c) for c in _EVENT_COLUMNS)}) "
         f"VALUES ({', '.join([mark] * len(_EVENT_COLUMNS))})",
         event_rows,
     )
