@@ -8,16 +8,13 @@ import asyncio
 import dataclasses
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from serving import free_port, start_serve, wait_until_serving
 from sqlalchemy import func, select
 
 from wanzheng.cases.batch import _Job
@@ -187,50 +184,20 @@ def test_fast_path_answers_as_the_routed_endpoint(api: Any) -> None:
     assert a.status_code == 422 and a.json()["field"] == "body"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_a_201_survives_a_killed_server(database_url: str, tmp_path: Path) -> None:
     """``wanzheng serve --workers 2``: every acknowledged submission (and its submit event)
     is in the database after both worker processes are killed (SIGKILL) right after the
     answers; concurrent submissions with one idempotency key across the workers make one
     case."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "WANZHENG_DATA_DIR": str(tmp_path), "WANZHENG_ESCALATION_INTERVAL_S": "0"}
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from wanzheng.cli import main; main()",
-            "serve",
-            "--database",
-            database_url,
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-        ],
-        env=env,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,  # its own process group: the workers are killed with it
+    log = tmp_path / "serve.log"
+    proc = start_serve(
+        database_url, port=port, env=env, log=log, args=("--workers", "2"), new_session=True
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/open311/v2/services.json", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError(
-                f"the service did not start: {(tmp_path / 'serve.log').read_text()}"
-            )
+        wait_until_serving(base, proc, log)
 
         def post(i: int) -> httpx.Response:
             lon, lat = (WEST_1, EAST_1)[i % 2]
@@ -247,10 +214,9 @@ def test_a_201_survives_a_killed_server(database_url: str, tmp_path: Path) -> No
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # no shutdown: nothing is flushed after the 201s
         proc.wait(timeout=20)
-        log.close()
     assert [r.status_code for r in answers[:40]] == [201] * 40
     # on SQLite the start-up line says that several processes take turns on the file
-    said = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    said = log.read_text(encoding="utf-8")
     assert "(2 processes)" in said
     assert ("take turns writing" in said) == database_url.startswith("sqlite")
     keyed = answers[40:]

@@ -3,54 +3,26 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from serving import free_port, start_serve, wait_until_serving
 
 
 def test_serve_migrates_creates_admin_and_answers(database_url: str, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "WANZHENG_DATA_DIR": str(tmp_path),
         "WANZHENG_ADMIN_PASSWORD": "admin-password-1",
         "WANZHENG_ESCALATION_INTERVAL_S": "0",
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from wanzheng.cli import main; main()",
-            "serve",
-            "--database",
-            database_url,
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    log = tmp_path / "serve.log"
+    proc = start_serve(database_url, port=port, env=env, log=log)
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                r = httpx.get(f"{base}/open311/v2/services.json", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("the service did not start")
+        wait_until_serving(base, proc, log)
+        r = httpx.get(f"{base}/open311/v2/services.json", timeout=2)
         assert r.status_code == 200 and len(r.json()) >= 15
         tok = httpx.post(
             f"{base}/api/auth/token", json={"username": "admin", "password": "admin-password-1"}
@@ -63,4 +35,4 @@ def test_serve_migrates_creates_admin_and_answers(database_url: str, tmp_path: P
         assert httpx.get(f"{base}/openapi.json").json()["info"]["title"].startswith("wanzheng")
     finally:
         proc.terminate()
-        proc.communicate(timeout=20)
+        proc.wait(timeout=20)

@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from serving import free_port
 
 from wanzheng.errors import ConfigError
 from wanzheng.web.workers import run_workers
@@ -40,12 +41,6 @@ def make():
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _wait_for(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -60,7 +55,7 @@ def _wait_for(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 def test_connections_are_spread_over_the_processes(tmp_path: Path) -> None:
     (tmp_path / "pidapp.py").write_text(PID_APP)
-    port = _free_port()
+    port = free_port()
     code = (
         "from wanzheng.web.workers import run_workers; "
         f"run_workers('pidapp:make', host='127.0.0.1', port={port}, workers=2)"

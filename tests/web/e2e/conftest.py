@@ -8,7 +8,6 @@ Screenshots go to ``test-artifacts/web/`` (git-ignored).
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 import urllib.request
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from serving import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "web"
@@ -41,12 +41,6 @@ def build_audit_dir(out: Path) -> Path:
     write_outputs(result, out)
     write_dashboard_extras(result, out)
     return out
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -77,7 +71,7 @@ def start_server(data_dir: Path, audit_dir: Path | None) -> tuple[Any, threading
         session.commit()
     engine.dispose()
     app = create_app(settings)
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", workers=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
