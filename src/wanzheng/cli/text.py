@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from wanzheng.text.evaluate import Evaluation
 
 __all__ = ["register"]
@@ -151,7 +153,7 @@ def register(app: typer.Typer) -> None:
                 round(p.alternatives[k][1], 4) if len(p.alternatives) > k else None for p in preds
             ]
         out.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(out, index=False, encoding="utf-8-sig")
+        _write_csv(frame, out)
         typer.echo(f"{len(frame)} rows predicted → {out}")
 
     @text_app.command()
@@ -192,3 +194,10 @@ def register(app: typer.Typer) -> None:
                 raise DataError(f"--folds: expected at least 2, got {folds}")
             ev = cross_validate(texts, labels, folds=folds)
         _print_evaluation(ev)
+
+
+def _write_csv(frame: pd.DataFrame, out: Path) -> None:
+    """Write an output table through the one safe CSV writer (no formula injection)."""
+    from wanzheng.data.cells import write_frame_csv
+
+    write_frame_csv(frame, out)

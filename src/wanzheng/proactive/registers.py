@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from wanzheng.data.cells import save_workbook, write_csv
 from wanzheng.errors import DataError, PermissionDeniedError
 
 __all__ = [
@@ -379,11 +380,17 @@ def write_template(path: str | Path) -> Path:
         "某路 1 号 2 单元 301",
         "13812341234",
     ]
-    frame = pd.DataFrame([example], columns=headers)
     if path.suffix.lower() == ".xlsx":
-        frame.to_excel(path, index=False)
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        assert ws is not None  # a new workbook has one sheet
+        ws.append(headers)
+        ws.append(example)
+        save_workbook(wb, path)
     else:
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(path, headers, [example])
     return path
 
 

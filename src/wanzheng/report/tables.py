@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from wanzheng.audit.result import AuditResult
+from wanzheng.data.cells import safe_frame, save_workbook
 from wanzheng.report._common import (
     CONFIDENCE_ZH,
     OSM_ATTRIBUTION,
@@ -162,7 +163,7 @@ def facilities_table(result: AuditResult) -> pd.DataFrame:
 def write_communities_csv(result: AuditResult, path: Path) -> None:
     """Write ``communities.csv`` (UTF-8 with BOM, comma-separated, ``\\n`` line ends)."""
     table = communities_table(result)
-    text = table.astype(object)
+    text = safe_frame(table).astype(object)  # names and ids as text, never as formulas
     text["population"] = _fixed(table["population"], 0)
     for col in table.columns:
         if col.endswith("_distance_m"):
@@ -185,7 +186,7 @@ def _fixed(values: pd.Series, decimals: int) -> npt.NDArray[np.object_]:
 def write_facilities_csv(result: AuditResult, path: Path) -> None:
     """Write ``facilities.csv``: lon/lat to 1e-7° (about 1 cm), snap legs to 0.1 m."""
     table = facilities_table(result)
-    text = table.astype(object)
+    text = safe_frame(table).astype(object)  # ledger names like "=1+1" stay text
     text["lon"] = _fixed(table["lon"], 7)
     text["lat"] = _fixed(table["lat"], 7)
     text["snap_leg_m"] = _fixed(table["snap_leg_m"], 1)
@@ -499,4 +500,4 @@ def write_communities_xlsx(result: AuditResult, path: Path) -> None:
     _sources_sheet(wb.create_sheet("sources"), result)
     wb.properties.title = "完整社区体检 communities"
     wb.properties.creator = "wanzheng"
-    wb.save(path)
+    save_workbook(wb, path)
