@@ -275,20 +275,20 @@ def test_ledger_names_like_formulas_are_written_as_text(
 ) -> None:
     result.facilities.loc[0, "name"] = "=1+1"
     result.facilities.loc[1, "name"] = '@HYPERLINK("http://x")'
-    result.communities.loc[0, "name"] = "=HYPERLINK(\"http://evil\",\"详情\")"
+    result.communities.loc[0, "name"] = '=HYPERLINK("http://evil","详情")'
     path = tmp_path / "facilities.csv"
     write_facilities_csv(result, path)
     rows = _read_csv(path)
-    assert [r["name"] for r in rows][:2] == ["'=1+1", "'@HYPERLINK(\"http://x\")"]
+    assert [r["name"] for r in rows][:2] == ["'=1+1", '\'@HYPERLINK("http://x")']
     assert rows[0]["lon"] == "116.3510000"  # numbers are not touched
     path = tmp_path / "communities.csv"
     write_communities_csv(result, path)
-    assert _read_csv(path)[0]["name"] == "'=HYPERLINK(\"http://evil\",\"详情\")"
+    assert _read_csv(path)[0]["name"] == '\'=HYPERLINK("http://evil","详情")'
     xlsx = tmp_path / "communities.xlsx"
     write_communities_xlsx(result, xlsx)
     ws = openpyxl.load_workbook(xlsx)["communities"]
     cell = ws.cell(row=3, column=2)
-    assert cell.value == "'=HYPERLINK(\"http://evil\",\"详情\")" and cell.data_type == "s"
+    assert cell.value == '\'=HYPERLINK("http://evil","详情")' and cell.data_type == "s"
     for sheet in openpyxl.load_workbook(xlsx).worksheets:
         for row in sheet.iter_rows():
             assert all(c.data_type != "f" for c in row), sheet.title
