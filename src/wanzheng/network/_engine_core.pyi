@@ -33,3 +33,15 @@ def heap_search(
     seeds: np.ndarray,
     cutoff_m: float,
 ) -> None: ...
+def pairs_within(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weight_m: np.ndarray,
+    source_node: np.ndarray,
+    source_offset_m: np.ndarray,
+    lo: int,
+    hi: int,
+    target_slot: np.ndarray,
+    cutoff_m: float,
+    dist: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...

@@ -20,6 +20,7 @@ arguments' dtypes are fixed (see the signatures); ``engine.nearest_by_kind`` pre
 """
 
 from libc.stdint cimport int32_t, int64_t, uint32_t
+from libc.math cimport INFINITY
 from libc.stdlib cimport free, malloc, realloc
 
 
@@ -306,3 +307,222 @@ def heap_search(
         )
     if not done:
         raise MemoryError("heap_search: out of memory for the search front")
+
+
+# ---------------------------------------------------------------- pairs within a cutoff
+
+cdef struct _Pairs:
+    int32_t* source
+    int32_t* slot
+    double* dist
+    Py_ssize_t size
+    Py_ssize_t cap
+
+
+cdef bint _pairs_push(_Pairs* out, int32_t s, int32_t t, double d) noexcept nogil:
+    cdef Py_ssize_t cap
+    cdef int32_t* ns
+    cdef int32_t* nt
+    cdef double* nd
+    if out.size == out.cap:
+        cap = 2 * out.cap if out.cap else 4096
+        ns = <int32_t*>realloc(out.source, cap * sizeof(int32_t))
+        if ns == NULL:
+            return False
+        out.source = ns
+        nt = <int32_t*>realloc(out.slot, cap * sizeof(int32_t))
+        if nt == NULL:
+            return False
+        out.slot = nt
+        nd = <double*>realloc(out.dist, cap * sizeof(double))
+        if nd == NULL:
+            return False
+        out.dist = nd
+        out.cap = cap
+    out.source[out.size] = s
+    out.slot[out.size] = t
+    out.dist[out.size] = d
+    out.size += 1
+    return True
+
+
+cdef bint _pairs_from(
+    const int64_t* indptr,
+    const uint32_t* indices,
+    const double* weight_m,
+    int32_t s,
+    uint32_t start,
+    double offset,
+    const int32_t* target_slot,
+    double cutoff_m,
+    double* dist,
+    uint32_t** touched,
+    Py_ssize_t* touched_cap,
+    double** hk,
+    uint32_t** hv,
+    Py_ssize_t* heap_cap,
+    _Pairs* out,
+) noexcept nogil:
+    """One bounded Dijkstra from ``start``; ``dist`` is all inf on entry and on return."""
+    cdef Py_ssize_t n_touched = 0, size = 0, i, p, c
+    cdef int64_t e, end
+    cdef double dv, nd, key
+    cdef uint32_t v, u, val
+    cdef bint ok = True
+    cdef void* tmp
+    if offset > cutoff_m:
+        return True
+    dist[start] = offset
+    touched[0][0] = start
+    n_touched = 1
+    hk[0][0] = offset
+    hv[0][0] = start
+    size = 1
+    while size > 0:
+        dv = hk[0][0]
+        v = hv[0][0]
+        size -= 1
+        if size > 0:
+            key = hk[0][size]
+            val = hv[0][size]
+            i = 0
+            while True:
+                c = 2 * i + 1
+                if c >= size:
+                    break
+                if c + 1 < size and hk[0][c + 1] < hk[0][c]:
+                    c += 1
+                if hk[0][c] >= key:
+                    break
+                hk[0][i] = hk[0][c]
+                hv[0][i] = hv[0][c]
+                i = c
+            hk[0][i] = key
+            hv[0][i] = val
+        if dv > dist[v]:
+            continue  # stale entry
+        if target_slot[v] >= 0:
+            if not _pairs_push(out, s, target_slot[v], dv):
+                ok = False
+                break
+        end = indptr[v + 1]
+        for e in range(indptr[v], end):
+            nd = dv + weight_m[e]
+            if nd > cutoff_m:
+                continue
+            u = indices[e]
+            if nd < dist[u]:
+                if dist[u] == INFINITY:
+                    if n_touched == touched_cap[0]:
+                        tmp = realloc(touched[0], 2 * touched_cap[0] * sizeof(uint32_t))
+                        if tmp == NULL:
+                            ok = False
+                            break
+                        touched[0] = <uint32_t*>tmp
+                        touched_cap[0] *= 2
+                    touched[0][n_touched] = u
+                    n_touched += 1
+                dist[u] = nd
+                if size == heap_cap[0]:
+                    tmp = realloc(hk[0], 2 * heap_cap[0] * sizeof(double))
+                    if tmp == NULL:
+                        ok = False
+                        break
+                    hk[0] = <double*>tmp
+                    tmp = realloc(hv[0], 2 * heap_cap[0] * sizeof(uint32_t))
+                    if tmp == NULL:
+                        ok = False
+                        break
+                    hv[0] = <uint32_t*>tmp
+                    heap_cap[0] *= 2
+                i = size
+                size += 1
+                while i > 0:
+                    p = (i - 1) >> 1
+                    if hk[0][p] <= nd:
+                        break
+                    hk[0][i] = hk[0][p]
+                    hv[0][i] = hv[0][p]
+                    i = p
+                hk[0][i] = nd
+                hv[0][i] = u
+        if not ok:
+            break
+    for i in range(n_touched):
+        dist[touched[0][i]] = INFINITY
+    return ok
+
+
+def pairs_within(
+    const int64_t[::1] indptr,
+    const uint32_t[::1] indices,
+    const double[::1] weight_m,
+    const int32_t[::1] source_node,
+    const double[::1] source_offset_m,
+    Py_ssize_t lo,
+    Py_ssize_t hi,
+    const int32_t[::1] target_slot,
+    double cutoff_m,
+    double[::1] dist,
+):
+    """Every (source, target) pair within ``cutoff_m``, for sources ``lo:hi``.
+
+    One bounded lazy-heap Dijkstra per source, from its node with its offset as the starting
+    label. A node ``v`` with ``target_slot[v] >= 0`` that is reached within the cutoff gives
+    one pair ``(source, target_slot[v], distance)``, in the order the search settles them.
+    ``dist`` (float64 [n_nodes]) is scratch that must be all ``inf`` on entry; it is all
+    ``inf`` again on return. Returns three numpy arrays: source (int32), slot (int32),
+    distance_m (float64).
+    """
+    import numpy as np
+
+    cdef Py_ssize_t n_nodes = indptr.shape[0] - 1
+    if dist.shape[0] != n_nodes or target_slot.shape[0] != n_nodes:
+        raise ValueError("dist and target_slot need one entry per node")
+    cdef _Pairs out
+    out.source = NULL
+    out.slot = NULL
+    out.dist = NULL
+    out.size = 0
+    out.cap = 0
+    cdef Py_ssize_t touched_cap = 1024, heap_cap = 1024, j
+    cdef uint32_t* touched = <uint32_t*>malloc(touched_cap * sizeof(uint32_t))
+    cdef double* hk = <double*>malloc(heap_cap * sizeof(double))
+    cdef uint32_t* hv = <uint32_t*>malloc(heap_cap * sizeof(uint32_t))
+    cdef bint ok = touched != NULL and hk != NULL and hv != NULL
+    cdef const int64_t* ip = &indptr[0]
+    cdef const uint32_t* ix = &indices[0] if indices.shape[0] else NULL
+    cdef const double* w = &weight_m[0] if weight_m.shape[0] else NULL
+    cdef const int32_t* ts = &target_slot[0] if n_nodes else NULL
+    cdef double* dp = &dist[0] if n_nodes else NULL
+    if ok and n_nodes:
+        with nogil:
+            for j in range(lo, hi):
+                if not _pairs_from(
+                    ip, ix, w, <int32_t>j, <uint32_t>source_node[j], source_offset_m[j], ts,
+                    cutoff_m, dp, &touched, &touched_cap, &hk, &hv, &heap_cap, &out,
+                ):
+                    ok = False
+                    break
+    free(touched)
+    free(hk)
+    free(hv)
+    if not ok:
+        free(out.source)
+        free(out.slot)
+        free(out.dist)
+        raise MemoryError("pairs_within: out of memory")
+    src = np.empty(out.size, dtype=np.int32)
+    slot = np.empty(out.size, dtype=np.int32)
+    dd = np.empty(out.size, dtype=np.float64)
+    cdef int32_t[::1] sv = src
+    cdef int32_t[::1] tv = slot
+    cdef double[::1] dv = dd
+    for j in range(out.size):
+        sv[j] = out.source[j]
+        tv[j] = out.slot[j]
+        dv[j] = out.dist[j]
+    free(out.source)
+    free(out.slot)
+    free(out.dist)
+    return src, slot, dd

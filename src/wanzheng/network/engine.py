@@ -19,6 +19,7 @@ the first call, and the engine adds about 1 MB to a process besides its answer.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import threading
@@ -30,7 +31,7 @@ import numpy.typing as npt
 from wanzheng.errors import DataError
 from wanzheng.network import _engine_core as _k
 
-__all__ = ["nearest_by_kind"]
+__all__ = ["nearest_by_kind", "pairs_within"]
 
 #: At most this many buckets per search; a finer bucket width buys nothing measurable.
 _MAX_BUCKETS = 1 << 16
@@ -159,6 +160,117 @@ def nearest_by_kind(
             for future in futures:
                 future.result()
     return distance, source
+
+
+def pairs_within(
+    indptr: npt.ArrayLike,
+    indices: npt.ArrayLike,
+    weight_m: npt.ArrayLike,
+    source_node: npt.ArrayLike,
+    source_offset_m: npt.ArrayLike,
+    target_node: npt.ArrayLike,
+    target_offset_m: npt.ArrayLike,
+    *,
+    cutoff_m: float,
+    threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (source, target) pair whose walking distance is within a cutoff, sparse.
+
+    The distance of a pair is ``source_offset_m[s] + shortest_path_m(source_node[s],
+    target_node[t]) + target_offset_m[t]`` (off-network legs at both ends). One bounded
+    Dijkstra runs from every source (a compiled kernel that releases the GIL; sources are
+    spread over threads), so the work grows with the sources and the network within the
+    cutoff of each, never with sources × targets. Siting uses it for candidate sites ×
+    demand points.
+
+    Parameters
+    ----------
+    indptr, indices, weight_m
+        The undirected walking graph in CSR form, as for :func:`nearest_by_kind`.
+    source_node, source_offset_m
+        Node index and off-network leg (m, ``>= 0``) of every source.
+    target_node, target_offset_m
+        Node index and off-network leg (m, ``>= 0``) of every target; several targets may
+        share a node.
+    cutoff_m
+        Largest distance kept, in metres, inclusive (finite).
+    threads
+        Worker threads (default: the CPUs this process may use, one below 50,000 nodes).
+
+    Returns
+    -------
+    source, target : numpy.ndarray
+        int32 ``[k]`` indices into the source and target arrays, sorted by source, then
+        target.
+    distance_m : numpy.ndarray
+        float64 ``[k]`` the pair's walking distance, ``<= cutoff_m``. Pairs beyond the cutoff
+        are absent.
+
+    Raises
+    ------
+    DataError
+        As :func:`nearest_by_kind` for the graph; a node index out of range, a negative or NaN
+        leg, a non-finite or negative cutoff.
+    """
+    ip, ix, w, n_nodes = _check_graph(indptr, indices, weight_m)
+    sn, _, so = _check_sources(
+        source_node, np.zeros(np.asarray(source_node).shape, np.int64), source_offset_m,
+        n_nodes, 1,
+    )  # fmt: skip
+    tn, _, to = _check_sources(
+        target_node, np.zeros(np.asarray(target_node).shape, np.int64), target_offset_m,
+        n_nodes, 1,
+    )  # fmt: skip
+    cut = _check_cutoff(cutoff_m)
+    if not math.isfinite(cut):
+        raise DataError(f"cutoff_m: expected a finite distance, got {cutoff_m!r}")
+    n_threads = _check_threads(threads)
+    empty = (np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, np.float64))
+    if n_nodes == 0 or sn.shape[0] == 0 or tn.shape[0] == 0:
+        return empty
+    # targets by node: the search labels distinct nodes (slots); legs are added afterwards
+    nodes, slot_of_target = np.unique(tn, return_inverse=True)
+    target_slot = np.full(n_nodes, -1, dtype=np.int32)
+    target_slot[nodes] = np.arange(nodes.shape[0], dtype=np.int32)
+    search_cut = cut - float(to.min())
+    ixu = ix.view(np.uint32)
+
+    def run(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        dist = np.full(n_nodes, np.inf)
+        return _k.pairs_within(ip, ixu, w, sn, so, lo, hi, target_slot, search_cut, dist)
+
+    n_src = sn.shape[0]
+    n_workers = max(1, min(n_threads, n_src))
+    if threads is None and n_nodes < _SMALL_NODES:
+        n_workers = 1
+    if n_workers == 1:
+        parts = [run(0, n_src)]
+    else:
+        cuts = np.linspace(0, n_src, 4 * n_workers + 1).astype(int)
+        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+            parts = list(pool.map(lambda b: run(int(b[0]), int(b[1])), itertools.pairwise(cuts)))
+    s_idx = np.concatenate([p[0] for p in parts])
+    slot = np.concatenate([p[1] for p in parts])
+    d_node = np.concatenate([p[2] for p in parts])
+    if s_idx.shape[0] == 0:
+        return empty
+    # expand slots to the targets on each node: targets grouped by slot (CSR)
+    by_slot = np.argsort(slot_of_target, kind="stable").astype(np.int32)
+    start = np.zeros(nodes.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(slot_of_target, minlength=nodes.shape[0]), out=start[1:])
+    count = start[slot + 1] - start[slot]
+    rep = np.repeat(np.arange(s_idx.shape[0]), count)
+    within = np.arange(rep.shape[0]) - np.repeat(np.cumsum(count) - count, count)
+    t_idx = by_slot[start[slot[rep]] + within]
+    dist = d_node[rep] + to[t_idx]
+    keep = dist <= cut
+    s_out, t_out, d_out = s_idx[rep][keep], t_idx[keep], dist[keep]
+    order = np.lexsort((t_out, s_out))
+    return (
+        s_out[order].astype(np.int32),
+        t_out[order].astype(np.int32),
+        d_out[order].astype(np.float64),
+    )
 
 
 def _pool(capacity: int) -> tuple[np.ndarray, np.ndarray]:
