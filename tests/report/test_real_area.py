@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import pyogrio
+import pyogrio.raw
 import pytest
 
 from wanzheng.audit.result import AuditResult
@@ -51,6 +52,16 @@ def test_gpkg_counts_match(real: AuditResult, files: OutputFiles) -> None:
         "facilities": len(real.facilities),
         "network": len(real.network),
     }
+
+
+def test_network_keeps_street_names(real: AuditResult, files: OutputFiles) -> None:
+    # every edge of 学清路's ways is named; the GeoPackage layer carries the same names
+    assert (real.network["name"] == "学清路").sum() > 0
+    assert set(real.network["name"]) >= {"", "学清路", "清华东路", "学院路"}
+    _meta, _fids, _geometry, fields = pyogrio.raw.read(
+        files.gpkg, layer="network", columns=["name"], read_geometry=False
+    )
+    assert [v or "" for v in fields[0]] == list(real.network["name"])
 
 
 def test_html_is_offline_and_complete(real: AuditResult, files: OutputFiles) -> None:

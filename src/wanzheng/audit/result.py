@@ -58,7 +58,8 @@ class AuditResult:
         ``population_total``, ``population_share`` (0–1, NaN when no population is known).
     network
         The walking network for drawing: one row per edge with ``lon_u``, ``lat_u``,
-        ``lon_v``, ``lat_v``, ``length_m``, ``highway``.
+        ``lon_v``, ``lat_v``, ``length_m``, ``highway``, ``name`` (the street's name, ``""``
+        when unnamed).
     buildings
         Buildings for drawing: ``id``, ``geometry``, ``residential``, ``levels``.
     sources

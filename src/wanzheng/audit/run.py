@@ -346,6 +346,8 @@ def run_audit(
             "lat_v": graph.lat[graph.edge_v],
             "length_m": graph.edge_length_m,
             "highway": graph.edge_highway,
+            # street names for reverse geocoding (wanzheng.place); "" for unnamed ways
+            "name": _edge_names(graph.edge_way, extract.way_names),
         }
     )
     buildings = extract.buildings[["id", "geometry", "residential", "levels"]].reset_index(
@@ -388,3 +390,12 @@ def run_audit(
         kinds=kinds_df,
         sources=prov,
     )
+
+
+def _edge_names(edge_way: np.ndarray, way_names: pd.Series) -> np.ndarray:
+    """Name of each edge's OSM way (``""`` when unnamed), as an object array."""
+    if len(way_names) == 0:
+        return np.full(len(edge_way), "", dtype=object)
+    names = way_names.reindex(edge_way).to_numpy(dtype=object, copy=True)
+    names[pd.isna(names)] = ""
+    return names

@@ -58,6 +58,9 @@ def _register(*, audit_only: bool = False) -> None:
     from wanzheng.cli import proactive
 
     proactive.register(app)
+    from wanzheng.cli import place
+
+    place.register(app)
 
 
 _register(audit_only=_audit_only(sys.argv))

@@ -164,6 +164,9 @@ class OsmExtract:
         int64 OSM id of the way each edge comes from.
     edge_highway
         The way's ``highway`` tag per edge (numpy unicode array).
+    way_names
+        The ``name`` of every named walkable way (str), indexed by OSM way id (int64): street
+        names for :mod:`wanzheng.place` (look an edge's name up through ``edge_way``).
     facilities
         One row per (object, kind): ``id`` (``n123`` / ``w456`` / ``r789``), ``name``,
         ``kind``, ``lon``, ``lat`` (WGS-84; for areas a point inside the area), ``source``
@@ -189,6 +192,7 @@ class OsmExtract:
     edge_v: npt.NDArray[np.int64]
     edge_way: npt.NDArray[np.int64]
     edge_highway: npt.NDArray[np.str_]
+    way_names: pd.Series
     facilities: pd.DataFrame
     communities: pd.DataFrame
     buildings: pd.DataFrame
@@ -333,6 +337,8 @@ class _Collector:
     way_partial: list[tuple[int, list[float], list[float]]] = field(default_factory=list)
     way_ids: list[int] = field(default_factory=list)
     way_highways: list[str] = field(default_factory=list)
+    # (way id, name) of the named walkable ways: street names for reverse geocoding
+    way_names: list[tuple[int, str]] = field(default_factory=list)
     facilities: list[dict[str, object]] = field(default_factory=list)
     communities: list[dict[str, object]] = field(default_factory=list)
     buildings: list[dict[str, object]] = field(default_factory=list)
@@ -384,6 +390,9 @@ class _Collector:
         seq = len(self.way_ids)
         self.way_ids.append(obj.id)
         self.way_highways.append(tags["highway"])
+        name = tags.get("name")
+        if name:
+            self.way_names.append((obj.id, name.strip()))
         nodes = obj.nodes
         # the node ids are read back in bulk from the OPL text libosmium writes (a Python
         # object per node ref would cost more than everything else done per way)
@@ -784,11 +793,20 @@ def _assemble(
         edge_v=edge_v,
         edge_way=edge_way.astype(np.int64),
         edge_highway=edge_highway,
+        way_names=_way_names(collector.way_names),
         facilities=facilities,
         communities=communities,
         buildings=buildings,
         bounds=bounds,
     )
+
+
+def _way_names(pairs: list[tuple[int, str]]) -> pd.Series:
+    """Way id -> name (a way split in several pieces keeps one entry)."""
+    ids = np.asarray([p[0] for p in pairs], dtype=np.int64)
+    names = pd.Series([p[1] for p in pairs], index=ids, dtype=object, name="name")
+    names = names[names.astype(bool)]
+    return names[~names.index.duplicated()]
 
 
 def _linestring_coordinates(

@@ -121,7 +121,8 @@ def write_gpkg(result: AuditResult, path: Path) -> None:
     ``facilities``
         One point per (facility, kind) with the columns of ``facilities.csv``.
     ``network``
-        One LineString per walking-network edge with ``length_m`` (m) and ``highway``.
+        One LineString per walking-network edge with ``length_m`` (m), ``highway`` and
+        ``name`` (the street's name, empty when unnamed).
     """
     meta = {
         "attribution": OSM_ATTRIBUTION,
@@ -166,6 +167,11 @@ def write_gpkg(result: AuditResult, path: Path) -> None:
         {
             "length_m": net["length_m"].to_numpy(np.float64).round(2),
             "highway": net["highway"].fillna("").astype(str).to_numpy(object),
+            "name": (
+                net["name"].fillna("").astype(str).to_numpy(object)
+                if "name" in net
+                else np.full(len(net), "", dtype=object)
+            ),
         }
     )
     data, names, masks = _fields(edges)

@@ -168,7 +168,8 @@ class AuditStore:
     coverage
         One row per audited kind with ``population_share`` (0–1) and counts.
     network
-        Walking edges: ``lon_u``, ``lat_u``, ``lon_v``, ``lat_v``, ``length_m``, ``highway``.
+        Walking edges: ``lon_u``, ``lat_u``, ``lon_v``, ``lat_v``, ``length_m``, ``highway``,
+        ``name`` (street name, ``""`` when unnamed or not recorded).
     buildings
         ``geometry`` and ``residential`` (may be empty).
     sources
@@ -617,6 +618,12 @@ def load_audit_store(audit_dir: Path) -> AuditStore:
             "lat_v": shapely.get_y(last),
             "length_m": pd.to_numeric(edges["length_m"], errors="coerce").to_numpy(np.float64),
             "highway": edges["highway"].astype(str).to_numpy(),
+            # street names (audits written before names were kept have none)
+            "name": (
+                edges["name"].fillna("").astype(str).to_numpy(object)
+                if "name" in edges
+                else np.full(len(edges), "", dtype=object)
+            ),
         }
     )
     buildings = (
