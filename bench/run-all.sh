@@ -21,7 +21,7 @@ mkdir -p bench/work
 status=0
 "$PY" -m bench.run_all "$@" || status=1
 # further benchmarks (end to end, the case desk) add their own line here
-for extra in bench/run_e2e.py; do
+for extra in bench/run_e2e.py bench/redact_bench.py; do
   if [ -f "$extra" ]; then
     mod=$(basename "$extra" .py)
     "$PY" -m "bench.$mod" || status=1
