@@ -255,3 +255,54 @@ def test_outlook_over_the_desks_history(api: Api, database_url: str) -> None:
     assert row["used"] == "baseline"  # a constant rate: no structure to model
     assert len(body["forecasts"]) == 4
     assert all(f["forecast"] == f["baseline"] for f in body["forecasts"])
+
+
+EAST_1 = (116.360, 40.005)
+
+
+def test_hotspots_are_scoped_and_their_labels_redacted(api: Api) -> None:
+    """A grid worker sees only their grid's hotspots, a handler only their department's, and no
+    label (nor the task made from one) carries a phone or a room number (issue 17)."""
+    for k in range(3):  # west-1, city management
+        _submit(
+            api,
+            f"5号楼3单元1201门口路灯不亮，电话1381234567{k}",
+            WEST_1[0] + 0.0002 * k,
+            WEST_1[1],
+            "urban.municipal",
+        )
+    for k in range(3):  # east-1, civil affairs
+        _submit(
+            api,
+            f"12栋502房独居老人无人照料，联系一三九一二三四五六七{'八九〇'[k]}",
+            EAST_1[0] + 0.0002 * k,
+            EAST_1[1],
+            "civil_affairs.elderly",
+        )
+
+    def labels(user: str) -> list[tuple[str, str]]:
+        r = api.get("/api/proactive/hotspots", user)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        for feature in body["geojson"]["features"]:
+            assert feature["properties"]["label"] in [c["label"] for c in body["clusters"]]
+        return sorted((c["category"], c["label"]) for c in body["clusters"])
+
+    everything = labels("dispatcher")
+    assert [c for c, _ in everything] == ["civil_affairs.elderly", "urban.municipal"]
+    for _, label in everything:
+        for secret in ("138123456", "1201", "502", "一三九一二三四"):
+            assert secret not in label, label
+    assert ("urban.municipal", "〔详细地址〕门口路灯不亮，电话〔手机号〕") in everything
+    assert [c for c, _ in labels("gw_west1")] == ["urban.municipal"]
+    assert [c for c, _ in labels("gw_east1")] == ["civil_affairs.elderly"]
+    assert [c for c, _ in labels("civil")] == ["civil_affairs.elderly"]
+    # The governance task made from a hotspot carries the redacted label too.
+    r = api.get("/api/proactive/hotspots", "dispatcher", month="2026-11")
+    west = next(c for c in r.json()["clusters"] if c["category"] == "urban.municipal")
+    path = f"/api/proactive/hotspots/{west['cluster_id']}/task"
+    r = api.post(path, "dispatcher", params={"month": "2026-11"})
+    assert r.status_code == 201, r.text
+    task = api.get(f"/api/cases/{r.json()['case_id']}", "dispatcher").json()
+    assert "13812345" not in task["text"] and "1201" not in task["text"]
+    assert "〔手机号〕" in task["text"]

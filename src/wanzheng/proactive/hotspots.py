@@ -36,6 +36,7 @@ from scipy.spatial import cKDTree
 
 from wanzheng.errors import DataError
 from wanzheng.proactive.tasks import PROPOSAL_COLUMNS
+from wanzheng.text.redact import redact
 
 __all__ = [
     "CLUSTER_COLUMNS",
@@ -81,7 +82,8 @@ class Hotspots:
     clusters
         One row per cluster, columns :data:`CLUSTER_COLUMNS`, largest first. ``members``
         is a tuple of case ids; ``label`` the most typical member text (highest mean
-        similarity to the others), cut to 40 characters; ``grid_id`` / ``community_id`` the
+        similarity to the others) through :func:`wanzheng.text.redact` (addresses too), cut
+        to 40 characters; ``grid_id`` / ``community_id`` the
         most frequent among members (``""`` when the input has no such column).
     members
         One row per clustered case: ``case_id``, ``cluster_id``.
@@ -268,7 +270,8 @@ def find_hotspots(
                 np.mean([text_similarity(t, u) for j, u in enumerate(sub_texts) if j != i])
                 for i, t in enumerate(sub_texts)
             ]
-            label = sub_texts[int(np.argmax(sims))][:40]
+            # Labels are shown to other grids and copied into tasks: redacted before cut.
+            label = redact(sub_texts[int(np.argmax(sims))], addresses=True).text[:40]
             created = sub["created_at"]
             recent = int(((created > as_of_ts - trend_window) & (created <= as_of_ts)).sum())
             earlier = int(

@@ -428,14 +428,16 @@ def cases_frame(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     case_type: str | None = "request",
+    actor: Actor | None = None,
 ) -> pd.DataFrame:
     """The case desk's cases as the table hotspots, outlook and evidence take.
 
     Columns ``id``, ``category``, ``text``, ``lon``, ``lat``, ``created_at`` (UTC),
     ``grid_id``, ``community_id``, ``resident_id`` (the desk's person id, for counting
-    distinct residents; no contact data), ``state``, ``case_type``.
+    distinct residents; no contact data), ``state``, ``case_type``. With ``actor``, only the
+    cases in the actor's scope (the case lists' rule, :func:`wanzheng.cases.store.scoped`).
     """
-    rows = find_cases(session, start=start, end=end, limit=10_000_000)
+    rows = find_cases(session, start=start, end=end, limit=10_000_000, actor=actor)
     data = [
         {
             "id": c.id,

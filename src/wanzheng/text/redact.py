@@ -374,6 +374,8 @@ _ADDRESS = re.compile(
 )
 # "有5栋" counts buildings; "住5栋" names one. A lone number-栋 after these is a count.
 _LONE_BUILDING = re.compile(rf"{_A}\s*(?:栋|幢)")
+_COURT = re.compile(rf"{_NUM}\s*号\s*院")
+_ROAD_BEFORE = re.compile(r"(?:路|街|道|巷|弄|里|胡同)\s*$")
 _COUNT_BEFORE = re.compile(r"(?:有|共|了|这|那|约|近|余|和|、|及|与|剩|仅|只|多|每|再|另)\s*$")
 
 
@@ -425,6 +427,15 @@ def _find(text: str, *, addresses: bool) -> list[RedactionSpan]:
                 ascii_text[max(0, start - 3) : start]
             ):
                 continue
+            # "学清路8号院" is a street address (the problem's place): only what follows it is
+            # hidden (学清路8号院〔详细地址〕 for 8号院3号楼501).
+            court = _COURT.match(ascii_text, start, end)
+            if court and _ROAD_BEFORE.search(ascii_text[max(0, start - 2) : start]):
+                start = court.end()
+                while start < end and ascii_text[start].isspace():
+                    start += 1
+                if start >= end:
+                    continue
             while end > start and ascii_text[end - 1].isspace():
                 end -= 1
             add(start, end, "address")

@@ -296,12 +296,14 @@ def get_lists(
 
 
 def _hotspots(
-    session: Any, radius_m: float, days: float, similarity: float, min_size: int
+    session: Any, radius_m: float, days: float, similarity: float, min_size: int, actor: Actor
 ) -> tuple[Any, pd.DataFrame]:
+    """Hotspots over the cases in ``actor``'s scope only (a grid worker's grid, a handler's
+    department), so that no cluster, count or label reveals another scope's cases."""
     from wanzheng.proactive.hotspots import find_hotspots
     from wanzheng.proactive.service import cases_frame
 
-    cases = cases_frame(session)
+    cases = cases_frame(session, actor=actor)
     found = find_hotspots(
         cases, radius_m=radius_m, window_days=days, min_similarity=similarity, min_size=min_size
     )
@@ -319,10 +321,14 @@ def get_hotspots(
     similarity: float = 0.2,
     min_size: int = 3,
 ) -> dict[str, Any]:
-    """每月一题: hotspot clusters (ranked for ``month`` when given) and their map layer."""
+    """每月一题: hotspot clusters (ranked for ``month`` when given) and their map layer.
+
+    Built from the cases in the caller's scope, as the case lists are (grid workers: their
+    grid; handlers: their department; dispatchers and administrators: all); labels are
+    redacted case text."""
     from wanzheng.proactive.hotspots import hotspots_geojson, rank_month
 
-    found, cases = _hotspots(session, radius_m, days, similarity, min_size)
+    found, cases = _hotspots(session, radius_m, days, similarity, min_size, actor)
     table = rank_month(found, cases, month=month) if month else found.clusters
     return {
         "params": found.params,
@@ -348,7 +354,7 @@ def post_hotspot_task(
     from wanzheng.proactive.hotspots import governance_task
     from wanzheng.proactive.service import record_governance_task
 
-    found, _ = _hotspots(session, radius_m, days, similarity, min_size)
+    found, _ = _hotspots(session, radius_m, days, similarity, min_size, actor)
     chosen = found.clusters[found.clusters["cluster_id"] == cluster_id]
     if chosen.empty:
         raise NotFoundError(f"cluster_id: no hotspot {cluster_id!r} with these parameters")
