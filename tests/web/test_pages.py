@@ -19,7 +19,8 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 STATIC = pages.STATIC_DIR
-URL = re.compile(r"(?:https?:)?//[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}[^\s\"'`<>)]*")
+# An address with a scheme, or protocol-relative (`//host/…`, not a regular expression's `\//`).
+URL = re.compile(r"(?:https?:|(?<![\\\w:]))//[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}[^\s\"'`<>)]*")
 # XML namespace names are identifiers that browsers never fetch.
 NAMESPACES = ("//www.w3.org/",)
 
@@ -29,7 +30,7 @@ def _built() -> list[Path]:
 
 
 def test_every_page_is_built() -> None:
-    for name in ("dashboard.html", "resident.html", "dispatch.html"):
+    for name in ("dashboard.html", "resident.html", "dispatch.html", "docs.html"):
         assert (STATIC / name).is_file(), f"{name} missing: run `make web`"
     assets = [p.name for p in (STATIC / "assets").iterdir()]
     assert any(a.endswith(".js") for a in assets)

@@ -227,6 +227,10 @@ def create_app(
 
     app = _DeskApp(
         lifespan=lifespan,
+        # /docs is served from the package (web/routes/pages.py, Swagger UI bundled by `make
+        # web`): FastAPI's own pages load Swagger UI and ReDoc from a CDN, blank on an intranet.
+        docs_url=None,
+        redoc_url=None,
         title="wanzheng 民呼 case desk",
         version=__version__,
         description=(

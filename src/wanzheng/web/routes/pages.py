@@ -1,8 +1,10 @@
-"""The three pages and their bundled assets, served with no external resource at all.
+"""The pages and their bundled assets, served with no external resource at all.
 
 ``/`` and ``/dashboard``: the planners' audit dashboard; ``/resident`` and ``/m``: the
-residents' mobile page; ``/dispatch``: the dispatchers' console. The pages are built from
-``frontend/`` by ``make web`` into ``web/static/`` and ship inside the Python package.
+residents' mobile page; ``/dispatch``: the dispatchers' console; ``/docs``: the API reference
+(Swagger UI on ``/openapi.json``). The pages are built from ``frontend/`` by ``make web`` into
+``web/static/`` and ship inside the Python package, Swagger UI's scripts and styles included,
+so that every page renders on an intranet with no way out.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from wanzheng.errors import NotFoundError
 
-__all__ = ["PAGES", "STATIC_DIR", "router", "vocabulary"]
+__all__ = ["PAGES", "STATIC_DIR", "favicon", "router", "vocabulary"]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 PAGES: dict[str, str] = {
@@ -24,6 +26,7 @@ PAGES: dict[str, str] = {
     "/resident": "resident.html",
     "/m": "resident.html",
     "/dispatch": "dispatch.html",
+    "/docs": "docs.html",
 }
 """URL path → built HTML file in :data:`STATIC_DIR`."""
 
@@ -50,6 +53,12 @@ for _path, _file in PAGES.items():
     router.add_api_route(
         _path, _page(_file), methods=["GET"], include_in_schema=False, response_model=None
     )
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> FileResponse:
+    """The site icon (browsers ask for it at this address whatever the page says)."""
+    return static("favicon.svg")
 
 
 @router.get("/static/{path:path}", include_in_schema=False)
