@@ -24,7 +24,7 @@ from wanzheng.cases.store import (
     make_engine,
     make_sessionmaker,
 )
-from wanzheng.errors import ConfigError
+from wanzheng.errors import ConfigError, DataError
 from wanzheng.proactive.hotspots import find_hotspots, governance_task, rank_month
 from wanzheng.proactive.outbox import outbox_frame
 from wanzheng.proactive.registers import Register, Viewer
@@ -149,7 +149,7 @@ def test_completion_rate(session: Session) -> None:
     assert weekly["completion_rate"] == pytest.approx(1 / 3)
     total = task_completion(session, now=later, by="all").loc["all"]
     assert total["tasks"] == 5 and total["completed"] == 1
-    with pytest.raises(ConfigError):
+    with pytest.raises(DataError, match=r"^by: "):
         task_completion(session, now=later, by="colour")
 
 

@@ -8,10 +8,13 @@ unmasking.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from wanzheng.errors import DataError
 
 __all__ = [
+    "ID_NUMBER_PATTERN",
+    "PHONE_PATTERN",
     "mask_id_number",
     "mask_name",
     "mask_phone",
@@ -20,30 +23,45 @@ __all__ = [
     "redact_text",
 ]
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
-_ID = re.compile(r"^\d{17}[\dX]$")
+# Spaces (ASCII, no-break, ideographic), tabs and brackets may stand anywhere in a phone
+# number; digits, brackets, plus and hyphen may be full-width (a Chinese input method's).
+_SEP = "[ \\t\\u00a0\\u3000()\\uff08\\uff09]*"
+_D = "[0-9\\uff10-\\uff19]"
+PHONE_PATTERN = (
+    f"^{_SEP}(?:[+\\uff0b]{_SEP}[8\\uff18]{_SEP}[6\\uff16]{_SEP})?"
+    f"(?:[1\\uff11]{_SEP}[3-9\\uff13-\\uff19](?:{_SEP}{_D}){{9}}"
+    f"|[0\\uff10](?:{_SEP}{_D}){{2,3}}{_SEP}(?:[-\\uff0d]{_SEP})?(?:{_SEP}{_D}){{7,8}}){_SEP}$"
+)
+"""A mainland mobile (``1[3-9]`` + 9 digits) or landline (``0`` + area code, optional ``-``,
+7–8 digits), optionally after ``+86``; the one definition used by :func:`normalise_phone` and
+by the API's JSON Schema (explicit classes only, so that both regex dialects read it alike)."""
+ID_NUMBER_PATTERN = "^[ \t]*[0-9]{17}[0-9Xx][ \t]*$"
+"""The shape of an 18-character resident ID number (the check digit is checked apart)."""
+_PHONE = re.compile(PHONE_PATTERN)
+_PHONE_SEP = re.compile(_SEP)
+_ID = re.compile(ID_NUMBER_PATTERN)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
 def normalise_phone(value: str, *, field: str = "phone") -> str:
-    """Strip spaces and a +86 prefix; accept a mainland mobile or a landline number."""
-    v = re.sub(r"[\s()]", "", value)
-    if v.startswith("+86"):
-        v = v[3:]
-    if not (_MOBILE.match(v) or _LANDLINE.match(v)):
+    """A mainland mobile or landline number (:data:`PHONE_PATTERN`) without its spaces,
+    brackets and ``+86`` prefix."""
+    if not _PHONE.fullmatch(value):
         raise DataError(
             f"{field}: expected a mainland mobile (11 digits) or landline, got {value!r}"
         )
-    return v
+    v = unicodedata.normalize("NFKC", _PHONE_SEP.sub("", value))
+    return v.removeprefix("+86")
 
 
 def normalise_id_number(value: str, *, field: str = "id_number") -> str:
     """Validate an 18-character resident ID number including its GB 11643 check digit."""
-    v = value.strip().upper()
-    if not _ID.match(v):
-        raise DataError(f"{field}: expected an 18-character ID number, got {len(v)} characters")
+    if not _ID.fullmatch(value):
+        raise DataError(
+            f"{field}: expected an 18-character ID number (17 digits, then a digit or X)"
+        )
+    v = value.strip(" \t").upper()
     check = _ID_CHECK[sum(int(c) * w for c, w in zip(v[:17], _ID_WEIGHTS, strict=True)) % 11]
     if v[17] != check:
         raise DataError(f"{field}: the check digit of the ID number is wrong")

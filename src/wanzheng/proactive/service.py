@@ -37,7 +37,7 @@ from wanzheng.cases.store import (
     grid_index,
     measures_frame,
 )
-from wanzheng.errors import ConfigError
+from wanzheng.errors import ConfigError, DataError
 from wanzheng.proactive.outbox import enqueue
 from wanzheng.proactive.rules import RuleSet
 from wanzheng.proactive.store import (
@@ -388,7 +388,7 @@ def task_completion(session: Session, *, now: dt.datetime, by: str = "rule_id") 
     ``on_time_rate = on_time / tasks``.
     """
     if by not in {"rule_id", "grid_id", "all"}:
-        raise ConfigError(f"by: expected rule_id, grid_id or all, got {by!r}")
+        raise DataError(f"by: expected rule_id, grid_id or all, got {by!r}")
     actions = session.execute(
         select(ProactiveAction.case_id, ProactiveAction.rule_id, ProactiveAction.grid_id).where(
             ProactiveAction.case_id.is_not(None)

@@ -38,6 +38,7 @@ from wanzheng.cases.store import escalate_overdue, grid_index, make_engine, make
 from wanzheng.errors import ConfigError
 from wanzheng.settings import Settings
 from wanzheng.web.errors import install_error_handlers
+from wanzheng.web.openapi import install_openapi
 
 __all__ = ["CaseDesk", "build_classifier", "create_app"]
 
@@ -242,8 +243,10 @@ def create_app(
     )
     app.state.desk = desk
     install_error_handlers(app)
-    for router in _routers():
+    routers = _routers()
+    for router in routers:
         app.include_router(router)
+    install_openapi(app, routers)
     return app
 
 

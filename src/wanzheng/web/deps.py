@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 
 from wanzheng.cases.store import Actor, resolve_token
@@ -53,7 +54,18 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
-def get_actor(desk: Desk, authorization: Annotated[str | None, Header()] = None) -> Actor:
+class _BearerHeader(HTTPBearer):
+    """The raw ``Authorization`` header, declared in the OpenAPI as the ``bearer`` scheme
+    (:func:`bearer_token` checks its form, so that a malformed one is a 401, not ignored)."""
+
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        return request.headers.get("authorization")
+
+
+_bearer = _BearerHeader(scheme_name="bearer", auto_error=False)
+
+
+def get_actor(desk: Desk, authorization: Annotated[str | None, Security(_bearer)]) -> Actor:
     """The caller: anonymous resident without a token, else the token's user.
 
     The lookup uses its own short transaction so that no lock is held while a request
@@ -79,6 +91,7 @@ def require_roles(*roles: str) -> Callable[[Actor], Actor]:
             raise PermissionDeniedError(f"role: {actor.role!r} may not use this endpoint")
         return actor
 
+    dep.roles = roles  # type: ignore[attr-defined]  # read by wanzheng.web.openapi
     return dep
 
 

@@ -12,8 +12,11 @@ other WanzhengError        422
 =========================  ======  ==========================================
 
 The body is ``{"error": "DataError", "field": "text", "detail": "text: …"}``; the field is
-the name before the first colon of the message. Open311 paths get the GeoReport error list
-``[{"code": 400, "description": "…"}]`` (XML when the path ends in ``.xml``).
+the name before the first colon of the message. The framework's own answers get the same
+body: an unknown path is a 404 ``NotFoundError``, a method the path does not have a 405
+``MethodNotAllowed`` whose ``Allow`` header lists every method of the path, and a body that
+cannot be parsed a 422 ``DataError`` on the field ``body``. Open311 paths get the GeoReport
+error list ``[{"code": 400, "description": "…"}]`` (XML when the path ends in ``.xml``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wanzheng.errors import (
     ConfigError,
@@ -94,7 +98,45 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(request, status, "DataError", f"{field}: {first.get('msg', '')}")
 
 
+def _allowed(request: Request, fallback: str) -> str:
+    """Every method of every route matching the request's path (the framework's 405 names
+    only those of the first route it tried)."""
+    path = request.url.path
+    methods = {
+        m
+        for route in getattr(request.app.state, "api_routes", ())
+        if route.path_regex.match(path)
+        for m in route.methods
+    }
+    return ", ".join(sorted(methods)) if methods else fallback
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)  # registered for this class only
+    status = exc.status_code
+    if status == 404:
+        return error_response(
+            request, 404, "NotFoundError", f"path: no endpoint {request.url.path}"
+        )
+    if status == 405:
+        response = error_response(
+            request, 405, "MethodNotAllowed", f"method: {request.method} is not allowed here"
+        )
+        response.headers["Allow"] = _allowed(request, (exc.headers or {}).get("Allow", ""))
+        return response
+    if status == 400:
+        # the framework's only 400: a body that cannot be parsed (not JSON, not UTF-8, a
+        # broken multipart form)
+        status = 400 if request.url.path.startswith("/open311/") else 422
+        return error_response(request, status, "DataError", f"body: {exc.detail}")
+    response = error_response(request, status, "HTTPError", str(exc.detail))
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(WanzhengError, _wanzheng_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

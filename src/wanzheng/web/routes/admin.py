@@ -7,8 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from wanzheng.cases.masking import PHONE_PATTERN
+from wanzheng.cases.states import ROLES
 from wanzheng.cases.store import create_user, list_table, unmask_log, upsert_row
 from wanzheng.web.deps import AdminActor, DbSession, Desk
+from wanzheng.web.openapi import errors
 
 __all__ = ["router"]
 
@@ -21,11 +24,11 @@ class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=8, max_length=200)
-    role: str
-    display_name: str = ""
+    role: str = Field(json_schema_extra={"enum": list(ROLES)})
+    display_name: str = Field("", max_length=100)
     department: str | None = None
     grid: str | None = None
-    phone: str | None = None
+    phone: str | None = Field(None, max_length=64, pattern=PHONE_PATTERN)
 
 
 class UserOut(BaseModel):
@@ -38,13 +41,13 @@ class UserOut(BaseModel):
     grid: str | None
 
 
-@router.get("/tables/{table}")
+@router.get("/tables/{table}", responses=errors(404))
 def get_table(table: str, session: DbSession, actor: AdminActor) -> list[dict[str, Any]]:
     """Rows of a routing table: areas, departments, communities, grids, categories."""
     return list_table(session, table=table)
 
 
-@router.put("/tables/{table}/{key}")
+@router.put("/tables/{table}/{key}", responses=errors(404))
 def put_row(
     table: str,
     key: str,
@@ -61,7 +64,7 @@ def put_row(
     return row
 
 
-@router.post("/users", response_model=UserOut, status_code=201)
+@router.post("/users", response_model=UserOut, status_code=201, responses=errors(409))
 def post_user(body: UserIn, session: DbSession, actor: AdminActor) -> UserOut:
     """Create a user of any role (handlers need a department, grid workers a grid)."""
     u = create_user(

@@ -15,13 +15,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
+from pydantic import Field
 
 from wanzheng.errors import NotFoundError
 from wanzheng.web.audit_store import EXPORT_FILES, AuditStore, load_audit_store
+from wanzheng.web.openapi import errors
 
 __all__ = ["AUDIT_MEDIA_TYPES", "AuditState", "router"]
 
-router = APIRouter(prefix="/api/audit", tags=["audit"])
+# every route answers 404 while no audit is loaded
+router = APIRouter(prefix="/api/audit", tags=["audit"], responses=errors(404))
 _STATE_LOCK = threading.Lock()
 
 AUDIT_MEDIA_TYPES = {
@@ -153,7 +156,10 @@ def buildings(state: State) -> Response:
 def reach(
     community_id: str,
     state: State,
-    minutes: Annotated[list[float], Query(description="Walking times in minutes.")] = [  # noqa: B006
+    minutes: Annotated[
+        list[Annotated[float, Field(gt=0, le=60)]],
+        Query(min_length=1, max_length=12, description="Walking times in minutes, (0, 60]."),
+    ] = [  # noqa: B006
         5.0,
         10.0,
         15.0,
@@ -167,7 +173,16 @@ def reach(
     return Response(body.encode("utf-8"), media_type="application/json")
 
 
-@router.get("/export/{name}")
+@router.get(
+    "/export/{name}",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The file",
+            "content": {media.split(";")[0]: {} for media in AUDIT_MEDIA_TYPES.values()},
+        }
+    },
+)
 def export(name: str, state: State) -> FileResponse:
     """Download ``communities.xlsx``, ``audit.gpkg`` or ``report.html`` of the audit."""
     keys = {file: key for key, file in EXPORT_FILES.items()}

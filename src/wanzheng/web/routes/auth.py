@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 from pydantic import BaseModel, ConfigDict, Field
 
+from wanzheng.cases.masking import PHONE_PATTERN
 from wanzheng.cases.store import authenticate, create_user, issue_token, revoke_token
 from wanzheng.web.deps import CurrentActor, DbSession, Desk, bearer_token
+from wanzheng.web.openapi import errors
 
 __all__ = ["router"]
 
@@ -38,7 +40,7 @@ class Register(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=3, max_length=100)
     password: str = Field(min_length=8, max_length=200)
-    phone: str = Field(min_length=7, max_length=20)
+    phone: str = Field(max_length=64, pattern=PHONE_PATTERN)
     display_name: str = Field("", max_length=100)
 
 
@@ -51,7 +53,7 @@ class Me(BaseModel):
     grid: str | None
 
 
-@router.post("/token", response_model=TokenOut)
+@router.post("/token", response_model=TokenOut, responses=errors(403))
 def login(body: Login, session: DbSession, desk: Desk) -> TokenOut:
     """Exchange username and password for a bearer token (only its hash is stored)."""
     user = authenticate(session, username=body.username, password=body.password)
@@ -84,7 +86,7 @@ def me(actor: CurrentActor) -> Me:
     )
 
 
-@router.post("/register", response_model=Me, status_code=201)
+@router.post("/register", response_model=Me, status_code=201, responses=errors(409))
 def register(body: Register, session: DbSession) -> Me:
     """Create a resident account."""
     user = create_user(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from wanzheng.cases.masking import ID_NUMBER_PATTERN, PHONE_PATTERN
 from wanzheng.cases.photos import photo_path, store_photo
 from wanzheng.cases.store import (
     Actor,
@@ -56,6 +57,7 @@ from wanzheng.web.deps import (
     get_desk,
 )
 from wanzheng.web.errors import error_response, status_of
+from wanzheng.web.openapi import BIGINT_MAX, ID_MAX, CaseId, errors
 
 __all__ = [
     "ActionIn",
@@ -86,8 +88,17 @@ class SubmitCase(BaseModel):
     address: str | None = Field(None, description="Address in words (when no map point).")
     category: str | None = Field(None, description="Category key; empty = proposed from text.")
     name: str | None = Field(None, description="Resident's name (stored once, masked).")
-    phone: str | None = Field(None, description="Resident's phone (stored once, masked).")
-    id_number: str | None = Field(None, description="Resident ID number (optional, masked).")
+    phone: str | None = Field(
+        None,
+        max_length=64,
+        pattern=PHONE_PATTERN,
+        description="Resident's phone (stored once, masked): mobile or landline.",
+    )
+    id_number: str | None = Field(
+        None,
+        pattern=ID_NUMBER_PATTERN,
+        description="Resident ID number (optional, masked); its check digit must be right.",
+    )
     idempotency_key: str | None = Field(
         None, description="Same as the Idempotency-Key header; a repeat returns the same case."
     )
@@ -204,7 +215,7 @@ class ActionIn(BaseModel):
     reason: str | None = Field(None, max_length=2000)
     department: str | None = None
     grid: str | None = None
-    merged_into: int | None = None
+    merged_into: int | None = Field(None, ge=1, le=ID_MAX)
     rating: str | None = None
     category: str | None = Field(
         None, description="Category key for 'recategorise' (the current key confirms it)."
@@ -223,8 +234,8 @@ class ExtensionIn(BaseModel):
     """An approved extension of the resolve deadline."""
 
     model_config = ConfigDict(extra="forbid")
-    days: int
-    reason: str = Field(max_length=2000)
+    days: int = Field(ge=1, le=30, description="Working days, 1–30.")
+    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S")
 
 
 class OverdueOut(BaseModel):
@@ -731,13 +742,13 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 # --- residents --------------------------------------------------------------------------------
 
 
-@router.get("/track/{code}", response_model=CasePublic)
+@router.get("/track/{code}", response_model=CasePublic, responses=errors(404))
 def track(code: str, session: DbSession, desk: Desk) -> CasePublic:
     """Follow a case by its tracking code (no login; no personal data shown)."""
     return public_view(session, desk, get_case_by_tracking(session, code=code))
 
 
-@router.post("/track/{code}/rating", response_model=CasePublic)
+@router.post("/track/{code}/rating", response_model=CasePublic, responses=errors(404, 409))
 def rate(code: str, body: RatingIn, session: DbSession, desk: Desk) -> CasePublic:
     """Rate a resolved case: 满意 / 基本满意 close it; 不满意 reopens it (once)."""
     case = get_case_by_tracking(session, code=code)
@@ -766,7 +777,7 @@ def queue(
     case_type: str | None = None,
     unrouted: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> list[CaseStaff]:
     """The caller's queue: own cases (resident), own grid, own department, or all."""
     if actor.user_id is None:
@@ -823,8 +834,8 @@ def escalate(session: DbSession, desk: Desk, actor: DispatcherActor) -> list[Ove
     ]
 
 
-@router.get("/cases/{case_id}", response_model=CaseStaff)
-def case_detail(case_id: int, session: DbSession, desk: Desk, actor: CurrentActor) -> CaseStaff:
+@router.get("/cases/{case_id:int}", response_model=CaseStaff, responses=errors(404))
+def case_detail(case_id: CaseId, session: DbSession, desk: Desk, actor: CurrentActor) -> CaseStaff:
     """One case with its events (residents: only their own)."""
     if actor.user_id is None:
         raise NotFoundError(f"case: no case {case_id} visible to you")
@@ -832,9 +843,11 @@ def case_detail(case_id: int, session: DbSession, desk: Desk, actor: CurrentActo
     return staff_view(session, desk, case, actor, with_events=True)
 
 
-@router.post("/cases/{case_id}/actions", response_model=CaseStaff)
+@router.post(
+    "/cases/{case_id:int}/actions", response_model=CaseStaff, responses=errors(403, 404, 409)
+)
 def act(
-    case_id: int, body: ActionIn, session: DbSession, desk: Desk, actor: CurrentActor
+    case_id: CaseId, body: ActionIn, session: DbSession, desk: Desk, actor: CurrentActor
 ) -> CaseStaff:
     """Apply a transition (accept, dispatch, start, return, resolve, close, merge, reject,
     reopen, rate, recategorise). Illegal transitions answer 409."""
@@ -876,9 +889,11 @@ class DuplicateOut(BaseModel):
     submitted_at: dt.datetime
 
 
-@router.get("/cases/{case_id}/duplicates", response_model=list[DuplicateOut])
+@router.get(
+    "/cases/{case_id:int}/duplicates", response_model=list[DuplicateOut], responses=errors(404)
+)
 def duplicates(
-    case_id: int,
+    case_id: CaseId,
     session: DbSession,
     desk: Desk,
     actor: DispatcherActor,
@@ -920,9 +935,11 @@ def duplicates(
     ]
 
 
-@router.post("/cases/{case_id}/extensions", response_model=CaseStaff)
+@router.post(
+    "/cases/{case_id:int}/extensions", response_model=CaseStaff, responses=errors(404, 409)
+)
 def extend(
-    case_id: int, body: ExtensionIn, session: DbSession, desk: Desk, actor: DispatcherActor
+    case_id: CaseId, body: ExtensionIn, session: DbSession, desk: Desk, actor: DispatcherActor
 ) -> CaseStaff:
     """Approve an extension of the resolve deadline (working days, with a reason)."""
     case = extend_deadline(
@@ -932,9 +949,9 @@ def extend(
     return staff_view(session, desk, case, actor, with_events=True)
 
 
-@router.get("/cases/{case_id}/contact", response_model=ContactOut)
+@router.get("/cases/{case_id:int}/contact", response_model=ContactOut, responses=errors(404))
 def contact(
-    case_id: int,
+    case_id: CaseId,
     session: DbSession,
     desk: Desk,
     actor: StaffActor,
@@ -950,7 +967,7 @@ def contact(
     return ContactOut(name=c.name, phone=c.phone, id_number=c.id_number, masked=c.masked)
 
 
-@router.get("/photos/{name}", response_class=FileResponse)
+@router.get("/photos/{name}", response_class=FileResponse, responses=errors(404))
 def photo(name: str, desk: Desk, actor: StaffActor) -> FileResponse:
     """A stored photo (staff only)."""
     sha, _, ext = name.partition(".")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
 from wanzheng.cases.deadlines import BEIJING
-from wanzheng.cases.measures import case_measures
+from wanzheng.cases.measures import GROUPINGS, case_measures
 from wanzheng.cases.store import measures_frame
 from wanzheng.errors import DataError
 from wanzheng.web.deps import DbSession, Desk, StaffActor
@@ -32,10 +32,10 @@ def get_measures(
     session: DbSession,
     desk: Desk,
     actor: StaffActor,
-    start: str,
-    end: str,
-    by: str = "department",
-    period: str = "month",
+    start: Annotated[str, Query(description="First day, YYYY-MM-DD (Beijing).")],
+    end: Annotated[str, Query(description="Day after the last, YYYY-MM-DD (Beijing).")],
+    by: Annotated[str, Query(json_schema_extra={"enum": list(GROUPINGS)})] = "department",
+    period: Literal["month", "week", "day"] = "month",
     case_type: Annotated[str | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     """响应率, 解决率, 满意率, average handling time and overdue count per group.

@@ -15,6 +15,7 @@ no name, phone or photo of a resident is ever shown.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -35,11 +36,18 @@ from wanzheng.cases.store import (
 from wanzheng.errors import DataError, NotFoundError, PermissionDeniedError
 from wanzheng.web.app import CaseDesk
 from wanzheng.web.deps import DbSession, Desk
+from wanzheng.web.openapi import ID_MAX, errors
 from wanzheng.web.routes.cases import SubmitCase, public_text, submit_case
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+_ID = re.compile(r"[0-9]{1,19}")
+
+# every route answers 404 to a format other than .json / .xml
+router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=errors(404))
+
+#: The success answer of every route: JSON or XML by the path's suffix.
+_BOTH: dict[str, Any] = {"content": {"application/json": {}, "application/xml": {}}}
 
 _ITEM = {"services": "service", "service_requests": "request", "service_definition": None}
 
@@ -130,13 +138,13 @@ def _names(session: Session, table: str) -> dict[str, str]:
     return {r["key"]: r["name"] for r in list_table(session, table=table)}
 
 
-@router.get("/services.{fmt}")
+@router.get("/services.{fmt}", responses={200: _BOTH})
 def services(fmt: str, session: DbSession) -> Response:
     """The service list (leaf categories)."""
     return _render(_fmt(fmt), "services", "service", _services(session))
 
 
-@router.get("/services/{code}.{fmt}")
+@router.get("/services/{code}.{fmt}", responses={200: _BOTH})
 def service_definition(code: str, fmt: str, session: DbSession) -> Response:
     """A service definition (no extra attributes)."""
     fmt = _fmt(fmt)
@@ -155,7 +163,7 @@ def _date(value: str | None, field: str) -> dt.datetime | None:
     return t if t.tzinfo is not None else t.replace(tzinfo=BEIJING)
 
 
-@router.get("/requests.{fmt}")
+@router.get("/requests.{fmt}", responses={200: _BOTH})
 def get_requests(
     fmt: str,
     session: DbSession,
@@ -170,10 +178,10 @@ def get_requests(
     fmt = _fmt(fmt)
     ids: list[int] | None = None
     if service_request_id is not None:
-        try:
-            ids = [int(x) for x in service_request_id.split(",") if x.strip()]
-        except ValueError:
-            raise DataError("service_request_id: expected comma-separated numbers") from None
+        parts = [x.strip() for x in service_request_id.split(",") if x.strip()]
+        if not all(_ID.fullmatch(x) and int(x) <= ID_MAX for x in parts):
+            raise DataError("service_request_id: expected comma-separated request ids")
+        ids = [int(x) for x in parts]
     states: Sequence[str] | None = None
     if status is not None:
         wanted = {s.strip() for s in status.split(",")}
@@ -191,11 +199,11 @@ def get_requests(
     return _render(fmt, "service_requests", "request", payload)
 
 
-@router.get("/requests/{request_id}.{fmt}")
+@router.get("/requests/{request_id}.{fmt}", responses={200: _BOTH})
 def get_request(request_id: str, fmt: str, session: DbSession, desk: Desk) -> Response:
     """One request."""
     fmt = _fmt(fmt)
-    if not request_id.isdigit():
+    if not _ID.fullmatch(request_id) or int(request_id) > ID_MAX:
         raise NotFoundError(f"service_request_id: no request {request_id!r}")
     rows = find_cases(session, ids=[int(request_id)])
     if not rows:
@@ -204,7 +212,7 @@ def get_request(request_id: str, fmt: str, session: DbSession, desk: Desk) -> Re
     return _render(fmt, "service_requests", "request", [_request_view(desk, rows[0], deps, cats)])
 
 
-@router.get("/tokens/{token}.{fmt}")
+@router.get("/tokens/{token}.{fmt}", responses={200: _BOTH})
 def get_token(token: str, fmt: str, session: DbSession) -> Response:
     """The request id behind a token returned by POST."""
     fmt = _fmt(fmt)
@@ -226,7 +234,15 @@ def _float(value: str | None, field: str) -> float | None:
         raise DataError(f"{field}: expected a number, got {value!r}") from None
 
 
-@router.post("/requests.{fmt}", status_code=201)
+@router.post(
+    "/requests.{fmt}",
+    status_code=201,
+    responses={
+        201: _BOTH,
+        200: {"description": "A repeat (same Idempotency-Key)", **_BOTH},
+        **errors(403, 409),
+    },
+)
 async def post_request(
     fmt: str,
     request: Request,

@@ -14,18 +14,20 @@ import math
 import tempfile
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, File, Query, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from wanzheng.cases.store import Actor
 from wanzheng.errors import DataError, PermissionDeniedError
 from wanzheng.proactive.registers import Viewer
+from wanzheng.proactive.rules import EVENT_KINDS
 from wanzheng.web.app import CaseDesk
 from wanzheng.web.deps import AdminActor, DbSession, Desk, DispatcherActor, StaffActor
+from wanzheng.web.openapi import errors
 
 __all__ = ["router"]
 
@@ -92,7 +94,7 @@ def _rules(desk: CaseDesk) -> Any:
 # --- registers --------------------------------------------------------------------------------
 
 
-@router.post("/registers", status_code=201)
+@router.post("/registers", status_code=201, responses=errors(413))
 def post_register(
     session: DbSession, desk: Ready, actor: AdminActor, file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:
@@ -165,15 +167,24 @@ class EventIn(BaseModel):
     """An event entered by staff (times without zone are Beijing time)."""
 
     id: str = Field(min_length=1, max_length=64)
-    kind: str
+    kind: str = Field(
+        description="An event kind key.", json_schema_extra={"enum": list(EVENT_KINDS)}
+    )
     starts_at: dt.datetime
     ends_at: dt.datetime | None = None
     grid_ids: list[str] = []
     community_ids: list[str] = []
     note: str = ""
 
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in EVENT_KINDS:
+            raise ValueError(f"expected one of {', '.join(EVENT_KINDS)}")
+        return value
 
-@router.post("/events", status_code=201)
+
+@router.post("/events", status_code=201, responses=errors(409))
 def post_event(
     session: DbSession, desk: Ready, actor: DispatcherActor, body: EventIn, run: bool = True
 ) -> dict[str, Any]:
@@ -272,7 +283,10 @@ def post_run(
 
 @router.get("/completion")
 def get_completion(
-    session: DbSession, desk: Ready, actor: StaffActor, by: str = "rule_id"
+    session: DbSession,
+    desk: Ready,
+    actor: StaffActor,
+    by: Literal["rule_id", "grid_id", "all"] = "rule_id",
 ) -> list[dict[str, Any]]:
     """Completion rate of proactive tasks per rule, grid or overall."""
     from wanzheng.proactive.service import task_completion
@@ -337,7 +351,7 @@ def get_hotspots(
     }
 
 
-@router.post("/hotspots/{cluster_id}/task", status_code=201)
+@router.post("/hotspots/{cluster_id}/task", status_code=201, responses=errors(404))
 def post_hotspot_task(
     session: DbSession,
     desk: Ready,
@@ -403,7 +417,7 @@ def get_evidence(session: DbSession, desk: Ready, actor: StaffActor) -> list[dic
     return _records(evidence_counts(cases_frame(session), rules))
 
 
-@router.get("/notices")
+@router.get("/notices", responses=errors(404))
 def get_notices(
     session: DbSession, desk: Ready, actor: StaffActor, person_id: str
 ) -> list[dict[str, str]]:
