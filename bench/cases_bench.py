@@ -139,7 +139,7 @@ def app_factory() -> object:
     # a power cut may lose the last commits, though the database stays consistent).
     from sqlalchemy import event
 
-    from wanzheng.cases.store import make_engine
+    from wanzheng.db import make_engine
 
     engine = make_engine(settings.resolved_database_url)
 
@@ -179,7 +179,7 @@ def serve(url: str, port: int, data_dir: str, workers: int = 1) -> None:
 
 @contextmanager
 def service(url: str, data_dir: Path) -> Iterator[int]:
-    from wanzheng.cases.migrate import prepare_database
+    from wanzheng.cases.seed import prepare_database
 
     prepare_database(url)
     port = _free_port()
@@ -234,7 +234,8 @@ def _wait_ready(port: int) -> None:
 def count_cases(url: str) -> int:
     from sqlalchemy import func, select
 
-    from wanzheng.cases.store import Case, make_engine, make_sessionmaker
+    from wanzheng.cases.models import Case
+    from wanzheng.db import make_engine, make_sessionmaker
 
     engine = make_engine(url, pool_size=1)
     with make_sessionmaker(engine)() as s:

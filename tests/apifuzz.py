@@ -80,7 +80,7 @@ class Outcome:
 @contextmanager
 def serve(root: Path) -> Iterator[Target]:
     """``wanzheng serve`` on a fresh database under ``root`` with the demo audit loaded."""
-    from wanzheng.cases.migrate import prepare_database
+    from wanzheng.cases.seed import prepare_database
     from wanzheng.cases.store import create_user, issue_token, make_engine, make_sessionmaker
     from wanzheng.settings import Settings
 

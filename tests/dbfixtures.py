@@ -153,7 +153,7 @@ def _with_database(server_url: str, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def _pg_template(postgres_server_url: str) -> str:
-    from wanzheng.cases.migrate import prepare_database
+    from wanzheng.cases.seed import prepare_database
 
     name = f"wz_template_{os.getpid()}"
     _pg_execute(postgres_server_url, f"CREATE DATABASE {name}")
@@ -163,7 +163,7 @@ def _pg_template(postgres_server_url: str) -> str:
 
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from wanzheng.cases.migrate import prepare_database
+    from wanzheng.cases.seed import prepare_database
 
     path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
     prepare_database(f"sqlite:///{path}")

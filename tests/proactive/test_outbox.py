@@ -22,7 +22,6 @@ from wanzheng.proactive.outbox import (
     outbox_frame,
     requeue,
 )
-from wanzheng.proactive.store import prepare_proactive
 
 T0 = dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)
 
@@ -30,7 +29,6 @@ T0 = dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)
 @pytest.fixture
 def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(database_url, pool_size=4)
-    prepare_proactive(engine)
     yield make_sessionmaker(engine)
     engine.dispose()
 

@@ -37,7 +37,7 @@ from wanzheng.proactive.service import (
     run_rules,
     task_completion,
 )
-from wanzheng.proactive.store import import_register, prepare_proactive
+from wanzheng.proactive.store import import_register
 from wanzheng.proactive.tasks import Event
 
 # Wednesday 2026-11-25 10:00 Beijing.
@@ -50,7 +50,6 @@ COMMUNITIES = {"C01": "west", "C02": "east"}
 @pytest.fixture
 def session(database_url: str, register: Register) -> Iterator[Session]:
     engine = make_engine(database_url, pool_size=2)
-    prepare_proactive(engine)
     records = register.records.copy()
     records["grid_id"] = records["grid_id"].map(GRIDS)
     records["community_id"] = records["community_id"].map(COMMUNITIES)

@@ -17,7 +17,6 @@ from wanzheng.proactive.store import (
     active_events,
     add_event,
     import_register,
-    prepare_proactive,
     purge_expired,
     read_register,
     register_frame,
@@ -33,8 +32,6 @@ HANDLER = Viewer(user="mz", role="department_handler")
 @pytest.fixture
 def session(database_url: str) -> Iterator[Session]:
     engine = make_engine(database_url, pool_size=2)
-    prepare_proactive(engine)
-    prepare_proactive(engine)  # idempotent
     with make_sessionmaker(engine)() as s:
         yield s
     engine.dispose()

@@ -19,7 +19,7 @@ import pytest
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
-from wanzheng.cases.migrate import prepare_database
+from wanzheng.cases.seed import prepare_database
 from wanzheng.settings import Settings
 from wanzheng.web import create_app
 

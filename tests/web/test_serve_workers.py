@@ -22,7 +22,7 @@ def test_timers_run_in_the_process_holding_the_timer_lock(
     monkeypatch.setattr(serve, "_timer_lock_fd", None)
     monkeypatch.setattr(serve.gc, "freeze", lambda: None)  # not in the test process
     url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
-    from wanzheng.cases.migrate import prepare_database
+    from wanzheng.cases.seed import prepare_database
 
     prepare_database(url)
     settings = Settings(data_dir=tmp_path, database_url=url, escalation_interval_s=60)

@@ -2,11 +2,15 @@
 
 Pure modules: :mod:`~wanzheng.cases.states`, :mod:`~wanzheng.cases.categories`,
 :mod:`~wanzheng.cases.routing`, :mod:`~wanzheng.cases.deadlines`,
-:mod:`~wanzheng.cases.measures`, :mod:`~wanzheng.cases.masking`. I/O:
-:mod:`~wanzheng.cases.store` (SQLAlchemy), :mod:`~wanzheng.cases.migrate` (Alembic),
-:mod:`~wanzheng.cases.photos` (photo files), :mod:`~wanzheng.cases.transfer` (XLSX/CSV).
+:mod:`~wanzheng.cases.measures`, :mod:`~wanzheng.cases.masking`. Persistence (SQLAlchemy,
+on the database of :mod:`wanzheng.db`): :mod:`~wanzheng.cases.models` (tables),
+:mod:`~wanzheng.cases.users`, :mod:`~wanzheng.cases.seed`, :mod:`~wanzheng.cases.tables`,
+:mod:`~wanzheng.cases.intake`, :mod:`~wanzheng.cases.crud`, :mod:`~wanzheng.cases.contacts`,
+:mod:`~wanzheng.cases.duplicates`, assembled in :mod:`~wanzheng.cases.store`; the group
+committer :mod:`~wanzheng.cases.batch`. Other I/O: :mod:`~wanzheng.cases.photos` (photo
+files), :mod:`~wanzheng.cases.transfer` (XLSX/CSV).
 
-Seams for other modules (see docs/cases.md): ``store.create_case(..., new=NewCase(...,
+Seams for other modules (see docs/cases.md): ``intake.create_case(..., new=NewCase(...,
 case_type="proactive"))`` creates proactive tasks; a :class:`CategoryClassifier` proposes a
 category on arrival.
 """

@@ -39,20 +39,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wanzheng.cases.categories import CategoryClassifier
+from wanzheng.cases.contacts import log_bulk_unmask
 from wanzheng.cases.deadlines import BEIJING
+from wanzheng.cases.intake import NewCase, create_case
 from wanzheng.cases.masking import mask_id_number, mask_name, mask_phone
+from wanzheng.cases.models import Case, CaseEvent, CategoryRow, Department
 from wanzheng.cases.routing import GridIndex
 from wanzheng.cases.states import StateMachine
-from wanzheng.cases.store import (
-    Actor,
-    Case,
-    CaseEvent,
-    CategoryRow,
-    Department,
-    NewCase,
-    create_case,
-    log_bulk_unmask,
-)
+from wanzheng.cases.users import Actor
 from wanzheng.data.cells import restore_cell, save_workbook, write_csv
 from wanzheng.errors import DataError
 

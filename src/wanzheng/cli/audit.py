@@ -236,8 +236,10 @@ def serve_demo(*, out: Path, data_dir: Path, host: str, port: int, console: Cons
     import uvicorn
     from sqlalchemy import select
 
-    from wanzheng.cases.migrate import prepare_database
-    from wanzheng.cases.store import User, create_user, make_engine, make_sessionmaker
+    from wanzheng.cases.models import User
+    from wanzheng.cases.seed import prepare_database
+    from wanzheng.cases.users import create_user
+    from wanzheng.db import make_engine, make_sessionmaker
     from wanzheng.settings import Settings
     from wanzheng.web import create_app
 

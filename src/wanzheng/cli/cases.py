@@ -34,8 +34,8 @@ def _url(database: str | None) -> str:
 @contextmanager
 def _sessions(database: str | None) -> Iterator[sessionmaker[Session]]:
     """Prepare the database and yield a session factory; the engine is always disposed."""
-    from wanzheng.cases.migrate import prepare_database
-    from wanzheng.cases.store import make_engine, make_sessionmaker
+    from wanzheng.cases.seed import prepare_database
+    from wanzheng.db import make_engine, make_sessionmaker
     from wanzheng.settings import Settings
 
     url = _url(database)
@@ -73,7 +73,7 @@ def add_user(
     database: DatabaseOpt = None,
 ) -> None:
     """Create a login (password hashed with argon2)."""
-    from wanzheng.cases.store import create_user
+    from wanzheng.cases.users import create_user
 
     with _sessions(database) as sm, sm() as s:
         u = create_user(
@@ -98,7 +98,7 @@ def load_tables(
 ) -> None:
     """Create or update routing rows from a TOML file (same layout as the packaged one)."""
     from wanzheng.cases.routing import load_routing_seed
-    from wanzheng.cases.store import upsert_row
+    from wanzheng.cases.tables import upsert_row
 
     seed = load_routing_seed(routing)
     n = 0
@@ -156,7 +156,7 @@ def import_(
     """
     from wanzheng.cases.categories import load_categories
     from wanzheng.cases.states import load_state_machine
-    from wanzheng.cases.store import grid_index
+    from wanzheng.cases.tables import grid_index
     from wanzheng.cases.transfer import import_cases
     from wanzheng.settings import Settings
     from wanzheng.web.app import build_classifier
@@ -209,9 +209,10 @@ def export(
     """Export every case; personal data masked unless --unmask by a dispatcher or admin."""
     from sqlalchemy import select
 
+    from wanzheng.cases.models import User
     from wanzheng.cases.states import load_state_machine
-    from wanzheng.cases.store import Actor, User
     from wanzheng.cases.transfer import export_cases
+    from wanzheng.cases.users import Actor
     from wanzheng.errors import PermissionDeniedError
 
     with _sessions(database) as sm, sm() as s:
@@ -237,8 +238,8 @@ def export(
 @cases_app.command("escalate")
 def escalate(database: DatabaseOpt = None) -> None:
     """Raise the 督办 level of overdue cases now (the service also does it on a timer)."""
+    from wanzheng.cases.crud import escalate_overdue
     from wanzheng.cases.states import load_state_machine
-    from wanzheng.cases.store import escalate_overdue
 
     with _sessions(database) as sm, sm() as s:
         changed = escalate_overdue(s, now=_now(), machine=load_state_machine())

@@ -64,10 +64,9 @@ def _now(at: str | None) -> dt.datetime:
 
 @contextmanager
 def _sessions(database: str | None) -> Iterator[sessionmaker[Session]]:
-    """Prepare the case desk's and the proactive tables; yield a session factory."""
-    from wanzheng.cases.migrate import prepare_database
-    from wanzheng.cases.store import make_engine, make_sessionmaker
-    from wanzheng.proactive.store import prepare_proactive
+    """Bring the database to the current schema (every table); yield a session factory."""
+    from wanzheng.cases.seed import prepare_database
+    from wanzheng.db import make_engine, make_sessionmaker
     from wanzheng.settings import Settings
 
     s = Settings()
@@ -76,7 +75,6 @@ def _sessions(database: str | None) -> Iterator[sessionmaker[Session]]:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     prepare_database(url, categories_file=s.categories_file, routing_file=s.routing_file)
     engine = make_engine(url, pool_size=2)
-    prepare_proactive(engine)
     try:
         yield make_sessionmaker(engine)
     finally:

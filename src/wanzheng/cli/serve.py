@@ -99,8 +99,9 @@ def register(app: typer.Typer) -> None:
         """Run the case desk API and Open311 (migrates and seeds the database first)."""
         import uvicorn
 
-        from wanzheng.cases.migrate import prepare_database
-        from wanzheng.cases.store import create_user, make_engine, make_sessionmaker
+        from wanzheng.cases.seed import prepare_database
+        from wanzheng.cases.users import create_user
+        from wanzheng.db import make_engine, make_sessionmaker
         from wanzheng.settings import Settings
 
         overrides: dict[str, object] = {}
@@ -120,7 +121,7 @@ def register(app: typer.Typer) -> None:
         if settings.admin_password:
             from sqlalchemy import select
 
-            from wanzheng.cases.store import User
+            from wanzheng.cases.models import User
 
             engine = make_engine(url, pool_size=1)
             with make_sessionmaker(engine)() as s:

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from wanzheng.errors import DataError
-from wanzheng.proactive.store import Notice, OutboxRow
+from wanzheng.proactive.models import Notice, OutboxRow
 
 __all__ = [
     "DeliveryReport",

@@ -24,28 +24,17 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from wanzheng.cases.crud import apply_action, find_cases, measures_frame
+from wanzheng.cases.intake import NewCase, create_case
+from wanzheng.cases.models import Case, CategoryRow, Grid
 from wanzheng.cases.states import StateMachine, load_state_machine
-from wanzheng.cases.store import (
-    Actor,
-    Case,
-    CategoryRow,
-    Grid,
-    NewCase,
-    apply_action,
-    create_case,
-    find_cases,
-    grid_index,
-    measures_frame,
-)
+from wanzheng.cases.tables import grid_index
+from wanzheng.cases.users import Actor
 from wanzheng.errors import ConfigError, DataError
+from wanzheng.proactive.models import ProactiveAction, RuleRun
 from wanzheng.proactive.outbox import enqueue
 from wanzheng.proactive.rules import RuleSet
-from wanzheng.proactive.store import (
-    ProactiveAction,
-    RuleRun,
-    active_events,
-    register_frame,
-)
+from wanzheng.proactive.store import active_events, register_frame
 from wanzheng.proactive.tasks import Event, evaluate
 
 __all__ = [

@@ -1,15 +1,12 @@
-"""Persistence of the proactive services: registers, access log, events, generated actions,
-rule runs, the notification outbox and the resident notices.
+"""Persistence of the proactive services: register imports and reads, the access log and its
+retention purge, events.
 
-The tables live on their own :class:`ProactiveBase` metadata in the case desk's database and
-are created by the case desk's Alembic history (revision ``0002``, run by
-``wanzheng.cases.migrate.upgrade_database`` and so by ``wanzheng serve``); the migrations'
-``env.py`` and the models/migrations test cover both metadatas. :func:`prepare_proactive`
-(``CREATE TABLE IF NOT EXISTS``) remains for engines that were not migrated (tests, scripts);
-revision ``0002`` adopts tables it made earlier. Proactive
-tasks themselves are the case desk's cases (``case_type = "proactive"``); the table
-``proactive_actions`` only remembers which dedup key produced which case, outbox message or
-department-list row (see ``proactive/service.py``).
+The tables are declared in ``proactive/models.py`` on the database's one declarative base
+and created by its Alembic history (``wanzheng.db``; revision ``0002`` adopted tables that
+an earlier ``CREATE TABLE IF NOT EXISTS`` had made). Proactive tasks themselves are the case
+desk's cases (``case_type = "proactive"``); the table ``proactive_actions`` only remembers
+which dedup key produced which case, outbox message or department-list row (see
+``proactive/service.py``).
 
 Every function takes a :class:`~sqlalchemy.orm.Session` and keyword arguments; the caller
 commits. Register reads go through :func:`read_register`, which scopes by role, masks by
@@ -21,20 +18,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import (
-    Boolean,
-    Date,
-    Engine,
-    Integer,
-    String,
-    Text,
-    delete,
-    select,
-)
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
-from wanzheng.cases.store import UTCDateTime
 from wanzheng.errors import DataError, PermissionDeniedError
+from wanzheng.proactive.models import (
+    AccessLog,
+    EventRow,
+    Notice,
+    OutboxRow,
+    ProactiveAction,
+    RegisterRecord,
+    RuleRun,
+)
 from wanzheng.proactive.registers import REGISTER_COLUMNS, Register, Viewer, present, scope
 from wanzheng.proactive.tasks import Event
 
@@ -45,14 +41,12 @@ __all__ = [
     "Notice",
     "OutboxRow",
     "ProactiveAction",
-    "ProactiveBase",
     "RegisterRecord",
     "RuleRun",
     "access_log",
     "active_events",
     "add_event",
     "import_register",
-    "prepare_proactive",
     "purge_expired",
     "read_register",
     "register_frame",
@@ -60,134 +54,6 @@ __all__ = [
 
 ACCESS_LOG_RETENTION_DAYS = 3 * 365
 """Access-log rows are kept three years (as evidence of lawful processing), then purged."""
-
-
-class ProactiveBase(DeclarativeBase):
-    """Declarative base of the proactive tables (separate from the case desk's)."""
-
-
-class RegisterRecord(ProactiveBase):
-    """One resident of a service register: only the fields the rules need."""
-
-    __tablename__ = "proactive_register"
-    person_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    birth_date: Mapped[dt.date] = mapped_column(Date)
-    living_alone: Mapped[bool] = mapped_column(Boolean)
-    disability_level: Mapped[int] = mapped_column(Integer)
-    chronic_conditions: Mapped[str] = mapped_column(String(200))
-    newborn_birth_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    special_care: Mapped[str] = mapped_column(String(100))
-    grid_id: Mapped[str] = mapped_column(String(64), index=True)
-    community_id: Mapped[str] = mapped_column(String(64), index=True)
-    address: Mapped[str] = mapped_column(String(300))
-    phone: Mapped[str] = mapped_column(String(32))
-    source: Mapped[str] = mapped_column(String(300))
-    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-
-
-class AccessLog(ProactiveBase):
-    """Every access to a register record: who, whose, what, why, when."""
-
-    __tablename__ = "proactive_access_log"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-    user: Mapped[str] = mapped_column(String(100))
-    role: Mapped[str] = mapped_column(String(32))
-    person_id: Mapped[str] = mapped_column(String(64), index=True)
-    action: Mapped[str] = mapped_column(String(16))  # import / read / unmask / purge
-    purpose: Mapped[str] = mapped_column(Text, default="")
-
-
-class EventRow(ProactiveBase):
-    """An event (高温, 寒潮 …) entered by staff or imported."""
-
-    __tablename__ = "proactive_events"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    grid_ids: Mapped[str] = mapped_column(Text, default="")
-    community_ids: Mapped[str] = mapped_column(Text, default="")
-    note: Mapped[str] = mapped_column(Text, default="")
-    entered_by: Mapped[str] = mapped_column(String(100))
-    entered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-
-
-class ProactiveAction(ProactiveBase):
-    """One generated action, unique by its dedup key (rule + person + period)."""
-
-    __tablename__ = "proactive_actions"
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    rule_id: Mapped[str] = mapped_column(String(64), index=True)
-    action: Mapped[str] = mapped_column(String(16))  # task / notice / list
-    to: Mapped[str] = mapped_column(String(100))
-    person_id: Mapped[str] = mapped_column(String(64))
-    grid_id: Mapped[str] = mapped_column(String(64))
-    community_id: Mapped[str] = mapped_column(String(64))
-    period: Mapped[str] = mapped_column(String(64))
-    title: Mapped[str] = mapped_column(String(200))
-    reason: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    case_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
-    outbox_key: Mapped[str | None] = mapped_column(String(220), nullable=True)
-    run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-
-
-class RuleRun(ProactiveBase):
-    """One run of the rules: when, which rule set, how many actions proposed and new."""
-
-    __tablename__ = "proactive_rule_runs"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    by: Mapped[str] = mapped_column(String(100))
-    rules_name: Mapped[str] = mapped_column(String(200))
-    rules_version: Mapped[str] = mapped_column(String(64))
-    rules_origin: Mapped[str] = mapped_column(String(300))
-    n_proposed: Mapped[int] = mapped_column(Integer)
-    n_new: Mapped[int] = mapped_column(Integer)
-
-
-class OutboxRow(ProactiveBase):
-    """A notification waiting to be (or already) delivered. See ``proactive/outbox.py``."""
-
-    __tablename__ = "proactive_outbox"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(220), unique=True)
-    channel: Mapped[str] = mapped_column(String(32))
-    recipient: Mapped[str] = mapped_column(String(100))
-    subject: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # pending/sending/sent/dead
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    claim_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-
-class Notice(ProactiveBase):
-    """A notice on a resident's page, written by the default sender (unique per delivery)."""
-
-    __tablename__ = "proactive_notices"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    delivery_key: Mapped[str] = mapped_column(String(220), unique=True)
-    person_id: Mapped[str] = mapped_column(String(100), index=True)
-    subject: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-
-
-def prepare_proactive(engine: Engine) -> None:
-    """Create the proactive tables that do not exist yet (idempotent).
-
-    A database brought to the current schema by the migrations already has them; this is for
-    engines that were not migrated.
-    """
-    ProactiveBase.metadata.create_all(engine, checkfirst=True)
 
 
 def _log(

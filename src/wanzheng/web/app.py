@@ -32,9 +32,11 @@ from wanzheng.cases.categories import (
     KeywordClassifier,
     load_categories,
 )
+from wanzheng.cases.crud import escalate_overdue
 from wanzheng.cases.routing import GridIndex
 from wanzheng.cases.states import StateMachine, load_state_machine
-from wanzheng.cases.store import escalate_overdue, grid_index, make_engine, make_sessionmaker
+from wanzheng.cases.tables import grid_index
+from wanzheng.db import make_engine, make_sessionmaker
 from wanzheng.errors import ConfigError
 from wanzheng.settings import Settings
 from wanzheng.web.errors import install_error_handlers
@@ -194,7 +196,7 @@ def create_app(
         An existing engine (tests, benchmarks); default: one built from the settings.
 
     The database must already be at the current schema
-    (:func:`wanzheng.cases.migrate.prepare_database`; ``wanzheng serve`` does it).
+    (:func:`wanzheng.cases.seed.prepare_database`; ``wanzheng serve`` does it).
     """
     engine = engine or make_engine(settings.resolved_database_url)
     tree = load_categories(settings.categories_file)

@@ -9,7 +9,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 
-from wanzheng.cases.store import Actor, resolve_token
+from wanzheng.cases.users import Actor, resolve_token
 from wanzheng.errors import PermissionDeniedError
 from wanzheng.web.app import CaseDesk
 

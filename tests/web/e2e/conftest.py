@@ -55,8 +55,9 @@ def start_server(data_dir: Path, audit_dir: Path | None) -> tuple[Any, threading
     """Prepare the database, create staff users, start uvicorn in a thread; return its URL."""
     import uvicorn
 
-    from wanzheng.cases.migrate import prepare_database
-    from wanzheng.cases.store import create_user, make_engine, make_sessionmaker
+    from wanzheng.cases.seed import prepare_database
+    from wanzheng.cases.users import create_user
+    from wanzheng.db import make_engine, make_sessionmaker
     from wanzheng.settings import Settings
     from wanzheng.web import create_app
 

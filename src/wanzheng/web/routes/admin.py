@@ -7,9 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from wanzheng.cases.contacts import unmask_log
 from wanzheng.cases.masking import PHONE_PATTERN
 from wanzheng.cases.states import ROLES
-from wanzheng.cases.store import create_user, list_table, unmask_log, upsert_row
+from wanzheng.cases.tables import list_table, upsert_row
+from wanzheng.cases.users import create_user
 from wanzheng.web.deps import AdminActor, DbSession, Desk
 from wanzheng.web.openapi import errors
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header
 from pydantic import BaseModel, ConfigDict, Field
 
 from wanzheng.cases.masking import PHONE_PATTERN
-from wanzheng.cases.store import authenticate, create_user, issue_token, revoke_token
+from wanzheng.cases.users import authenticate, create_user, issue_token, revoke_token
 from wanzheng.web.deps import CurrentActor, DbSession, Desk, bearer_token
 from wanzheng.web.openapi import errors
 

@@ -19,17 +19,10 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from wanzheng.cases.masking import ID_NUMBER_PATTERN, PHONE_PATTERN
-from wanzheng.cases.photos import photo_path, store_photo
-from wanzheng.cases.store import (
-    Actor,
-    Case,
-    CaseReceipt,
-    NewCase,
-    PreparedCase,
+from wanzheng.cases.contacts import unmask_contact
+from wanzheng.cases.crud import (
     apply_action,
     case_events,
-    duplicate_candidates,
     escalate_overdue,
     extend_deadline,
     get_case,
@@ -37,12 +30,21 @@ from wanzheng.cases.store import (
     list_cases,
     missed_now,
     overdue_cases,
-    prepare_case,
     rate_case,
+)
+from wanzheng.cases.duplicates import duplicate_candidates
+from wanzheng.cases.intake import (
+    CaseReceipt,
+    NewCase,
+    PreparedCase,
+    prepare_case,
     store_prepared,
     store_prepared_many,
-    unmask_contact,
 )
+from wanzheng.cases.masking import ID_NUMBER_PATTERN, PHONE_PATTERN
+from wanzheng.cases.models import Case
+from wanzheng.cases.photos import photo_path, store_photo
+from wanzheng.cases.users import Actor
 from wanzheng.errors import DataError, NotFoundError, WanzhengError
 from wanzheng.proactive.outbox import enqueue, notices_for
 from wanzheng.text.redact import redact

@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from wanzheng.cases.crud import measures_frame
 from wanzheng.cases.deadlines import BEIJING
 from wanzheng.cases.measures import GROUPINGS, case_measures
-from wanzheng.cases.store import measures_frame
 from wanzheng.errors import DataError
 from wanzheng.web.deps import DbSession, Desk, StaffActor
 

@@ -25,14 +25,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from wanzheng.cases.crud import find_cases, get_case_by_tracking
 from wanzheng.cases.deadlines import BEIJING
-from wanzheng.cases.store import (
-    Case,
-    find_cases,
-    get_case_by_tracking,
-    list_table,
-    resolve_token,
-)
+from wanzheng.cases.models import Case
+from wanzheng.cases.tables import list_table
+from wanzheng.cases.users import resolve_token
 from wanzheng.errors import DataError, NotFoundError, PermissionDeniedError
 from wanzheng.web.app import CaseDesk
 from wanzheng.web.deps import DbSession, Desk

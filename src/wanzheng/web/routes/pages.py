@@ -84,7 +84,7 @@ def vocabulary(request: Request) -> dict[str, Any]:
     All of it is the case desk's own public data (``states.toml``, ``categories.toml``, the
     departments table); nothing about any case or person.
     """
-    from wanzheng.cases.store import list_table
+    from wanzheng.cases.tables import list_table
 
     desk = request.app.state.desk
     machine, tree = desk.machine, desk.tree

@@ -12,16 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 import tempfile
-import threading
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel, Field, field_validator
 
-from wanzheng.cases.store import Actor
+from wanzheng.cases.users import Actor
 from wanzheng.errors import DataError, PermissionDeniedError
 from wanzheng.proactive.registers import Viewer
 from wanzheng.proactive.rules import EVENT_KINDS
@@ -30,23 +29,6 @@ from wanzheng.web.deps import AdminActor, DbSession, Desk, DispatcherActor, Staf
 from wanzheng.web.openapi import errors
 
 __all__ = ["router"]
-
-_prepared: set[int] = set()
-_prepared_lock = threading.Lock()
-
-
-def _ready(desk: Desk) -> CaseDesk:
-    """Create the proactive tables on the desk's engine once per process."""
-    from wanzheng.proactive.store import prepare_proactive
-
-    with _prepared_lock:
-        if id(desk.engine) not in _prepared:
-            prepare_proactive(desk.engine)
-            _prepared.add(id(desk.engine))
-    return desk
-
-
-Ready = Annotated[CaseDesk, Depends(_ready)]
 
 router = APIRouter(prefix="/api/proactive", tags=["proactive"])
 
@@ -96,7 +78,7 @@ def _rules(desk: CaseDesk) -> Any:
 
 @router.post("/registers", status_code=201, responses=errors(413))
 def post_register(
-    session: DbSession, desk: Ready, actor: AdminActor, file: Annotated[UploadFile, File()]
+    session: DbSession, desk: Desk, actor: AdminActor, file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:
     """Import a service register (CSV/XLSX template); unknown columns are dropped and named."""
     from wanzheng.proactive.registers import load_register
@@ -117,7 +99,7 @@ def post_register(
 @router.get("/registers")
 def get_register(
     session: DbSession,
-    desk: Ready,
+    desk: Desk,
     actor: StaffActor,
     person_id: Annotated[list[str] | None, Query()] = None,
     unmask: bool = False,
@@ -140,7 +122,7 @@ def get_register(
 
 @router.get("/access-log")
 def get_access_log(
-    session: DbSession, desk: Ready, actor: AdminActor, person_id: str | None = None
+    session: DbSession, desk: Desk, actor: AdminActor, person_id: str | None = None
 ) -> list[dict[str, Any]]:
     """Who accessed which register record, when and why (newest first)."""
     from wanzheng.proactive.store import access_log
@@ -149,7 +131,7 @@ def get_access_log(
 
 
 @router.post("/purge")
-def post_purge(session: DbSession, desk: Ready, actor: AdminActor) -> dict[str, int]:
+def post_purge(session: DbSession, desk: Desk, actor: AdminActor) -> dict[str, int]:
     """Delete register records past the retention period (``proactive_retention_days``)."""
     from wanzheng.proactive.store import purge_expired
 
@@ -186,7 +168,7 @@ class EventIn(BaseModel):
 
 @router.post("/events", status_code=201, responses=errors(409))
 def post_event(
-    session: DbSession, desk: Ready, actor: DispatcherActor, body: EventIn, run: bool = True
+    session: DbSession, desk: Desk, actor: DispatcherActor, body: EventIn, run: bool = True
 ) -> dict[str, Any]:
     """Enter a heat wave, cold wave … and (``run``, default) run that event's rules at once.
 
@@ -230,7 +212,7 @@ def post_event(
 
 @router.get("/events")
 def get_events(
-    session: DbSession, desk: Ready, actor: StaffActor, active: bool = False
+    session: DbSession, desk: Desk, actor: StaffActor, active: bool = False
 ) -> list[dict[str, Any]]:
     """Stored events (all, or those in force now)."""
     from wanzheng.proactive.store import active_events
@@ -252,7 +234,7 @@ def get_events(
 
 @router.post("/run")
 def post_run(
-    session: DbSession, desk: Ready, actor: DispatcherActor, dry_run: bool = True
+    session: DbSession, desk: Desk, actor: DispatcherActor, dry_run: bool = True
 ) -> dict[str, Any]:
     """Run the rule set over the registers: ``dry_run`` (default) shows, else creates."""
     from wanzheng.proactive.service import propose, run_rules
@@ -284,7 +266,7 @@ def post_run(
 @router.get("/completion")
 def get_completion(
     session: DbSession,
-    desk: Ready,
+    desk: Desk,
     actor: StaffActor,
     by: Literal["rule_id", "grid_id", "all"] = "rule_id",
 ) -> list[dict[str, Any]]:
@@ -296,7 +278,7 @@ def get_completion(
 
 @router.get("/lists")
 def get_lists(
-    session: DbSession, desk: Ready, actor: StaffActor, department: str | None = None
+    session: DbSession, desk: Desk, actor: StaffActor, department: str | None = None
 ) -> list[dict[str, Any]]:
     """Rows of the departments' lists (e.g. allowance checks for 社会事务办)."""
     from wanzheng.proactive.service import department_list
@@ -327,7 +309,7 @@ def _hotspots(
 @router.get("/hotspots")
 def get_hotspots(
     session: DbSession,
-    desk: Ready,
+    desk: Desk,
     actor: StaffActor,
     month: str | None = None,
     radius_m: float = 200.0,
@@ -354,7 +336,7 @@ def get_hotspots(
 @router.post("/hotspots/{cluster_id}/task", status_code=201, responses=errors(404))
 def post_hotspot_task(
     session: DbSession,
-    desk: Ready,
+    desk: Desk,
     actor: DispatcherActor,
     cluster_id: str,
     month: str,
@@ -384,7 +366,7 @@ def post_hotspot_task(
 @router.get("/outlook")
 def get_outlook(
     session: DbSession,
-    desk: Ready,
+    desk: Desk,
     actor: StaffActor,
     by: str = "category,community_id",
     horizon: Annotated[int, Query(ge=1, le=12)] = 8,
@@ -407,7 +389,7 @@ def get_outlook(
 
 
 @router.get("/evidence")
-def get_evidence(session: DbSession, desk: Ready, actor: StaffActor) -> list[dict[str, Any]]:
+def get_evidence(session: DbSession, desk: Desk, actor: StaffActor) -> list[dict[str, Any]]:
     """Cases asking for a missing facility, per community and catalogue kind."""
     from wanzheng.proactive.evidence import evidence_counts, load_evidence_rules
     from wanzheng.proactive.service import cases_frame
@@ -419,7 +401,7 @@ def get_evidence(session: DbSession, desk: Ready, actor: StaffActor) -> list[dic
 
 @router.get("/notices", responses=errors(404))
 def get_notices(
-    session: DbSession, desk: Ready, actor: StaffActor, person_id: str
+    session: DbSession, desk: Desk, actor: StaffActor, person_id: str
 ) -> list[dict[str, str]]:
     """Notices delivered to one resident's page (staff in scope; the access is logged)."""
     from wanzheng.proactive.outbox import notices_for
@@ -441,7 +423,7 @@ def get_notices(
 
 
 @router.post("/outbox/deliver")
-def post_deliver(desk: Ready, actor: AdminActor) -> dict[str, int]:
+def post_deliver(desk: Desk, actor: AdminActor) -> dict[str, int]:
     """One delivery pass through the default sender (resident page store + log file)."""
     from wanzheng.proactive.outbox import PageLogSender, deliver
 
@@ -454,7 +436,7 @@ def post_deliver(desk: Ready, actor: AdminActor) -> dict[str, int]:
 
 @router.get("/outbox")
 def get_outbox(
-    session: DbSession, desk: Ready, actor: AdminActor, status: str | None = None
+    session: DbSession, desk: Desk, actor: AdminActor, status: str | None = None
 ) -> list[dict[str, Any]]:
     """Outbox messages (newest first) with their status, attempts and last error."""
     from wanzheng.proactive.outbox import outbox_frame

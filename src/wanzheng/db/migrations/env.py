@@ -1,11 +1,13 @@
-"""Alembic environment: run by :func:`wanzheng.cases.migrate.upgrade_database`.
+"""Alembic environment: run by :func:`wanzheng.db.upgrade_database`.
 
 The connection is passed in ``config.attributes["connection"]`` (no alembic.ini is needed at
 run time); ``sqlalchemy.url`` is the fallback for the alembic command line.
 
-One history covers two metadatas on the same database: the case desk's
-(:class:`wanzheng.cases.store.Base`) and the proactive services'
-(:class:`wanzheng.proactive.store.ProactiveBase`, from revision 0002 on).
+One history covers the whole database: every table is declared on
+:class:`wanzheng.db.Base`, and the domain modules that declare tables are imported here so
+that its metadata holds them all. This is the one module of ``wanzheng.db`` that imports
+domain code (docs/architecture.md, "Layers"); a new module of models is one more import
+below, and its tables one more revision in ``versions/``.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from typing import Any
 from alembic import context
 from sqlalchemy import DateTime
 
-from wanzheng.cases.store import Base, UTCDateTime, make_engine
-from wanzheng.proactive.store import ProactiveBase
+# every module that declares tables, so that Base.metadata holds them all
+import wanzheng.cases.models
+import wanzheng.proactive.models  # noqa: F401
+from wanzheng.db.base import Base, UTCDateTime
+from wanzheng.db.engine import make_engine
 
 config = context.config
-target_metadata = [Base.metadata, ProactiveBase.metadata]
+target_metadata = Base.metadata
 
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> Any:

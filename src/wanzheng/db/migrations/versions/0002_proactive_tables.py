@@ -18,7 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     # Installations that ran the proactive services before this revision already have the
-    # tables (created by prepare_proactive with CREATE TABLE IF NOT EXISTS): adopt them.
+    # tables (created by the former prepare_proactive, CREATE TABLE IF NOT EXISTS): adopt them.
     existing = set(sa.inspect(op.get_bind()).get_table_names())
     if "proactive_access_log" not in existing:
         op.create_table(

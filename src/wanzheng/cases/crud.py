@@ -1,0 +1,499 @@
+"""Cases after intake: who sees what (:func:`visible`), queues and public lookups, transitions
+of the state machine with their events, ratings, deadline extensions, overdue lists and
+escalation (督办), and the frame the measures are computed from.
+
+Every function takes a :class:`~sqlalchemy.orm.Session` and keyword arguments, checks the
+caller's scope (an :class:`~wanzheng.cases.users.Actor`) and raises only from
+:mod:`wanzheng.errors`. The caller commits (the web layer once per request, so nothing is
+half-written); functions flush when they need generated ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import false, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from wanzheng.cases.deadlines import add_working_days, missed_deadlines, overdue_hours
+from wanzheng.cases.models import Case, CaseEvent, CaseExtension, CategoryRow, Department, Grid
+from wanzheng.cases.states import StateMachine
+from wanzheng.cases.users import Actor
+from wanzheng.errors import ConflictError, DataError, NotFoundError, PermissionDeniedError
+
+__all__ = [
+    "REROUTE_STATES",
+    "apply_action",
+    "case_events",
+    "escalate_overdue",
+    "extend_deadline",
+    "find_cases",
+    "get_case",
+    "get_case_by_tracking",
+    "list_cases",
+    "measures_frame",
+    "missed_now",
+    "overdue_cases",
+    "rate_case",
+    "scoped",
+    "visible",
+]
+
+#: States in which ``recategorise`` also re-routes the department from the category table.
+REROUTE_STATES = frozenset({"submitted", "accepted", "returned", "disputed"})
+
+
+def _event(
+    session: Session,
+    case: Case,
+    *,
+    action: str,
+    to: str,
+    actor: Actor,
+    now: dt.datetime,
+    note: str | None,
+) -> None:
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            action=action,
+            from_state=case.state if action != "submit" else None,
+            to_state=to,
+            actor_id=actor.user_id,
+            actor_role=actor.role,
+            at=now,
+            note=note,
+        )
+    )
+    case.state = to
+    case.updated_at = now
+
+
+def visible(case: Case, actor: Actor) -> bool:
+    """Whether ``actor`` may see ``case`` (residents own cases; staff their scope)."""
+    if actor.role in ("dispatcher", "admin"):
+        return True
+    if actor.role == "handler":
+        return actor.department_key is not None and case.department_key == actor.department_key
+    if actor.role == "grid_worker":
+        return actor.grid_key is not None and case.grid_key == actor.grid_key
+    if actor.role == "resident":
+        return actor.person_id is not None and case.person_id == actor.person_id
+    return False
+
+
+def scoped(query: Select[Any], actor: Actor) -> Select[Any]:
+    """``query`` (a select of cases) restricted to the cases ``actor`` may see — the rule of
+    :func:`visible` as a WHERE clause: handlers their department, grid workers their grid,
+    residents their own cases, dispatchers and administrators everything."""
+    if actor.role == "handler":
+        return query.where(Case.department_key == actor.department_key)
+    if actor.role == "grid_worker":
+        return query.where(Case.grid_key == actor.grid_key)
+    if actor.role == "resident":
+        if actor.person_id is None:
+            return query.where(false())
+        return query.where(Case.person_id == actor.person_id)
+    if actor.role in ("dispatcher", "admin"):
+        return query
+    return query.where(false())
+
+
+def get_case(session: Session, *, case_id: int, actor: Actor) -> Case:
+    """One case the actor may see; NotFoundError otherwise (existence is not revealed)."""
+    case = session.get(Case, case_id)
+    if case is None or not visible(case, actor):
+        raise NotFoundError(f"case: no case {case_id} visible to you")
+    return case
+
+
+def get_case_by_tracking(session: Session, *, code: str) -> Case:
+    """A case by its tracking code (for the public follow-up view)."""
+    case = session.scalar(select(Case).where(Case.tracking_code == code.strip().upper()))
+    if case is None:
+        raise NotFoundError("tracking_code: no case with this tracking code")
+    return case
+
+
+def case_events(session: Session, *, case_id: int) -> Sequence[CaseEvent]:
+    """Events of a case in order."""
+    return session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+    ).all()
+
+
+def list_cases(
+    session: Session,
+    *,
+    actor: Actor,
+    state: str | None = None,
+    case_type: str | None = None,
+    unrouted: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> Sequence[Case]:
+    """The actor's queue: cases in scope, newest first.
+
+    ``unrouted`` (dispatchers) keeps cases whose location is in no grid — the subdistrict
+    dispatcher queue.
+    """
+    q = scoped(select(Case), actor)
+    if state is not None:
+        q = q.where(Case.state == state)
+    if case_type is not None:
+        q = q.where(Case.case_type == case_type)
+    if unrouted:
+        q = q.where(Case.grid_key.is_(None))
+    q = q.order_by(Case.id.desc()).limit(min(max(limit, 1), 1000)).offset(max(offset, 0))
+    return session.scalars(q).all()
+
+
+def _in_scope_for_action(case: Case, actor: Actor) -> None:
+    if actor.role in ("handler", "grid_worker") and not visible(case, actor):
+        raise NotFoundError(f"case: no case {case.id} visible to you")
+
+
+def apply_action(
+    session: Session,
+    *,
+    case_id: int,
+    actor: Actor,
+    action: str,
+    now: dt.datetime,
+    machine: StateMachine,
+    note: str | None = None,
+    reason: str | None = None,
+    department: str | None = None,
+    grid: str | None = None,
+    merged_into: int | None = None,
+    rating: str | None = None,
+    category: str | None = None,
+) -> Case:
+    """Apply one transition of the state machine, writing its event row.
+
+    ``recategorise`` (dispatcher / admin) sets ``category`` (a key of the category table; the
+    current key confirms it) and marks it ``category_source = "staff"``; in
+    :data:`REROUTE_STATES` the department follows the category table. The case keeps its state.
+
+    Raises
+    ------
+    ConflictError
+        The action is not allowed from the case's state (HTTP 409).
+    PermissionDeniedError
+        The role may not take the action.
+    DataError
+        A field the action requires is missing or unknown.
+    NotFoundError
+        The case does not exist or is outside the actor's scope.
+    """
+    case = session.get(Case, case_id)
+    if case is None or (actor.role == "resident" and not visible(case, actor)):
+        raise NotFoundError(f"case: no case {case_id} visible to you")
+    _in_scope_for_action(case, actor)
+    if action == "rate":
+        if rating is None:
+            raise DataError("rating: required for action 'rate'")
+        return rate_case(
+            session, case=case, rating=rating, note=note, actor=actor, now=now, machine=machine
+        )
+    t = machine.transition(case.state, action, role=actor.role)
+    given = {
+        "note": note,
+        "reason": reason,
+        "department": department,
+        "merged_into": merged_into,
+        "rating": rating,
+        "category": category,
+    }
+    for f in sorted(t.requires):
+        v = given[f]
+        if v is None or (isinstance(v, str) and not v.strip()):
+            raise DataError(f"{f}: required for action {action!r}")
+    text_note = reason if reason else note
+    if action == "accept":
+        case.accepted_at = case.accepted_at or now
+    elif action == "dispatch":
+        if department is None or session.get(Department, department) is None:
+            raise DataError(f"department: unknown department {department!r}")
+        if grid is not None:
+            g = session.get(Grid, grid)
+            if g is None:
+                raise DataError(f"grid: unknown grid {grid!r}")
+            case.grid_key = g.key
+            case.community_key = g.community_key
+        case.department_key = department
+        case.accepted_at = case.accepted_at or now
+        text_note = note or f"派往 {department}"
+    elif action == "start":
+        case.responded_at = case.responded_at or now
+        case.accepted_at = case.accepted_at or now
+    elif action == "resolve":
+        case.resolved_at = now
+    elif action == "close":
+        case.closed_at = now
+    elif action == "merge":
+        if merged_into is None or merged_into == case.id:
+            raise DataError("merged_into: expected the id of another case")
+        target = session.get(Case, merged_into)
+        if target is None or target.state == "merged":
+            raise DataError(f"merged_into: no open case {merged_into} to merge into")
+        case.merged_into_id = merged_into
+        case.closed_at = now
+    elif action == "reject":
+        case.closed_at = now
+    elif action == "reopen":
+        _reopen(case, now)
+    elif action == "recategorise":
+        text_note = _recategorise(session, case, category=category or "", note=note)
+    case.last_note = text_note
+    to = t.target if t.target is not None else case.state
+    _event(session, case, action=action, to=to, actor=actor, now=now, note=text_note)
+    session.flush()
+    return case
+
+
+def _recategorise(session: Session, case: Case, *, category: str, note: str | None) -> str:
+    """Set and confirm the category; re-route before dispatch. Returns the event note."""
+    row = session.get(CategoryRow, category)
+    if row is None:
+        raise DataError(f"category: unknown category {category!r}")
+    if row.department_key is None:
+        raise DataError(f"category: {category!r} is a group; expected a leaf category")
+    old = case.category_key
+    text = f"确认分类 {old}" if old == category else f"分类 {old} → {category}"
+    case.category_key = category
+    case.category_source = "staff"
+    if case.state in REROUTE_STATES and case.department_key != row.department_key:
+        text += f"; 承办部门 {case.department_key} → {row.department_key}"
+        case.department_key = row.department_key
+    return text + (f"; {note.strip()}" if note and note.strip() else "")
+
+
+def _reopen(case: Case, now: dt.datetime) -> None:
+    case.reopen_count += 1
+    case.resolved_at = None
+    case.closed_at = None
+    case.resolve_due = add_working_days(now, case.resolve_days + case.extension_days)
+
+
+def rate_case(
+    session: Session,
+    *,
+    case: Case,
+    rating: str,
+    note: str | None,
+    actor: Actor,
+    now: dt.datetime,
+    machine: StateMachine,
+) -> Case:
+    """Record the resident's rating: 满意/基本满意 close; 不满意 reopens once, then disputes."""
+    t = machine.transition(case.state, "rate", role=actor.role)
+    target = machine.rating.target(rating, reopen_count=case.reopen_count)
+    case.rating = rating
+    label = f"评价: {rating}" + (f"; {note}" if note else "")
+    if target == "closed":
+        case.closed_at = now
+        _event(session, case, action=t.action, to="closed", actor=actor, now=now, note=label)
+    else:
+        _event(session, case, action=t.action, to=target, actor=actor, now=now, note=label)
+        if target == machine.rating.reopen_to:
+            _reopen(case, now)
+    case.last_note = label
+    session.flush()
+    return case
+
+
+def extend_deadline(
+    session: Session,
+    *,
+    case_id: int,
+    actor: Actor,
+    days: int,
+    reason: str,
+    now: dt.datetime,
+) -> Case:
+    """Approve an extension of the resolve deadline (dispatcher / admin), with its reason."""
+    if actor.role not in ("dispatcher", "admin") or actor.user_id is None:
+        raise PermissionDeniedError(
+            "action: only a dispatcher or administrator approves extensions"
+        )
+    case = get_case(session, case_id=case_id, actor=actor)
+    if case.state in ("closed", "merged", "rejected"):
+        raise ConflictError(f"action: cannot extend a case in state {case.state!r}")
+    if not 1 <= days <= 30:
+        raise DataError(f"days: expected 1–30 working days, got {days}")
+    if not reason or not reason.strip():
+        raise DataError("reason: an extension needs a reason")
+    session.add(
+        CaseExtension(case_id=case.id, days=days, reason=reason, approver_id=actor.user_id, at=now)
+    )
+    case.extension_days += days
+    start = case.submitted_at
+    last_reopen = session.scalar(
+        select(func.max(CaseEvent.at)).where(
+            CaseEvent.case_id == case.id, CaseEvent.to_state == "reopened"
+        )
+    )
+    if last_reopen is not None:
+        start = last_reopen
+    case.resolve_due = add_working_days(start, case.resolve_days + case.extension_days)
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            action="extend",
+            from_state=case.state,
+            to_state=case.state,
+            actor_id=actor.user_id,
+            actor_role=actor.role,
+            at=now,
+            note=f"延期 {days} 个工作日: {reason}",
+        )
+    )
+    case.updated_at = now
+    session.flush()
+    return case
+
+
+_NOT_TIMED = ("closed", "merged", "rejected", "resolved")
+
+
+def missed_now(case: Case, now: dt.datetime) -> dict[str, float]:
+    """The case's deadlines missed and still unmet at ``now``, with hours overdue
+    (:func:`~wanzheng.cases.deadlines.missed_deadlines`); none once the case is resolved,
+    closed, merged or rejected."""
+    if case.state in _NOT_TIMED:
+        return {}
+    return missed_deadlines(
+        sign_due=case.sign_due,
+        respond_due=case.respond_due,
+        resolve_due=case.resolve_due,
+        accepted_at=case.accepted_at,
+        responded_at=case.responded_at,
+        resolved_at=case.resolved_at,
+        now=now,
+    )
+
+
+def overdue_cases(
+    session: Session, *, actor: Actor, now: dt.datetime
+) -> list[tuple[Case, dict[str, float]]]:
+    """Open cases in the actor's scope with a deadline passed and still unmet, most late first."""
+    if actor.role == "resident":
+        raise PermissionDeniedError("role: residents have no overdue list")
+    q = (
+        select(Case)
+        .where(Case.state.not_in(_NOT_TIMED))
+        .where(or_(Case.sign_due < now, Case.respond_due < now, Case.resolve_due < now))
+    )
+    q = scoped(q, actor)
+    out = []
+    for case in session.scalars(q).all():
+        missed = missed_now(case, now)
+        if missed:
+            out.append((case, missed))
+    out.sort(key=lambda item: -overdue_hours(item[1]))
+    return out
+
+
+def escalate_overdue(
+    session: Session, *, now: dt.datetime, machine: StateMachine
+) -> list[tuple[int, int]]:
+    """Raise the 督办 level of overdue open cases; one ``escalate`` event per level reached.
+
+    Returns
+    -------
+    list of (case id, new level)
+    """
+    changed = []
+    for case, missed in overdue_cases(session, actor=Actor.system(), now=now):
+        level = machine.escalation.level(overdue_hours(missed))
+        while case.escalation_level < level:
+            case.escalation_level += 1
+            name = machine.escalation.levels[case.escalation_level - 1]
+            session.add(
+                CaseEvent(
+                    case_id=case.id,
+                    action="escalate",
+                    from_state=case.state,
+                    to_state=case.state,
+                    actor_id=None,
+                    actor_role="system",
+                    at=now,
+                    note=f"{name} (超期: {', '.join(sorted(missed))})",
+                )
+            )
+        if case.escalation_level == level and level > 0:
+            changed.append((case.id, level))
+    session.flush()
+    return changed
+
+
+def find_cases(
+    session: Session,
+    *,
+    ids: Sequence[int] | None = None,
+    categories: Sequence[str] | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    states: Sequence[str] | None = None,
+    limit: int = 1000,
+    actor: Actor | None = None,
+) -> Sequence[Case]:
+    """Cases by public criteria (Open311 ``GET requests``), newest first; with ``actor``,
+    only the cases in the actor's scope (:func:`scoped`)."""
+    q = select(Case) if actor is None else scoped(select(Case), actor)
+    if ids is not None:
+        q = q.where(Case.id.in_(list(ids)))
+    if categories is not None:
+        q = q.where(Case.category_key.in_(list(categories)))
+    if start is not None:
+        q = q.where(Case.submitted_at >= start)
+    if end is not None:
+        q = q.where(Case.submitted_at <= end)
+    if states is not None:
+        q = q.where(Case.state.in_(list(states)))
+    return session.scalars(q.order_by(Case.id.desc()).limit(limit)).all()
+
+
+def measures_frame(session: Session, *, case_type: str | None = None) -> pd.DataFrame:
+    """All cases as the DataFrame :func:`wanzheng.cases.measures.case_measures` takes."""
+    q = select(
+        Case.id,
+        Case.department_key,
+        Case.grid_key,
+        Case.community_key,
+        Case.category_key,
+        Case.state,
+        Case.rating,
+        Case.submitted_at,
+        Case.responded_at,
+        Case.respond_due,
+        Case.resolved_at,
+        Case.resolve_due,
+        Case.case_type,
+    )
+    if case_type is not None:
+        q = q.where(Case.case_type == case_type)
+    rows = session.execute(q).all()
+    return pd.DataFrame(
+        [tuple(r) for r in rows],
+        columns=[
+            "case_id",
+            "department",
+            "grid",
+            "community",
+            "category",
+            "state",
+            "rating",
+            "submitted_at",
+            "responded_at",
+            "respond_due",
+            "resolved_at",
+            "resolve_due",
+            "case_type",
+        ],
+    )

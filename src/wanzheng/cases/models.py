@@ -1,0 +1,222 @@
+"""The case desk's tables (SQLAlchemy 2 declarative models on :class:`wanzheng.db.Base`).
+
+Routing and category tables an administrator edits (areas, departments, communities, grids,
+categories), residents' personal data stored once (persons), logins and tokens, cases with
+their events, photos and extensions, and the log of every unmasking. Operations on them live
+beside: ``cases/users.py`` (accounts, tokens), ``cases/seed.py`` and ``cases/tables.py``
+(routing tables), ``cases/intake.py`` (new cases), ``cases/crud.py`` (queues and transitions),
+``cases/contacts.py`` (masking and its log), ``cases/duplicates.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from wanzheng.db.base import Base, UTCDateTime
+
+__all__ = [
+    "CATEGORY_SOURCES",
+    "Area",
+    "Case",
+    "CaseEvent",
+    "CaseExtension",
+    "CasePhoto",
+    "CategoryRow",
+    "Community",
+    "Department",
+    "Grid",
+    "Person",
+    "Token",
+    "UnmaskLog",
+    "User",
+]
+
+#: Values of ``Case.category_source``.
+CATEGORY_SOURCES = ("resident", "proposed", "default", "imported", "staff")
+
+
+class Area(Base):
+    """A served area (the subdistrict boundary); submissions outside every area are refused."""
+
+    __tablename__ = "areas"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    polygon_wkt: Mapped[str] = mapped_column(Text)
+
+
+class Department(Base):
+    """A department of the 权责清单 that receives cases."""
+
+    __tablename__ = "departments"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Community(Base):
+    """A residents' committee area (社区)."""
+
+    __tablename__ = "communities"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Grid(Base):
+    """A grid (网格): a polygon in one community, served by its grid workers."""
+
+    __tablename__ = "grids"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    community_key: Mapped[str] = mapped_column(ForeignKey("communities.key"))
+    polygon_wkt: Mapped[str] = mapped_column(Text)
+
+
+class CategoryRow(Base):
+    """A case category with its responsible department and deadlines."""
+
+    __tablename__ = "categories"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    department_key: Mapped[str | None] = mapped_column(ForeignKey("departments.key"), nullable=True)
+    sign_hours: Mapped[float | None] = mapped_column(Float, nullable=True)
+    respond_hours: Mapped[float | None] = mapped_column(Float, nullable=True)
+    resolve_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Person(Base):
+    """A resident's personal data, stored once (PIPL): name, phone, ID number."""
+
+    __tablename__ = "persons"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
+    id_number: Mapped[str | None] = mapped_column(String(18), nullable=True)
+
+
+class User(Base):
+    """A login: resident or staff; staff carry their department or grid."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    department_key: Mapped[str | None] = mapped_column(ForeignKey("departments.key"), nullable=True)
+    grid_key: Mapped[str | None] = mapped_column(ForeignKey("grids.key"), nullable=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), nullable=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Token(Base):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Case(Base):
+    """A case (诉求/工单). ``state`` always equals the ``to_state`` of its latest event."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tracking_code: Mapped[str] = mapped_column(String(32), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    case_type: Mapped[str] = mapped_column(String(32), default="request")
+    source: Mapped[str] = mapped_column(String(32), default="web")
+    text: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    category_key: Mapped[str] = mapped_column(ForeignKey("categories.key"))
+    proposed_category: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    proposed_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: Where ``category_key`` came from: ``resident`` (chosen at submission), ``proposed`` (the
+    #: classifier), ``default`` (no proposal: other.general), ``imported`` (an import row's
+    #: 诉求类别) or ``staff`` (confirmed or changed by a dispatcher: action ``recategorise``).
+    category_source: Mapped[str] = mapped_column(String(16), server_default="proposed")
+    department_key: Mapped[str | None] = mapped_column(
+        ForeignKey("departments.key"), nullable=True, index=True
+    )
+    grid_key: Mapped[str | None] = mapped_column(ForeignKey("grids.key"), nullable=True, index=True)
+    community_key: Mapped[str | None] = mapped_column(ForeignKey("communities.key"), nullable=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), nullable=True)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    responded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    sign_due: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    respond_due: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    resolve_due: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    resolve_days: Mapped[int] = mapped_column(Integer)
+    extension_days: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    rating: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
+    last_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    person: Mapped[Person | None] = relationship(lazy="joined")
+    photos: Mapped[list[CasePhoto]] = relationship(lazy="selectin", order_by="CasePhoto.position")
+
+
+class CaseEvent(Base):
+    """One transition (or escalation / extension) of a case: who, when, from, to, note."""
+
+    __tablename__ = "case_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    to_state: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    actor_role: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class CasePhoto(Base):
+    """A photo of a case, stored content-addressed on disk by its SHA-256."""
+
+    __tablename__ = "case_photos"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    ext: Mapped[str] = mapped_column(String(8))
+
+
+class CaseExtension(Base):
+    """An approved extension of the resolve deadline (working days, reason, approver)."""
+
+    __tablename__ = "case_extensions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    approver_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class UnmaskLog(Base):
+    """Every disclosure of unmasked personal data: who, whose, which fields, why, when."""
+
+    __tablename__ = "unmask_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    actor_label: Mapped[str] = mapped_column(String(100))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), nullable=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
+    fields: Mapped[str] = mapped_column(String(100))
+    purpose: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

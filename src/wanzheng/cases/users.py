@@ -1,0 +1,193 @@
+"""Accounts of the case desk: who is calling (:class:`Actor`), logins with argon2 password
+hashes, bearer tokens (only their SHA-256 stored) and residents' person records.
+
+Every function takes a :class:`~sqlalchemy.orm.Session` and keyword arguments; the caller
+commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wanzheng.cases.masking import normalise_phone
+from wanzheng.cases.models import Department, Grid, Person, Token, User
+from wanzheng.cases.states import ROLES
+from wanzheng.errors import ConflictError, DataError, PermissionDeniedError
+
+__all__ = [
+    "STAFF_ROLES",
+    "Actor",
+    "authenticate",
+    "create_user",
+    "issue_token",
+    "person_for",
+    "resolve_token",
+    "revoke_token",
+]
+
+STAFF_ROLES = frozenset({"grid_worker", "handler", "dispatcher", "admin"})
+
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is calling: role and scope. ``Actor.public()`` is an anonymous resident."""
+
+    role: str
+    user_id: int | None = None
+    username: str = "anonymous"
+    department_key: str | None = None
+    grid_key: str | None = None
+    person_id: int | None = None
+
+    @classmethod
+    def public(cls) -> Actor:
+        """An anonymous caller (a resident without an account)."""
+        return cls(role="resident")
+
+    @classmethod
+    def system(cls) -> Actor:
+        """The service itself (escalation, automatic reopening, imports)."""
+        return cls(role="admin", username="system")
+
+    @property
+    def label(self) -> str:
+        """``role:username`` for logs."""
+        return f"{self.role}:{self.username}"
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str = "",
+    department: str | None = None,
+    grid: str | None = None,
+    phone: str | None = None,
+) -> User:
+    """Create a login with an argon2 password hash.
+
+    Handlers need ``department``, grid workers ``grid``; residents may give ``phone`` so
+    that cases submitted with that phone show as theirs.
+    """
+    if role not in ROLES:
+        raise DataError(f"role: expected one of {list(ROLES)}, got {role!r}")
+    if not username or len(username) > 100:
+        raise DataError("username: expected 1–100 characters")
+    if len(password) < 8:
+        raise DataError("password: expected at least 8 characters")
+    if role == "handler" and department is None:
+        raise DataError("department: a handler needs a department")
+    if role == "grid_worker" and grid is None:
+        raise DataError("grid: a grid worker needs a grid")
+    if department is not None and session.get(Department, department) is None:
+        raise DataError(f"department: unknown department {department!r}")
+    if grid is not None and session.get(Grid, grid) is None:
+        raise DataError(f"grid: unknown grid {grid!r}")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ConflictError(f"username: {username!r} is taken")
+    person_id = None
+    if phone is not None:
+        person_id = person_for(
+            session, name=display_name or None, phone=normalise_phone(phone), id_number=None
+        ).id
+    user = User(
+        username=username,
+        password_hash=_hasher.hash(password),
+        role=role,
+        display_name=display_name,
+        department_key=department,
+        grid_key=grid,
+        person_id=person_id,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User:
+    """Check a password; raises PermissionDeniedError on any mismatch (no user enumeration)."""
+    user = session.scalar(select(User).where(User.username == username))
+    try:
+        if user is None or not user.active:
+            _hasher.hash(password)  # same cost either way
+            raise VerificationError
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise PermissionDeniedError("password: wrong username or password") from exc
+    return user
+
+
+def issue_token(
+    session: Session, *, user_id: int, now: dt.datetime, ttl_hours: float = 12.0
+) -> str:
+    """Create a bearer token for ``user_id``; only its SHA-256 is stored."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        Token(
+            token_hash=_hash_token(token),
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=ttl_hours),
+        )
+    )
+    return token
+
+
+def resolve_token(session: Session, *, token: str, now: dt.datetime) -> Actor:
+    """The actor a bearer token stands for; PermissionDeniedError when unknown or expired."""
+    row = session.get(Token, _hash_token(token))
+    if row is None or row.expires_at <= now:
+        raise PermissionDeniedError("authorization: unknown or expired token")
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise PermissionDeniedError("authorization: the account is disabled")
+    return Actor(
+        role=user.role,
+        user_id=user.id,
+        username=user.username,
+        department_key=user.department_key,
+        grid_key=user.grid_key,
+        person_id=user.person_id,
+    )
+
+
+def revoke_token(session: Session, *, token: str) -> None:
+    """Delete a token (logout)."""
+    row = session.get(Token, _hash_token(token))
+    if row is not None:
+        session.delete(row)
+
+
+def person_for(
+    session: Session, *, name: str | None, phone: str | None, id_number: str | None
+) -> Person:
+    """The person record of ``phone`` (its empty name / ID number filled in), or a new one."""
+    person = None
+    if phone is not None:
+        person = session.scalar(select(Person).where(Person.phone == phone))
+    if person is None:
+        person = Person(name=name, phone=phone, id_number=id_number)
+        session.add(person)
+        session.flush()
+    else:
+        if person.name is None and name:
+            person.name = name
+        if person.id_number is None and id_number:
+            person.id_number = id_number
+    return person
