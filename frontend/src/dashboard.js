@@ -231,6 +231,15 @@ function renderCommunity() {
         ? `<div class="wide"><dt>${esc(t("dash.missing.life"))} (${p.missing_life_circle.length})</dt>
            <dd class="missing" id="missing-life">${p.missing_life_circle.map((k) => `<span class="pill warn">${esc(kindName(k))}</span>`).join(" ")}</dd></div>`
         : ""}
+      ${(p.evidence ?? []).length
+        ? `<div class="wide"><dt>${esc(t("dash.evidence"))}</dt>
+           <dd id="evidence"><ul class="evidence">${p.evidence
+             .map(
+               (e) => `<li data-kind="${esc(e.kind)}"><span class="pill ${STATUS_CLASS[p.kinds[e.kind]?.status ?? "no_data"] ?? ""}">${esc(kindName(e.kind))}</span>
+               ${esc(t("dash.evidence.count").replace("{cases}", num(e.n_cases)).replace("{residents}", num(e.n_residents)))}</li>`,
+             )
+             .join("")}</ul></dd></div>`
+        : ""}
       ${(p.edge_uncertain ?? []).length
         ? `<div class="wide"><dt>${esc(t("dash.edge"))}</dt>
            <dd class="small" id="edge-uncertain">${esc(t("dash.edge.text").replace("{m}", p.edge_distance_m ?? "?"))}

@@ -347,7 +347,7 @@ function renderCase() {
         <div><dt>${esc(t("disp.proposed"))}</dt><dd id="proposed">${proposed}</dd></div>
         <div><dt>${esc(t("disp.unit"))}</dt><dd>${esc(departmentLabel(c.department))}</dd></div>
         <div><dt>${esc(t("disp.reporter"))}</dt><dd>${esc(c.contact?.name ?? "–")} ${esc(c.contact?.phone ?? "")}</dd></div>
-        <div><dt>${esc(t("disp.location"))}</dt><dd>${c.lon != null ? `${c.lat.toFixed(5)}, ${c.lon.toFixed(5)}` : esc(c.address ?? "–")}</dd></div>
+        <div><dt>${esc(t("disp.location"))}</dt><dd id="case-location">${c.lon != null ? (c.place ? `${esc(c.place)} <span class="muted small">${c.lat.toFixed(5)}, ${c.lon.toFixed(5)}</span>` : `${c.lat.toFixed(5)}, ${c.lon.toFixed(5)}`) : esc(c.address ?? "–")}</dd></div>
         ${deadlines}
       </dl>
       <div id="mini-map" class="mini-map" aria-label="${esc(t("disp.location"))}"></div>

@@ -44,15 +44,34 @@ function setPoint(lat, lon) {
     });
     pin.addTo(map);
   } else pin.setLatLng([lat, lon]);
-  renderPoint();
+  namePoint();
 }
+
+let placeName = null; // the pin's place in words, from the area's own data
+let placeAsked = 0;
 
 function renderPoint() {
   const out = document.getElementById("loc-status");
   out.textContent = point
-    ? `${t("res.location.set")}: ${point[1].toFixed(5)}, ${point[0].toFixed(5)}`
+    ? `${t("res.location.set")}: ${placeName ?? `${point[1].toFixed(5)}, ${point[0].toFixed(5)}`}`
     : t("res.location.none");
   out.classList.toggle("ok", Boolean(point));
+}
+
+// Name the pin ("石科院生活区附近 · 学院路") from the audit's communities and streets; the
+// coordinates stay shown when the area has no name for the spot or no audit is loaded.
+async function namePoint() {
+  const asked = ++placeAsked;
+  placeName = null;
+  renderPoint();
+  if (!point) return;
+  try {
+    const found = await api(`/api/audit/place?lon=${point[0]}&lat=${point[1]}`);
+    if (asked === placeAsked) placeName = found?.name ?? null;
+  } catch {
+    placeName = null;
+  }
+  if (asked === placeAsked) renderPoint();
 }
 
 map.on("click", (e) => setPoint(e.latlng.lat, e.latlng.lng));
@@ -281,6 +300,7 @@ function renderCase() {
       <p class="case-text">${esc(c.text)}</p>
       <dl class="facts">
         <div><dt>${esc(t("disp.category"))}</dt><dd>${esc(categoryLabel(c.category))}</dd></div>
+        ${c.place ? `<div><dt>${esc(t("disp.location"))}</dt><dd id="case-place">${esc(c.place)}</dd></div>` : ""}
         <div><dt>${esc(t("disp.deadline"))}</dt><dd>${esc(when(c.resolve_due))}</dd></div>
       </dl>
       ${rating}

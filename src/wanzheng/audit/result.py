@@ -7,7 +7,15 @@ from typing import Any, Literal
 
 import pandas as pd
 
-__all__ = ["KIND_STATUSES", "VERDICTS", "AuditResult", "KindStatus", "Verdict"]
+__all__ = [
+    "EVIDENCE_COLUMNS",
+    "KIND_STATUSES",
+    "VERDICTS",
+    "AuditResult",
+    "KindStatus",
+    "Verdict",
+    "empty_evidence",
+]
 
 KindStatus = Literal["met", "missing", "no_data", "not_audited"]
 """Status of one facility kind for one community.
@@ -25,6 +33,14 @@ Verdict = Literal["complete", "incomplete", "undetermined"]
 ``undetermined``: nothing missing, but some kinds have no data."""
 
 VERDICTS: tuple[Verdict, ...] = ("complete", "incomplete", "undetermined")
+
+EVIDENCE_COLUMNS = ("community_id", "kind", "n_cases", "n_residents", "examples")
+"""Columns of :attr:`AuditResult.evidence` (as :func:`wanzheng.proactive.evidence_counts`)."""
+
+
+def empty_evidence() -> pd.DataFrame:
+    """An evidence table without rows (an audit run without cases)."""
+    return pd.DataFrame(columns=list(EVIDENCE_COLUMNS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +86,11 @@ class AuditResult:
     kinds
         The audited kinds in catalogue order: ``key``, ``name_zh``, ``name_en``, ``tier``,
         ``threshold_m``, ``verified``, ``in_verdict``, ``requirement``, ``source``, ``clause``.
+    evidence
+        Residents' cases asking for a facility, per community of this audit and kind:
+        ``community_id``, ``kind``, ``n_cases``, ``n_residents``, ``examples`` (redacted
+        texts). Empty unless the audit was given cases (``wanzheng audit --cases``); the cases
+        are tied to the communities by their pin or by their text (:mod:`wanzheng.place`).
     """
 
     communities: pd.DataFrame
@@ -79,3 +100,4 @@ class AuditResult:
     buildings: pd.DataFrame
     kinds: pd.DataFrame
     sources: dict[str, Any] = field(default_factory=dict)
+    evidence: pd.DataFrame = field(default_factory=empty_evidence)

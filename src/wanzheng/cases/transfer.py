@@ -31,7 +31,7 @@ import csv
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -49,6 +49,7 @@ from wanzheng.cases.states import StateMachine
 from wanzheng.cases.users import Actor
 from wanzheng.data.cells import restore_cell, save_workbook, write_csv
 from wanzheng.errors import DataError
+from wanzheng.place.match import Placement
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -113,12 +114,24 @@ EXPORT_COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """What an import did: cases created, rows skipped (already imported), rows rejected."""
+    """What an import did: cases created, rows skipped (already imported), rows rejected.
+
+    With a placer: ``placed`` lists the rows without 经度/纬度 that their text placed (row, what
+    was recognised, confidence) and ``unplaced`` those it could not place (row, reason).
+    """
 
     created: int
     skipped: list[tuple[int, str]] = field(default_factory=list)
     rejected: list[tuple[int, str]] = field(default_factory=list)
     committed: bool = False
+    placed: list[tuple[int, str, float]] = field(default_factory=list)
+    unplaced: list[tuple[int, str]] = field(default_factory=list)
+
+
+class TextPlacer(Protocol):
+    """Places a work order from its words (:func:`wanzheng.place.place_text` on a gazetteer)."""
+
+    def __call__(self, text: str) -> Placement: ...
 
 
 def _cell(v: Any) -> Any:
@@ -210,6 +223,8 @@ def _import_row(
     classifier: CategoryClassifier | None,
     machine: StateMachine,
     default_crs: str,
+    placer: TextPlacer | None = None,
+    placements: dict[int, Placement] | None = None,
 ) -> bool:
     def where(col: str) -> str:
         return f"{path}: row {n}: column '{col}'"
@@ -228,6 +243,13 @@ def _import_row(
         except DataError as exc:
             raise DataError(f"{where('坐标系')}: {exc}") from None
         lon, lat = float(x), float(y)
+    if lon is None and lat is None and placer is not None:
+        words = "。".join(str(row[c]) for c in ("地址", "诉求内容") if row.get(c))
+        placement = placer(words)
+        if placements is not None:
+            placements[n] = placement
+        if placement.placed:
+            lon, lat = placement.lon, placement.lat
     category = row.get("诉求类别")
     if category is not None:
         by_name = session.scalar(select(CategoryRow.key).where(CategoryRow.name == str(category)))
@@ -322,8 +344,13 @@ def import_cases(
     classifier: CategoryClassifier | None = None,
     default_crs: str = "wgs84",
     skip_invalid: bool = False,
+    placer: TextPlacer | None = None,
 ) -> ImportReport:
     """Import a work-order export in one transaction (see the module docstring).
+
+    With ``placer``, rows without 经度/纬度 are placed from their 地址 and 诉求内容
+    (:mod:`wanzheng.place`): a placed row gets the location (and so its grid and community);
+    an unplaced one keeps only its address, and the report says why.
 
     Returns
     -------
@@ -334,6 +361,7 @@ def import_cases(
     created = 0
     skipped: list[tuple[int, str]] = []
     rejected: list[tuple[int, str]] = []
+    placements: dict[int, Placement] = {}
     for n, row in rows:
         sp = session.begin_nested()
         try:
@@ -346,6 +374,8 @@ def import_cases(
                 classifier=classifier,
                 machine=machine,
                 default_crs=default_crs,
+                placer=placer,
+                placements=placements,
             ):
                 created += 1
                 sp.commit()
@@ -359,7 +389,23 @@ def import_cases(
         session.rollback()
         return ImportReport(created=0, skipped=skipped, rejected=rejected, committed=False)
     session.commit()
-    return ImportReport(created=created, skipped=skipped, rejected=rejected, committed=True)
+    done = {n for n, _ in rows} - {n for n, _ in skipped} - {n for n, _ in rejected}
+    return ImportReport(
+        created=created,
+        skipped=skipped,
+        rejected=rejected,
+        committed=True,
+        placed=[
+            (n, p.matched, float(p.confidence or 0.0))
+            for n, p in sorted(placements.items())
+            if p.placed and n in done
+        ],
+        unplaced=[
+            (n, f"{p.reason}: {p.detail}" if p.detail else p.reason)
+            for n, p in sorted(placements.items())
+            if not p.placed and n in done
+        ],
+    )
 
 
 def export_cases(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -13,6 +13,11 @@ from rich.table import Table
 
 from wanzheng.audit.result import AuditResult
 from wanzheng.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from wanzheng.data.ledger import Ledger
 
 __all__ = ["DEMO_AREA", "audit_area", "register"]
 
@@ -44,9 +49,16 @@ def audit_area(
     communities_crs: str = "wgs84",
     floor_area_per_person_m2: float | None = None,
     origins: str = "centroid",
+    cases: Path | None = None,
+    cases_text_columns: str = "title,text",
     console: Console,
 ) -> Path:
-    """Run the whole audit with a progress display; return the report path."""
+    """Run the whole audit with a progress display; return the report path.
+
+    With ``cases``, residents' cases are tied to the audit's communities (by their pin, else
+    by the places their text names) and those asking for a missing facility are counted per
+    community beside its verdict.
+    """
     from wanzheng.audit.run import run_audit
     from wanzheng.data.communities import load_communities
     from wanzheng.data.ledger import load_ledger
@@ -96,6 +108,10 @@ def audit_area(
             },
             step=step,
         )
+        if cases is not None:
+            result = _with_evidence(
+                result, area, cases, cases_text_columns, comms, ledger, console=console
+            )
         step("outputs")
         files = write_outputs(
             result,
@@ -117,6 +133,43 @@ def audit_area(
         for row in ledger.unmapped.head(10).itertuples():
             console.print(f"  row {row.row}: {row.name!s} — {row.reason!s}")
     return Path(files.report_html)
+
+
+def _with_evidence(
+    result: AuditResult,
+    area: Path,
+    cases: Path,
+    text_columns: str,
+    communities: pd.DataFrame | None,
+    ledger: Ledger | None,
+    *,
+    console: Console,
+) -> AuditResult:
+    """The audit with the evidence of residents' cases per community (``--cases``)."""
+    import dataclasses
+
+    from wanzheng.cli.place import audit_evidence, read_cases
+    from wanzheng.data.osm_names import load_osm_names
+    from wanzheng.place import build_gazetteer
+
+    columns = [c.strip() for c in text_columns.split(",") if c.strip()]
+    frame = read_cases(cases, columns, all_needed=False)
+    gazetteer = build_gazetteer(
+        load_osm_names(area),
+        communities=result.communities[["id", "name", "geometry"]],
+        facilities=ledger.facilities if ledger is not None else None,
+    )
+    evidence, placed = audit_evidence(frame, gazetteer)
+    tied = int((placed["community_id"] != "").sum())
+    pins = int((placed["how"] == "coordinates").sum())
+    unplaced = int((placed["how"] == "unplaced").sum())
+    asking = int(evidence["n_cases"].sum()) if len(evidence) else 0
+    console.print(
+        f"{len(frame)} cases: {tied} tied to a community ({pins} with a pin, the others by "
+        f"their words), {unplaced} unplaced; {asking} case-kind pairs ask for a facility"
+    )
+    sources = {**result.sources, "cases_file": cases.name, "cases_tied": tied}
+    return dataclasses.replace(result, evidence=evidence, sources=sources)
 
 
 def _origins_option(value: str) -> Literal["centroid", "buildings"]:
@@ -176,6 +229,17 @@ def register(app: typer.Typer) -> None:
                 "building, community distance = weighted median."
             ),
         ] = "centroid",
+        cases: Annotated[
+            Path | None,
+            typer.Option(
+                "--cases",
+                help="Residents' cases (CSV/XLSX: id, text columns, optional 经度/纬度, 类别): "
+                "those asking for a missing facility are shown per community.",
+            ),
+        ] = None,
+        cases_text_columns: Annotated[
+            str, typer.Option(help="Text columns of --cases, comma-separated.")
+        ] = "title,text",
     ) -> None:
         """Audit every residential community of AREA against the complete-community standard."""
         console = Console()
@@ -189,6 +253,8 @@ def register(app: typer.Typer) -> None:
             communities_crs=communities_crs,
             floor_area_per_person_m2=floor_area,
             origins=origins,
+            cases=cases,
+            cases_text_columns=cases_text_columns,
             console=console,
         )
         console.print(f"report: [bold]{report}[/]")

@@ -146,6 +146,22 @@ def import_(
     skip_invalid: Annotated[
         bool, typer.Option(help="Import the valid rows even when some are rejected.")
     ] = False,
+    area: Annotated[
+        Path | None,
+        typer.Option(
+            help="The area's OSM extract: rows without 经度/纬度 are placed from their words "
+            "(docs/place.md)."
+        ),
+    ] = None,
+    communities: Annotated[
+        Path | None, typer.Option(help="With --area: the audit's community file.")
+    ] = None,
+    facilities: Annotated[
+        Path | None, typer.Option(help="With --area: the facility ledger (names are places).")
+    ] = None,
+    min_confidence: Annotated[
+        float, typer.Option(help="With --area: text placements below this stay unplaced.")
+    ] = 0.6,
     database: DatabaseOpt = None,
 ) -> None:
     """Import historical work orders; every rejected row is reported with its reason.
@@ -163,6 +179,19 @@ def import_(
 
     settings = Settings()
     classifier = build_classifier(settings, load_categories(settings.categories_file))
+    placer = None
+    if area is not None:
+        from functools import partial
+
+        from wanzheng.cli.place import area_gazetteer
+        from wanzheng.place import place_text
+
+        gazetteer = area_gazetteer(area, communities=communities, facilities=facilities)
+        placer = partial(place_text, gazetteer=gazetteer, min_confidence=min_confidence)
+    elif communities is not None or facilities is not None:
+        from wanzheng.errors import DataError
+
+        raise DataError("--communities and --facilities go with --area")
     with _sessions(database) as sm, sm() as s:
         report = import_cases(
             s,
@@ -172,6 +201,7 @@ def import_(
             classifier=classifier,
             default_crs=crs,
             skip_invalid=skip_invalid,
+            placer=placer,
         )
     for n, why in report.rejected:
         typer.echo(f"rejected row {n}: {why}", err=True)
@@ -184,9 +214,18 @@ def import_(
             err=True,
         )
         raise typer.Exit(2)
+    for n, matched, confidence in report.placed:
+        typer.echo(f"placed row {n}: {matched} (confidence {confidence:.2f})")
+    for n, why in report.unplaced:
+        typer.echo(f"unplaced row {n}: {why}")
     typer.echo(
         f"{report.created} cases imported, {len(report.skipped)} skipped, "
         f"{len(report.rejected)} rejected"
+        + (
+            f"; {len(report.placed)} placed from their words, {len(report.unplaced)} unplaced"
+            if placer is not None
+            else ""
+        )
     )
 
 

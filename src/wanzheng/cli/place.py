@@ -8,14 +8,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from wanzheng.cases.routing import GridIndex
     from wanzheng.data.tabular import Table
     from wanzheng.place import Gazetteer
 
-__all__ = ["area_gazetteer", "read_grids", "register"]
+__all__ = ["area_gazetteer", "audit_evidence", "read_cases", "read_grids", "register"]
 
 CASE_ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("编号", "工单编号", "工单号", "诉求编号", "case_id", "order_no"),
+    "category": ("诉求类别", "类别", "分类"),
+    "resident_id": ("居民编号", "反映人编号", "reporter_id"),
     "lon": ("经度", "lng", "longitude"),
     "lat": ("纬度", "latitude"),
     "crs": ("坐标系", "coord_system"),
@@ -68,7 +72,7 @@ def read_grids(path: Path) -> GridIndex:
     )
 
 
-def _texts(table: Table, columns: list[str]) -> list[str]:
+def _texts(table: Table, columns: list[str], *, all_needed: bool = True) -> list[str]:
     from wanzheng.data.tabular import cell_text, normalise_header
     from wanzheng.errors import DataError
 
@@ -78,12 +82,18 @@ def _texts(table: Table, columns: list[str]) -> list[str]:
         name = next((c for c, h in table.headers.items() if normalise_header(h) == key), None)
         if name is None and key in table.frame.columns:
             name = key
-        if name is None:
+        if name is None and all_needed:
             raise DataError(
                 f"{table.path}: --text-columns: no column {col!r} "
                 f"(columns: {', '.join(table.headers.values())})"
             )
-        found.append(name)
+        if name is not None:
+            found.append(name)
+    if not found:
+        raise DataError(
+            f"{table.path}: none of the text columns {', '.join(columns)} "
+            f"(columns: {', '.join(table.headers.values())})"
+        )
     return [
         "。".join(t for t in (cell_text(row[c]) for c in found) if t)
         for row in table.frame[found].to_dict("records")
@@ -135,6 +145,73 @@ def _is_number(value: object) -> bool:
     return True
 
 
+def read_cases(path: Path, text_columns: list[str], *, all_needed: bool = True) -> pd.DataFrame:
+    """Cases from CSV / XLSX: ``id``, ``text`` (the text columns joined), ``lon`` / ``lat``
+    (WGS-84, NaN where absent), ``category`` and ``resident_id`` (``""`` where absent).
+    ``all_needed=False`` joins the text columns the file has (at least one).
+
+    Raises
+    ------
+    DataError
+        Naming the file, row and column: no or empty id, a missing text column, a bad number.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from wanzheng.data.tabular import cell_text, read_table
+    from wanzheng.errors import DataError
+
+    table = read_table(path, aliases=CASE_ALIASES)
+    if "id" not in table.frame:
+        raise DataError(f"{path}: no 'id' column (编号 / 工单编号 …)")
+    ids = [cell_text(v) for v in table.frame["id"]]
+    for i, ident in enumerate(ids):
+        if not ident:
+            raise DataError(f"{table.where(i, 'id')}: empty")
+    coords = _coordinates(table)
+    frame = pd.DataFrame(
+        {
+            "id": ids,
+            "text": _texts(table, text_columns, all_needed=all_needed),
+            "lon": np.asarray(
+                [np.nan if v is None else v for v in coords[0]] if coords else [np.nan] * len(ids),
+                dtype=np.float64,
+            ),
+            "lat": np.asarray(
+                [np.nan if v is None else v for v in coords[1]] if coords else [np.nan] * len(ids),
+                dtype=np.float64,
+            ),
+        }
+    )
+    for col in ("category", "resident_id"):
+        frame[col] = (
+            [cell_text(v) for v in table.frame[col]] if col in table.frame else [""] * len(ids)
+        )
+    return frame
+
+
+def audit_evidence(
+    cases: pd.DataFrame, gazetteer: Gazetteer, *, min_confidence: float = 0.6
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tie cases to the audit's communities (pin, else text) and count those asking for a
+    missing facility: ``(evidence per community and kind, placements per case)``."""
+    from wanzheng.place.table import place_cases
+    from wanzheng.proactive.evidence import evidence_counts, load_evidence_rules
+    from wanzheng.standards.catalogue import load_catalogue
+
+    placed = place_cases(
+        list(cases["id"]),
+        list(cases["text"]),
+        gazetteer,
+        lon=list(cases["lon"]),
+        lat=list(cases["lat"]),
+        min_confidence=min_confidence,
+    )
+    rules = load_evidence_rules(kinds=[k.key for k in load_catalogue().kinds])
+    tied = cases.assign(community_id=placed["community_id"].to_numpy())
+    return evidence_counts(tied, rules), placed
+
+
 def register(app: typer.Typer) -> None:
     """Add ``wanzheng place`` to the main application."""
 
@@ -170,10 +247,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Place cases from their text: location, community, grid and confidence, or the reason
         a case stays unplaced. Rows with coordinates keep them (confidence 1)."""
+        from wanzheng.data.cells import write_frame_csv
         from wanzheng.data.tabular import cell_text, read_table
         from wanzheng.errors import DataError
         from wanzheng.place.table import place_cases
-        from wanzheng.report.cells import safe_frame
 
         if not 0 <= min_confidence <= 1:
             raise DataError(f"--min-confidence: expected 0…1, got {min_confidence}")
@@ -205,8 +282,7 @@ def register(app: typer.Typer) -> None:
             grids=read_grids(grids) if grids is not None else None,
             min_confidence=min_confidence,
         )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        safe_frame(placed).to_csv(out, index=False, encoding="utf-8-sig")
+        write_frame_csv(placed, out)
         by_text = placed[placed["how"] != "coordinates"]
         n_placed = int((by_text["how"] != "unplaced").sum())
         typer.echo(

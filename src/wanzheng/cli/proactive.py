@@ -317,6 +317,81 @@ def lists(
         typer.echo(f"list written: {out}")
 
 
+def _topics_out(
+    out: Path,
+    *,
+    cases: Path | None,
+    database: str | None,
+    month: str | None,
+    all_cases: bool,
+    area: Path | None,
+    radius_m: float,
+    window_days: float,
+) -> None:
+    """``hotspots --out``: hot topics from text, one row per input case."""
+    from wanzheng.data.cells import write_frame_csv
+    from wanzheng.proactive.topics import find_topics
+
+    if month is not None and all_cases:
+        raise DataError("give --month YYYY-MM or --all, not both")
+    table = _cases(cases, database).reset_index(drop=True)
+    created = pd.to_datetime(table["created_at"])
+    if month is not None:
+        try:
+            start = pd.Timestamp(f"{month}-01")
+        except ValueError as exc:
+            raise DataError(f"--month: expected YYYY-MM, got {month!r}") from exc
+        chosen = (created >= start) & (created < start + pd.offsets.MonthBegin(1))
+    else:
+        chosen = pd.Series(True, index=table.index)
+    frame = table[chosen.to_numpy()].reset_index(drop=True)
+    keys = None
+    if area is not None:
+        from wanzheng.cli.place import area_gazetteer
+        from wanzheng.place.table import place_cases
+
+        texts = [
+            f"{t}。{x}" if t else str(x)
+            for t, x in zip(
+                frame["title"].fillna("").astype(str) if "title" in frame else [""] * len(frame),
+                frame["text"].fillna("").astype(str),
+                strict=True,
+            )
+        ]
+        placed = place_cases(
+            list(frame["id"]),
+            texts,
+            area_gazetteer(area),
+            lon=list(frame["lon"]) if "lon" in frame else None,
+            lat=list(frame["lat"]) if "lat" in frame else None,
+        )
+        frame["lon"], frame["lat"] = placed["lon"].to_numpy(), placed["lat"].to_numpy()
+        keys = [
+            c or (f"road:{cand}" if how == "unplaced" and cand and "；" not in cand else "")
+            for c, how, cand in zip(
+                placed["community_id"], placed["how"], placed["candidates"], strict=True
+            )
+        ]
+    found = find_topics(frame, place_keys=keys, radius_m=radius_m, window_days=window_days)
+    per_case = found.cases.set_index("id")
+    rows = []
+    for ident in table["id"].astype(str):
+        if ident in per_case.index:
+            r = per_case.loc[ident]
+            rows.append((ident, r["cluster_id"], r["heat"], r["label"]))
+        else:
+            rows.append((ident, "", float("nan"), ""))
+    result = pd.DataFrame(rows, columns=["id", "cluster_id", "heat", "label"])
+    write_frame_csv(result, out)
+    scope = f"in {month}" if month is not None else "in all"
+    typer.echo(
+        f"{len(found.topics)} hot topics from {len(frame)} cases {scope} "
+        f"({int((result['cluster_id'] != '').sum())} cases in a topic)"
+    )
+    _print(found.topics[["cluster_id", "heat", "n_cases", "n_residents", "supporters", "label"]])
+    typer.echo(f"topics written: {out}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``proactive`` and the top-level ``hotspots``, ``outlook``, ``evidence``."""
     app.add_typer(proactive_app)
@@ -338,8 +413,39 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="Turn this cluster id into a governance task (needs --month)."),
         ] = None,
         at: AtOpt = None,
+        out: Annotated[
+            Path | None,
+            typer.Option(
+                help="Write hot topics from text (id, cluster_id, heat, label per case) here; "
+                "cases need no coordinates (docs/proactive.md, 'Hot topics from text')."
+            ),
+        ] = None,
+        all_cases: Annotated[
+            bool, typer.Option("--all", help="With --out: every case, not one month.")
+        ] = False,
+        area: Annotated[
+            Path | None,
+            typer.Option(help="With --out: the area's OSM extract, to place texts on its map."),
+        ] = None,
+        window_days: Annotated[
+            float, typer.Option(help="With --out: link time window, days.")
+        ] = 30.0,
     ) -> None:
         """每月一题: recurring problems by place, category and wording, ranked for the month."""
+        if out is not None:
+            _topics_out(
+                out,
+                cases=cases,
+                database=database,
+                month=month,
+                all_cases=all_cases,
+                area=area,
+                radius_m=radius_m,
+                window_days=window_days,
+            )
+            return
+        if all_cases or area is not None:
+            raise DataError("--all and --area go with --out (hot topics from text)")
         from wanzheng.proactive.hotspots import (
             find_hotspots,
             governance_task,

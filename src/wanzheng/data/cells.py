@@ -22,7 +22,8 @@ import, and also rewrites ``|`` inside cells.
 Writers: ``cases export`` (``cases/transfer.py``), the audit's ``communities.csv``,
 ``communities.xlsx`` and ``facilities.csv`` (``report/tables.py``), register templates
 (``proactive/registers.py``), and the CSV outputs of ``wanzheng proactive lists``,
-``outlook --out``, ``evidence --out`` and ``text predict`` (:func:`write_frame_csv`).
+``outlook --out``, ``evidence --out``, ``text predict``, ``place --out`` and
+``hotspots --out`` (:func:`write_frame_csv`).
 """
 
 from __future__ import annotations

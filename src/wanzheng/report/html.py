@@ -1107,6 +1107,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
         checklist=checklist,
         unverified=unverified,
         communities=communities,
+        evidence=evidence_records(result, kinds),
         sources=source_rows(result),
         population_method=source_zh(result.sources.get("population_method"), POPULATION_SOURCE_ZH),
         floor_area=result.sources.get("floor_area_per_person_m2"),
@@ -1122,6 +1123,45 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
         css=Markup(_asset("report.css")),
         js=Markup(_asset("report.js")),
     )
+
+
+def evidence_records(result: AuditResult, kinds: list[KindInfo]) -> list[dict[str, Any]]:
+    """Per audited community with residents' cases asking for a facility: its verdict and, per
+    kind asked for, the kind's status there, the cases and residents, redacted examples.
+
+    Communities in audit order, kinds most residents first (as the evidence table).
+    """
+    ev = result.evidence
+    if ev is None or len(ev) == 0:
+        return []
+    names = {k.key: k.name_zh for k in kinds}
+    by_community: dict[str, list[dict[Any, Any]]] = {}
+    for rec in ev.to_dict("records"):
+        by_community.setdefault(str(rec["community_id"]), []).append(rec)
+    out = []
+    for c in result.communities.to_dict("records"):
+        rows = by_community.get(str(c["id"]))
+        if not rows:
+            continue
+        out.append(
+            {
+                "id": str(c["id"]),
+                "name": str(c.get("name") or c["id"]),
+                "verdict": str(c["verdict"]),
+                "kinds": [
+                    {
+                        "kind": str(r["kind"]),
+                        "name": names.get(str(r["kind"]), str(r["kind"])),
+                        "status": str(c.get(f"{r['kind']}_status") or "not_audited"),
+                        "n_cases": int(r["n_cases"]),
+                        "n_residents": int(r["n_residents"]),
+                        "examples": [str(x) for x in (r.get("examples") or ())],
+                    }
+                    for r in rows
+                ],
+            }
+        )
+    return out
 
 
 def write_html(result: AuditResult, path: Path, *, title: str | None = None) -> None:

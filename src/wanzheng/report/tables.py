@@ -264,6 +264,10 @@ def _community_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) 
         "可能在数据范围外的缺失类别",
     ]
     keys += COMMUNITY_SUMMARY_COLUMNS
+    asked = _evidence_text(result, names)
+    if asked:
+        zh.append("居民诉求（设施：件/人）")
+        keys.append("evidence")
     verdict_col = keys.index("verdict") + 1
     _header(ws, zh, keys)
 
@@ -298,6 +302,8 @@ def _community_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) 
             None if pd.isna(rec["edge_distance_m"]) else float(rec["edge_distance_m"]),
             _kind_names(rec["edge_uncertain"], names),
         ]
+        if asked:
+            row.append(asked.get(str(rec["id"]), ""))
         rows.append(row)
         ws.append(row)
 
@@ -339,6 +345,63 @@ def _community_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) 
     ws.freeze_panes = "C3"
     ws.auto_filter.ref = f"A2:{get_column_letter(len(keys))}{last_row}"
     _widths(ws, rows, [z.split("\n")[0] for z in zh], cap=36)
+
+
+def _evidence_text(result: AuditResult, names: dict[str, str]) -> dict[str, str]:
+    """Community id -> ``幼儿园 5/4；菜市场 2/2`` (cases / residents per kind asked for)."""
+    out: dict[str, list[str]] = {}
+    for rec in result.evidence.to_dict("records"):
+        kind = str(rec["kind"])
+        out.setdefault(str(rec["community_id"]), []).append(
+            f"{names.get(kind, kind)} {int(rec['n_cases'])}/{int(rec['n_residents'])}"
+        )
+    return {k: "；".join(v) for k, v in out.items()}
+
+
+def _evidence_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) -> None:
+    """One row per community and kind residents asked for, beside the verdict and status."""
+    names = {k.key: k.name_zh for k in kinds}
+    zh = [
+        "编号",
+        "社区名称",
+        "结论",
+        "设施类别",
+        "该类状态",
+        "诉求（件）",
+        "居民（人）",
+        "示例（已脱敏）",
+    ]
+    keys = [
+        "community_id",
+        "name",
+        "verdict",
+        "kind",
+        "status",
+        "n_cases",
+        "n_residents",
+        "examples",
+    ]
+    _header(ws, zh, keys)
+    comm = result.communities.set_index(result.communities["id"].astype(str))
+    rows: list[list[Any]] = []
+    for rec in result.evidence.to_dict("records"):
+        cid, kind = str(rec["community_id"]), str(rec["kind"])
+        c = comm.loc[cid] if cid in comm.index else None
+        status = str(c.get(f"{kind}_status", "")) if c is not None else ""
+        row: list[Any] = [
+            cid,
+            str(c["name"]) if c is not None else "",
+            VERDICT_ZH.get(str(c["verdict"]), "") if c is not None else "",
+            names.get(kind, kind),
+            STATUS_ZH.get(status, status),
+            int(rec["n_cases"]),
+            int(rec["n_residents"]),
+            "；".join(str(x) for x in (rec.get("examples") or ())),  # made safe on save
+        ]
+        rows.append(row)
+        ws.append(row)
+    ws.freeze_panes = "C3"
+    _widths(ws, rows, zh, cap=60)
 
 
 def _kinds_sheet(ws: Worksheet, kinds: list[KindInfo]) -> None:
@@ -485,7 +548,9 @@ def write_communities_xlsx(result: AuditResult, path: Path) -> None:
     panes frozen below the headers and right of the name, fills by status and verdict as
     conditional formats), ``coverage`` (per kind), ``kinds`` (the catalogue: key, names, tier,
     threshold, verified, requirement, source, clause) and ``sources`` (catalogue name and
-    version, input files, population method, OSM attribution).
+    version, input files, population method, OSM attribution). An audit given residents' cases
+    adds the column ``evidence`` to ``communities`` and the sheet ``evidence`` (per community and
+    kind asked for: verdict, the kind's status, cases, residents, redacted examples).
     Distances beyond the search cutoff are written as the text ``>{cutoff}``.
     """
     kinds = kind_infos(result)
@@ -498,6 +563,8 @@ def write_communities_xlsx(result: AuditResult, path: Path) -> None:
     _coverage_sheet(wb.create_sheet("coverage"), result, kinds)
     _kinds_sheet(wb.create_sheet("kinds"), kinds)
     _sources_sheet(wb.create_sheet("sources"), result)
+    if len(result.evidence):
+        _evidence_sheet(wb.create_sheet("evidence"), result, kinds)
     wb.properties.title = "完整社区体检 communities"
     wb.properties.creator = "wanzheng"
     save_workbook(wb, path)

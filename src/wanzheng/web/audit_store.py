@@ -9,9 +9,9 @@ memory (:meth:`AuditStore.from_result`) or from an audit output directory writte
     ``facilities`` (points) and ``network`` (one LineString per walking edge with
     ``length_m`` and ``highway``); a ``buildings`` layer is drawn when present.
     Optional layers written by :func:`write_dashboard_extras`: ``buildings`` and the
-    attribute table ``dashboard`` (rows ``sources``, ``kinds``, ``coverage``, each a JSON
-    text). Without them the map has no buildings, the kinds come from the default catalogue
-    and coverage is recomputed from the communities table with
+    attribute table ``dashboard`` (rows ``sources``, ``kinds``, ``coverage``, ``evidence``,
+    each a JSON text). Without them the map has no buildings, the kinds come from the default
+    catalogue and coverage is recomputed from the communities table with
     :func:`wanzheng.audit.compute.area_coverage`.
 
 The walking reach of a community (5/10/15 minutes) is computed on the network read back
@@ -176,6 +176,9 @@ class AuditStore:
         Provenance of the audit (catalogue, walking speed in m/min, files …).
     out_dir
         The output directory the exports are served from (``None`` when built in memory).
+    evidence
+        Residents' cases asking for a facility per community and kind (``community_id``,
+        ``kind``, ``n_cases``, ``n_residents``); empty when the audit had no cases.
     """
 
     communities: pd.DataFrame
@@ -186,6 +189,7 @@ class AuditStore:
     buildings: pd.DataFrame
     sources: dict[str, Any]
     out_dir: Path | None
+    evidence: pd.DataFrame
     _graph: WalkGraph | None
     _origin_node: IntArray
     _origin_leg_m: FloatArray
@@ -210,6 +214,7 @@ class AuditStore:
             buildings=result.buildings,
             sources=dict(result.sources),
             out_dir=out_dir,
+            evidence=result.evidence,
         )
 
     @classmethod
@@ -224,6 +229,7 @@ class AuditStore:
         buildings: pd.DataFrame,
         sources: dict[str, Any],
         out_dir: Path | None,
+        evidence: pd.DataFrame | None = None,
     ) -> AuditStore:
         # Each community's origin is inserted where it joins the nearest edge of the largest
         # connected part of the network, exactly as the audit snaps it.
@@ -252,6 +258,11 @@ class AuditStore:
             buildings=buildings.reset_index(drop=True),
             sources=sources,
             out_dir=out_dir,
+            evidence=(
+                evidence[["community_id", "kind", "n_cases", "n_residents"]].reset_index(drop=True)
+                if evidence is not None and len(evidence)
+                else pd.DataFrame(columns=["community_id", "kind", "n_cases", "n_residents"])
+            ),
             _graph=graph,
             _origin_node=node,
             _origin_leg_m=leg,
@@ -316,6 +327,15 @@ class AuditStore:
         """Communities with verdicts and per-kind distance, status and nearest facility."""
         keys = list(self.kinds["key"])
         wider = [k for k, v in zip(keys, self.kinds["in_verdict"], strict=True) if not v]
+        asked: dict[str, list[JSON]] = {}
+        for rec in self.evidence.to_dict("records"):
+            asked.setdefault(str(rec["community_id"]), []).append(
+                {
+                    "kind": str(rec["kind"]),
+                    "n_cases": int(rec["n_cases"]),
+                    "n_residents": int(rec["n_residents"]),
+                }
+            )
         features = []
         for row in self.communities.to_dict("records"):
             per_kind: JSON = {}
@@ -357,6 +377,8 @@ class AuditStore:
                             _round(row.get("origin_lat"), 6),
                         ],
                         "kinds": per_kind,
+                        # residents' cases asking for a facility (wanzheng audit --cases)
+                        "evidence": asked.get(str(row["id"]), []),
                     },
                 }
             )
@@ -656,6 +678,7 @@ def load_audit_store(audit_dir: Path) -> AuditStore:
         sources.setdefault("catalogue_name", cat.name)
         sources.setdefault("catalogue_version", cat.version)
         sources["walk_speed_m_per_min"] = cat.walk_speed_m_per_min
+    evidence = pd.DataFrame(extras["evidence"]) if extras.get("evidence") else None
     return AuditStore._assemble(
         communities=comm,
         facilities=fac,
@@ -665,6 +688,7 @@ def load_audit_store(audit_dir: Path) -> AuditStore:
         buildings=buildings,
         sources=sources,
         out_dir=audit_dir,
+        evidence=evidence,
     )
 
 
@@ -694,6 +718,7 @@ def write_dashboard_extras(result: AuditResult, out_dir: Path) -> None:
         "sources": _jsonable(dict(result.sources)),
         "kinds": _records(_kind_columns(result.kinds)),
         "coverage": _records(result.coverage),
+        "evidence": _records(result.evidence[["community_id", "kind", "n_cases", "n_residents"]]),
     }
     if DASHBOARD_LAYER not in layers:
         names = np.array(list(extras), dtype=object)

@@ -38,9 +38,28 @@ def build_audit_dir(out: Path) -> Path:
     area = demo_area_path()
     extract = load_osm(area, rules=load_kind_rules(catalogue=catalogue))
     result = run_audit(extract, catalogue=catalogue, sources={"osm_file": area.name})
+    result = _with_cases(result, area)
     write_outputs(result, out)
     write_dashboard_extras(result, out)
     return out
+
+
+def _with_cases(result: Any, area: Path) -> Any:
+    """The audit with residents' cases of our own (tests/data/place/cases_evidence.csv) tied
+    to its communities, as ``wanzheng audit --cases`` does."""
+    import dataclasses
+
+    from wanzheng.cli.place import audit_evidence, read_cases
+    from wanzheng.data.osm_names import load_osm_names
+    from wanzheng.place import build_gazetteer
+
+    data = Path(__file__).resolve().parents[2] / "data" / "place" / "cases_evidence.csv"
+    cases = read_cases(data, ["title", "text"], all_needed=False)
+    gazetteer = build_gazetteer(
+        load_osm_names(area), communities=result.communities[["id", "name", "geometry"]]
+    )
+    evidence, _ = audit_evidence(cases, gazetteer)
+    return dataclasses.replace(result, evidence=evidence)
 
 
 @dataclass

@@ -8,6 +8,8 @@ Every coordinate is WGS-84 longitude/latitude; distances are metres.
 from __future__ import annotations
 
 import json
+import logging
+import math
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -17,11 +19,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
 from pydantic import Field
 
-from wanzheng.errors import NotFoundError
+from wanzheng.errors import NotFoundError, WanzhengError
+from wanzheng.place.reverse import PlaceName, PlaceNamer, build_place_namer
 from wanzheng.web.audit_store import EXPORT_FILES, AuditStore, load_audit_store
 from wanzheng.web.openapi import errors
 
-__all__ = ["AUDIT_MEDIA_TYPES", "AuditState", "router"]
+__all__ = ["AUDIT_MEDIA_TYPES", "AuditState", "PlaceNames", "place_names", "router"]
+_log = logging.getLogger("wanzheng.web")
 
 # every route answers 404 while no audit is loaded
 router = APIRouter(prefix="/api/audit", tags=["audit"], responses=errors(404))
@@ -47,6 +51,7 @@ class AuditState:
         self._stamp: tuple[int, int, int] | None = None
         self._cache: dict[str, bytes] = {}
         self._lock = threading.Lock()
+        self._namer: tuple[AuditStore, PlaceNamer] | None = None
 
     def _file_stamp(self) -> tuple[int, int, int] | None:
         if self.audit_dir is None:
@@ -77,6 +82,22 @@ class AuditState:
             self._cache.clear()
         return self._store
 
+    def describe(self, lon: float, lat: float) -> PlaceName | None:
+        """The place name of a point from the audit's communities and streets
+        (:mod:`wanzheng.place.reverse`); ``None`` when no audit is loaded or it cannot be read.
+        """
+        with self._lock:
+            try:
+                store = self._current()
+            except WanzhengError as exc:
+                if not isinstance(exc, NotFoundError):
+                    _log.warning("place names unavailable: %s", exc)
+                return None
+            if self._namer is None or self._namer[0] is not store:
+                self._namer = (store, build_place_namer(store.communities, store.network))
+            namer = self._namer[1]
+        return namer.describe(lon, lat)
+
     def cached(self, key: str, build: Callable[[AuditStore], Any]) -> bytes:
         """The JSON bytes of ``build(store)`` for the current audit, computed once."""
         with self._lock:
@@ -104,6 +125,23 @@ def _state(request: Request) -> AuditState:
 
 
 State = Annotated[AuditState, Depends(_state)]
+
+
+def place_names(request: Request) -> Callable[[float | None, float | None], str | None]:
+    """A function naming points of the loaded audit's area (``None`` without an audit or a
+    point), for the case views: ``石科院生活区附近 · 学院路``."""
+    state = _state(request)
+
+    def name(lon: float | None, lat: float | None) -> str | None:
+        if lon is None or lat is None or not (math.isfinite(lon) and math.isfinite(lat)):
+            return None
+        found = state.describe(lon, lat)
+        return found.text if found is not None else None
+
+    return name
+
+
+PlaceNames = Annotated[Callable[[float | None, float | None], str | None], Depends(place_names)]
 
 
 def _json(body: bytes) -> Response:
@@ -150,6 +188,27 @@ def network(state: State) -> Response:
 def buildings(state: State) -> Response:
     """GeoJSON of buildings (empty when the audit output has none)."""
     return _json(state.cached("buildings", AuditStore.buildings_geojson))
+
+
+@router.get("/place")
+def place(
+    state: State,
+    lon: Annotated[float, Query(ge=-180, le=180, description="WGS-84 longitude.")],
+    lat: Annotated[float, Query(ge=-90, le=90, description="WGS-84 latitude.")],
+) -> dict[str, Any]:
+    """The place name of a point from the audit's own data (community containing or near it,
+    nearest named street): what the resident page shows when a pin is dropped."""
+    found = state.describe(lon, lat)
+    if found is None:
+        raise NotFoundError("no audit is loaded: places cannot be named")
+    return {
+        "name": found.text,
+        "community_id": found.community_id or None,
+        "community": found.community_name or None,
+        "inside": found.inside,
+        "street": found.street or None,
+        "street_m": found.street_m,
+    }
 
 
 @router.get("/communities/{community_id}/reach")

@@ -60,6 +60,7 @@ from wanzheng.web.deps import (
 )
 from wanzheng.web.errors import error_response, status_of
 from wanzheng.web.openapi import BIGINT_MAX, ID_MAX, CaseId, errors
+from wanzheng.web.routes.audit import PlaceNames
 
 __all__ = [
     "ActionIn",
@@ -148,6 +149,11 @@ class CasePublic(BaseModel):
     state_label: str
     category: str
     text: str
+    place: str | None = Field(
+        None,
+        description="Where the pin is, in words from the audit's own data "
+        "(石科院生活区附近 · 学院路); null without a pin or an audit.",
+    )
     submitted_at: dt.datetime
     updated_at: dt.datetime
     resolve_due: dt.datetime
@@ -178,6 +184,9 @@ class CaseStaff(BaseModel):
     address: str | None
     lon: float | None
     lat: float | None
+    place: str | None = Field(
+        None, description="The pin's place in words (石科院生活区附近 · 学院路), or null."
+    )
     category: str
     proposed_category: str | None
     proposed_confidence: float | None
@@ -283,14 +292,17 @@ def _events(session: Session, case: Case, *, public: bool) -> list[EventOut]:
     return out
 
 
-def public_view(session: Session, desk: CaseDesk, case: Case) -> CasePublic:
-    """The identity-free view of a case."""
+def public_view(
+    session: Session, desk: CaseDesk, case: Case, *, place: str | None = None
+) -> CasePublic:
+    """The identity-free view of a case (``place``: the pin's place in words)."""
     return CasePublic(
         id=case.id,
         state=case.state,
         state_label=desk.machine.states[case.state].label,
         category=case.category_key,
         text=public_text(case.text),
+        place=place,
         submitted_at=case.submitted_at,
         updated_at=case.updated_at,
         resolve_due=case.resolve_due,
@@ -333,9 +345,15 @@ def notify_merge(session: Session, *, case: Case, target: Case, now: dt.datetime
 
 
 def staff_view(
-    session: Session, desk: CaseDesk, case: Case, actor: Actor, *, with_events: bool = False
+    session: Session,
+    desk: CaseDesk,
+    case: Case,
+    actor: Actor,
+    *,
+    with_events: bool = False,
+    place: str | None = None,
 ) -> CaseStaff:
-    """The staff view of a case (contact masked)."""
+    """The staff view of a case (contact masked; ``place``: the pin's place in words)."""
     now = desk.now()
     contact = unmask_contact(session, case=case, actor=actor, purpose=None, now=now, unmask=False)
     missed = missed_now(case, now)
@@ -348,6 +366,7 @@ def staff_view(
         address=case.address,
         lon=case.lon,
         lat=case.lat,
+        place=place,
         category=case.category_key,
         proposed_category=case.proposed_category,
         proposed_confidence=case.proposed_confidence,
@@ -745,13 +764,16 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 
 
 @router.get("/track/{code}", response_model=CasePublic, responses=errors(404))
-def track(code: str, session: DbSession, desk: Desk) -> CasePublic:
+def track(code: str, session: DbSession, desk: Desk, names: PlaceNames) -> CasePublic:
     """Follow a case by its tracking code (no login; no personal data shown)."""
-    return public_view(session, desk, get_case_by_tracking(session, code=code))
+    case = get_case_by_tracking(session, code=code)
+    return public_view(session, desk, case, place=names(case.lon, case.lat))
 
 
 @router.post("/track/{code}/rating", response_model=CasePublic, responses=errors(404, 409))
-def rate(code: str, body: RatingIn, session: DbSession, desk: Desk) -> CasePublic:
+def rate(
+    code: str, body: RatingIn, session: DbSession, desk: Desk, names: PlaceNames
+) -> CasePublic:
     """Rate a resolved case: 满意 / 基本满意 close it; 不满意 reopens it (once)."""
     case = get_case_by_tracking(session, code=code)
     rate_case(
@@ -764,7 +786,7 @@ def rate(code: str, body: RatingIn, session: DbSession, desk: Desk) -> CasePubli
         machine=desk.machine,
     )
     session.commit()
-    return public_view(session, desk, case)
+    return public_view(session, desk, case, place=names(case.lon, case.lat))
 
 
 # --- staff ------------------------------------------------------------------------------------
@@ -837,19 +859,26 @@ def escalate(session: DbSession, desk: Desk, actor: DispatcherActor) -> list[Ove
 
 
 @router.get("/cases/{case_id:int}", response_model=CaseStaff, responses=errors(404))
-def case_detail(case_id: CaseId, session: DbSession, desk: Desk, actor: CurrentActor) -> CaseStaff:
+def case_detail(
+    case_id: CaseId, session: DbSession, desk: Desk, actor: CurrentActor, names: PlaceNames
+) -> CaseStaff:
     """One case with its events (residents: only their own)."""
     if actor.user_id is None:
         raise NotFoundError(f"case: no case {case_id} visible to you")
     case = get_case(session, case_id=case_id, actor=actor)
-    return staff_view(session, desk, case, actor, with_events=True)
+    return staff_view(session, desk, case, actor, with_events=True, place=names(case.lon, case.lat))
 
 
 @router.post(
     "/cases/{case_id:int}/actions", response_model=CaseStaff, responses=errors(403, 404, 409)
 )
 def act(
-    case_id: CaseId, body: ActionIn, session: DbSession, desk: Desk, actor: CurrentActor
+    case_id: CaseId,
+    body: ActionIn,
+    session: DbSession,
+    desk: Desk,
+    actor: CurrentActor,
+    names: PlaceNames,
 ) -> CaseStaff:
     """Apply a transition (accept, dispatch, start, return, resolve, close, merge, reject,
     reopen, rate, recategorise). Illegal transitions answer 409."""
@@ -874,7 +903,7 @@ def act(
         target = get_case(session, case_id=case.merged_into_id, actor=actor)
         notify_merge(session, case=case, target=target, now=desk.now())
     session.commit()
-    return staff_view(session, desk, case, actor, with_events=True)
+    return staff_view(session, desk, case, actor, with_events=True, place=names(case.lon, case.lat))
 
 
 class DuplicateOut(BaseModel):
