@@ -6,6 +6,7 @@ import bz2
 import gzip
 import itertools
 import math
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 import shapely
 
 from wanzheng.data.osm import OsmExtract, is_walkable, load_osm, parse_levels
+from wanzheng.data.osm_names import load_osm_names
 from wanzheng.errors import DataError, RoutingError
 from wanzheng.network.graph import build_graph
 from wanzheng.standards import load_kind_rules
@@ -339,6 +341,36 @@ def test_xml_that_is_not_osm(tmp_path: Path) -> None:
     path.write_text('<?xml version="1.0"?>\n<html><body>地图</body></html>\n', encoding="utf-8")
     with pytest.raises(DataError, match=r"page\.osm: cannot read as OSM data.*html"):
         load_osm(path, rules=RULES)
+
+
+_TWO_NODES = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6">
+ <node id="{id}" lat="{lat}" lon="116.35"/>
+ <node id="2" lat="40.0" lon="116.36"><tag k="amenity" v="kindergarten"/></node>
+ <way id="10"><nd ref="{id}"/><nd ref="2"/><tag k="highway" v="footway"/></way>
+</osm>
+"""
+
+
+@pytest.mark.parametrize(
+    ("lat", "node_id", "message"),
+    [
+        ("999", "1", r"line 3: .*coordinate: '999'; lat must be a number in \[-90, 90\]"),
+        ("abc", "1", r"line 3: .*coordinate: 'abc'"),
+        ("40.0", "99999999999999999999999", r"line 3: .*illegal id: '99999999999999999999999'"),
+    ],
+)
+@pytest.mark.parametrize("suffix", [".osm", ".osm.bz2"])
+def test_bad_values_name_the_line(
+    tmp_path: Path, lat: str, node_id: str, message: str, suffix: str
+) -> None:
+    text = _TWO_NODES.format(lat=lat, id=node_id).encode()
+    path = tmp_path / f"bad{suffix}"
+    path.write_bytes(bz2.compress(text) if suffix.endswith(".bz2") else text)
+    with pytest.raises(DataError, match=rf"bad{re.escape(suffix)}: {message}"):
+        load_osm(path, rules=RULES)
+    with pytest.raises(DataError, match=rf"bad{re.escape(suffix)}: {message}"):
+        load_osm_names(path)
 
 
 def test_empty_osm(tmp_path: Path) -> None:

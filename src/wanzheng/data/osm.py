@@ -276,6 +276,50 @@ def _compact_tags(tags: Mapping[str, str]) -> str:
     return ";".join(f"{key}={tags[key]}" for key in _FACILITY_TAG_KEYS if key in tags)
 
 
+#: What libosmium raises on a file it cannot read: RuntimeError (XML, PBF, compression
+#: errors), ValueError (an id that is not a 64-bit integer), InvalidLocationError (a
+#: coordinate that is not a number, or outside [-180, 180] / [-90, 90]).
+OSMIUM_ERRORS: tuple[type[Exception], ...] = (
+    RuntimeError,
+    ValueError,
+    osmium.InvalidLocationError,
+)
+
+_BAD_VALUE = re.compile(r"(?:coordinate|id): '([^']*)'")
+
+
+def osm_error(path: Path, error: Exception) -> DataError:
+    """A :class:`DataError` for what libosmium raised, naming the line of an uncompressed or
+    compressed XML file where the offending value stands (libosmium does not say)."""
+    detail = str(error)
+    if isinstance(error, osmium.InvalidLocationError):
+        detail += "; lat must be a number in [-90, 90], lon in [-180, 180]"
+    m = _BAD_VALUE.search(str(error))
+    line = _line_of(path, m.group(1)) if m else None
+    where = f"{path}: line {line}" if line is not None else str(path)
+    return DataError(f"{where}: cannot read as OSM data ({detail})")
+
+
+def _line_of(path: Path, value: str) -> int | None:
+    """First line of an XML OSM file holding the attribute value ``value`` (quoted)."""
+    import bz2
+    import gzip
+
+    name = path.name.lower()
+    opener = bz2.open if name.endswith(".bz2") else gzip.open if name.endswith(".gz") else open
+    if name.endswith(".pbf"):
+        return None
+    needles = (f'"{value}"'.encode(), f"'{value}'".encode())
+    try:
+        with opener(path, "rb") as fh:
+            for n, raw in enumerate(fh, start=1):
+                if any(needle in raw for needle in needles):
+                    return n
+    except (OSError, EOFError, ValueError):
+        return None
+    return None
+
+
 def _check_path(path: Path) -> None:
     if not path.exists():
         raise DataError(f"{path}: file not found")
@@ -662,8 +706,8 @@ def load_osm(path: str | Path, *, rules: KindRulesLike) -> OsmExtract:
     collector.finish_areas()
     try:
         _member_way_coordinates(path, collector, locations)
-    except RuntimeError as error:
-        raise DataError(f"{path}: cannot read as OSM data ({error})") from None
+    except OSMIUM_ERRORS as error:
+        raise osm_error(path, error) from None
     collector.finish_relations()
     return _assemble(path, collector, header_box, refs)
 
@@ -724,8 +768,8 @@ def _read(
             )
             seen = next((1 for _ in tagged), 0)
         collector.objects = seen
-    except RuntimeError as error:
-        raise DataError(f"{path}: cannot read as OSM data ({error})") from None
+    except OSMIUM_ERRORS as error:
+        raise osm_error(path, error) from None
     if collector.objects == 0:
         raise DataError(f"{path}: the file holds no tagged OSM objects")
     locations = processor.node_location_storage

@@ -18,8 +18,7 @@ import osmium
 import pandas as pd
 import shapely
 
-from wanzheng.data.osm import _check_path
-from wanzheng.errors import DataError
+from wanzheng.data.osm import OSMIUM_ERRORS, _check_path, osm_error
 
 __all__ = ["NAME_CLASSES", "NAME_COLUMNS", "load_osm_names"]
 
@@ -267,6 +266,6 @@ def load_osm_names(path: str | Path) -> pd.DataFrame:
                 names.way(obj)
             elif isinstance(obj, osmium.osm.Area):
                 names.area(obj)
-    except RuntimeError as error:
-        raise DataError(f"{path}: cannot read as OSM data ({error})") from None
+    except OSMIUM_ERRORS as error:
+        raise osm_error(path, error) from None
     return names.frame()
