@@ -269,12 +269,14 @@ def test_group_commit_isolates_a_failing_job(database_url: str) -> None:
     engine = make_engine(database_url, pool_size=2)
     sm = make_sessionmaker(engine)
     gc = GroupCommitter(sm)
+    calls: list[str] = []
 
     def good(phone: str) -> object:
         def job(s: object) -> int:
             from sqlalchemy.orm import Session
 
             assert isinstance(s, Session)
+            calls.append(phone)
             p = Person(phone=phone)
             s.add(p)
             s.flush()
@@ -296,6 +298,8 @@ def test_group_commit_isolates_a_failing_job(database_url: str) -> None:
         _Job(good("13800000002"), Future()),
     ]
     gc._run_batch(jobs)  # one batch, run synchronously
+    # each job ran once, in its own savepoint: the failing one did not make the batch re-run
+    assert calls == ["13800000001", "13800000002"] and gc.batches == 1
     assert isinstance(jobs[0].future.result(), int)
     with pytest.raises(DataError, match="on purpose"):
         jobs[1].future.result()

@@ -17,13 +17,14 @@ Two kinds of job:
   inserted with one statement per table; answered through an :class:`asyncio.Future`, all
   the futures of one loop settled by one callback after the commit.
 
-Failures stay with their job. ``run_many`` answers an exception for an item that fails on its
-own (validation) without touching the transaction. Should a job or ``run_many`` raise instead
-(a constraint failed), the whole transaction is rolled back and the batch is run again with
-one savepoint per job, bulk items through ``op.run_one``: a failing job then rolls back only
-its savepoint and gets its own exception (nothing had been committed, so running a job twice
-is harmless). Should the commit fail, every job of the batch gets that error: nobody's data
-is stored.
+Failures stay with their job. A single job (``submit``) runs in a savepoint of the batch's
+transaction, so its own error rolls back only its work. ``run_many`` answers an exception for
+an item that fails on its own (validation) without touching the transaction. Should
+``run_many`` raise instead (a constraint failed), the whole transaction is rolled back and the
+batch is run again with one savepoint per job, bulk items through ``op.run_one``: a failing
+job then rolls back only its savepoint and gets its own exception (nothing had been committed,
+so running a job twice is harmless). Should the commit fail, every job of the batch gets that
+error: nobody's data is stored.
 
 Several processes on one SQLite file (``wanzheng serve --workers N``): each has its own
 writer thread; a ``writer_lock`` (:class:`FileLock`) makes them take turns without SQLite's
@@ -248,10 +249,19 @@ class GroupCommitter:
                 groups: dict[int, list[_Job[Any]]] = {}
                 try:
                     for job in jobs:
-                        if job.fn is not None:
-                            done.append((job, job.fn(session), None))
-                        else:
+                        if job.fn is None:
                             groups.setdefault(id(job.op), []).append(job)
+                            continue
+                        # Each single job in a savepoint: its own failure (a refused
+                        # transition, a conflict) rolls back only its work, and the rest of
+                        # the batch commits without being re-run.
+                        try:
+                            with session.begin_nested():
+                                result = job.fn(session)
+                        except Exception as exc:  # the job's own error, handed to its caller
+                            done.append((job, None, exc))
+                        else:
+                            done.append((job, result, None))
                     for group in groups.values():
                         op = group[0].op
                         assert op is not None  # grouped by op

@@ -10,14 +10,23 @@ imports every domain's models to know the tables (docs/architecture.md, "Layers"
 from __future__ import annotations
 
 from wanzheng.db.base import Base, UTCDateTime
-from wanzheng.db.engine import make_engine, make_sessionmaker
+from wanzheng.db.engine import (
+    Database,
+    durability,
+    make_engine,
+    make_read_engine,
+    make_sessionmaker,
+)
 from wanzheng.db.migrate import alembic_config, upgrade_database
 
 __all__ = [
     "Base",
+    "Database",
     "UTCDateTime",
     "alembic_config",
+    "durability",
     "make_engine",
+    "make_read_engine",
     "make_sessionmaker",
     "upgrade_database",
 ]

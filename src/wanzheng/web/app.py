@@ -1,8 +1,9 @@
 """``create_app(settings)``: the FastAPI application of the case desk.
 
 Nothing is created at import. The app holds one :class:`CaseDesk` in ``app.state.desk``:
-the engine and session factory, the state machine, the category tree, the classifier that
-proposes categories, the clock and the photo directory. Routers are listed in
+the database (a read path and a write path, :class:`wanzheng.db.Database`), the group
+committer every write of a request goes through, the state machine, the category tree, the
+classifier that proposes categories, the clock and the photo directory. Routers are listed in
 :func:`_routers`; a new router is one more line there.
 """
 
@@ -17,11 +18,13 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar, cast
 
 from fastapi import APIRouter, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
 from wanzheng import __version__
@@ -36,7 +39,7 @@ from wanzheng.cases.crud import escalate_overdue
 from wanzheng.cases.routing import GridIndex
 from wanzheng.cases.states import StateMachine, load_state_machine
 from wanzheng.cases.tables import grid_index
-from wanzheng.db import make_engine, make_sessionmaker
+from wanzheng.db import Database
 from wanzheng.errors import ConfigError
 from wanzheng.settings import Settings
 from wanzheng.web.errors import install_error_handlers
@@ -46,6 +49,8 @@ __all__ = ["CaseDesk", "build_classifier", "create_app"]
 
 _log = logging.getLogger("wanzheng.web")
 
+T = TypeVar("T")
+
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -53,11 +58,15 @@ def _utcnow() -> dt.datetime:
 
 @dataclass
 class CaseDesk:
-    """Everything a request needs, built once per application."""
+    """Everything a request needs, built once per application.
+
+    Reads go through :attr:`reads` (read-only sessions that never take SQLite's write lock);
+    every write of a request goes through :meth:`write`, i.e. the group committer, on the
+    durable write engine.
+    """
 
     settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
+    database: Database
     machine: StateMachine
     tree: CategoryTree
     classifier: CategoryClassifier
@@ -68,6 +77,30 @@ class CaseDesk:
     _index: GridIndex | None = field(default=None, repr=False)
     _index_at: float = field(default=0.0, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def engine(self) -> Engine:
+        """The write engine."""
+        return self.database.writer
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """Sessions on the write engine (the committer's; the outbox's own short transactions)."""
+        return self.database.writes
+
+    @property
+    def reads(self) -> sessionmaker[Session]:
+        """Read-only sessions (the read path)."""
+        return self.database.reads
+
+    def write(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn(session)`` on the write path and answer its result once committed
+        (from a worker thread; ``fn`` runs in a savepoint of the committer's next batch)."""
+        return self.committer.run(fn)
+
+    async def write_async(self, fn: Callable[[Session], T]) -> T:
+        """:meth:`write` from the event loop."""
+        return await asyncio.wrap_future(self.committer.submit(fn))
 
     def now(self) -> dt.datetime:
         """The current time (UTC, from the injectable clock)."""
@@ -90,9 +123,8 @@ class CaseDesk:
 
     def escalate(self) -> int:
         """Run one escalation pass (督办); returns the number of overdue cases."""
-        with self.sessions() as session:
-            changed = escalate_overdue(session, now=self.now(), machine=self.machine)
-            session.commit()
+        now = self.now()
+        changed = self.write(lambda s: escalate_overdue(s, now=now, machine=self.machine))
         return len(changed)
 
     def deliver_notices(self) -> int:
@@ -193,20 +225,22 @@ def create_app(
     clock
         Returns the current UTC time; tests pass a fixed clock.
     engine
-        An existing engine (tests, benchmarks); default: one built from the settings.
+        An existing write engine (:func:`wanzheng.db.make_engine`; tests, benchmarks); the
+        read engine is made beside it. Default: both built from the settings.
 
     The database must already be at the current schema
     (:func:`wanzheng.cases.seed.prepare_database`; ``wanzheng serve`` does it).
     """
-    engine = engine or make_engine(settings.resolved_database_url)
+    own_writer = engine is None
+    database = (
+        Database.open(settings.resolved_database_url) if engine is None else Database.of(engine)
+    )
     tree = load_categories(settings.categories_file)
-    sessions = make_sessionmaker(engine)
-    writer_lock = _sqlite_writer_lock(engine)
+    writer_lock = _sqlite_writer_lock(database.writer)
     desk = CaseDesk(
         settings=settings,
-        engine=engine,
-        sessions=sessions,
-        committer=GroupCommitter(sessions, writer_lock=writer_lock),
+        database=database,
+        committer=GroupCommitter(database.writes, writer_lock=writer_lock),
         machine=load_state_machine(),
         tree=tree,
         classifier=classifier or build_classifier(settings, tree),
@@ -220,13 +254,16 @@ def create_app(
         if settings.escalation_interval_s > 0:
             task = asyncio.create_task(_escalation_loop(desk, settings.escalation_interval_s))
         yield
-        desk.committer.close()
-        if writer_lock is not None:
-            writer_lock.close()
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        desk.committer.close()
+        if writer_lock is not None:
+            writer_lock.close()
+        database.reader.dispose()
+        if own_writer:
+            database.writer.dispose()
 
     app = _DeskApp(
         lifespan=lifespan,
@@ -253,13 +290,19 @@ def create_app(
 
 
 class _DeskApp(FastAPI):
-    """The application, with anonymous JSON submissions answered before the middleware stack
-    (:class:`wanzheng.web.routes.cases.IntakeFastPath`: the service's hot path)."""
+    """The application, with anonymous JSON submissions answered by
+    :class:`wanzheng.web.routes.cases.IntakeFastPath` (the service's hot path) *inside* the
+    middleware stack: it is always the innermost user middleware, so that every middleware
+    the application has (headers, limits, throttling, logging) wraps it exactly as it wraps
+    the routes, and only routing, dependency solving and the framework's request objects are
+    skipped."""
 
     def build_middleware_stack(self) -> ASGIApp:
         from wanzheng.web.routes.cases import IntakeFastPath
 
-        return IntakeFastPath(super().build_middleware_stack())
+        user = [m for m in self.user_middleware if cast(object, m.cls) is not IntakeFastPath]
+        self.user_middleware = [*user, Middleware(IntakeFastPath)]
+        return super().build_middleware_stack()
 
 
 def _sqlite_writer_lock(engine: Engine) -> FileLock | None:

@@ -1,4 +1,9 @@
-"""Request dependencies as ``Annotated`` aliases: the desk, a session, the caller."""
+"""Request dependencies as ``Annotated`` aliases: the desk, a read session, the caller.
+
+Routes read through :data:`ReadSession` (read-only: it never takes SQLite's write lock, and
+a write on it fails) and write through ``desk.write(fn)`` (the group committer, the one
+write path).
+"""
 
 from __future__ import annotations
 
@@ -16,9 +21,9 @@ from wanzheng.web.app import CaseDesk
 __all__ = [
     "AdminActor",
     "CurrentActor",
-    "DbSession",
     "Desk",
     "DispatcherActor",
+    "ReadSession",
     "StaffActor",
     "bearer_token",
     "require_roles",
@@ -35,13 +40,13 @@ def get_desk(request: Request) -> CaseDesk:
 Desk = Annotated[CaseDesk, Depends(get_desk)]
 
 
-def get_session(desk: Desk) -> Iterator[Session]:
-    """A session for one request; routes commit explicitly before answering."""
-    with desk.sessions() as session:
+def get_read_session(desk: Desk) -> Iterator[Session]:
+    """A read-only session for one request (one snapshot; writes go through ``desk.write``)."""
+    with desk.reads() as session:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+ReadSession = Annotated[Session, Depends(get_read_session)]
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -68,13 +73,13 @@ _bearer = _BearerHeader(scheme_name="bearer", auto_error=False)
 def get_actor(desk: Desk, authorization: Annotated[str | None, Security(_bearer)]) -> Actor:
     """The caller: anonymous resident without a token, else the token's user.
 
-    The lookup uses its own short transaction so that no lock is held while a request
+    The lookup uses its own short read transaction, so that nothing is held while a request
     does slow work (photos).
     """
     token = bearer_token(authorization)
     if token is None:
         return Actor.public()
-    with desk.sessions() as session:
+    with desk.reads() as session:
         return resolve_token(session, token=token, now=desk.now())
 
 

@@ -139,6 +139,21 @@ def _deliver_outbox(data_dir: Path) -> None:
     assert report.sent == 2  # the merged case's resident and the kept case's resident
 
 
+def _stored_location(data_dir: Path, case_id: int) -> tuple[float, float]:
+    """(lon, lat) of a stored case, read from the live service's database."""
+    from wanzheng.cases.models import Case
+    from wanzheng.db import make_engine, make_sessionmaker
+    from wanzheng.settings import Settings
+
+    engine = make_engine(Settings(data_dir=data_dir).resolved_database_url, pool_size=1)
+    with make_sessionmaker(engine)() as s:
+        case = s.get(Case, case_id)
+        assert case is not None and case.lon is not None and case.lat is not None
+        where = (case.lon, case.lat)
+    engine.dispose()
+    return where
+
+
 def _submit_json(base: str, text: str, lon: float, lat: float) -> dict[str, Any]:
     req = urllib.request.Request(
         f"{base}/api/cases",
@@ -187,9 +202,9 @@ def test_resident_files_dispatcher_handles_resident_rates(
     box = res_page.locator("#map").bounding_box()
     assert box is not None
     res_page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    status = res_page.locator("#loc-status").inner_text()
-    assert status.startswith("已选位置")
-    lat, lon = (float(v) for v in status.split(":")[1].split(","))
+    # (the status shows the coordinates, then the place's name once /api/audit/place
+    # answers: the pin's coordinates are read back from the stored case below)
+    assert res_page.locator("#loc-status").inner_text().startswith("已选位置")
     res_page.set_input_files("#photos", str(photo))
     assert res_page.locator("#previews img").count() == 1
     res_page.screenshot(path=str(artifacts / "resident.png"), full_page=True)
@@ -201,6 +216,7 @@ def test_resident_files_dispatcher_handles_resident_rates(
     tracked = _get(f"{base}/api/track/{code}")
     assert tracked["text"] == ISSUE and tracked["state"] == "submitted"
     case_id = tracked["id"]
+    lon, lat = _stored_location(live_server.data_dir, case_id)
 
     # A neighbour reports the same lamp a little later, and two other problems come in
     # (through the API).

@@ -11,8 +11,8 @@ from wanzheng.cases.contacts import unmask_log
 from wanzheng.cases.masking import PHONE_PATTERN
 from wanzheng.cases.states import ROLES
 from wanzheng.cases.tables import list_table, upsert_row
-from wanzheng.cases.users import create_user
-from wanzheng.web.deps import AdminActor, DbSession, Desk
+from wanzheng.cases.users import create_user, hash_password
+from wanzheng.web.deps import AdminActor, Desk, ReadSession
 from wanzheng.web.openapi import errors
 
 __all__ = ["router"]
@@ -44,7 +44,7 @@ class UserOut(BaseModel):
 
 
 @router.get("/tables/{table}", responses=errors(404))
-def get_table(table: str, session: DbSession, actor: AdminActor) -> list[dict[str, Any]]:
+def get_table(table: str, session: ReadSession, actor: AdminActor) -> list[dict[str, Any]]:
     """Rows of a routing table: areas, departments, communities, grids, categories."""
     return list_table(session, table=table)
 
@@ -54,38 +54,39 @@ def put_row(
     table: str,
     key: str,
     values: dict[str, Any],
-    session: DbSession,
     desk: Desk,
     actor: AdminActor,
 ) -> dict[str, Any]:
     """Create or update one row (e.g. a grid's polygon, a category's department)."""
-    row = upsert_row(session, table=table, key=key, values=values)
-    session.commit()
+    row = desk.write(lambda s: upsert_row(s, table=table, key=key, values=values))
     if table in ("grids", "areas", "categories"):
         desk.invalidate_index()
     return row
 
 
 @router.post("/users", response_model=UserOut, status_code=201, responses=errors(409))
-def post_user(body: UserIn, session: DbSession, actor: AdminActor) -> UserOut:
+def post_user(body: UserIn, desk: Desk, actor: AdminActor) -> UserOut:
     """Create a user of any role (handlers need a department, grid workers a grid)."""
-    u = create_user(
-        session,
-        username=body.username,
-        password=body.password,
-        role=body.role,
-        display_name=body.display_name,
-        department=body.department,
-        grid=body.grid,
-        phone=body.phone,
+    hashed = hash_password(body.password)
+    u = desk.write(
+        lambda s: create_user(
+            s,
+            username=body.username,
+            password=body.password,
+            password_hash=hashed,
+            role=body.role,
+            display_name=body.display_name,
+            department=body.department,
+            grid=body.grid,
+            phone=body.phone,
+        )
     )
-    session.commit()
     return UserOut(
         id=u.id, username=u.username, role=u.role, department=u.department_key, grid=u.grid_key
     )
 
 
 @router.get("/unmask-log")
-def get_unmask_log(session: DbSession, actor: AdminActor) -> list[dict[str, Any]]:
+def get_unmask_log(session: ReadSession, actor: AdminActor) -> list[dict[str, Any]]:
     """Who saw which unmasked personal data, when and why (latest 500)."""
     return unmask_log(session)

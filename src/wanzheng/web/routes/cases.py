@@ -13,13 +13,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from wanzheng.cases.contacts import unmask_contact
+from wanzheng.cases.contacts import Contact, unmask_contact
 from wanzheng.cases.crud import (
     apply_action,
     case_events,
@@ -51,9 +51,9 @@ from wanzheng.text.redact import redact
 from wanzheng.web.app import CaseDesk
 from wanzheng.web.deps import (
     CurrentActor,
-    DbSession,
     Desk,
     DispatcherActor,
+    ReadSession,
     StaffActor,
     get_actor,
     get_desk,
@@ -673,15 +673,17 @@ async def post_case(request: Request) -> Response:
 
 
 class IntakeFastPath:
-    """ASGI middleware answering anonymous JSON ``POST /api/cases`` before the framework.
+    """ASGI middleware answering anonymous JSON ``POST /api/cases`` without routing.
 
-    The hot path of the service: the framework's middleware stack (telemetry checks, body
-    limits, exception middleware), routing, dependency solving and its request/response
-    objects cost more CPU than the submission itself. The answer is the one
-    :func:`post_case` gives (same helpers, same errors through
-    :func:`wanzheng.web.errors.error_response`, a plain 500 on anything unexpected); every
-    other request, and submissions with an ``Authorization`` header or another content
-    type, go on to the application. ``create_app`` puts it outermost.
+    The hot path of the service: routing, dependency solving and the framework's
+    request/response objects cost more CPU than the submission itself. ``create_app`` makes
+    it the innermost user middleware (:class:`wanzheng.web.app._DeskApp`), so every other
+    middleware of the application (security headers, throttling, body limits, logging) and
+    the framework's outermost error middleware (a plain 500, logged, on anything unexpected)
+    wrap it as they wrap the routes. The answer is the one :func:`post_case` gives (same
+    helpers, same errors through :func:`wanzheng.web.errors.error_response`), written on
+    the same write path (the desk's group committer); every other request, and submissions
+    with an ``Authorization`` header or another content type, go on to the routes.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -723,11 +725,6 @@ class IntakeFastPath:
             response = error_response(Request(scope), status_of(exc), type(exc).__name__, str(exc))
             await response(scope, receive, send)
             return
-        except Exception:
-            # What the framework's outermost error middleware does (this path runs before
-            # it): a plain 500, then the exception goes on to the server, which logs it.
-            await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
-            raise
         status, payload, location = _submitted(receipt)
         await send(
             {
@@ -764,29 +761,32 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 
 
 @router.get("/track/{code}", response_model=CasePublic, responses=errors(404))
-def track(code: str, session: DbSession, desk: Desk, names: PlaceNames) -> CasePublic:
+def track(code: str, session: ReadSession, desk: Desk, names: PlaceNames) -> CasePublic:
     """Follow a case by its tracking code (no login; no personal data shown)."""
     case = get_case_by_tracking(session, code=code)
     return public_view(session, desk, case, place=names(case.lon, case.lat))
 
 
 @router.post("/track/{code}/rating", response_model=CasePublic, responses=errors(404, 409))
-def rate(
-    code: str, body: RatingIn, session: DbSession, desk: Desk, names: PlaceNames
-) -> CasePublic:
+def rate(code: str, body: RatingIn, desk: Desk, names: PlaceNames) -> CasePublic:
     """Rate a resolved case: 满意 / 基本满意 close it; 不满意 reopens it (once)."""
-    case = get_case_by_tracking(session, code=code)
-    rate_case(
-        session,
-        case=case,
-        rating=body.rating,
-        note=body.note,
-        actor=Actor.public(),
-        now=desk.now(),
-        machine=desk.machine,
-    )
-    session.commit()
-    return public_view(session, desk, case, place=names(case.lon, case.lat))
+    now = desk.now()
+
+    def work(session: Session) -> Case:
+        case = get_case_by_tracking(session, code=code)
+        return rate_case(
+            session,
+            case=case,
+            rating=body.rating,
+            note=body.note,
+            actor=Actor.public(),
+            now=now,
+            machine=desk.machine,
+        )
+
+    case = desk.write(work)
+    with desk.reads() as session:
+        return public_view(session, desk, case, place=names(case.lon, case.lat))
 
 
 # --- staff ------------------------------------------------------------------------------------
@@ -794,7 +794,7 @@ def rate(
 
 @router.get("/cases", response_model=list[CaseStaff])
 def queue(
-    session: DbSession,
+    session: ReadSession,
     desk: Desk,
     actor: CurrentActor,
     state: str | None = None,
@@ -823,7 +823,7 @@ def queue(
 
 
 @router.get("/cases/overdue", response_model=list[OverdueOut])
-def overdue(session: DbSession, desk: Desk, actor: StaffActor) -> list[OverdueOut]:
+def overdue(session: ReadSession, desk: Desk, actor: StaffActor) -> list[OverdueOut]:
     """Open cases past a deadline in the caller's scope, most overdue first."""
     return [
         OverdueOut(
@@ -839,11 +839,13 @@ def overdue(session: DbSession, desk: Desk, actor: StaffActor) -> list[OverdueOu
 
 
 @router.post("/cases/escalate", response_model=list[OverdueOut])
-def escalate(session: DbSession, desk: Desk, actor: DispatcherActor) -> list[OverdueOut]:
+def escalate(desk: Desk, actor: DispatcherActor) -> list[OverdueOut]:
     """Run escalation (督办) now; answers the cases whose level rose. Also run by a timer."""
-    changed = escalate_overdue(session, now=desk.now(), machine=desk.machine)
-    session.commit()
+    now = desk.now()
+    changed = desk.write(lambda s: escalate_overdue(s, now=now, machine=desk.machine))
     ids = {cid for cid, _ in changed}
+    with desk.reads() as session:
+        overdue = overdue_cases(session, actor=actor, now=desk.now())
     return [
         OverdueOut(
             id=c.id,
@@ -853,14 +855,14 @@ def escalate(session: DbSession, desk: Desk, actor: DispatcherActor) -> list[Ove
             escalation_level=c.escalation_level,
             missed={k: round(v, 3) for k, v in m.items()},
         )
-        for c, m in overdue_cases(session, actor=actor, now=desk.now())
+        for c, m in overdue
         if c.id in ids
     ]
 
 
 @router.get("/cases/{case_id:int}", response_model=CaseStaff, responses=errors(404))
 def case_detail(
-    case_id: CaseId, session: DbSession, desk: Desk, actor: CurrentActor, names: PlaceNames
+    case_id: CaseId, session: ReadSession, desk: Desk, actor: CurrentActor, names: PlaceNames
 ) -> CaseStaff:
     """One case with its events (residents: only their own)."""
     if actor.user_id is None:
@@ -873,37 +875,39 @@ def case_detail(
     "/cases/{case_id:int}/actions", response_model=CaseStaff, responses=errors(403, 404, 409)
 )
 def act(
-    case_id: CaseId,
-    body: ActionIn,
-    session: DbSession,
-    desk: Desk,
-    actor: CurrentActor,
-    names: PlaceNames,
+    case_id: CaseId, body: ActionIn, desk: Desk, actor: CurrentActor, names: PlaceNames
 ) -> CaseStaff:
     """Apply a transition (accept, dispatch, start, return, resolve, close, merge, reject,
     reopen, rate, recategorise). Illegal transitions answer 409."""
     if actor.user_id is None:
         raise NotFoundError(f"case: no case {case_id} visible to you")
-    case = apply_action(
-        session,
-        case_id=case_id,
-        actor=actor,
-        action=body.action,
-        now=desk.now(),
-        machine=desk.machine,
-        note=body.note,
-        reason=body.reason,
-        department=body.department,
-        grid=body.grid,
-        merged_into=body.merged_into,
-        rating=body.rating,
-        category=body.category,
-    )
-    if body.action == "merge" and case.merged_into_id is not None:
-        target = get_case(session, case_id=case.merged_into_id, actor=actor)
-        notify_merge(session, case=case, target=target, now=desk.now())
-    session.commit()
-    return staff_view(session, desk, case, actor, with_events=True, place=names(case.lon, case.lat))
+    now = desk.now()
+
+    def work(session: Session) -> Case:
+        case = apply_action(
+            session,
+            case_id=case_id,
+            actor=actor,
+            action=body.action,
+            now=now,
+            machine=desk.machine,
+            note=body.note,
+            reason=body.reason,
+            department=body.department,
+            grid=body.grid,
+            merged_into=body.merged_into,
+            rating=body.rating,
+            category=body.category,
+        )
+        if body.action == "merge" and case.merged_into_id is not None:
+            target = get_case(session, case_id=case.merged_into_id, actor=actor)
+            notify_merge(session, case=case, target=target, now=now)
+        return case
+
+    case = desk.write(work)
+    with desk.reads() as session:
+        place = names(case.lon, case.lat)
+        return staff_view(session, desk, case, actor, with_events=True, place=place)
 
 
 class DuplicateOut(BaseModel):
@@ -925,7 +929,7 @@ class DuplicateOut(BaseModel):
 )
 def duplicates(
     case_id: CaseId,
-    session: DbSession,
+    session: ReadSession,
     desk: Desk,
     actor: DispatcherActor,
     radius_m: Annotated[
@@ -969,32 +973,36 @@ def duplicates(
 @router.post(
     "/cases/{case_id:int}/extensions", response_model=CaseStaff, responses=errors(404, 409)
 )
-def extend(
-    case_id: CaseId, body: ExtensionIn, session: DbSession, desk: Desk, actor: DispatcherActor
-) -> CaseStaff:
+def extend(case_id: CaseId, body: ExtensionIn, desk: Desk, actor: DispatcherActor) -> CaseStaff:
     """Approve an extension of the resolve deadline (working days, with a reason)."""
-    case = extend_deadline(
-        session, case_id=case_id, actor=actor, days=body.days, reason=body.reason, now=desk.now()
+    now = desk.now()
+    case = desk.write(
+        lambda s: extend_deadline(
+            s, case_id=case_id, actor=actor, days=body.days, reason=body.reason, now=now
+        )
     )
-    session.commit()
-    return staff_view(session, desk, case, actor, with_events=True)
+    with desk.reads() as session:
+        return staff_view(session, desk, case, actor, with_events=True)
 
 
 @router.get("/cases/{case_id:int}/contact", response_model=ContactOut, responses=errors(404))
 def contact(
     case_id: CaseId,
-    session: DbSession,
+    session: ReadSession,
     desk: Desk,
     actor: StaffActor,
     unmask: bool = False,
     purpose: str | None = None,
 ) -> ContactOut:
     """The resident's contact: masked; ``unmask=true`` (dispatcher, admin) is logged."""
-    case = get_case(session, case_id=case_id, actor=actor)
-    c = unmask_contact(
-        session, case=case, actor=actor, purpose=purpose, now=desk.now(), unmask=unmask
-    )
-    session.commit()
+    now = desk.now()
+
+    def contact_of(s: Session) -> Contact:
+        case = get_case(s, case_id=case_id, actor=actor)
+        return unmask_contact(s, case=case, actor=actor, purpose=purpose, now=now, unmask=unmask)
+
+    # unmasking writes its log row: the write path; a masked contact is a plain read
+    c = desk.write(contact_of) if unmask else contact_of(session)
     return ContactOut(name=c.name, phone=c.phone, id_number=c.id_number, masked=c.masked)
 
 

@@ -12,7 +12,7 @@ from wanzheng.cases.crud import measures_frame
 from wanzheng.cases.deadlines import BEIJING
 from wanzheng.cases.measures import GROUPINGS, case_measures
 from wanzheng.errors import DataError
-from wanzheng.web.deps import DbSession, Desk, StaffActor
+from wanzheng.web.deps import Desk, ReadSession, StaffActor
 
 __all__ = ["router"]
 
@@ -29,7 +29,7 @@ def _day(value: str, field: str) -> dt.datetime:
 
 @router.get("/measures")
 def get_measures(
-    session: DbSession,
+    session: ReadSession,
     desk: Desk,
     actor: StaffActor,
     start: Annotated[str, Query(description="First day, YYYY-MM-DD (Beijing).")],

@@ -32,7 +32,7 @@ from wanzheng.cases.tables import list_table
 from wanzheng.cases.users import resolve_token
 from wanzheng.errors import DataError, NotFoundError, PermissionDeniedError
 from wanzheng.web.app import CaseDesk
-from wanzheng.web.deps import DbSession, Desk
+from wanzheng.web.deps import Desk, ReadSession
 from wanzheng.web.openapi import ID_MAX, errors
 from wanzheng.web.routes.cases import SubmitCase, public_text, submit_case
 
@@ -136,13 +136,13 @@ def _names(session: Session, table: str) -> dict[str, str]:
 
 
 @router.get("/services.{fmt}", responses={200: _BOTH})
-def services(fmt: str, session: DbSession) -> Response:
+def services(fmt: str, session: ReadSession) -> Response:
     """The service list (leaf categories)."""
     return _render(_fmt(fmt), "services", "service", _services(session))
 
 
 @router.get("/services/{code}.{fmt}", responses={200: _BOTH})
-def service_definition(code: str, fmt: str, session: DbSession) -> Response:
+def service_definition(code: str, fmt: str, session: ReadSession) -> Response:
     """A service definition (no extra attributes)."""
     fmt = _fmt(fmt)
     if code not in {s["service_code"] for s in _services(session)}:
@@ -163,7 +163,7 @@ def _date(value: str | None, field: str) -> dt.datetime | None:
 @router.get("/requests.{fmt}", responses={200: _BOTH})
 def get_requests(
     fmt: str,
-    session: DbSession,
+    session: ReadSession,
     desk: Desk,
     service_request_id: str | None = None,
     service_code: str | None = None,
@@ -197,7 +197,7 @@ def get_requests(
 
 
 @router.get("/requests/{request_id}.{fmt}", responses={200: _BOTH})
-def get_request(request_id: str, fmt: str, session: DbSession, desk: Desk) -> Response:
+def get_request(request_id: str, fmt: str, session: ReadSession, desk: Desk) -> Response:
     """One request."""
     fmt = _fmt(fmt)
     if not _ID.fullmatch(request_id) or int(request_id) > ID_MAX:
@@ -210,7 +210,7 @@ def get_request(request_id: str, fmt: str, session: DbSession, desk: Desk) -> Re
 
 
 @router.get("/tokens/{token}.{fmt}", responses={200: _BOTH})
-def get_token(token: str, fmt: str, session: DbSession) -> Response:
+def get_token(token: str, fmt: str, session: ReadSession) -> Response:
     """The request id behind a token returned by POST."""
     fmt = _fmt(fmt)
     case = get_case_by_tracking(session, code=token)
@@ -260,7 +260,7 @@ async def post_request(
         raise PermissionDeniedError("api_key: required to create a request")
 
     def actor_of() -> Any:
-        with desk.sessions() as session:
+        with desk.reads() as session:
             try:
                 return resolve_token(session, token=api_key, now=desk.now())
             except PermissionDeniedError:

@@ -88,7 +88,7 @@ def vocabulary(request: Request) -> dict[str, Any]:
 
     desk = request.app.state.desk
     machine, tree = desk.machine, desk.tree
-    with desk.sessions() as session:
+    with desk.reads() as session:
         departments = [
             {"key": r["key"], "name": r.get("name") or r["key"]}
             for r in list_table(session, table="departments")

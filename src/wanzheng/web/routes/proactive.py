@@ -19,13 +19,14 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy.orm import Session
 
 from wanzheng.cases.users import Actor
 from wanzheng.errors import DataError, PermissionDeniedError
 from wanzheng.proactive.registers import Viewer
 from wanzheng.proactive.rules import EVENT_KINDS
 from wanzheng.web.app import CaseDesk
-from wanzheng.web.deps import AdminActor, DbSession, Desk, DispatcherActor, StaffActor
+from wanzheng.web.deps import AdminActor, Desk, DispatcherActor, ReadSession, StaffActor
 from wanzheng.web.openapi import errors
 
 __all__ = ["router"]
@@ -78,7 +79,7 @@ def _rules(desk: CaseDesk) -> Any:
 
 @router.post("/registers", status_code=201, responses=errors(413))
 def post_register(
-    session: DbSession, desk: Desk, actor: AdminActor, file: Annotated[UploadFile, File()]
+    desk: Desk, actor: AdminActor, file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:
     """Import a service register (CSV/XLSX template); unknown columns are dropped and named."""
     from wanzheng.proactive.registers import load_register
@@ -91,14 +92,13 @@ def post_register(
         path = Path(tmp) / f"{Path(file.filename or 'register').stem}{suffix}"
         path.write_bytes(file.file.read())
         register = load_register(path)
-    out = import_register(session, register=register, viewer=_viewer(actor), now=desk.now())
-    session.commit()
+    now, viewer = desk.now(), _viewer(actor)
+    out = desk.write(lambda s: import_register(s, register=register, viewer=viewer, now=now))
     return {**out, "dropped_columns": list(register.dropped_columns)}
 
 
 @router.get("/registers")
 def get_register(
-    session: DbSession,
     desk: Desk,
     actor: StaffActor,
     person_id: Annotated[list[str] | None, Query()] = None,
@@ -108,21 +108,19 @@ def get_register(
     """Register records in the caller's scope, masked unless ``unmask`` (with a purpose)."""
     from wanzheng.proactive.store import read_register
 
-    shown = read_register(
-        session,
-        viewer=_viewer(actor),
-        now=desk.now(),
-        person_ids=person_id,
-        unmask=unmask,
-        purpose=purpose,
+    now, viewer = desk.now(), _viewer(actor)
+    # every record shown is logged: the write path
+    shown = desk.write(
+        lambda s: read_register(
+            s, viewer=viewer, now=now, person_ids=person_id, unmask=unmask, purpose=purpose
+        )
     )
-    session.commit()
     return _records(shown)
 
 
 @router.get("/access-log")
 def get_access_log(
-    session: DbSession, desk: Desk, actor: AdminActor, person_id: str | None = None
+    session: ReadSession, desk: Desk, actor: AdminActor, person_id: str | None = None
 ) -> list[dict[str, Any]]:
     """Who accessed which register record, when and why (newest first)."""
     from wanzheng.proactive.store import access_log
@@ -131,15 +129,12 @@ def get_access_log(
 
 
 @router.post("/purge")
-def post_purge(session: DbSession, desk: Desk, actor: AdminActor) -> dict[str, int]:
+def post_purge(desk: Desk, actor: AdminActor) -> dict[str, int]:
     """Delete register records past the retention period (``proactive_retention_days``)."""
     from wanzheng.proactive.store import purge_expired
 
-    out = purge_expired(
-        session, now=desk.now(), retention_days=desk.settings.proactive_retention_days
-    )
-    session.commit()
-    return out
+    now, days = desk.now(), desk.settings.proactive_retention_days
+    return desk.write(lambda s: purge_expired(s, now=now, retention_days=days))
 
 
 # --- events and rule runs ---------------------------------------------------------------------
@@ -168,7 +163,7 @@ class EventIn(BaseModel):
 
 @router.post("/events", status_code=201, responses=errors(409))
 def post_event(
-    session: DbSession, desk: Desk, actor: DispatcherActor, body: EventIn, run: bool = True
+    desk: Desk, actor: DispatcherActor, body: EventIn, run: bool = True
 ) -> dict[str, Any]:
     """Enter a heat wave, cold wave … and (``run``, default) run that event's rules at once.
 
@@ -191,28 +186,32 @@ def post_event(
         community_ids=frozenset(body.community_ids),
         note=body.note,
     )
-    row = add_event(session, event=event, entered_by=actor.label, now=desk.now())
-    out: dict[str, Any] = {
-        "id": row.id,
-        "kind": row.kind,
-        "starts_at": row.starts_at.isoformat(),
-        "tasks": 0,
-        "notices": 0,
-    }
     rules = _rules(desk)
     own = tuple(r for r in rules.rules if r.event == event.kind)
-    if run and own:
-        report = run_rules(
-            session, rules=dataclasses.replace(rules, rules=own), now=desk.now(), by=actor.label
-        )
-        out |= {"tasks": report.tasks, "notices": report.notices}
-    session.commit()
-    return out
+    now = desk.now()
+
+    def work(session: Session) -> dict[str, Any]:
+        row = add_event(session, event=event, entered_by=actor.label, now=now)
+        out: dict[str, Any] = {
+            "id": row.id,
+            "kind": row.kind,
+            "starts_at": row.starts_at.isoformat(),
+            "tasks": 0,
+            "notices": 0,
+        }
+        if run and own:
+            report = run_rules(
+                session, rules=dataclasses.replace(rules, rules=own), now=now, by=actor.label
+            )
+            out |= {"tasks": report.tasks, "notices": report.notices}
+        return out
+
+    return desk.write(work)
 
 
 @router.get("/events")
 def get_events(
-    session: DbSession, desk: Desk, actor: StaffActor, active: bool = False
+    session: ReadSession, desk: Desk, actor: StaffActor, active: bool = False
 ) -> list[dict[str, Any]]:
     """Stored events (all, or those in force now)."""
     from wanzheng.proactive.store import active_events
@@ -234,15 +233,14 @@ def get_events(
 
 @router.post("/run")
 def post_run(
-    session: DbSession, desk: Desk, actor: DispatcherActor, dry_run: bool = True
+    session: ReadSession, desk: Desk, actor: DispatcherActor, dry_run: bool = True
 ) -> dict[str, Any]:
     """Run the rule set over the registers: ``dry_run`` (default) shows, else creates."""
     from wanzheng.proactive.service import propose, run_rules
 
     rules = _rules(desk)
     if dry_run:
-        proposals = propose(session, rules=rules, now=desk.now())
-        session.rollback()
+        proposals = propose(session, rules=rules, now=desk.now())  # the read path
         return {
             "dry_run": True,
             "rules": {"name": rules.name, "version": rules.version},
@@ -250,8 +248,8 @@ def post_run(
             "new": int(proposals["new"].sum()),
             "proposals": _records(proposals.drop(columns=["message"])),
         }
-    report = run_rules(session, rules=rules, now=desk.now(), by=actor.label)
-    session.commit()
+    now = desk.now()
+    report = desk.write(lambda s: run_rules(s, rules=rules, now=now, by=actor.label))
     return {
         "dry_run": False,
         "run_id": report.run_id,
@@ -265,7 +263,7 @@ def post_run(
 
 @router.get("/completion")
 def get_completion(
-    session: DbSession,
+    session: ReadSession,
     desk: Desk,
     actor: StaffActor,
     by: Literal["rule_id", "grid_id", "all"] = "rule_id",
@@ -278,7 +276,7 @@ def get_completion(
 
 @router.get("/lists")
 def get_lists(
-    session: DbSession, desk: Desk, actor: StaffActor, department: str | None = None
+    session: ReadSession, desk: Desk, actor: StaffActor, department: str | None = None
 ) -> list[dict[str, Any]]:
     """Rows of the departments' lists (e.g. allowance checks for 社会事务办)."""
     from wanzheng.proactive.service import department_list
@@ -308,7 +306,7 @@ def _hotspots(
 
 @router.get("/hotspots")
 def get_hotspots(
-    session: DbSession,
+    session: ReadSession,
     desk: Desk,
     actor: StaffActor,
     month: str | None = None,
@@ -335,7 +333,7 @@ def get_hotspots(
 
 @router.post("/hotspots/{cluster_id}/task", status_code=201, responses=errors(404))
 def post_hotspot_task(
-    session: DbSession,
+    session: ReadSession,
     desk: Desk,
     actor: DispatcherActor,
     cluster_id: str,
@@ -356,16 +354,16 @@ def post_hotspot_task(
         raise NotFoundError(f"cluster_id: no hotspot {cluster_id!r} with these parameters")
     row = chosen.iloc[0]
     proposal = governance_task(row, now=desk.now(), month=month)
-    case_id, created = record_governance_task(
-        session, proposal=proposal, now=desk.now(), lon=float(row["lon"]), lat=float(row["lat"])
+    now, lon, lat = desk.now(), float(row["lon"]), float(row["lat"])
+    case_id, created = desk.write(
+        lambda s: record_governance_task(s, proposal=proposal, now=now, lon=lon, lat=lat)
     )
-    session.commit()
     return {"case_id": case_id, "created": created, "key": proposal["key"]}
 
 
 @router.get("/outlook")
 def get_outlook(
-    session: DbSession,
+    session: ReadSession,
     desk: Desk,
     actor: StaffActor,
     by: str = "category,community_id",
@@ -389,7 +387,7 @@ def get_outlook(
 
 
 @router.get("/evidence")
-def get_evidence(session: DbSession, desk: Desk, actor: StaffActor) -> list[dict[str, Any]]:
+def get_evidence(session: ReadSession, desk: Desk, actor: StaffActor) -> list[dict[str, Any]]:
     """Cases asking for a missing facility, per community and catalogue kind."""
     from wanzheng.proactive.evidence import evidence_counts, load_evidence_rules
     from wanzheng.proactive.service import cases_frame
@@ -401,22 +399,23 @@ def get_evidence(session: DbSession, desk: Desk, actor: StaffActor) -> list[dict
 
 @router.get("/notices", responses=errors(404))
 def get_notices(
-    session: DbSession, desk: Desk, actor: StaffActor, person_id: str
+    session: ReadSession, desk: Desk, actor: StaffActor, person_id: str
 ) -> list[dict[str, str]]:
     """Notices delivered to one resident's page (staff in scope; the access is logged)."""
     from wanzheng.proactive.outbox import notices_for
     from wanzheng.proactive.store import read_register
 
-    seen = read_register(
-        session, viewer=_viewer(actor), now=desk.now(), person_ids=[person_id], purpose="notices"
+    now, viewer = desk.now(), _viewer(actor)
+    seen = desk.write(  # the access is logged: the write path
+        lambda s: read_register(
+            s, viewer=viewer, now=now, person_ids=[person_id], purpose="notices"
+        )
     )
     if seen.empty:
         from wanzheng.errors import NotFoundError
 
         raise NotFoundError(f"person_id: no register record {person_id!r} visible to you")
-    out = notices_for(session, person_id=person_id)
-    session.commit()
-    return out
+    return notices_for(session, person_id=person_id)
 
 
 # --- outbox -----------------------------------------------------------------------------------
@@ -436,7 +435,7 @@ def post_deliver(desk: Desk, actor: AdminActor) -> dict[str, int]:
 
 @router.get("/outbox")
 def get_outbox(
-    session: DbSession, desk: Desk, actor: AdminActor, status: str | None = None
+    session: ReadSession, desk: Desk, actor: AdminActor, status: str | None = None
 ) -> list[dict[str, Any]]:
     """Outbox messages (newest first) with their status, attempts and last error."""
     from wanzheng.proactive.outbox import outbox_frame
