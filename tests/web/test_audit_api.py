@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 
 from wanzheng.audit.result import AuditResult
 from wanzheng.errors import DataError, NotFoundError
-from wanzheng.web.audit_store import AuditStore
+from wanzheng.web.audit_view import AuditView
 from wanzheng.web.routes import audit as audit_routes
 
 with warnings.catch_warnings():
@@ -153,13 +153,13 @@ def _result() -> AuditResult:
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> AuditStore:
+def store(tmp_path: Path) -> AuditView:
     (tmp_path / "report.html").write_text("<!doctype html><title>报告</title>", encoding="utf-8")
-    return AuditStore.from_result(_result(), out_dir=tmp_path)
+    return AuditView.from_result(_result(), out_dir=tmp_path)
 
 
 @pytest.fixture()
-def client(store: AuditStore) -> TestClient:
+def client(store: AuditView) -> TestClient:
     app = FastAPI()
     app.state.audit = audit_routes.AuditState(None, store)
     app.include_router(audit_routes.router)
@@ -175,13 +175,13 @@ def client(store: AuditStore) -> TestClient:
     return TestClient(app)
 
 
-def _reach(store: AuditStore, community: str, minutes: list[float]) -> dict[float, Any]:
+def _reach(store: AuditView, community: str, minutes: list[float]) -> dict[float, Any]:
     fc = store.reach_geojson(community, minutes)
     feats = fc["features"]
     return {f["properties"]["minutes"]: f for f in feats if f["properties"]["part"] == "streets"}
 
 
-def test_reach_cuts_the_edge_where_the_walking_budget_ends(store: AuditStore) -> None:
+def test_reach_cuts_the_edge_where_the_walking_budget_ends(store: AuditView) -> None:
     # 5 min × 50 m/min = 250 m: 100 + 100 m whole, then 50 m of the third edge.
     streets = _reach(store, "A", [5])[5]
     assert streets["properties"]["limit_m"] == 250.0
@@ -190,7 +190,7 @@ def test_reach_cuts_the_edge_where_the_walking_budget_ends(store: AuditStore) ->
     assert max(ends) == pytest.approx(LON0 + 2.5 * DLON, abs=2e-6)
 
 
-def test_reach_grows_with_time_and_stops_at_the_network_end(store: AuditStore) -> None:
+def test_reach_grows_with_time_and_stops_at_the_network_end(store: AuditView) -> None:
     streets = _reach(store, "A", [5, 10, 15])
     assert streets[10]["properties"]["streets_m"] == pytest.approx(500.0, abs=0.5)
     # 15 min = 750 m but the network is only 500 m long.
@@ -201,14 +201,14 @@ def test_reach_grows_with_time_and_stops_at_the_network_end(store: AuditStore) -
     assert min(starts) == pytest.approx(LON0 + 2.5 * DLON, abs=2e-6)
 
 
-def test_reach_area_is_a_band_around_the_reached_streets(store: AuditStore) -> None:
+def test_reach_area_is_a_band_around_the_reached_streets(store: AuditView) -> None:
     fc = store.reach_geojson("A", [5])
     area = next(f for f in fc["features"] if f["properties"]["part"] == "area")
     # A 250 m line buffered by 35 m with rounded ends: 250·70 + π·35² ≈ 21,348 m².
     assert area["properties"]["area_m2"] == pytest.approx(250 * 70 + math.pi * 35**2, rel=0.02)
 
 
-def test_reach_rejects_unknown_community_and_bad_minutes(store: AuditStore) -> None:
+def test_reach_rejects_unknown_community_and_bad_minutes(store: AuditView) -> None:
     with pytest.raises(NotFoundError, match="'Z'"):
         store.reach_geojson("Z", [5])
     with pytest.raises(DataError, match="minutes"):
@@ -298,19 +298,19 @@ def test_reach_starts_where_an_off_network_origin_joins_the_nearest_edge(tmp_pat
     result = dataclasses.replace(
         base, communities=pd.concat([base.communities, row], ignore_index=True)
     )
-    store = AuditStore.from_result(result, out_dir=tmp_path)
+    store = AuditView.from_result(result, out_dir=tmp_path)
     streets = _reach(store, "C", [5])[5]
     assert streets["properties"]["streets_m"] == pytest.approx(440.0, abs=0.5)
 
 
 def test_an_output_directory_reads_back_like_the_result(tmp_path: Path) -> None:
-    from wanzheng.report import OUTPUT_NAMES, write_outputs
-    from wanzheng.web.audit_store import load_audit_store, write_dashboard_extras
+    from wanzheng.report import OUTPUT_NAMES, write_dashboard_extras, write_outputs
+    from wanzheng.web.audit_view import load_audit_view
 
     result = _result()
     out = tmp_path / "out"
     write_outputs(result, out)
-    plain = load_audit_store(out)
+    plain = load_audit_view(out)
     # Without the dashboard's extras: kinds from the packaged catalogue, coverage recomputed.
     assert list(plain.kinds["key"]) == ["kindergarten", "supermarket"]
     assert plain.kinds.loc[0, "name_zh"] == "幼儿园"
@@ -320,12 +320,12 @@ def test_an_output_directory_reads_back_like_the_result(tmp_path: Path) -> None:
     assert plain.summary()["exports"] == {"xlsx": True, "gpkg": True, "html": True}
 
     write_dashboard_extras(result, out)
-    full = load_audit_store(out)
+    full = load_audit_view(out)
     assert len(full.buildings) == 1
     assert full.walk_speed_m_per_min == 50.0
     assert full.sources["catalogue_name"] == "完整居住社区建设标准"
     # The reach read back from the GeoPackage is the reach computed in memory.
-    memory = AuditStore.from_result(result)
+    memory = AuditView.from_result(result)
     for cid in ("A", "B"):
         assert _reach(full, cid, [5, 10]) == _reach(memory, cid, [5, 10])
     # Only the report's own files are in the directory, so the next audit may replace it.
@@ -340,29 +340,29 @@ def test_a_rerun_audit_is_served_without_a_restart(tmp_path: Path) -> None:
     first = _result()
     write_outputs(first, out)
     state = audit_routes.AuditState(out)
-    names = json.loads(state.cached("communities", AuditStore.communities_geojson))
+    names = json.loads(state.cached("communities", AuditView.communities_geojson))
     assert [f["properties"]["name"] for f in names["features"]] == ["甲社区", "乙社区"]
     # Same directory, renamed community: the next request reads the new audit.
     comm = first.communities.copy()
     comm.loc[0, "name"] = "甲社区（新）"
     write_outputs(dataclasses.replace(first, communities=comm), out)
-    names = json.loads(state.cached("communities", AuditStore.communities_geojson))
+    names = json.loads(state.cached("communities", AuditView.communities_geojson))
     assert [f["properties"]["name"] for f in names["features"]] == ["甲社区（新）", "乙社区"]
 
 
 def test_life_circle_kinds_are_reported_beside_the_verdict(tmp_path: Path) -> None:
     base = _result()
     kinds = base.kinds.assign(in_verdict=[True, False])
-    store = AuditStore.from_result(dataclasses.replace(base, kinds=kinds))
+    store = AuditView.from_result(dataclasses.replace(base, kinds=kinds))
     assert [k["in_verdict"] for k in store.kinds_json()] == [True, False]
     a = store.communities_geojson()["features"][0]["properties"]
     # No missing_life_circle column (an older audit): derived from the statuses.
     assert a["missing_life_circle"] == ["supermarket"]
     comm = base.communities.assign(missing_life_circle=["", ""])
-    store = AuditStore.from_result(dataclasses.replace(base, kinds=kinds, communities=comm))
+    store = AuditView.from_result(dataclasses.replace(base, kinds=kinds, communities=comm))
     assert store.communities_geojson()["features"][0]["properties"]["missing_life_circle"] == []
     # Without in_verdict at all every kind decides the verdict.
-    plain = AuditStore.from_result(base)
+    plain = AuditView.from_result(base)
     assert [k["in_verdict"] for k in plain.kinds_json()] == [True, True]
     assert plain.communities_geojson()["features"][0]["properties"]["missing_life_circle"] == []
 
@@ -374,13 +374,13 @@ def test_edge_of_the_data_reaches_the_dashboard(tmp_path: Path) -> None:
     from wanzheng.data.osm import load_osm
     from wanzheng.report import write_outputs
     from wanzheng.standards import load_catalogue, load_kind_rules
-    from wanzheng.web.audit_store import load_audit_store
+    from wanzheng.web.audit_view import load_audit_view
 
     catalogue = load_catalogue()
     extract = load_osm(demo_area_path(), rules=load_kind_rules(catalogue=catalogue))
     result = run_audit(extract, catalogue=catalogue)
     write_outputs(result, tmp_path / "out")
-    features = load_audit_store(tmp_path / "out").communities_geojson()["features"]
+    features = load_audit_view(tmp_path / "out").communities_geojson()["features"]
     by_id = {f["properties"]["id"]: f["properties"] for f in features}
     for row in result.communities.itertuples():
         props = by_id[str(row.id)]

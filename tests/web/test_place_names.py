@@ -18,7 +18,7 @@ import shapely
 
 from wanzheng.audit.result import AuditResult
 from wanzheng.place.reverse import build_place_namer
-from wanzheng.web.audit_store import AuditStore
+from wanzheng.web.audit_view import AuditView
 from wanzheng.web.routes import audit as audit_routes
 
 LON0, LAT0 = 116.35, 40.0
@@ -72,7 +72,7 @@ def _result() -> AuditResult:
 @pytest.fixture()
 def named_api(api: Any, tmp_path: Path) -> Any:
     api.client.app.state.audit = audit_routes.AuditState(
-        None, AuditStore.from_result(_result(), out_dir=tmp_path)
+        None, AuditView.from_result(_result(), out_dir=tmp_path)
     )
     return api
 

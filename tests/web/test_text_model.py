@@ -15,7 +15,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from wanzheng.cases.categories import KeywordClassifier, load_categories
+from wanzheng.cases.categories import KeywordClassifier, build_classifier, load_categories
 from wanzheng.cases.store import make_engine
 from wanzheng.cli import app as cli_app
 from wanzheng.errors import ConfigError
@@ -23,7 +23,6 @@ from wanzheng.settings import Settings
 from wanzheng.text import save_classifier, train_classifier
 from wanzheng.text.service import CategoryProposer
 from wanzheng.web import create_app
-from wanzheng.web.app import build_classifier
 
 # Texts with no keyword of the category tree, so only a trained model can propose a category.
 NOISE = [

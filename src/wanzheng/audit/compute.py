@@ -17,6 +17,7 @@ __all__ = [
     "area_coverage",
     "group_share_within",
     "group_weighted_median",
+    "kind_coverage",
     "kind_statuses",
     "origin_distances",
     "verdicts",
@@ -132,6 +133,41 @@ def area_coverage(
             }
         )
     return pd.DataFrame(rows)
+
+
+def kind_coverage(
+    communities: pd.DataFrame, facilities: pd.DataFrame, kinds: pd.DataFrame
+) -> pd.DataFrame:
+    """Coverage per kind from a finished audit's tables, as the audit reports it.
+
+    Parameters
+    ----------
+    communities
+        One row per community with ``population`` and a ``{kind}_status`` column per kind.
+    facilities
+        One row per (facility, kind) with ``kind``.
+    kinds
+        The audited kinds (``key`` and the catalogue columns), in the order of the output.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The kinds' columns (``key`` renamed ``kind``), ``facilities`` (count of that kind),
+        ``has_data`` (at least one facility) and the columns of :func:`area_coverage`.
+    """
+    keys = [str(k) for k in kinds["key"]]
+    status = (
+        communities[[f"{k}_status" for k in keys]].astype(str).to_numpy(object)
+        if keys
+        else np.empty((len(communities), 0), dtype=object)
+    )
+    pop = pd.to_numeric(communities["population"], errors="coerce").to_numpy(np.float64)
+    cov = area_coverage(status, pop, keys)
+    counts = facilities["kind"].value_counts()
+    out = kinds.rename(columns={"key": "kind"}).merge(cov, on="kind")
+    out.insert(6, "facilities", [int(counts.get(k, 0)) for k in keys])
+    out.insert(7, "has_data", [int(counts.get(k, 0)) > 0 for k in keys])
+    return out
 
 
 def group_weighted_median(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from wanzheng.errors import ConfigError
+from wanzheng.settings import Settings
 
 __all__ = [
     "Category",
@@ -23,6 +24,7 @@ __all__ = [
     "CategoryTree",
     "DeadlineProfile",
     "KeywordClassifier",
+    "build_classifier",
     "load_categories",
 ]
 
@@ -179,3 +181,37 @@ def load_categories(path: Path | None = None) -> CategoryTree:
     return CategoryTree(
         version=str(raw.get("version", "")), categories=categories, profiles=profiles, origin=origin
     )
+
+
+def build_classifier(settings: Settings, tree: CategoryTree) -> CategoryClassifier:
+    """The proposer of categories for new cases.
+
+    With ``settings.text_model_dir``: the trained model (``wanzheng text train``), whose labels
+    must be leaf keys or names of ``tree``; below ``settings.text_min_confidence`` the keyword
+    rules of the tree answer instead. Without it: the keyword rules alone.
+
+    Raises
+    ------
+    ConfigError
+        The configured model cannot be loaded (missing, incompatible versions, unknown labels):
+        the service refuses to start rather than silently falling back to keywords.
+    """
+    keywords = KeywordClassifier.from_tree(tree)
+    if settings.text_model_dir is None:
+        return keywords
+    from wanzheng.text.service import load_proposer  # scikit-learn only when a model is used
+
+    leaves = [(c.key, c.name) for c in tree.leaves()]
+    try:
+        return load_proposer(
+            settings.text_model_dir,
+            leaves,
+            min_confidence=settings.text_min_confidence,
+            fallback=keywords,
+        )
+    except ConfigError as exc:
+        raise ConfigError(
+            f"WANZHENG_TEXT_MODEL_DIR={settings.text_model_dir}: the case classifier cannot be "
+            f"loaded ({exc}); retrain it with `wanzheng text train` on the desk's category keys "
+            "or unset the setting to use the keyword rules"
+        ) from exc

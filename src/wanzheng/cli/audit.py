@@ -63,9 +63,8 @@ def audit_area(
     from wanzheng.data.communities import load_communities
     from wanzheng.data.ledger import load_ledger
     from wanzheng.data.osm import load_osm
-    from wanzheng.report import write_outputs
+    from wanzheng.report import write_dashboard_extras, write_outputs
     from wanzheng.standards import load_catalogue, load_kind_rules
-    from wanzheng.web.audit_store import write_dashboard_extras
 
     origin_mode = _origins_option(origins)
     catalogue = load_catalogue(override=standard)

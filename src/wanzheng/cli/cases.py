@@ -170,12 +170,11 @@ def import_(
     WANZHENG_TEXT_MODEL_DIR is set (keyword rules below its confidence threshold), else the
     keyword rules of the category tree.
     """
-    from wanzheng.cases.categories import load_categories
+    from wanzheng.cases.categories import build_classifier, load_categories
     from wanzheng.cases.states import load_state_machine
     from wanzheng.cases.tables import grid_index
     from wanzheng.cases.transfer import import_cases
     from wanzheng.settings import Settings
-    from wanzheng.web.app import build_classifier
 
     settings = Settings()
     classifier = build_classifier(settings, load_categories(settings.categories_file))

@@ -25,7 +25,7 @@ from pathlib import Path
 from wanzheng.audit.result import AuditResult
 from wanzheng.errors import ConflictError, DataError
 from wanzheng.report._common import ProgressCallback
-from wanzheng.report.gpkg import write_gpkg
+from wanzheng.report.gpkg import write_dashboard_extras, write_gpkg
 from wanzheng.report.html import render_html, write_html
 from wanzheng.report.tables import (
     communities_table,
@@ -42,6 +42,7 @@ __all__ = [
     "communities_table",
     "facilities_table",
     "render_html",
+    "write_dashboard_extras",
     "write_outputs",
 ]
 

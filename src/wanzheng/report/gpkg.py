@@ -8,6 +8,7 @@ derived database of OpenStreetMap data and the ODbL's share-alike applies to it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,14 +16,24 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyogrio
 import pyogrio.raw
 import shapely
 
 from wanzheng.audit.result import AuditResult
+from wanzheng.data.audit_output import (
+    DASHBOARD_LAYER,
+    EVIDENCE_COLUMNS,
+    gdal_no_side_files,
+    jsonable,
+    kind_columns,
+    records,
+)
+from wanzheng.errors import NotFoundError
 from wanzheng.report._common import OSM_ATTRIBUTION
 from wanzheng.report.tables import communities_table, facilities_table
 
-__all__ = ["GPKG_LAYERS", "write_gpkg"]
+__all__ = ["GPKG_LAYERS", "write_dashboard_extras", "write_gpkg"]
 
 GPKG_LAYERS = ("communities", "facilities", "network")
 CRS = "EPSG:4326"
@@ -191,3 +202,53 @@ def write_gpkg(result: AuditResult, path: Path) -> None:
         geometry_type="LineString",
         crs=CRS,
     )
+
+
+def write_dashboard_extras(result: AuditResult, out_dir: Path) -> None:
+    """Add to ``out_dir/audit.gpkg`` what the dashboard needs beyond the report's layers.
+
+    A ``buildings`` layer (MultiPolygon, ``residential``) unless one exists, and the attribute
+    table ``dashboard`` (:data:`wanzheng.data.audit_output.DASHBOARD_LAYER`) with the
+    provenance, the kinds, the coverage and the evidence as JSON texts. Both go inside the
+    GeoPackage so that the output directory holds only the report's files; they are read back
+    by :func:`wanzheng.data.audit_output.load_audit_output`.
+    """
+    gpkg = out_dir / "audit.gpkg"
+    if not gpkg.is_file():
+        raise NotFoundError(f"{gpkg}: write the audit outputs first")
+    with gdal_no_side_files():
+        layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
+    extras = {
+        "sources": jsonable(dict(result.sources)),
+        "kinds": records(kind_columns(result.kinds)),
+        "coverage": records(result.coverage),
+        "evidence": records(result.evidence[EVIDENCE_COLUMNS]),
+    }
+    if DASHBOARD_LAYER not in layers:
+        names = np.array(list(extras), dtype=object)
+        texts = np.array([json.dumps(v, ensure_ascii=False) for v in extras.values()], object)
+        with gdal_no_side_files():
+            pyogrio.raw.write(
+                gpkg, None, [names, texts], ["name", "json"], layer=DASHBOARD_LAYER, driver="GPKG"
+            )
+    b = result.buildings
+    if "buildings" in layers or len(b) == 0:
+        return
+    polys = np.asarray(b["geometry"].to_numpy(), dtype=object).copy()
+    kind = shapely.get_type_id(polys)
+    single = np.flatnonzero(kind == 3)  # polygons become one-part multipolygons, in one call
+    if single.shape[0]:
+        polys[single] = shapely.multipolygons(polys[single], indices=np.arange(single.shape[0]))
+    keep = (kind == 3) | (kind == 6)
+    residential = b["residential"].fillna(False).astype(bool).to_numpy(np.int64)[keep]
+    with gdal_no_side_files():
+        pyogrio.raw.write(
+            gpkg,
+            shapely.to_wkb(polys[keep]),
+            [residential],
+            ["residential"],
+            layer="buildings",
+            driver="GPKG",
+            geometry_type="MultiPolygon",
+            crs="EPSG:4326",
+        )

@@ -1,7 +1,8 @@
 """The web service: ``create_app(settings)`` with the case desk API and Open311 GeoReport v2.
 
-The names load lazily (PEP 562): ``wanzheng audit`` writes the dashboard's extras through
-``wanzheng.web.audit_store`` and should not pay for importing FastAPI and the case desk.
+The names load lazily (PEP 562): ``wanzheng serve --workers`` imports
+``wanzheng.web.workers`` in its parent process, which should not pay for importing FastAPI and
+the case desk it never runs itself.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from wanzheng.cases.batch import FileLock, GroupCommitter
 from wanzheng.cases.categories import (
     CategoryClassifier,
     CategoryTree,
-    KeywordClassifier,
+    build_classifier,
     load_categories,
 )
 from wanzheng.cases.crud import escalate_overdue
@@ -40,12 +40,11 @@ from wanzheng.cases.routing import GridIndex
 from wanzheng.cases.states import StateMachine, load_state_machine
 from wanzheng.cases.tables import grid_index
 from wanzheng.db import Database
-from wanzheng.errors import ConfigError
 from wanzheng.settings import Settings
 from wanzheng.web.errors import install_error_handlers
 from wanzheng.web.openapi import install_openapi
 
-__all__ = ["CaseDesk", "build_classifier", "create_app"]
+__all__ = ["CaseDesk", "create_app"]
 
 _log = logging.getLogger("wanzheng.web")
 
@@ -170,40 +169,6 @@ def _routers() -> list[APIRouter]:
         audit.router,  # the front end: audit JSON/GeoJSON, pages and /static assets
         pages.router,
     ]
-
-
-def build_classifier(settings: Settings, tree: CategoryTree) -> CategoryClassifier:
-    """The proposer of categories for new cases.
-
-    With ``settings.text_model_dir``: the trained model (``wanzheng text train``), whose labels
-    must be leaf keys or names of ``tree``; below ``settings.text_min_confidence`` the keyword
-    rules of the tree answer instead. Without it: the keyword rules alone.
-
-    Raises
-    ------
-    ConfigError
-        The configured model cannot be loaded (missing, incompatible versions, unknown labels):
-        the service refuses to start rather than silently falling back to keywords.
-    """
-    keywords = KeywordClassifier.from_tree(tree)
-    if settings.text_model_dir is None:
-        return keywords
-    from wanzheng.text.service import load_proposer  # scikit-learn only when a model is used
-
-    leaves = [(c.key, c.name) for c in tree.leaves()]
-    try:
-        return load_proposer(
-            settings.text_model_dir,
-            leaves,
-            min_confidence=settings.text_min_confidence,
-            fallback=keywords,
-        )
-    except ConfigError as exc:
-        raise ConfigError(
-            f"WANZHENG_TEXT_MODEL_DIR={settings.text_model_dir}: the case classifier cannot be "
-            f"loaded ({exc}); retrain it with `wanzheng text train` on the desk's category keys "
-            "or unset the setting to use the keyword rules"
-        ) from exc
 
 
 def create_app(

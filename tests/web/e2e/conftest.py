@@ -30,9 +30,8 @@ def build_audit_dir(out: Path) -> Path:
     from wanzheng.audit.run import run_audit
     from wanzheng.cli.audit import demo_area_path
     from wanzheng.data.osm import load_osm
-    from wanzheng.report import write_outputs
+    from wanzheng.report import write_dashboard_extras, write_outputs
     from wanzheng.standards import load_catalogue, load_kind_rules
-    from wanzheng.web.audit_store import write_dashboard_extras
 
     catalogue = load_catalogue()
     area = demo_area_path()

@@ -21,7 +21,7 @@ from pydantic import Field
 
 from wanzheng.errors import NotFoundError, WanzhengError
 from wanzheng.place.reverse import PlaceName, PlaceNamer, build_place_namer
-from wanzheng.web.audit_store import EXPORT_FILES, AuditStore, load_audit_store
+from wanzheng.web.audit_view import EXPORT_FILES, AuditView, load_audit_view
 from wanzheng.web.openapi import errors
 
 __all__ = ["AUDIT_MEDIA_TYPES", "AuditState", "PlaceNames", "place_names", "router"]
@@ -45,13 +45,13 @@ class AuditState:
     request reads the new audit; while the file is briefly missing the old one is served.
     """
 
-    def __init__(self, audit_dir: Path | None, store: AuditStore | None = None) -> None:
+    def __init__(self, audit_dir: Path | None, store: AuditView | None = None) -> None:
         self.audit_dir = audit_dir
         self._store = store
         self._stamp: tuple[int, int, int] | None = None
         self._cache: dict[str, bytes] = {}
         self._lock = threading.Lock()
-        self._namer: tuple[AuditStore, PlaceNamer] | None = None
+        self._namer: tuple[AuditView, PlaceNamer] | None = None
 
     def _file_stamp(self) -> tuple[int, int, int] | None:
         if self.audit_dir is None:
@@ -62,12 +62,12 @@ class AuditState:
             return None
         return (st.st_mtime_ns, st.st_ino, st.st_size)
 
-    def store(self) -> AuditStore:
+    def store(self) -> AuditView:
         """The audit store; :class:`NotFoundError` when no audit is configured."""
         with self._lock:
             return self._current()
 
-    def _current(self) -> AuditStore:
+    def _current(self) -> AuditView:
         if self.audit_dir is None:
             if self._store is None:
                 raise NotFoundError(
@@ -77,7 +77,7 @@ class AuditState:
             return self._store
         stamp = self._file_stamp()
         if self._store is None or (stamp is not None and stamp != self._stamp):
-            self._store = load_audit_store(self.audit_dir)
+            self._store = load_audit_view(self.audit_dir)
             self._stamp = stamp
             self._cache.clear()
         return self._store
@@ -98,7 +98,7 @@ class AuditState:
             namer = self._namer[1]
         return namer.describe(lon, lat)
 
-    def cached(self, key: str, build: Callable[[AuditStore], Any]) -> bytes:
+    def cached(self, key: str, build: Callable[[AuditView], Any]) -> bytes:
         """The JSON bytes of ``build(store)`` for the current audit, computed once."""
         with self._lock:
             store = self._current()
@@ -111,7 +111,7 @@ class AuditState:
 
 def _state(request: Request) -> AuditState:
     # One AuditState per application, made on first use from the desk's settings (or set
-    # up front as ``app.state.audit``, e.g. with an AuditStore held in memory).
+    # up front as ``app.state.audit``, e.g. with an AuditView held in memory).
     state = getattr(request.app.state, "audit", None)
     if not isinstance(state, AuditState):
         with _STATE_LOCK:
@@ -151,43 +151,43 @@ def _json(body: bytes) -> Response:
 @router.get("/summary")
 def summary(state: State) -> Response:
     """Counts by verdict, residents, residents affected, provenance, available exports."""
-    return _json(state.cached("summary", AuditStore.summary))
+    return _json(state.cached("summary", AuditView.summary))
 
 
 @router.get("/kinds")
 def kinds(state: State) -> Response:
     """Audited facility kinds (names zh/en, threshold in m, number of facilities)."""
-    return _json(state.cached("kinds", AuditStore.kinds_json))
+    return _json(state.cached("kinds", AuditView.kinds_json))
 
 
 @router.get("/coverage")
 def coverage(state: State) -> Response:
     """Population-weighted coverage per kind (``population_share`` 0–1)."""
-    return _json(state.cached("coverage", AuditStore.coverage_json))
+    return _json(state.cached("coverage", AuditView.coverage_json))
 
 
 @router.get("/communities")
 def communities(state: State) -> Response:
     """GeoJSON of communities with verdicts and per-kind distances and statuses."""
-    return _json(state.cached("communities", AuditStore.communities_geojson))
+    return _json(state.cached("communities", AuditView.communities_geojson))
 
 
 @router.get("/facilities")
 def facilities(state: State) -> Response:
     """GeoJSON points of facilities, one per (facility, kind)."""
-    return _json(state.cached("facilities", AuditStore.facilities_geojson))
+    return _json(state.cached("facilities", AuditView.facilities_geojson))
 
 
 @router.get("/network")
 def network(state: State) -> Response:
     """GeoJSON of the walking network, one MultiLineString per highway type."""
-    return _json(state.cached("network", AuditStore.network_geojson))
+    return _json(state.cached("network", AuditView.network_geojson))
 
 
 @router.get("/buildings")
 def buildings(state: State) -> Response:
     """GeoJSON of buildings (empty when the audit output has none)."""
-    return _json(state.cached("buildings", AuditStore.buildings_geojson))
+    return _json(state.cached("buildings", AuditView.buildings_geojson))
 
 
 @router.get("/place")

@@ -1,82 +1,45 @@
-"""The audit as the dashboard sees it: tables, GeoJSON layers and walking reach.
+"""The audit as the dashboard sees it: tables as JSON, GeoJSON layers and walking reach.
 
-An :class:`AuditStore` is built once per service, either from an :class:`AuditResult` held in
-memory (:meth:`AuditStore.from_result`) or from an audit output directory written by
-``wanzheng audit --out DIR`` (:func:`load_audit_store`). The directory is read as follows:
-
-``audit.gpkg``
-    Layers ``communities`` (polygons with the columns of ``communities.csv``),
-    ``facilities`` (points) and ``network`` (one LineString per walking edge with
-    ``length_m`` and ``highway``); a ``buildings`` layer is drawn when present.
-    Optional layers written by :func:`write_dashboard_extras`: ``buildings`` and the
-    attribute table ``dashboard`` (rows ``sources``, ``kinds``, ``coverage``, ``evidence``,
-    each a JSON text). Without them the map has no buildings, the kinds come from the default
-    catalogue and coverage is recomputed from the communities table with
-    :func:`wanzheng.audit.compute.area_coverage`.
-
-The walking reach of a community (5/10/15 minutes) is computed on the network read back
-from the output: nodes are the distinct edge end points, edge lengths are the audit's.
+An :class:`AuditView` is built once per service, either from an :class:`AuditResult` held in
+memory (:meth:`AuditView.from_result`) or from an audit output directory written by
+``wanzheng audit --out DIR`` (:func:`load_audit_view`, which reads it with
+:func:`wanzheng.data.audit_output.load_audit_output`). The walking reach is computed by
+:class:`wanzheng.audit.reach.CommunityReach`; this module only shapes answers as JSON.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
-import pyogrio
-import pyogrio.raw
 import shapely
 
-from wanzheng.audit.compute import area_coverage
+from wanzheng.audit.compute import kind_coverage
+from wanzheng.audit.reach import CommunityReach
 from wanzheng.audit.result import AuditResult
-from wanzheng.errors import DataError, NotFoundError, RoutingError
-from wanzheng.network import WalkGraph, graph_from_arrays, reach, snap
+from wanzheng.data.audit_output import (
+    EVIDENCE_COLUMNS,
+    EXPORT_FILES,
+    AuditOutput,
+    kind_columns,
+    load_audit_output,
+    records,
+)
+from wanzheng.data.audit_output import clean_scalar as _clean
+from wanzheng.errors import DataError, NotFoundError
 
-__all__ = [
-    "DASHBOARD_LAYER",
-    "EXPORT_FILES",
-    "AuditStore",
-    "load_audit_store",
-    "write_dashboard_extras",
-]
-
-DASHBOARD_LAYER = "dashboard"
-EXPORT_FILES: dict[str, str] = {
-    "xlsx": "communities.xlsx",
-    "gpkg": "audit.gpkg",
-    "html": "report.html",
-}
-"""Export key → file name inside the audit output directory."""
+__all__ = ["EXPORT_FILES", "AuditView", "load_audit_view"]
 
 REACH_BUFFER_M = 35.0
 """Half-width (m) of the band drawn around reached streets to show a reach as an area."""
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 JSON = dict[str, Any]
-
-
-def _clean(value: Any) -> Any:
-    """A JSON-safe scalar: NaN and ±inf become ``None``, numpy scalars plain Python."""
-    if value is None:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _records(df: pd.DataFrame) -> list[JSON]:
-    return [{str(k): _clean(v) for k, v in row.items()} for row in df.to_dict("records")]
 
 
 def _round(value: Any, digits: int) -> float | None:
@@ -97,62 +60,14 @@ def _coords_geojson(geom: Any) -> JSON | None:
     return mapped
 
 
-KIND_COLUMNS = ["key", "name_zh", "name_en", "tier", "threshold_m", "verified", "in_verdict"]
-
-
-def _kind_columns(kinds: pd.DataFrame) -> pd.DataFrame:
-    """The kind columns the pages use; ``in_verdict`` (decides the verdict, or belongs to a
-    wider life circle) is true where an older audit does not say."""
-    out = kinds.copy()
-    if "in_verdict" not in out:
-        out["in_verdict"] = True
-    out["in_verdict"] = out["in_verdict"].fillna(True).astype(bool)
-    return out[KIND_COLUMNS].reset_index(drop=True)
-
-
-def _kind_keys(communities: pd.DataFrame) -> list[str]:
-    return [c[: -len("_status")] for c in communities.columns if str(c).endswith("_status")]
-
-
 def _split(value: Any) -> list[str]:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return []
     return [k for k in str(value).split(";") if k]
 
 
-def _graph(network: pd.DataFrame) -> WalkGraph | None:
-    """The walking graph of the drawn network: nodes are the distinct edge ends (to 1e-7°,
-    about 1 cm), edge lengths are the audit's."""
-    if len(network) == 0:
-        return None
-    ends = np.round(
-        np.concatenate(
-            [
-                network[["lon_u", "lat_u"]].to_numpy(np.float64),
-                network[["lon_v", "lat_v"]].to_numpy(np.float64),
-            ]
-        ),
-        7,
-    )
-    nodes, inverse = np.unique(ends, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    m = len(network)
-    try:
-        return graph_from_arrays(
-            nodes[:, 0],
-            nodes[:, 1],
-            inverse[:m],
-            inverse[m:],
-            edge_length_m=network["length_m"].to_numpy(np.float64),
-            edge_highway=network["highway"].fillna("").astype(str).to_numpy(),
-            source="audit network",
-        )
-    except RoutingError:
-        return None  # nothing walkable left (only self-loops): no reach to show
-
-
 @dataclass(frozen=True, slots=True)
-class AuditStore:
+class AuditView:
     """One audit, ready to be served as JSON.
 
     Attributes
@@ -179,6 +94,8 @@ class AuditStore:
     evidence
         Residents' cases asking for a facility per community and kind (``community_id``,
         ``kind``, ``n_cases``, ``n_residents``); empty when the audit had no cases.
+    reach
+        The communities' origins snapped onto the network (:mod:`wanzheng.audit.reach`).
     """
 
     communities: pd.DataFrame
@@ -190,31 +107,47 @@ class AuditStore:
     sources: dict[str, Any]
     out_dir: Path | None
     evidence: pd.DataFrame
-    _graph: WalkGraph | None
-    _origin_node: IntArray
-    _origin_leg_m: FloatArray
+    reach: CommunityReach
 
     # ---------------------------------------------------------------- construction
 
     @classmethod
-    def from_result(cls, result: AuditResult, *, out_dir: Path | None = None) -> AuditStore:
-        """Build the store from an audit held in memory (exports come from ``out_dir``)."""
+    def from_result(cls, result: AuditResult, *, out_dir: Path | None = None) -> AuditView:
+        """Build the view from an audit held in memory (exports come from ``out_dir``)."""
         comm = result.communities.copy()
         geoms = np.asarray(comm["geometry"].to_numpy(), dtype=object)
         comm["origin_lon"] = pd.to_numeric(comm["lon"], errors="coerce").to_numpy(np.float64)
         comm["origin_lat"] = pd.to_numeric(comm["lat"], errors="coerce").to_numpy(np.float64)
         comm["geometry"] = geoms
-        kinds = _kind_columns(result.kinds)
         return cls._assemble(
             communities=comm,
             facilities=result.facilities,
-            kinds=kinds.reset_index(drop=True),
-            coverage=result.coverage.reset_index(drop=True),
+            kinds=kind_columns(result.kinds),
+            coverage=result.coverage,
             network=result.network,
             buildings=result.buildings,
             sources=dict(result.sources),
             out_dir=out_dir,
             evidence=result.evidence,
+        )
+
+    @classmethod
+    def from_output(cls, output: AuditOutput) -> AuditView:
+        """Build the view from an audit read back from its output directory; the coverage
+        is recomputed from the communities table when the output does not hold it."""
+        coverage = output.coverage
+        if coverage is None:
+            coverage = kind_coverage(output.communities, output.facilities, output.kinds)
+        return cls._assemble(
+            communities=output.communities,
+            facilities=output.facilities,
+            kinds=output.kinds,
+            coverage=coverage,
+            network=output.network,
+            buildings=output.buildings,
+            sources=output.sources,
+            out_dir=output.out_dir,
+            evidence=output.evidence,
         )
 
     @classmethod
@@ -230,23 +163,7 @@ class AuditStore:
         sources: dict[str, Any],
         out_dir: Path | None,
         evidence: pd.DataFrame | None = None,
-    ) -> AuditStore:
-        # Each community's origin is inserted where it joins the nearest edge of the largest
-        # connected part of the network, exactly as the audit snaps it.
-        graph = _graph(network)
-        node = np.full(len(communities), -1, dtype=np.int64)
-        leg = np.full(len(communities), np.inf)
-        if graph is not None:
-            graph, (snapped,) = snap(
-                graph,
-                [
-                    (
-                        communities["origin_lon"].to_numpy(np.float64),
-                        communities["origin_lat"].to_numpy(np.float64),
-                    )
-                ],
-            )
-            node, leg = snapped.node.astype(np.int64), snapped.leg_m.astype(np.float64)
+    ) -> AuditView:
         comm = communities.copy()
         comm["id"] = comm["id"].astype(str)
         return cls(
@@ -259,13 +176,15 @@ class AuditStore:
             sources=sources,
             out_dir=out_dir,
             evidence=(
-                evidence[["community_id", "kind", "n_cases", "n_residents"]].reset_index(drop=True)
+                evidence[EVIDENCE_COLUMNS].reset_index(drop=True)
                 if evidence is not None and len(evidence)
-                else pd.DataFrame(columns=["community_id", "kind", "n_cases", "n_residents"])
+                else pd.DataFrame(columns=EVIDENCE_COLUMNS)
             ),
-            _graph=graph,
-            _origin_node=node,
-            _origin_leg_m=leg,
+            reach=CommunityReach.from_network(
+                network,
+                comm["origin_lon"].to_numpy(np.float64),
+                comm["origin_lat"].to_numpy(np.float64),
+            ),
         )
 
     # ---------------------------------------------------------------- JSON views
@@ -314,14 +233,14 @@ class AuditStore:
     def kinds_json(self) -> list[JSON]:
         """Audited kinds with the number of facilities found of each."""
         counts = self.facilities["kind"].value_counts()
-        out = _records(self.kinds)
+        out = records(self.kinds)
         for row in out:
             row["facilities"] = int(counts.get(row["key"], 0))
         return out
 
     def coverage_json(self) -> list[JSON]:
         """Population-weighted coverage per kind."""
-        return _records(self.coverage)
+        return records(self.coverage)
 
     def communities_geojson(self) -> JSON:
         """Communities with verdicts and per-kind distance, status and nearest facility."""
@@ -469,28 +388,19 @@ class AuditStore:
         if not mins or any(not (0 < m <= 60) for m in mins):
             raise DataError(f"minutes: expected values in (0, 60], got {mins}")
         i = self.community_index(community_id)
-        node, leg = int(self._origin_node[i]), float(self._origin_leg_m[i])
         features: list[JSON] = []
-        if self._graph is None or node < 0:
-            return {"type": "FeatureCollection", "features": features}
         limits = [m * self.walk_speed_m_per_min for m in mins]
-        isochrones = reach(
-            self._graph, node, limits_m=limits, origin_leg_m=leg, buffer_m=REACH_BUFFER_M
-        )
-        forward = self._graph.projection.forward
+        isochrones = self.reach.isochrones(i, limits, buffer_m=REACH_BUFFER_M)
+        if not isochrones:  # nothing walkable in this audit
+            return {"type": "FeatureCollection", "features": features}
         for m, iso in zip(mins, isochrones, strict=True):
             if iso.lines.is_empty:
                 continue
-            area_m2 = float(
-                shapely.area(
-                    shapely.transform(iso.polygon, lambda c: np.c_[forward(c[:, 0], c[:, 1])])
-                )
-            )
             props = {
                 "minutes": int(m) if m.is_integer() else m,
                 "limit_m": round(iso.limit_m, 1),
                 "streets_m": round(iso.length_m, 1),
-                "area_m2": round(area_m2, 0),
+                "area_m2": round(self.reach.area_m2(iso.polygon), 0),
             }
             features.append(
                 {
@@ -525,82 +435,9 @@ class AuditStore:
 # ------------------------------------------------------------------------ reading a directory
 
 
-@contextmanager
-def _no_side_files() -> Iterator[None]:
-    """Keep GDAL from writing ``audit.gpkg.aux.xml`` next to a GeoPackage it only reads.
-
-    (GDAL's PAM would store the dataset metadata there, and a stray file in the output
-    directory makes the next ``wanzheng audit --out`` refuse to replace it.)
-    """
-    old = pyogrio.get_gdal_config_option("GDAL_PAM_ENABLED")
-    pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": "NO"})
-    try:
-        yield
-    finally:
-        pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": old})
-
-
-def _read_layer(path: Path, layer: str) -> pd.DataFrame:
-    with _no_side_files():
-        meta, _, geometry, fields = pyogrio.raw.read(path, layer=layer)
-    table = pd.DataFrame({name: col for name, col in zip(meta["fields"], fields, strict=True)})
-    table["geometry"] = shapely.from_wkb(geometry) if geometry is not None else None
-    return table
-
-
-def _kinds_from_catalogue(keys: list[str]) -> pd.DataFrame:
-    from wanzheng.standards import load_catalogue
-
-    cat = load_catalogue()
-    rows = []
-    for key in keys:
-        try:
-            k = cat.kind(key)
-            rows.append(
-                {
-                    "key": key,
-                    "name_zh": k.name_zh,
-                    "name_en": k.name_en,
-                    "tier": k.tier,
-                    "threshold_m": k.threshold_m,
-                    "verified": k.verified,
-                    "in_verdict": k.in_verdict,
-                }
-            )
-        except (KeyError, LookupError):
-            rows.append(
-                {
-                    "key": key,
-                    "name_zh": key,
-                    "name_en": key,
-                    "tier": None,
-                    "threshold_m": None,
-                    "verified": False,
-                    "in_verdict": True,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def _coverage(comm: pd.DataFrame, fac: pd.DataFrame, kinds: pd.DataFrame) -> pd.DataFrame:
-    keys = list(kinds["key"])
-    status = (
-        comm[[f"{k}_status" for k in keys]].astype(str).to_numpy(object)
-        if keys
-        else np.empty((len(comm), 0), dtype=object)
-    )
-    pop = pd.to_numeric(comm["population"], errors="coerce").to_numpy(np.float64)
-    cov = area_coverage(status, pop, keys)
-    counts = fac["kind"].value_counts()
-    base = kinds.rename(columns={"key": "kind"})
-    out = base.merge(cov, on="kind")
-    out.insert(6, "facilities", [int(counts.get(k, 0)) for k in keys])
-    out.insert(7, "has_data", [int(counts.get(k, 0)) > 0 for k in keys])
-    return out
-
-
-def load_audit_store(audit_dir: Path) -> AuditStore:
-    """Read an audit output directory (see the module docstring) into an :class:`AuditStore`.
+def load_audit_view(audit_dir: Path) -> AuditView:
+    """Read an audit output directory (:func:`wanzheng.data.audit_output.load_audit_output`)
+    into an :class:`AuditView`.
 
     Raises
     ------
@@ -610,141 +447,4 @@ def load_audit_store(audit_dir: Path) -> AuditStore:
         ``audit.gpkg`` lacks a layer the dashboard needs, or its ``dashboard`` table is not
         JSON.
     """
-    gpkg = audit_dir / "audit.gpkg"
-    if not gpkg.is_file():
-        raise NotFoundError(
-            f"{gpkg}: no audit output here (run `wanzheng audit --out {audit_dir}`)"
-        )
-    with _no_side_files():
-        layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
-    for needed in ("communities", "facilities", "network"):
-        if needed not in layers:
-            raise DataError(f"{gpkg}: layer {needed!r} is missing (layers: {sorted(layers)})")
-    comm = _read_layer(gpkg, "communities")
-    comm["id"] = comm["id"].astype(str)
-    origin = shapely.point_on_surface(np.asarray(comm["geometry"].to_numpy(), dtype=object))
-    comm["origin_lon"] = shapely.get_x(origin)
-    comm["origin_lat"] = shapely.get_y(origin)
-    for col in comm.columns:
-        if str(col).endswith("_distance_m"):
-            comm[col] = pd.to_numeric(comm[col], errors="coerce").astype("float64")
-    fac = _read_layer(gpkg, "facilities").drop(columns=["geometry"])
-    edges = _read_layer(gpkg, "network")
-    first = shapely.get_point(edges["geometry"].to_numpy(object), 0)
-    last = shapely.get_point(edges["geometry"].to_numpy(object), -1)
-    network = pd.DataFrame(
-        {
-            "lon_u": shapely.get_x(first),
-            "lat_u": shapely.get_y(first),
-            "lon_v": shapely.get_x(last),
-            "lat_v": shapely.get_y(last),
-            "length_m": pd.to_numeric(edges["length_m"], errors="coerce").to_numpy(np.float64),
-            "highway": edges["highway"].astype(str).to_numpy(),
-            # street names (audits written before names were kept have none)
-            "name": (
-                edges["name"].fillna("").astype(str).to_numpy(object)
-                if "name" in edges
-                else np.full(len(edges), "", dtype=object)
-            ),
-        }
-    )
-    buildings = (
-        _read_layer(gpkg, "buildings")
-        if "buildings" in layers
-        else pd.DataFrame({"geometry": [], "residential": []})
-    )
-    extras: dict[str, Any] = {}
-    if DASHBOARD_LAYER in layers:
-        table = _read_layer(gpkg, DASHBOARD_LAYER)
-        for name, text in zip(table["name"], table["json"], strict=True):
-            try:
-                extras[str(name)] = json.loads(str(text))
-            except json.JSONDecodeError as exc:
-                raise DataError(
-                    f"{gpkg}: layer {DASHBOARD_LAYER!r}: row {name!r}: column 'json': "
-                    f"not valid JSON ({exc.msg})"
-                ) from exc
-    keys = _kind_keys(comm)
-    kinds = pd.DataFrame(extras["kinds"]) if extras.get("kinds") else _kinds_from_catalogue(keys)
-    kinds = _kind_columns(kinds[kinds["key"].isin(keys)])
-    coverage = (
-        pd.DataFrame(extras["coverage"]) if extras.get("coverage") else _coverage(comm, fac, kinds)
-    )
-    sources: dict[str, Any] = dict(extras.get("sources") or {})
-    if "walk_speed_m_per_min" not in sources:
-        from wanzheng.standards import load_catalogue
-
-        cat = load_catalogue()
-        sources.setdefault("catalogue_name", cat.name)
-        sources.setdefault("catalogue_version", cat.version)
-        sources["walk_speed_m_per_min"] = cat.walk_speed_m_per_min
-    evidence = pd.DataFrame(extras["evidence"]) if extras.get("evidence") else None
-    return AuditStore._assemble(
-        communities=comm,
-        facilities=fac,
-        kinds=kinds,
-        coverage=coverage,
-        network=network,
-        buildings=buildings,
-        sources=sources,
-        out_dir=audit_dir,
-        evidence=evidence,
-    )
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return _clean(value)
-
-
-def write_dashboard_extras(result: AuditResult, out_dir: Path) -> None:
-    """Add to ``out_dir/audit.gpkg`` what the dashboard needs beyond the report's layers.
-
-    A ``buildings`` layer (MultiPolygon, ``residential``) unless one exists, and the attribute
-    table ``dashboard`` with the provenance, the kinds and the coverage as JSON texts. Both
-    go inside the GeoPackage so that the output directory holds only the report's files.
-    """
-    gpkg = out_dir / "audit.gpkg"
-    if not gpkg.is_file():
-        raise NotFoundError(f"{gpkg}: write the audit outputs first")
-    with _no_side_files():
-        layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
-    extras = {
-        "sources": _jsonable(dict(result.sources)),
-        "kinds": _records(_kind_columns(result.kinds)),
-        "coverage": _records(result.coverage),
-        "evidence": _records(result.evidence[["community_id", "kind", "n_cases", "n_residents"]]),
-    }
-    if DASHBOARD_LAYER not in layers:
-        names = np.array(list(extras), dtype=object)
-        texts = np.array([json.dumps(v, ensure_ascii=False) for v in extras.values()], object)
-        with _no_side_files():
-            pyogrio.raw.write(
-                gpkg, None, [names, texts], ["name", "json"], layer=DASHBOARD_LAYER, driver="GPKG"
-            )
-    b = result.buildings
-    if "buildings" in layers or len(b) == 0:
-        return
-    polys = np.asarray(b["geometry"].to_numpy(), dtype=object).copy()
-    kind = shapely.get_type_id(polys)
-    single = np.flatnonzero(kind == 3)  # polygons become one-part multipolygons, in one call
-    if single.shape[0]:
-        polys[single] = shapely.multipolygons(polys[single], indices=np.arange(single.shape[0]))
-    keep = (kind == 3) | (kind == 6)
-    residential = b["residential"].fillna(False).astype(bool).to_numpy(np.int64)[keep]
-    with _no_side_files():
-        pyogrio.raw.write(
-            gpkg,
-            shapely.to_wkb(polys[keep]),
-            [residential],
-            ["residential"],
-            layer="buildings",
-            driver="GPKG",
-            geometry_type="MultiPolygon",
-            crs="EPSG:4326",
-        )
+    return AuditView.from_output(load_audit_output(audit_dir))
