@@ -1,11 +1,16 @@
 // Shared by the three pages: the header, the language switch, JSON calls, small helpers.
 import { applyI18n, currentLang, setLang, t } from "./i18n.js";
 
-/** Error from the service, with the HTTP status and the service's own message. */
+/**
+ * Error from the service: the HTTP status, the error class (`DataError`, `NotFoundError`…),
+ * the field it is about and the service's own message (for logs, never shown as is).
+ */
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, { kind = null, field = null } = {}) {
     super(message);
     this.status = status;
+    this.kind = kind;
+    this.field = field;
   }
 }
 
@@ -17,6 +22,30 @@ function messageOf(body, fallback) {
   if (typeof body.message === "string") return body.message;
   if (typeof body.error === "string") return body.error;
   return fallback;
+}
+
+// The field an error is about, without its index (`photos[2]` -> `photos`).
+function baseField(field) {
+  return field ? String(field).replace(/\[\d+\]$/, "").split(".")[0] : null;
+}
+
+/**
+ * What a person reads for an error: a sentence in the page's language, chosen by the kind of
+ * error and the field it is about; never the service's raw message or a field name.
+ */
+export function errorText(ex) {
+  if (!(ex instanceof ApiError)) return t("err.network");
+  const field = baseField(ex.field);
+  const keys = [
+    field ? `err.${ex.status}.${field}` : null,
+    field ? `err.field.${field}` : null,
+    `err.${ex.status}`,
+    ex.status >= 500 ? "err.500" : "err.other",
+  ];
+  for (const key of keys) {
+    if (key && t(key) !== key) return t(key);
+  }
+  return t("err.other");
 }
 
 /**
@@ -40,7 +69,11 @@ export async function api(path, { method = "GET", body, token, headers = {} } = 
   } catch {
     data = null;
   }
-  if (!res.ok) throw new ApiError(res.status, messageOf(data, `${res.status} ${res.statusText}`));
+  if (!res.ok)
+    throw new ApiError(res.status, messageOf(data, `${res.status} ${res.statusText}`), {
+      kind: data?.error ?? null,
+      field: data?.field ?? null,
+    });
   return data;
 }
 

@@ -2,8 +2,8 @@
 // proposed category, likely duplicates and history, the actions the caller may take, and
 // the three rates (响应率 / 解决率 / 满意率) for a period and unit.
 import "./style.css";
-import { api, ApiError, esc, initPage, num, toast, when } from "./common.js";
-import { currentLang, onLangChange, t } from "./i18n.js";
+import { api, ApiError, errorText, esc, initPage, num, toast, when } from "./common.js";
+import { onLangChange, t } from "./i18n.js";
 import { createMap, drawBase, L } from "./map.js";
 import {
   actionLabel,
@@ -12,15 +12,17 @@ import {
   categoryLabel,
   departmentLabel,
   departments,
+  actionsFrom,
   loadVocabulary,
+  queueOrder,
+  ratings,
+  roleLabel,
   stateLabel,
 } from "./vocab.js";
 
 const TOKEN_KEY = "wanzheng.token";
-const QUEUES = [
-  "submitted", "accepted", "dispatched", "in_progress", "reopened", "disputed", "returned",
-  "resolved", "closed", "merged", "rejected",
-];
+// The queue tabs are the states of states.toml, in its order (served by /api/ui/vocabulary).
+const QUEUES = () => queueOrder();
 // The deadline that matters in each state.
 const DUE_OF = {
   submitted: "sign_due",
@@ -65,7 +67,7 @@ function showLogin() {
 async function signIn(tokenValue) {
   state.token = tokenValue;
   state.me = await call("/api/auth/me");
-  if (!state.me || state.me.role === "resident") throw new ApiError(403, "role: staff only");
+  if (!state.me || state.me.role === "resident") throw new ApiError(403, "role: staff only", { field: "role" });
   try {
     sessionStorage.setItem(TOKEN_KEY, tokenValue);
   } catch {
@@ -76,14 +78,23 @@ async function signIn(tokenValue) {
   document.getElementById("signout").hidden = false;
   renderWho();
   await refresh();
+  state.queue = firstQueue(state.me.role, state.cases);
+  renderQueues();
   renderUnits();
   setDefaultPeriod();
   await computeRates();
 }
 
+// Each role lands on its own work: the first state (in states.toml's order) from which it may
+// act and that holds cases, else the first from which it may act at all.
+function firstQueue(role, cases = []) {
+  const mine = QUEUES().filter((s) => actionsFrom(s, role).length);
+  return mine.find((s) => cases.some((c) => c.state === s)) ?? mine[0] ?? QUEUES()[0] ?? "submitted";
+}
+
 function renderWho() {
   if (!state.me) return;
-  document.getElementById("whoami").textContent = `${state.me.username} · ${t(`role.${state.me.role}`)}`;
+  document.getElementById("whoami").textContent = `${state.me.username} · ${roleLabel(state.me.role)}`;
 }
 
 function signOut() {
@@ -111,7 +122,7 @@ document.getElementById("login-form").addEventListener("submit", async (e) => {
     });
     await signIn(res.access_token);
   } catch (ex) {
-    err.textContent = ex.message;
+    err.textContent = errorText(ex);
   }
 });
 document.getElementById("signout").addEventListener("click", signOut);
@@ -149,7 +160,7 @@ function isOverdue(c) {
 function renderQueues() {
   const counts = new Map();
   for (const c of state.cases) counts.set(c.state, (counts.get(c.state) ?? 0) + 1);
-  const tabs = QUEUES.map((s) => {
+  const tabs = QUEUES().map((s) => {
     const overdue = state.cases.filter((c) => c.state === s && isOverdue(c)).length;
     const on = s === state.queue;
     return `<button type="button" role="tab" aria-selected="${on}" data-state="${s}" class="qtab${on ? " on" : ""}">
@@ -186,7 +197,7 @@ document.getElementById("queue").addEventListener("click", (e) => {
   const b = e.target.closest("[data-id]");
   if (b) openCase(Number(b.dataset.id));
 });
-document.getElementById("refresh").addEventListener("click", () => refresh().catch((e) => toast(e.message, "error")));
+document.getElementById("refresh").addEventListener("click", () => refresh().catch((e) => toast(errorText(e), "error")));
 // Countdowns tick every 30 s; new cases are fetched every 2 minutes.
 setInterval(() => {
   if (state.token && !document.getElementById("console").hidden) renderQueues();
@@ -270,7 +281,7 @@ function fieldFor(req, c, candidates) {
       .filter(([, x]) => x.leaf)
       .map(([k]) => `<option value="${esc(k)}"${k === c.category ? " selected" : ""}>${esc(categoryLabel(k))}</option>`)
       .join("");
-    const note = currentLang() === "en" ? "Note (optional)" : "备注（可选）";
+    const note = t("disp.note.optional");
     return `<label class="field" for="f-category">${esc(t("disp.category"))}</label><select id="f-category" name="category" required>${opts}</select>
       <label class="field" for="f-note">${esc(note)}</label><textarea id="f-note" name="note" rows="2"></textarea>`;
   }
@@ -285,11 +296,13 @@ function fieldFor(req, c, candidates) {
     return `<label class="field" for="f-merged">${esc(t("disp.merge"))} #</label><input id="f-merged" name="merged_into" type="number" min="1" required value="${first}" />`;
   }
   if (req === "rating") {
-    return `<label class="field" for="f-rating">${esc(t("res.rate"))}</label><select id="f-rating" name="rating">${["满意", "基本满意", "不满意"].map((r) => `<option>${r}</option>`).join("")}</select>`;
+    return `<label class="field" for="f-rating">${esc(t("res.rate"))}</label><select id="f-rating" name="rating">${ratings().map((r) => `<option>${esc(r)}</option>`).join("")}</select>`;
   }
-  const label = req === "reason" ? t("disp.return") : t("disp.note");
-  return `<label class="field" for="f-${req}">${esc(t("disp.note"))} <span class="muted small">(${esc(label)})</span></label>
-    <textarea id="f-${req}" name="${req}" rows="2" required placeholder="${esc(t("disp.note.placeholder"))}"></textarea>`;
+  const [label, hint] = req === "reason"
+    ? [t("disp.reason"), t("disp.reason.placeholder")]
+    : [t("disp.note"), t("disp.note.placeholder")];
+  return `<label class="field" for="f-${req}">${esc(label)}</label>
+    <textarea id="f-${req}" name="${req}" rows="2" required placeholder="${esc(hint)}"></textarea>`;
 }
 
 function renderCase() {
@@ -331,7 +344,7 @@ function renderCase() {
     .map(
       (ev) => `<li><span class="when">${esc(when(ev.at))}</span> <strong>${esc(actionLabel(ev.action))}</strong>
         ${ev.from_state ? `${esc(stateLabel(ev.from_state))} → ` : ""}${esc(stateLabel(ev.to_state))}
-        <span class="muted small">${esc(ev.actor_role)}</span>${ev.note ? `<div class="note">${esc(ev.note)}</div>` : ""}</li>`,
+        <span class="muted small">${esc(roleLabel(ev.actor_role))}</span>${ev.note ? `<div class="note">${esc(ev.note)}</div>` : ""}</li>`,
     )
     .join("");
   view.innerHTML = `<article class="card case">
@@ -343,7 +356,7 @@ function renderCase() {
     <p class="case-text">${esc(c.text)}</p>
     <div class="case-grid">
       <dl class="facts">
-        <div><dt>${esc(t("disp.category"))}</dt><dd id="category">${esc(categoryLabel(c.category))}${c.category_source === "staff" ? ` <span class="pill small" id="category-confirmed">${esc(currentLang() === "en" ? "confirmed" : "已确认")}</span>` : ""}</dd></div>
+        <div><dt>${esc(t("disp.category"))}</dt><dd id="category">${esc(categoryLabel(c.category))}${c.category_source === "staff" ? ` <span class="pill small" id="category-confirmed">${esc(t("disp.confirmed"))}</span>` : ""}</dd></div>
         <div><dt>${esc(t("disp.proposed"))}</dt><dd id="proposed">${proposed}</dd></div>
         <div><dt>${esc(t("disp.unit"))}</dt><dd>${esc(departmentLabel(c.department))}</dd></div>
         <div><dt>${esc(t("disp.reporter"))}</dt><dd>${esc(c.contact?.name ?? "–")} ${esc(c.contact?.phone ?? "")}</dd></div>
@@ -408,11 +421,11 @@ async function doAction(action, fields) {
     toast(`${actionLabel(action)} · ${t("disp.done.ok")}`);
     state.cases = await call("/api/cases?limit=1000");
     state.duplicates = await loadDuplicates(state.selected);
-    state.queue = QUEUES.includes(state.selected.state) ? state.selected.state : state.queue;
+    state.queue = QUEUES().includes(state.selected.state) ? state.selected.state : state.queue;
     renderQueues();
     renderCase();
   } catch (ex) {
-    toast(ex.message, "error");
+    toast(errorText(ex), "error");
   }
 }
 
@@ -483,7 +496,7 @@ async function computeRates(e) {
       .join("");
     box.dataset.cases = row ? String(row.cases) : "0";
   } catch (ex) {
-    box.innerHTML = `<p class="error">${esc(ex.message)}</p>`;
+    box.innerHTML = `<p class="error">${esc(errorText(ex))}</p>`;
   }
 }
 

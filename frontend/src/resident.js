@@ -1,13 +1,16 @@
 // The residents' page (mobile first): report a problem with a pin and photos, then follow
 // the case by its tracking code and rate the result.
 import "./style.css";
-import { api, esc, initPage, toast, when } from "./common.js";
+import { api, errorText, esc, initPage, toast, when } from "./common.js";
 import { onLangChange, t } from "./i18n.js";
 import { createMap, drawBase, L } from "./map.js";
 import { actionLabel, categoryLabel, loadVocabulary, stateLabel } from "./vocab.js";
+import { shrinkPhoto } from "./photos.js";
 
 const MINE_KEY = "wanzheng.mycases";
 const MAX_PHOTOS = 6; // the case desk accepts up to six photos per case
+// Chosen photos, already shrunk on the phone: { blob, name, url } (url: a preview).
+const photos = [];
 const RATINGS = [
   ["满意", "res.rate.satisfied"],
   ["基本满意", "res.rate.basic"],
@@ -87,30 +90,89 @@ document.getElementById("map").addEventListener("keydown", (e) => {
   }
 });
 
+// Why the phone gave no position, in words the resident can act on (shown beside the button,
+// where it stays, and announced).
+function locationProblem(key) {
+  const out = document.getElementById("loc-status");
+  out.textContent = t(key);
+  out.classList.remove("ok");
+  out.classList.add("error");
+  toast(t(key), "error");
+}
+
 document.getElementById("locate").addEventListener("click", () => {
   if (!navigator.geolocation) {
-    toast(t("res.location.denied"), "error");
+    locationProblem("res.location.denied");
     return;
   }
   navigator.geolocation.getCurrentPosition(
     (pos) => {
+      document.getElementById("loc-status").classList.remove("error");
       setPoint(pos.coords.latitude, pos.coords.longitude);
       map.setView([pos.coords.latitude, pos.coords.longitude], 17);
     },
-    () => toast(t("res.location.denied"), "error"),
+    (err) => {
+      if (err.code === 1) locationProblem("res.location.blocked"); // PERMISSION_DENIED
+      else if (err.code === 3) locationProblem("res.location.timeout"); // TIMEOUT
+      else locationProblem("res.location.denied");
+    },
     { enableHighAccuracy: true, timeout: 10000 },
   );
 });
 
-document.getElementById("photos").addEventListener("change", (e) => {
+function renderPhotos() {
   const box = document.getElementById("previews");
-  box.innerHTML = "";
-  for (const file of e.target.files) {
-    const img = document.createElement("img");
-    img.alt = file.name;
-    img.src = URL.createObjectURL(file);
-    box.append(img);
+  box.innerHTML = photos
+    .map(
+      (p, i) => `<figure class="preview"><img src="${esc(p.url)}" alt="${esc(t("res.photos"))} ${i + 1}" />
+        <button type="button" class="remove" data-remove="${i}" aria-label="${esc(t("res.photos.remove", { n: i + 1 }))}" title="${esc(t("res.photos.remove", { n: i + 1 }))}">×</button></figure>`,
+    )
+    .join("");
+  document.getElementById("photos").disabled = photos.length >= MAX_PHOTOS;
+  box.dataset.count = String(photos.length);
+}
+
+function clearPhotos() {
+  for (const p of photos) URL.revokeObjectURL(p.url);
+  photos.length = 0;
+  renderPhotos();
+}
+
+document.getElementById("previews").addEventListener("click", (e) => {
+  const b = e.target.closest("[data-remove]");
+  if (!b) return;
+  const [gone] = photos.splice(Number(b.dataset.remove), 1);
+  if (gone) URL.revokeObjectURL(gone.url);
+  renderPhotos();
+});
+
+// Phone photos (4000 × 3000, 5–14 MB) are shrunk here to a long side of 2000 px as JPEG,
+// which also drops their EXIF (where and when they were taken); the service's size limit
+// stays as the last guard.
+document.getElementById("photos").addEventListener("change", async (e) => {
+  const input = e.target;
+  const files = [...input.files];
+  input.value = ""; // the same photo may be chosen again after removing it
+  const err = document.getElementById("form-error");
+  err.textContent = "";
+  const room = MAX_PHOTOS - photos.length;
+  if (files.length > room) err.textContent = t("res.photos.many");
+  const status = document.getElementById("photo-status");
+  status.textContent = t("res.photos.shrinking");
+  const box = document.getElementById("previews");
+  box.dataset.busy = "yes";
+  for (const file of files.slice(0, Math.max(room, 0))) {
+    try {
+      const blob = await shrinkPhoto(file);
+      const name = `${file.name.replace(/\.[^.]*$/, "") || "photo"}.jpg`;
+      photos.push({ blob, name, url: URL.createObjectURL(blob) });
+    } catch {
+      err.textContent = t("res.photos.unreadable");
+    }
+    renderPhotos();
   }
+  status.textContent = "";
+  delete box.dataset.busy;
 });
 
 function mine() {
@@ -166,12 +228,7 @@ document.getElementById("report-form").addEventListener("submit", async (e) => {
     const v = document.getElementById(id).value.trim();
     if (v) form.append(id, v);
   }
-  const files = document.getElementById("photos").files;
-  if (files.length > MAX_PHOTOS) {
-    err.textContent = t("res.photos.many");
-    return;
-  }
-  for (const file of files) form.append("photos", file, file.name);
+  for (const p of photos) form.append("photos", p.blob, p.name);
   const btn = document.getElementById("submit");
   btn.disabled = true;
   btn.textContent = t("res.submitting");
@@ -185,9 +242,9 @@ document.getElementById("report-form").addEventListener("submit", async (e) => {
     remember(res.tracking_code);
     showReceipt(res);
     e.target.reset();
-    document.getElementById("previews").innerHTML = "";
+    clearPhotos();
   } catch (ex) {
-    err.textContent = `${t("common.error")}: ${ex.message}`;
+    err.textContent = errorText(ex);
   } finally {
     btn.disabled = false;
     btn.textContent = t("res.submit");
@@ -204,9 +261,10 @@ function showReceipt(res) {
     <p class="muted small">${esc(t("res.code.keep"))}</p>
     <dl class="facts">
       <div><dt>${esc(t("disp.category"))}</dt><dd>${esc(categoryLabel(res.category))}</dd></div>
-      <div><dt>${esc(t("disp.deadline"))}</dt><dd>${esc(when(res.resolve_due))}</dd></div>
+      <div><dt>${esc(t("res.resolve_due"))}</dt><dd>${esc(when(res.resolve_due))}</dd></div>
     </dl>
-    <button type="button" class="btn block secondary" id="follow">${esc(t("res.track"))}</button>`;
+    <button type="button" class="btn block secondary" id="follow">${esc(t("res.track"))}</button>
+    <button type="button" class="btn block" id="another">${esc(t("res.another"))}</button>`;
   document.getElementById("report-form").hidden = true;
   box.focus();
   document.getElementById("follow").addEventListener("click", () => {
@@ -214,6 +272,27 @@ function showReceipt(res) {
     box.hidden = true;
     track(res.tracking_code);
   });
+  document.getElementById("another").addEventListener("click", reportAnother);
+}
+
+// A fresh form for the next problem: no text, pin, photos or place left from the last one.
+function reportAnother() {
+  const box = document.getElementById("receipt");
+  box.hidden = true;
+  box.innerHTML = "";
+  const form = document.getElementById("report-form");
+  form.reset();
+  form.hidden = false;
+  clearPhotos();
+  if (pin) {
+    pin.remove();
+    pin = null;
+  }
+  point = null;
+  placeName = null;
+  renderPoint();
+  selectTab("report");
+  document.getElementById("text").focus();
 }
 
 function selectTab(name) {
@@ -257,7 +336,7 @@ async function track(code) {
     renderCase();
   } catch (ex) {
     current = null;
-    box.innerHTML = `<p class="error" role="alert">${esc(ex.message)}</p>`;
+    box.innerHTML = `<p class="error" role="alert">${esc(errorText(ex))}</p>`;
   }
 }
 
@@ -269,7 +348,7 @@ function renderCase() {
     .reverse()
     .map(
       (ev) => `<li><span class="when">${esc(when(ev.at))}</span>
-        <strong>${esc(actionLabel(ev.action))}</strong> → ${esc(stateLabel(ev.to_state))}
+        <strong>${esc(actionLabel(ev.action))}</strong> · ${esc(stateLabel(ev.to_state))}
         ${ev.note ? `<div class="note">${esc(ev.note)}</div>` : ""}</li>`,
     )
     .join("");
@@ -301,8 +380,12 @@ function renderCase() {
       <dl class="facts">
         <div><dt>${esc(t("disp.category"))}</dt><dd>${esc(categoryLabel(c.category))}</dd></div>
         ${c.place ? `<div><dt>${esc(t("disp.location"))}</dt><dd id="case-place">${esc(c.place)}</dd></div>` : ""}
-        <div><dt>${esc(t("disp.deadline"))}</dt><dd>${esc(when(c.resolve_due))}</dd></div>
+        <div><dt>${esc(t("res.resolve_due"))}</dt><dd id="case-due">${esc(when(c.resolve_due))}
+          <span class="muted small">${esc(t("res.resolve_due.hint"))}</span></dd></div>
       </dl>
+      ${(c.photos ?? []).length ? `<section aria-label="${esc(t("res.photos.yours"))}"><div class="previews" id="case-photos">${c.photos
+        .map((u, i) => `<a href="${esc(u)}" target="_blank" rel="noopener"><img src="${esc(u)}" alt="${esc(t("res.photos.yours"))} ${i + 1}" /></a>`)
+        .join("")}</div></section>` : ""}
       ${rating}
       ${notices}
       <h2>${esc(t("res.progress"))}</h2>
@@ -331,12 +414,13 @@ async function rate(e) {
     toast(t("res.rate.thanks"));
     renderCase();
   } catch (ex) {
-    toast(ex.message, "error");
+    toast(errorText(ex), "error");
   }
 }
 
 onLangChange(() => {
   renderPoint();
+  renderPhotos();
   renderCase();
 });
 

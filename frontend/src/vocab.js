@@ -1,65 +1,65 @@
-// Labels of states, actions, categories and departments from the case desk (zh-CN data),
-// with English fallbacks for the states and actions that the pages show most.
+// Labels of states, actions, history events, roles, categories and departments: the case
+// desk's own data (states.toml, categories.toml, the departments table) served by
+// /api/ui/vocabulary. This file holds no copy of them: a state added to states.toml shows
+// here without touching the front end.
 import { api } from "./common.js";
 import { currentLang } from "./i18n.js";
 
-const EN_STATES = {
-  submitted: "Submitted",
-  accepted: "Accepted",
-  dispatched: "Assigned",
-  in_progress: "In progress",
-  resolved: "Resolved, awaiting rating",
-  closed: "Closed",
-  returned: "Returned",
-  merged: "Merged",
-  rejected: "Rejected",
-  reopened: "Reopened",
-  disputed: "Under review",
-};
-const EN_ACTIONS = {
-  submit: "Submitted",
-  accept: "Accept",
-  dispatch: "Assign",
-  start: "Start",
-  return: "Return",
-  resolve: "Resolve",
-  rate: "Rate",
-  close: "Close",
-  merge: "Merge",
-  reject: "Reject",
-  reopen: "Reopen",
-  extend: "Extend",
-  escalate: "Escalate",
-  recategorise: "Confirm / change category",
-};
-
-let vocab = { states: {}, actions: {}, categories: {}, departments: [], ratings: [] };
+let vocab = { states: {}, actions: {}, events: {}, roles: {}, categories: {}, departments: [], ratings: [] };
 
 /** Load the vocabulary once (missing pieces fall back to keys). */
 export async function loadVocabulary() {
   try {
-    vocab = await api("/api/ui/vocabulary");
+    vocab = { ...vocab, ...(await api("/api/ui/vocabulary")) };
   } catch {
     /* labels fall back to keys */
   }
   return vocab;
 }
 
-export function stateLabel(key) {
-  if (currentLang() === "en" && EN_STATES[key]) return EN_STATES[key];
-  return vocab.states[key]?.label ?? key;
+// The label of an entry in the current language (English where the data has it).
+function labelOf(entry, key) {
+  if (!entry) return key ?? "–";
+  if (currentLang() === "en" && entry.label_en) return entry.label_en;
+  return entry.label || key;
 }
 
-// Events that are not transitions of states.toml.
-const ZH_EVENTS = { submit: "提交", extend: "延期", escalate: "督办", unmask: "查看联系方式" };
+export function stateLabel(key) {
+  return labelOf(vocab.states[key], key);
+}
 
+/** The states in the order of states.toml (the console's queue tabs). */
+export function queueOrder() {
+  return Object.keys(vocab.states);
+}
+
+/** Actions `role` may take on a case in `state` (states.toml; scope checks aside). */
+export function actionsFrom(state, role) {
+  return Object.entries(vocab.actions)
+    .filter(([, a]) => (a.from ?? []).includes(state) && (a.roles ?? []).includes(role))
+    .map(([k]) => k);
+}
+
+export function isFinalState(key) {
+  return Boolean(vocab.states[key]?.final);
+}
+
+/** A row of a case's history: a transition of states.toml or another event (提交, 督办…). */
 export function actionLabel(key) {
-  if (currentLang() === "en" && EN_ACTIONS[key]) return EN_ACTIONS[key];
-  return vocab.actions[key]?.label ?? ZH_EVENTS[key] ?? EN_ACTIONS[key] ?? key;
+  return labelOf(vocab.actions[key] ?? vocab.events[key], key);
 }
 
 export function actionRequires(key) {
   return vocab.actions[key]?.requires ?? [];
+}
+
+/** Who took an action, as a history names them (居民, 调度员…). */
+export function roleLabel(key) {
+  return labelOf(vocab.roles[key], key);
+}
+
+export function ratings() {
+  return vocab.ratings;
 }
 
 export function categoryLabel(key) {

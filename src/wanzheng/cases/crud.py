@@ -217,7 +217,8 @@ def apply_action(
     if action == "accept":
         case.accepted_at = case.accepted_at or now
     elif action == "dispatch":
-        if department is None or session.get(Department, department) is None:
+        dept = session.get(Department, department) if department is not None else None
+        if dept is None:
             raise DataError(f"department: unknown department {department!r}")
         if grid is not None:
             g = session.get(Grid, grid)
@@ -227,7 +228,7 @@ def apply_action(
             case.community_key = g.community_key
         case.department_key = department
         case.accepted_at = case.accepted_at or now
-        text_note = note or f"派往 {department}"
+        text_note = note or f"派往{dept.name or dept.key}"
     elif action == "start":
         case.responded_at = case.responded_at or now
         case.accepted_at = case.accepted_at or now

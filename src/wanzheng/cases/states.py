@@ -9,7 +9,7 @@ applies a transition with :func:`StateMachine.transition`; anything not in the t
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from wanzheng.errors import ConfigError, ConflictError, PermissionDeniedError
 __all__ = [
     "ROLES",
     "Escalation",
+    "Label",
     "RatingRule",
     "State",
     "StateMachine",
@@ -34,12 +35,13 @@ _FIELDS = frozenset({"note", "reason", "department", "merged_into", "rating", "c
 
 @dataclass(frozen=True, slots=True)
 class State:
-    """One state: its key, zh-CN label, Open311 status and whether it is final."""
+    """One state: its key, zh-CN and English labels, Open311 status and whether it is final."""
 
     key: str
     label: str
     open311: str
     final: bool
+    label_en: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,15 @@ class Transition:
     target: str | None
     roles: frozenset[str]
     requires: frozenset[str]
+    label_en: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """What people read for a key: zh-CN and English."""
+
+    label: str
+    label_en: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +111,21 @@ class StateMachine:
     rating: RatingRule
     escalation: Escalation
     origin: str
+    events: dict[str, Label] = field(default_factory=dict)
+    roles: dict[str, Label] = field(default_factory=dict)
+
+    def action_label(self, action: str) -> str:
+        """The zh-CN label of an event of a case's history (a transition or another event)."""
+        t = self.transitions.get(action)
+        if t is not None and t.label:
+            return t.label
+        e = self.events.get(action)
+        return e.label if e is not None else action
+
+    def role_label(self, role: str) -> str:
+        """The zh-CN name of a role (who took an action in a history)."""
+        r = self.roles.get(role)
+        return r.label if r is not None else role
 
     def transition(self, state: str, action: str, *, role: str) -> Transition:
         """Check that ``role`` may take ``action`` from ``state`` and return the transition.
@@ -140,6 +166,13 @@ def _need(table: dict[str, Any], key: str, where: str) -> Any:
     return table[key]
 
 
+def _labels(table: dict[str, Any], where: str) -> dict[str, Label]:
+    return {
+        k: Label(label=str(_need(v, "label", f"{where}.{k}")), label_en=str(v.get("label_en", k)))
+        for k, v in table.items()
+    }
+
+
 def load_state_machine(path: Path | None = None) -> StateMachine:
     """Read and validate the state machine (default: the packaged ``states.toml``).
 
@@ -162,6 +195,7 @@ def load_state_machine(path: Path | None = None) -> StateMachine:
             label=str(_need(st, "label", f"{origin}: states.{key}")),
             open311=str(_need(st, "open311", f"{origin}: states.{key}")),
             final=bool(st.get("final", False)),
+            label_en=str(st.get("label_en", key)),
         )
         if states[key].open311 not in ("open", "closed"):
             raise ConfigError(f"{origin}: states.{key}: open311 must be 'open' or 'closed'")
@@ -175,6 +209,7 @@ def load_state_machine(path: Path | None = None) -> StateMachine:
             target=str(tr["to"]) if "to" in tr else None,
             roles=frozenset(_need(tr, "roles", where)),
             requires=frozenset(tr.get("requires", [])),
+            label_en=str(tr.get("label_en", tr.get("action", ""))),
         )
         for s in (*t.sources, *([t.target] if t.target is not None else [])):
             if s not in states:
@@ -204,7 +239,14 @@ def load_state_machine(path: Path | None = None) -> StateMachine:
     )
     if escalation.interval_hours <= 0 or not escalation.levels:
         raise ConfigError(f"{origin}: escalation: need interval_hours > 0 and at least one level")
+    events = _labels(raw.get("events", {}), f"{origin}: events")
+    roles = _labels(raw.get("roles", {}), f"{origin}: roles")
+    unknown = set(roles) - set(ROLES) - {"system"}
+    if unknown:
+        raise ConfigError(f"{origin}: roles: unknown role {sorted(unknown)}")
     return StateMachine(
+        events=events,
+        roles=roles,
         version=str(raw.get("version", "")),
         states=states,
         transitions=transitions,

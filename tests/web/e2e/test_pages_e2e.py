@@ -206,7 +206,7 @@ def test_resident_files_dispatcher_handles_resident_rates(
     # answers: the pin's coordinates are read back from the stored case below)
     assert res_page.locator("#loc-status").inner_text().startswith("已选位置")
     res_page.set_input_files("#photos", str(photo))
-    assert res_page.locator("#previews img").count() == 1
+    res_page.wait_for_selector("#previews[data-count='1']:not([data-busy])", timeout=15_000)
     res_page.screenshot(path=str(artifacts / "resident.png"), full_page=True)
     res_page.locator("#submit").click()
     res_page.wait_for_selector("#tracking-code", timeout=15_000)

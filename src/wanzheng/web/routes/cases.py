@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -162,6 +163,11 @@ class CasePublic(BaseModel):
     notices: list[NoticeOut] = Field(
         default_factory=list, description="Messages to the resident about this case, newest first."
     )
+    photos: list[str] = Field(
+        default_factory=list,
+        description="The case's photos, each at /api/track/{code}/photos/{name}: the holder of "
+        "the tracking code sees the photos filed with it.",
+    )
 
 
 class ContactOut(BaseModel):
@@ -309,6 +315,10 @@ def public_view(
         rating=case.rating,
         events=_events(session, case, public=True),
         notices=[NoticeOut(**n) for n in notices_for(session, person_id=page_recipient(case))],
+        photos=[
+            f"/api/track/{quote(case.tracking_code, safe='')}/photos/{p.sha256}.{p.ext}"
+            for p in case.photos
+        ],
     )
 
 
@@ -1006,9 +1016,22 @@ def contact(
     return ContactOut(name=c.name, phone=c.phone, id_number=c.id_number, masked=c.masked)
 
 
+@router.get("/track/{code}/photos/{name}", response_class=FileResponse, responses=errors(404))
+def track_photo(code: str, name: str, session: ReadSession, desk: Desk) -> FileResponse:
+    """A photo of the case with this tracking code (the resident who filed it sees it)."""
+    case = get_case_by_tracking(session, code=code)
+    if name not in {f"{p.sha256}.{p.ext}" for p in case.photos}:
+        raise NotFoundError("photo: no such photo")
+    return _photo_file(desk, name)
+
+
 @router.get("/photos/{name}", response_class=FileResponse, responses=errors(404))
 def photo(name: str, desk: Desk, actor: StaffActor) -> FileResponse:
     """A stored photo (staff only)."""
+    return _photo_file(desk, name)
+
+
+def _photo_file(desk: CaseDesk, name: str) -> FileResponse:
     sha, _, ext = name.partition(".")
     if (
         len(sha) != 64

@@ -79,7 +79,10 @@ def static(path: str) -> FileResponse:
 
 @router.get("/api/ui/vocabulary", tags=["pages"])
 def vocabulary(request: Request) -> dict[str, Any]:
-    """Labels the pages show: states, actions, categories, departments, rating values.
+    """Labels the pages show: states, actions, other history events, roles, categories,
+    departments, rating values (zh-CN ``label``; English ``label_en`` where the data has it).
+
+    This is the one source of these labels: the pages carry no copy of them.
 
     All of it is the case desk's own public data (``states.toml``, ``categories.toml``, the
     departments table); nothing about any case or person.
@@ -94,11 +97,24 @@ def vocabulary(request: Request) -> dict[str, Any]:
             for r in list_table(session, table="departments")
         ]
     return {
-        "states": {k: {"label": s.label, "final": s.final} for k, s in machine.states.items()},
+        "states": {
+            k: {"label": s.label, "label_en": s.label_en, "final": s.final}
+            for k, s in machine.states.items()
+        },
         "actions": {
-            k: {"label": t.label, "requires": sorted(t.requires), "roles": sorted(t.roles)}
+            k: {
+                "label": t.label,
+                "label_en": t.label_en,
+                "requires": sorted(t.requires),
+                "roles": sorted(t.roles),
+                "from": [k for k in machine.states if k in t.sources],
+            }
             for k, t in machine.transitions.items()
         },
+        "events": {
+            k: {"label": e.label, "label_en": e.label_en} for k, e in machine.events.items()
+        },
+        "roles": {k: {"label": r.label, "label_en": r.label_en} for k, r in machine.roles.items()},
         "categories": {
             k: {"name": c.name, "parent": c.parent, "leaf": c.is_leaf}
             for k, c in tree.categories.items()
