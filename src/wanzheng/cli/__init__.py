@@ -61,6 +61,9 @@ def _register(*, audit_only: bool = False) -> None:
     from wanzheng.cli import place
 
     place.register(app)
+    from wanzheng.cli import plan
+
+    plan.register(app)
 
 
 _register(audit_only=_audit_only(sys.argv))

@@ -1,0 +1,213 @@
+"""``wanzheng plan site``: parse, call the library, print."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from wanzheng.errors import DataError
+
+__all__ = ["register", "site"]
+
+plan_app = typer.Typer(
+    name="plan",
+    help="选址补短板与建设进度 — where new facilities should go; a programme tracked from audits.",
+    no_args_is_help=True,
+)
+
+
+def _model(value: str) -> Literal["mclp", "lscp", "pmedian"]:
+    if value == "mclp":
+        return "mclp"
+    if value == "lscp":
+        return "lscp"
+    if value == "pmedian":
+        return "pmedian"
+    raise DataError(f"--model: expected mclp, lscp or pmedian, got {value!r}")
+
+
+def _demand(value: str) -> Literal["communities", "buildings"]:
+    if value == "communities":
+        return "communities"
+    if value == "buildings":
+        return "buildings"
+    raise DataError(f"--demand: expected 'communities' or 'buildings', got {value!r}")
+
+
+def site(
+    audit_dir: Path,
+    *,
+    kinds: str,
+    out: Path,
+    candidates: Path | None = None,
+    candidates_crs: str = "gcj02",
+    add: int | None = None,
+    budget: float | None = None,
+    model: str = "mclp",
+    time_limit_s: float = 60.0,
+    demand: str = "communities",
+    spacing_m: float = 150.0,
+    alternatives: int | None = None,
+    console: Console,
+) -> Path:
+    """Read an audit's output, site the kinds, write the plan's files; return ``plan.html``."""
+    from wanzheng.data.candidates import load_candidates
+    from wanzheng.plan.run import site_plan
+    from wanzheng.report.plan import write_plan_outputs
+    from wanzheng.web.audit_store import load_audit_store
+
+    chosen_model = _model(model)
+    if add is not None and add < 0:
+        raise DataError(f"--add: expected a whole number of sites >= 0, got {add}")
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        raise DataError(f"--budget: expected an amount >= 0, got {budget}")
+    if not (math.isfinite(time_limit_s) and time_limit_s > 0):
+        raise DataError(f"--time-limit: expected seconds > 0, got {time_limit_s}")
+    sited = [k.strip() for k in kinds.split(",") if k.strip()]
+    if not sited:
+        raise DataError("--kinds: expected one or more kind keys, comma-separated")
+    store = load_audit_store(audit_dir)
+    graph = store._graph
+    if graph is None:
+        raise DataError(f"{audit_dir}: the audit's network has no walkable edge")
+    kind_table = store.kinds
+    kind_names = dict(
+        zip(kind_table["key"].astype(str), kind_table["name_zh"].astype(str), strict=True)
+    )
+    if candidates is None:
+        # sites proposed from the network, named by the audit's own places (学院路 · X小区附近)
+        from wanzheng.place.reverse import build_place_namer
+        from wanzheng.plan import network_candidates
+
+        cand = network_candidates(graph, store.communities, spacing_m=spacing_m)
+        namer = build_place_namer(store.communities, store.network)
+        cand["name"] = [
+            namer.describe(float(x), float(y)).text or ""
+            for x, y in zip(cand["lon"], cand["lat"], strict=True)
+        ]
+    else:
+        cand = load_candidates(candidates, kinds=kind_names, default_crs=candidates_crs)
+    n_alt = alternatives if alternatives is not None else (add or 0)
+    outcome, inputs = site_plan(
+        graph,
+        communities=store.communities,
+        facilities=store.facilities,
+        kinds=kind_table,
+        sited=sited,
+        buildings=store.buildings,
+        candidates=cand,
+        model=chosen_model,
+        p=add,
+        budget=budget,
+        time_limit_s=time_limit_s,
+        demand_by=_demand(demand),
+        spacing_m=spacing_m,
+        alternatives_max=min(n_alt, 20),
+    )
+    write_plan_outputs(
+        outcome,
+        out,
+        kind_names=kind_names,
+        community_geometry=store.communities["geometry"],
+        candidates=inputs.candidates,
+    )
+    _print(outcome.summary, outcome.sites, kind_names, console)
+    return out / "plan.html"
+
+
+def _print(
+    summary: dict[str, object], sites: object, names: dict[str, str], console: Console
+) -> None:
+    import pandas as pd
+
+    from wanzheng.report.plan import STATUS_ZH
+
+    assert isinstance(sites, pd.DataFrame)
+    s = summary
+    status = str(s["status"])
+    colour = {"optimal": "green", "feasible": "yellow"}.get(status, "red")
+    console.print(
+        f"{s['model']}: [bold {colour}]{status}[/] ({STATUS_ZH.get(status, '')}) · "
+        f"objective {s['objective']} · bound {s['bound']} · gap {s['gap']}"
+    )
+    console.print(str(s["reason"]), highlight=False)
+    table = Table(title="选址 / sites")
+    for col in ("id", "name", "kinds", "cost", "residents_new"):
+        table.add_column(col)
+    for r in sites.to_dict(orient="records"):
+        kinds = "、".join(names.get(k, k) for k in str(r["kinds"]).split(";") if k)
+        table.add_row(
+            str(r["id"]), str(r["name"]), kinds, f"{r['cost']:g}", f"{r['residents_new']:,.0f}"
+        )
+    console.print(table)
+    console.print(
+        f"{s['n_candidates']} candidates, {s['n_demand']} demand points; residents newly covered "
+        f"{float(str(s['residents_new'])):,.0f}; complete communities "
+        f"{s['communities_complete_before']} → {s['communities_complete_after']}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``plan`` (``plan site``) to the main application."""
+
+    @plan_app.command("site")
+    def site_command(
+        audit_dir: Annotated[Path, typer.Argument(help="An audit's output directory.")],
+        kinds: Annotated[str, typer.Option("--kinds", help="Kinds to site, comma-separated keys.")],
+        out: Annotated[Path, typer.Option("--out", help="Output directory of the plan.")],
+        candidates: Annotated[
+            Path | None,
+            typer.Option(
+                "--candidates",
+                help="Candidate sites: CSV, XLSX or GeoJSON (name, lon/lat, kinds, cost, "
+                "capacity). Without it, sites are proposed from the network.",
+            ),
+        ] = None,
+        candidates_crs: Annotated[
+            str, typer.Option(help="Default coordinate system of --candidates.")
+        ] = "gcj02",
+        add: Annotated[int | None, typer.Option("--add", help="At most N new sites.")] = None,
+        budget: Annotated[
+            float | None, typer.Option("--budget", help="At most this total cost.")
+        ] = None,
+        model: Annotated[str, typer.Option(help="mclp, lscp or pmedian.")] = "mclp",
+        time_limit: Annotated[
+            float, typer.Option("--time-limit", help="Seconds for the solver.")
+        ] = 60.0,
+        demand: Annotated[
+            str,
+            typer.Option(help="Demand points: communities (origins) or buildings (residential)."),
+        ] = "communities",
+        spacing: Annotated[
+            float, typer.Option(help="Spacing (m) of sites proposed from the network.")
+        ] = 150.0,
+        alternatives: Annotated[
+            int | None,
+            typer.Option(help="Also the best plan for p = 1 … N (default: --add; at most 20)."),
+        ] = None,
+    ) -> None:
+        """Where new facilities of KINDS should go to close the audit's gaps (proven optimal)."""
+        console = Console()
+        page = site(
+            audit_dir,
+            kinds=kinds,
+            out=out,
+            candidates=candidates,
+            candidates_crs=candidates_crs,
+            add=add,
+            budget=budget,
+            model=model,
+            time_limit_s=time_limit,
+            demand=demand,
+            spacing_m=spacing,
+            alternatives=alternatives,
+            console=console,
+        )
+        console.print(f"plan: [bold]{page}[/]")
+
+    app.add_typer(plan_app)

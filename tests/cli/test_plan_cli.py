@@ -1,0 +1,111 @@
+"""``wanzheng plan site`` end to end on an audit of the CAU extract (tests/data)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyogrio.raw
+import pytest
+import shapely
+from openpyxl import load_workbook
+
+WANZHENG = [sys.executable, "-c", "from wanzheng.cli import main; main()"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*WANZHENG, *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def audit_dir(cau_pbf: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("plan") / "audit"
+    proc = run("audit", str(cau_pbf), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_site_on_the_network_writes_a_proven_plan(audit_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    proc = run(
+        "plan", "site", str(audit_dir), "--kinds", "canteen,convenience_store",
+        "--add", "2", "--out", str(out),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "optimal" in proc.stdout
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    s = plan["summary"]
+    assert s["status"] == "optimal" and s["gap"] == 0
+    assert 1 <= s["n_sites"] <= 2
+    # the objective is the residents newly covered, and the per-community table adds up to it
+    comm = pd.read_excel(out / "plan.xlsx", sheet_name="communities")
+    gained = comm["canteen_residents_new"].sum() + comm["convenience_store_residents_new"].sum()
+    assert gained == pytest.approx(s["objective"])
+    assert s["residents_new"] == pytest.approx(s["objective"])
+    # before = the audit's own walks (read independently from communities.csv)
+    audit = pd.read_csv(audit_dir / "communities.csv", dtype={"id": str}).set_index("id")
+    before = comm.set_index(comm["id"].astype(str))["convenience_store_distance_before_m"]
+    expected = audit.loc[before.index, "convenience_store_distance_m"]
+    both = np.isfinite(before.to_numpy(float)) & np.isfinite(expected.to_numpy(float))
+    assert both.sum() >= 5
+    assert before[both].to_numpy() == pytest.approx(expected[both].to_numpy(), abs=0.2)
+    # after is never longer than before
+    after = comm["convenience_store_distance_after_m"].fillna(np.inf).to_numpy(float)
+    assert (
+        after <= comm["convenience_store_distance_before_m"].fillna(np.inf).to_numpy(float)
+    ).all()
+    # alternatives p = 1, 2: more sites never cover fewer residents
+    alt = plan["alternatives"]
+    assert [a["p"] for a in alt] == [1, 2]
+    assert alt[0]["objective"] <= alt[1]["objective"] == pytest.approx(s["objective"])
+    layers = {name for name, _ in pyogrio.list_layers(out / "plan.gpkg")}
+    assert layers == {"plan_sites", "plan_communities", "plan_candidates"}
+    assert set(load_workbook(out / "plan.xlsx").sheetnames) >= {"summary", "sites", "alternatives"}
+    html = (out / "plan.html").read_text(encoding="utf-8")
+    assert "选址补短板" in html and "http" not in html.replace("http://www.w3.org", "")
+
+
+def test_site_with_the_offices_candidates(audit_dir: Path, tmp_path: Path) -> None:
+    comm = pd.read_csv(audit_dir / "communities.csv", dtype={"id": str})
+    geoms = pyogrio.raw.read(audit_dir / "audit.gpkg", layer="communities")[2]
+    pts = shapely.point_on_surface(shapely.from_wkb(geoms))
+    rows = ["编号,名称,经度,纬度,可承载类型,费用,坐标系"]
+    for i in range(3):
+        x, y = shapely.get_x(pts[i]), shapely.get_y(pts[i])
+        rows.append(f"S{i},候选{i},{x:.7f},{y:.7f},社区食堂,{10 * (i + 1)},wgs84")
+    cand = tmp_path / "cand.csv"
+    cand.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "plan"
+    proc = run(
+        "plan", "site", str(audit_dir), "--kinds", "canteen", "--candidates", str(cand),
+        "--budget", "30", "--out", str(out),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    assert plan["summary"]["status"] == "optimal"
+    assert plan["summary"]["cost"] <= 30
+    assert {site["id"] for site in plan["sites"]} <= {"S0", "S1", "S2"}
+    assert len(comm) == 12
+
+
+def test_bad_input_is_one_clear_error(audit_dir: Path, tmp_path: Path) -> None:
+    cand = tmp_path / "bad.csv"
+    cand.write_text("名称,经度,纬度,费用\n甲,116.35,40.0,很多\n", encoding="utf-8")
+    proc = run(
+        "plan", "site", str(audit_dir), "--kinds", "canteen", "--candidates", str(cand),
+        "--add", "1", "--out", str(tmp_path / "p"),
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "bad.csv: row 2: column '费用': expected a cost" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = run("plan", "site", str(audit_dir), "--kinds", "library", "--add", "1", "--out",
+               str(tmp_path / "p"))  # fmt: skip
+    assert proc.returncode == 2 and "'library' is not a kind of this audit" in proc.stderr
+    proc = run("plan", "site", str(tmp_path), "--kinds", "canteen", "--add", "1", "--out",
+               str(tmp_path / "p"))  # fmt: skip
+    assert proc.returncode == 2 and "no audit output here" in proc.stderr
