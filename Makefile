@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out/demo
 
-.PHONY: demo test lint fmt system-deps bench bench-quick clean serve web
+.PHONY: demo test lint fmt system-deps bench bench-quick bench-plan-quick clean serve web
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ fmt: $(STAMP)
 ## make bench-quick: the 1M-node grid against scipy (under 5 minutes).
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench.quick
+
+## make bench-plan-quick: siting against spopt + PuLP/CBC and HiGHS on spopt's model (under 5 minutes).
+bench-plan-quick: $(STAMP)
+	bash bench/plan-venv.sh
+	bench/.venv/bin/python -m bench.plan_bench --quick
 
 ## make bench: every benchmark against its peers; writes docs/benchmarks.md.
 bench: $(STAMP)

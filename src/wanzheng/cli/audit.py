@@ -51,6 +51,7 @@ def audit_area(
     origins: str = "centroid",
     cases: Path | None = None,
     cases_text_columns: str = "title,text",
+    audit_date: str | None = None,
     console: Console,
 ) -> Path:
     """Run the whole audit with a progress display; return the report path.
@@ -67,6 +68,7 @@ def audit_area(
     from wanzheng.standards import load_catalogue, load_kind_rules
 
     origin_mode = _origins_option(origins)
+    when = _date_option(audit_date)
     catalogue = load_catalogue(override=standard)
     rules = load_kind_rules(catalogue=catalogue)
     with Progress(
@@ -104,6 +106,7 @@ def audit_area(
                 "osm_file": area.name,
                 "ledger_file": facilities.name if facilities else None,
                 "communities_file": communities.name if communities else None,
+                "audit_date": when,
             },
             step=step,
         )
@@ -169,6 +172,18 @@ def _with_evidence(
     )
     sources = {**result.sources, "cases_file": cases.name, "cases_tied": tied}
     return dataclasses.replace(result, evidence=evidence, sources=sources)
+
+
+def _date_option(value: str | None) -> str | None:
+    """``--date``: the day the audit's data describe (ISO), for programme tracking."""
+    if value is None:
+        return None
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise DataError(f"--date: expected a date such as 2025-12-31, got {value!r}") from None
 
 
 def _origins_option(value: str) -> Literal["centroid", "buildings"]:
@@ -239,6 +254,14 @@ def register(app: typer.Typer) -> None:
         cases_text_columns: Annotated[
             str, typer.Option(help="Text columns of --cases, comma-separated.")
         ] = "title,text",
+        date: Annotated[
+            str | None,
+            typer.Option(
+                "--date",
+                help="The day the data describe (YYYY-MM-DD): dated audits are compared by "
+                "`wanzheng plan progress`.",
+            ),
+        ] = None,
     ) -> None:
         """Audit every residential community of AREA against the complete-community standard."""
         console = Console()
@@ -254,6 +277,7 @@ def register(app: typer.Typer) -> None:
             origins=origins,
             cases=cases,
             cases_text_columns=cases_text_columns,
+            audit_date=date,
             console=console,
         )
         console.print(f"report: [bold]{report}[/]")

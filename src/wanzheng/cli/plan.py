@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 from typing import Annotated, Literal
@@ -12,7 +13,7 @@ from rich.table import Table
 
 from wanzheng.errors import DataError
 
-__all__ = ["register", "site"]
+__all__ = ["progress", "register", "site"]
 
 plan_app = typer.Typer(
     name="plan",
@@ -56,10 +57,11 @@ def site(
     console: Console,
 ) -> Path:
     """Read an audit's output, site the kinds, write the plan's files; return ``plan.html``."""
+    from wanzheng.audit.reach import graph_from_edges
+    from wanzheng.data.audit_output import load_audit_output
     from wanzheng.data.candidates import load_candidates
     from wanzheng.plan.run import site_plan
     from wanzheng.report.plan import write_plan_outputs
-    from wanzheng.web.audit_store import load_audit_store
 
     chosen_model = _model(model)
     if add is not None and add < 0:
@@ -71,8 +73,8 @@ def site(
     sited = [k.strip() for k in kinds.split(",") if k.strip()]
     if not sited:
         raise DataError("--kinds: expected one or more kind keys, comma-separated")
-    store = load_audit_store(audit_dir)
-    graph = store._graph
+    store = load_audit_output(audit_dir)
+    graph = graph_from_edges(store.network)
     if graph is None:
         raise DataError(f"{audit_dir}: the audit's network has no walkable edge")
     kind_table = store.kinds
@@ -152,6 +154,83 @@ def _print(
     )
 
 
+def audit_date(store_sources: dict[str, object], audit_dir: Path) -> dt.date:
+    """The date an audit was given (``wanzheng audit --date``)."""
+    text = str(store_sources.get("audit_date") or "")
+    if not text:
+        raise DataError(
+            f"{audit_dir}: the audit has no date; run `wanzheng audit … --date YYYY-MM-DD` "
+            "or give --dates"
+        )
+    return parse_date(text, "audit_date")
+
+
+def parse_date(text: str, what: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise DataError(f"{what}: expected a date such as 2025-12-31, got {text!r}") from None
+
+
+def progress(
+    programme_file: Path,
+    audit_dirs: list[Path],
+    *,
+    out: Path,
+    dates: str | None = None,
+    console: Console,
+) -> Path:
+    """Read a programme and dated audits, write ``progress.xlsx``; return its path."""
+    from wanzheng.data.audit_output import load_audit_output
+    from wanzheng.data.programme import load_programme
+    from wanzheng.plan.programme import DatedAudit, programme_progress
+    from wanzheng.report.programme import write_progress_xlsx
+
+    programme = load_programme(programme_file)
+    given = [parse_date(t, "--dates") for t in dates.split(",")] if dates else None
+    if given is not None and len(given) != len(audit_dirs):
+        raise DataError(
+            f"--dates: expected one date per audit ({len(audit_dirs)}), got {len(given)}"
+        )
+    audits = []
+    for n, d in enumerate(audit_dirs):
+        store = load_audit_output(d)
+        when = given[n] if given is not None else audit_date(store.sources, d)
+        audits.append(
+            DatedAudit(date=when, communities=store.communities, kinds=store.kinds, label=str(d))
+        )
+    result = programme_progress(programme, audits)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "progress.xlsx"
+    write_progress_xlsx(result, path)
+    s = result.summary
+    target = s["target"]
+    console.print(
+        f"{s['first']} → {s['last']}: complete {s['complete_first']} → {s['complete_last']} "
+        f"of {s['communities']} ({100 * s['share_complete']:.1f}%"
+        + (
+            f"; target {100 * target:.0f}% {'met' if s['target_met'] else 'not met'}"
+            if isinstance(target, float) and math.isfinite(target)
+            else ""
+        )
+        + f"); {s['became_complete']} became complete "
+        f"({s['residents_newly_complete']:,.0f} residents); {s['projects_late']} projects late"
+    )
+    table = Table(title="街道/区排名 / ranking")
+    for col in ("level", "area", "complete", "share", "target", "index", "rank"):
+        table.add_column(col)
+    for r in result.areas.to_dict(orient="records"):
+        t = r["target"]
+        table.add_row(
+            str(r["level"]), str(r["area"]), f"{r['complete']}/{r['communities']}",
+            f"{100 * r['share_complete']:.0f}%",
+            "—" if not math.isfinite(t) else f"{100 * t:.0f}% {'✓' if r['target_met'] else '✗'}",
+            f"{r['index']:.1f}", str(r["rank"]),
+        )  # fmt: skip
+    console.print(table)
+    return path
+
+
 def register(app: typer.Typer) -> None:
     """Add ``plan`` (``plan site``) to the main application."""
 
@@ -209,5 +288,39 @@ def register(app: typer.Typer) -> None:
             console=console,
         )
         console.print(f"plan: [bold]{page}[/]")
+
+    @plan_app.command("progress")
+    def progress_command(
+        programme: Annotated[Path, typer.Argument(help="Programme workbook (XLSX).")],
+        audit_dirs: Annotated[list[Path], typer.Argument(help="Dated audits' output directories.")],
+        out: Annotated[Path, typer.Option("--out", help="Output directory.")],
+        dates: Annotated[
+            str | None,
+            typer.Option(help="Dates of the audits, comma-separated (default: their --date)."),
+        ] = None,
+    ) -> None:
+        """Track a programme from dated audits: who became complete, targets, late projects."""
+        console = Console()
+        path = progress(programme, audit_dirs, out=out, dates=dates, console=console)
+        console.print(f"progress: [bold]{path}[/]")
+
+    @plan_app.command("template")
+    def template_command(
+        out: Annotated[Path, typer.Option("--out", help="Programme workbook to write (XLSX).")],
+        audit: Annotated[
+            Path | None,
+            typer.Option("--audit", help="Fill the communities from this audit's output."),
+        ] = None,
+    ) -> None:
+        """Write an empty programme workbook (社区 / 目标 / 项目 sheets)."""
+        from wanzheng.data.audit_output import load_audit_output
+        from wanzheng.report.programme import write_programme_template
+
+        if out.exists():
+            raise DataError(f"{out}: exists; choose another name (it is never overwritten)")
+        comm = None if audit is None else load_audit_output(audit).communities
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_programme_template(out, communities=comm)
+        Console().print(f"template: [bold]{out}[/]")
 
     app.add_typer(plan_app)

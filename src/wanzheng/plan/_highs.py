@@ -133,6 +133,17 @@ def relative_gap(objective: float, bound: float) -> float:
     return diff / max(abs(objective), 1e-9)
 
 
+def _integral_objective(model: LinearModel) -> bool:
+    """True when every feasible point's objective is a whole number."""
+    cost = np.asarray(model.cost, dtype=np.float64)
+    integer = np.asarray(model.integer, dtype=bool)
+    return (
+        bool(np.all(cost[~integer] == 0.0))
+        and bool(np.all(np.abs(cost[integer] - np.round(cost[integer])) <= 1e-9))
+        and float(model.offset) == round(float(model.offset))
+    )
+
+
 def solve_model(
     model: LinearModel,
     *,
@@ -189,15 +200,27 @@ def solve_model(
     if not has_primal:
         return SolveOutcome("unknown", math.nan, math.nan, math.nan, None, seconds, text, nodes)
     objective = float(info.objective_function_value)
+    values = np.asarray(h.getSolution().col_value, dtype=np.float64)
+    own = float(np.dot(model.cost, values) + model.offset)
+    if start is not None and abs(own - objective) > 1e-6 * max(1.0, abs(own)):
+        # HiGHS (1.16) can keep a start given by setSolution as its answer while reporting
+        # the objective and dual bound of another point: neither can then be trusted. The same
+        # model is solved again without the start.
+        return solve_model(model, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
     bound = float(info.mip_dual_bound)
     if not math.isfinite(bound):
         bound = math.inf if model.sense == "max" else -math.inf
     if ms == highspy.HighsModelStatus.kOptimal and not model.integer.any():
         bound = objective  # an LP: its optimum is its own bound
+    elif math.isfinite(bound) and _integral_objective(model):
+        # Every plan's objective is a whole number (integer columns with whole costs, no cost
+        # on continuous ones), so the optimum is at least the bound rounded up (min) / at most
+        # it rounded down (max). HiGHS uses the same argument to stop, but reports the
+        # unrounded dual bound: without this a proven set cover would read as a gap.
+        bound = math.floor(bound + 1e-6) if model.sense == "max" else math.ceil(bound - 1e-6)
     gap = relative_gap(objective, bound)
     proven = ms == highspy.HighsModelStatus.kOptimal and (
         gap <= REL_TOL or abs(bound - objective) <= ABS_TOL
     )
-    values = np.asarray(h.getSolution().col_value, dtype=np.float64)
     status: Status = "optimal" if proven else "feasible"
     return SolveOutcome(status, objective, bound, gap, values, seconds, text, nodes)
