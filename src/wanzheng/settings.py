@@ -102,6 +102,26 @@ class Settings(BaseSettings):
         "`wanzheng proactive purge` deletes it.",
     )
 
+    input_max_file_bytes: int = Field(
+        100 * 1024 * 1024,
+        description="Largest input table (CSV / XLSX: case imports, registers, ledgers, "
+        "training files …), in bytes.",
+    )
+    input_max_cell_bytes: int = Field(
+        128 * 1024, description="Largest cell of an input table, in bytes of UTF-8 text."
+    )
+    input_max_rows: int = Field(1_000_000, description="Most rows of an input table.")
+    input_xlsx_max_uncompressed_bytes: int = Field(
+        512 * 1024 * 1024,
+        description="An XLSX input whose members declare more uncompressed bytes than this is "
+        "refused before it is opened (zip bomb).",
+    )
+    input_xlsx_max_ratio: float = Field(
+        100.0,
+        description="An XLSX input with a member (of at least 1 MiB) compressed more than this "
+        "many times is refused before it is opened (zip bomb).",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from wanzheng.cases.store import Case, CaseEvent, UnmaskLog, make_engine, make_sessionmaker
 from wanzheng.cli import app
 from wanzheng.data.cells import write_csv
+from wanzheng.errors import DataError
 
 runner = CliRunner()
 
@@ -320,3 +321,57 @@ def test_export_writes_formula_text_as_text_and_import_round_trips(
     # second import skips every row as already imported
     assert [c.text for c in back] == FORMULAS
     assert [c.address for c in back] == ["=A1"] * len(FORMULAS)
+
+
+def _gbk_orders(path: Path, *, text: str = "小区北门路灯不亮") -> Path:
+    rows = [
+        "工单编号,受理时间,诉求内容,地址,办理状态",
+        f"GBK-1,2026-10-01 09:00,{text},学院路20号,已提交",
+        "GBK-2,2026-10-02 10:30,楼下烧烤油烟扰民，晚上十点后还在营业,学院路30号,已提交",
+    ]
+    path.write_bytes(("\r\n".join(rows) + "\r\n").encode("gbk"))
+    return path
+
+
+def test_gbk_csv_with_english_or_chinese_headers_imports(database_url: str, tmp_path: Path) -> None:
+    f = _gbk_orders(tmp_path / "工单.csv")
+    r = runner.invoke(app, ["cases", "import", str(f), "--database", database_url])
+    assert r.exit_code == 0, r.output
+    assert "2 cases imported, 0 skipped, 0 rejected" in r.output
+    engine = make_engine(database_url, pool_size=1)
+    with make_sessionmaker(engine)() as s:
+        texts = sorted(c.text for c in s.scalars(select(Case)).all())
+        assert texts == ["小区北门路灯不亮", "楼下烧烤油烟扰民，晚上十点后还在营业"]
+        assert {c.address for c in s.scalars(select(Case)).all()} == {"学院路20号", "学院路30号"}
+    engine.dispose()
+    # the same orders under English headers (an export of another system) are the same orders
+    english = tmp_path / "orders.csv"
+    english.write_text(
+        "order_no,submitted_at,text,address,state\n"
+        "GBK-1,2026-10-01 09:00,小区北门路灯不亮,学院路20号,已提交\n",
+        encoding="utf-8",
+    )
+    r = runner.invoke(app, ["cases", "import", str(english), "--database", database_url])
+    assert r.exit_code == 0, r.output
+    assert "0 cases imported, 1 skipped" in r.output
+
+
+def test_huge_cell_is_refused_naming_row_and_column_and_nothing_is_written(
+    database_url: str, tmp_path: Path
+) -> None:
+    f = tmp_path / "orders.csv"
+    huge = "路灯" * (100 * 1024)  # 204,800 characters: 400 KiB in GBK, 600 KiB in UTF-8
+    f.write_bytes(
+        (
+            "工单编号,受理时间,诉求内容,办理状态\r\n"
+            "H-1,2026-10-01 09:00,井盖丢了,已提交\r\n"
+            f"H-2,2026-10-01 09:05,{huge},已提交\r\n"
+        ).encode("gbk")
+    )
+    r = runner.invoke(app, ["cases", "import", str(f), "--database", database_url])
+    assert r.exit_code != 0
+    assert isinstance(r.exception, DataError)
+    message = str(r.exception)
+    assert f"{f}: row 3: column '诉求内容'" in message
+    assert "614,400 bytes" in message and "at most 131,072" in message
+    assert _count(database_url, Case) == 0  # the good row 2 was not imported either

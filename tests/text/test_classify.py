@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -155,11 +156,60 @@ def test_incompatible_models_are_refused(
 
 def test_tampered_arrays_are_not_unpickled(small_model: TextClassifier, tmp_path: Path) -> None:
     save_classifier(small_model, tmp_path / "m")
-    (tmp_path / "m" / "model.joblib").write_bytes(b"\x80\x04not a pickle")
+    (tmp_path / "m" / "model.npz").write_bytes(b"\x80\x04not a pickle")
     with pytest.raises(ConfigError, match="checksum"):
         load_classifier(tmp_path / "m")
     with pytest.raises(ConfigError, match="manifest"):
         load_classifier(tmp_path / "missing")
+
+
+class _Touch:
+    """Unpickling this creates a file: proof that code ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[Path]]:
+        return (Path.touch, (self.marker,))
+
+
+def _forge(model_dir: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Replace the array file and forge the manifest's checksum to match (an attacker can)."""
+    path = model_dir / "model.npz"
+    with path.open("wb") as fh:
+        np.savez(fh, **arrays)  # type: ignore[arg-type]
+    manifest = json.loads((model_dir / "manifest.json").read_text("utf-8"))
+    manifest["arrays"]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (model_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_object_arrays_are_refused_without_running_them(
+    small_model: TextClassifier, tmp_path: Path
+) -> None:
+    save_classifier(small_model, tmp_path / "m")
+    with np.load(tmp_path / "m" / "model.npz", allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    marker = tmp_path / "code-ran"
+    bomb = np.empty(1, dtype=object)
+    bomb[0] = _Touch(marker)
+    _forge(tmp_path / "m", {**arrays, "coef": bomb})
+    with pytest.raises(ConfigError, match="Python objects"):
+        load_classifier(tmp_path / "m")
+    assert not marker.exists()
+    # a string array is no pickle, but not a number either
+    _forge(tmp_path / "m", {**arrays, "intercept": np.asarray(["x", "y"])})
+    with pytest.raises(ConfigError, match="numbers only"):
+        load_classifier(tmp_path / "m")
+    # the genuine arrays load again
+    _forge(tmp_path / "m", arrays)
+    assert load_classifier(tmp_path / "m").labels == small_model.labels
+
+
+def test_version_1_models_are_refused(small_model: TextClassifier, tmp_path: Path) -> None:
+    save_classifier(small_model, tmp_path / "m")
+    _edit_manifest(tmp_path / "m", format_version=1)
+    with pytest.raises(ConfigError, match="pickle"):
+        load_classifier(tmp_path / "m")
 
 
 def test_custom_label_sets(small_model: TextClassifier, tmp_path: Path) -> None:

@@ -20,14 +20,16 @@ column        needed    meaning
 满意度         no        满意 / 基本满意 / 不满意
 ============  ========  ====================================================================
 
-Rows are checked one by one inside savepoints; every rejected row is reported with its row
-number and reason. Unless ``skip_invalid`` is set, one rejected row means nothing at all is
-imported (the transaction is rolled back).
+English headers are accepted too (:data:`IMPORT_ALIASES`: ``order_no``, ``submitted_at``,
+``text`` …). The file is read by the one table reader (:mod:`wanzheng.data.tabular`: UTF-8,
+GBK/GB18030 or UTF-16 CSV, XLSX; file, cell and row limits; XLSX zip bombs refused) *before*
+anything is written. Rows are then checked one by one inside savepoints; every rejected row is
+reported with its row number and reason. Unless ``skip_invalid`` is set, one rejected row
+means nothing at all is imported (the transaction is rolled back).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,11 +50,13 @@ from wanzheng.cases.routing import GridIndex
 from wanzheng.cases.states import StateMachine
 from wanzheng.cases.users import Actor
 from wanzheng.data.cells import restore_cell, save_workbook, write_csv
+from wanzheng.data.tabular import DEFAULT_LIMITS, Limits, read_table
 from wanzheng.errors import DataError
 from wanzheng.place.match import Placement
 
 __all__ = [
     "EXPORT_COLUMNS",
+    "IMPORT_ALIASES",
     "IMPORT_COLUMNS",
     "ImportReport",
     "export_cases",
@@ -76,6 +80,23 @@ IMPORT_COLUMNS = (
     "办结时间",
     "满意度",
 )
+IMPORT_ALIASES: dict[str, tuple[str, ...]] = {
+    "工单编号": ("order_no", "order_id", "编号", "工单号"),
+    "受理时间": ("submitted_at", "created_at", "来电时间", "受理日期"),
+    "诉求内容": ("text", "content", "诉求描述", "问题描述", "工单内容"),
+    "诉求类别": ("category", "诉求分类", "问题类别"),
+    "经度": ("lon", "lng", "longitude"),
+    "纬度": ("lat", "latitude"),
+    "坐标系": ("crs",),
+    "地址": ("address", "诉求地址", "事发地址"),
+    "联系人": ("name", "contact", "来电人"),
+    "联系电话": ("phone", "电话", "手机"),
+    "承办部门": ("department", "承办单位"),
+    "办理状态": ("state", "status", "工单状态"),
+    "办结时间": ("resolved_at", "办结日期"),
+    "满意度": ("rating", "satisfaction"),
+}
+"""Import column (as in the template) → other headers accepted for it."""
 _REQUIRED = ("工单编号", "受理时间", "诉求内容")
 _STATE_NAMES = {
     "已提交": "submitted",
@@ -150,42 +171,29 @@ def _xlsx_text(v: Any) -> Any:
     return v
 
 
-def read_workorders(path: Path) -> list[tuple[int, dict[str, Any]]]:
+def read_workorders(
+    path: Path, *, limits: Limits = DEFAULT_LIMITS
+) -> list[tuple[int, dict[str, Any]]]:
     """Read an XLSX (first sheet) or CSV export: ``(row number, {column: value})`` per row.
+
+    Columns are named as in :data:`IMPORT_COLUMNS` whichever alias the file used.
 
     Raises
     ------
     DataError
-        The file cannot be read or a required column is missing.
+        The file cannot be read, breaks a limit, or a required column is missing.
     """
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    rows: list[list[Any]]
-    if path.suffix.lower() == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = [list(r) for r in csv.reader(fh)]
-    elif path.suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a broken file
-            raise DataError(f"{path}: not a readable XLSX workbook ({exc})") from exc
-        ws = wb.worksheets[0]
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
-        wb.close()
-    else:
-        raise DataError(f"{path}: expected an .xlsx or .csv file")
-    if not rows:
-        raise DataError(f"{path}: the file is empty")
-    header = [str(h).strip() if h is not None else "" for h in rows[0]]
-    missing = [c for c in _REQUIRED if c not in header]
-    if missing:
-        raise DataError(f"{path}: row 1: missing column {missing[0]!r}; see the import template")
+    table = read_table(path, aliases=IMPORT_ALIASES, limits=limits)
+    table.require(*_REQUIRED, hint="see the import template (docs/cases.md)")
+    wanted = [c for c in IMPORT_COLUMNS if c in table.frame.columns]
     out = []
-    for n, r in enumerate(rows[1:], start=2):
-        values = {h: _cell(v) for h, v in zip(header, r, strict=False) if h}
+    for n, record in zip(
+        table.rows.tolist(), table.frame[wanted].itertuples(index=False, name=None), strict=True
+    ):
+        values = {c: _cell(v) for c, v in zip(wanted, record, strict=True)}
         if all(v is None for v in values.values()):
             continue
-        out.append((n, values))
+        out.append((int(n), values))
     return out
 
 
@@ -345,19 +353,23 @@ def import_cases(
     default_crs: str = "wgs84",
     skip_invalid: bool = False,
     placer: TextPlacer | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    rows: list[tuple[int, dict[str, Any]]] | None = None,
 ) -> ImportReport:
     """Import a work-order export in one transaction (see the module docstring).
 
     With ``placer``, rows without 经度/纬度 are placed from their 地址 and 诉求内容
     (:mod:`wanzheng.place`): a placed row gets the location (and so its grid and community);
-    an unplaced one keeps only its address, and the report says why.
+    an unplaced one keeps only its address, and the report says why. ``rows`` are those of
+    :func:`read_workorders` when the caller has read the file already.
 
     Returns
     -------
     ImportReport
         ``committed`` is False when rejected rows stopped the import.
     """
-    rows = read_workorders(path)
+    if rows is None:
+        rows = read_workorders(path, limits=limits)
     created = 0
     skipped: list[tuple[int, str]] = []
     rejected: list[tuple[int, str]] = []

@@ -64,9 +64,12 @@ def audit_area(
     from wanzheng.data.communities import load_communities
     from wanzheng.data.ledger import load_ledger
     from wanzheng.data.osm import load_osm
+    from wanzheng.data.tabular import Limits
     from wanzheng.report import write_dashboard_extras, write_outputs
+    from wanzheng.settings import Settings
     from wanzheng.standards import load_catalogue, load_kind_rules
 
+    limits = Limits.from_settings(Settings())
     origin_mode = _origins_option(origins)
     when = _date_option(audit_date)
     catalogue = load_catalogue(override=standard)
@@ -84,12 +87,12 @@ def audit_area(
         ledger = (
             None
             if facilities is None
-            else load_ledger(facilities, rules=rules, default_crs=facilities_crs)
+            else load_ledger(facilities, rules=rules, default_crs=facilities_crs, limits=limits)
         )
         comms = (
             None
             if communities is None
-            else load_communities(communities, default_crs=communities_crs)
+            else load_communities(communities, default_crs=communities_crs, limits=limits)
         )
 
         def step(label: str) -> None:

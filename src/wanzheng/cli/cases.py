@@ -173,10 +173,13 @@ def import_(
     from wanzheng.cases.categories import build_classifier, load_categories
     from wanzheng.cases.states import load_state_machine
     from wanzheng.cases.tables import grid_index
-    from wanzheng.cases.transfer import import_cases
+    from wanzheng.cases.transfer import import_cases, read_workorders
+    from wanzheng.data.tabular import Limits
     from wanzheng.settings import Settings
 
     settings = Settings()
+    # the whole file is read and checked before the model, the area or the database is opened
+    rows = read_workorders(path, limits=Limits.from_settings(settings))
     classifier = build_classifier(settings, load_categories(settings.categories_file))
     placer = None
     if area is not None:
@@ -201,6 +204,7 @@ def import_(
             default_crs=crs,
             skip_invalid=skip_invalid,
             placer=placer,
+            rows=rows,
         )
     for n, why in report.rejected:
         typer.echo(f"rejected row {n}: {why}", err=True)

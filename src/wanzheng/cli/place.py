@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from wanzheng.cases.routing import GridIndex
-    from wanzheng.data.tabular import Table
+    from wanzheng.data.tabular import Limits, Table
     from wanzheng.place import Gazetteer
 
 __all__ = ["area_gazetteer", "audit_evidence", "read_cases", "read_grids", "register"]
@@ -161,7 +161,7 @@ def read_cases(path: Path, text_columns: list[str], *, all_needed: bool = True) 
     from wanzheng.data.tabular import cell_text, read_table
     from wanzheng.errors import DataError
 
-    table = read_table(path, aliases=CASE_ALIASES)
+    table = read_table(path, aliases=CASE_ALIASES, limits=_limits())
     if "id" not in table.frame:
         raise DataError(f"{path}: no 'id' column (编号 / 工单编号 …)")
     ids = [cell_text(v) for v in table.frame["id"]]
@@ -212,6 +212,14 @@ def audit_evidence(
     return evidence_counts(tied, rules), placed
 
 
+def _limits() -> Limits:
+    """The input limits of the settings (``WANZHENG_INPUT_*``)."""
+    from wanzheng.data.tabular import Limits
+    from wanzheng.settings import Settings
+
+    return Limits.from_settings(Settings())
+
+
 def register(app: typer.Typer) -> None:
     """Add ``wanzheng place`` to the main application."""
 
@@ -257,7 +265,7 @@ def register(app: typer.Typer) -> None:
         columns = [c.strip() for c in text_columns.split(",") if c.strip()]
         if not columns:
             raise DataError(f"--text-columns: expected column names, got {text_columns!r}")
-        table = read_table(data, aliases=CASE_ALIASES)
+        table = read_table(data, aliases=CASE_ALIASES, limits=_limits())
         if "id" not in table.frame:
             raise DataError(f"{data}: no 'id' column (编号 / 工单编号 …)")
         ids = [cell_text(v) for v in table.frame["id"]]

@@ -81,40 +81,51 @@ def _sessions(database: str | None) -> Iterator[sessionmaker[Session]]:
         engine.dispose()
 
 
+CASE_TABLE_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("编号", "工单编号"),
+    "text": ("内容", "诉求内容"),
+    "created_at": ("受理时间", "创建时间"),
+    "lon": ("经度",),
+    "lat": ("纬度",),
+    "category": ("类别", "诉求类别"),
+    "grid_id": ("网格",),
+    "community_id": ("社区",),
+    "resident_id": ("居民编号",),
+}
+
+
 def read_case_table(path: Path) -> pd.DataFrame:
-    """Read a case history file for hotspots / outlook / evidence.
+    """Read a case history file for hotspots / outlook / evidence (the one table reader).
 
     Raises
     ------
     DataError
         Unreadable file, missing columns, or an unparsable ``created_at`` (names the row).
     """
-    try:
-        if path.suffix.lower() in {".xlsx", ".xlsm"}:
-            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
-        else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read the case table: {exc}") from exc
-    need = ("id", "text", "created_at")
-    missing = [c for c in need if c not in frame.columns]
-    if missing:
-        raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
-    created = pd.to_datetime(frame["created_at"], errors="coerce")
+    from wanzheng.data.tabular import Limits, cell_text, read_table
+    from wanzheng.settings import Settings
+
+    table = read_table(path, aliases=CASE_TABLE_ALIASES, limits=Limits.from_settings(Settings()))
+    table.require("id", "text", "created_at")
+    frame = table.frame.copy()
+    raw_created = frame["created_at"]
+    created = pd.to_datetime(
+        raw_created.map(lambda v: v if not isinstance(v, str) else v.strip()), errors="coerce"
+    )
     if created.isna().any():
-        row = int(created.isna().to_numpy().nonzero()[0][0]) + 2
+        i = int(created.isna().to_numpy().nonzero()[0][0])
         raise DataError(
-            f"{path}: row {row}: column 'created_at': expected a time like 2026-11-01 09:30, "
-            f"got {frame['created_at'].iloc[row - 2]!r}"
+            f"{table.where(i, 'created_at')}: expected a time like 2026-11-01 09:30, "
+            f"got {raw_created.iloc[i]!r}"
         )
     frame["created_at"] = created
     for col in ("lon", "lat"):
         if col in frame.columns:
             frame[col] = pd.to_numeric(frame[col].replace("", None), errors="coerce")
-    for col in ("category", "grid_id", "community_id", "resident_id"):
+    for col in ("id", "text", "category", "grid_id", "community_id", "resident_id"):
         if col not in frame.columns:
             frame[col] = ""
-        frame[col] = frame[col].fillna("").astype(str)
+        frame[col] = frame[col].map(cell_text)
     return frame
 
 
@@ -152,10 +163,12 @@ def import_register_cmd(
     user: Annotated[str, typer.Option(help="Who imports (written to the access log).")] = "admin",
 ) -> None:
     """Import a service register (CSV/XLSX); columns not in the template are dropped."""
+    from wanzheng.data.tabular import Limits
     from wanzheng.proactive.registers import Viewer, load_register
     from wanzheng.proactive.store import import_register
+    from wanzheng.settings import Settings
 
-    register = load_register(file)
+    register = load_register(file, limits=Limits.from_settings(Settings()))
     with _sessions(database) as sm, sm() as s:
         out = import_register(
             s,
@@ -201,6 +214,7 @@ def run(
     database: DatabaseOpt = None,
 ) -> None:
     """Evaluate the rules over the stored registers and create the new tasks, notices, lists."""
+    from wanzheng.data.tabular import Limits
     from wanzheng.proactive.rules import load_rules
     from wanzheng.proactive.service import propose, run_rules
     from wanzheng.proactive.store import add_event
@@ -210,7 +224,11 @@ def run(
     settings = Settings()
     rules = load_rules(rules_file or settings.proactive_rules_file)
     now = _now(at)
-    events = load_events(events_file) if events_file is not None else []
+    events = (
+        load_events(events_file, limits=Limits.from_settings(settings))
+        if events_file is not None
+        else []
+    )
     with _sessions(database) as sm:
         with sm() as s:
             if dry_run:

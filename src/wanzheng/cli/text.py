@@ -10,6 +10,7 @@ import typer
 if TYPE_CHECKING:
     import pandas as pd
 
+    from wanzheng.data.tabular import Limits
     from wanzheng.text.evaluate import Evaluation
 
 __all__ = ["register"]
@@ -90,6 +91,7 @@ def register(app: typer.Typer) -> None:
             text_columns=_columns(text_columns),
             label_column=label_column,
             encoding=encoding,
+            limits=_limits(),
         )
         texts, labels, skipped = table.training_rows()
         if not texts:
@@ -100,7 +102,9 @@ def register(app: typer.Typer) -> None:
             unknown = sorted(set(labels) - tree.names)
             if unknown:
                 all_labels = list(table.labels or ())
-                where = [f"{lab!r} (first in row {all_labels.index(lab) + 2})" for lab in unknown]
+                where = [
+                    f"{lab!r} (first in row {table.rows[all_labels.index(lab)]})" for lab in unknown
+                ]
                 raise DataError(
                     f"{data}: column {label_column!r}: label(s) not in the category tree "
                     f"{tree.origin}: {', '.join(where)}; fix them, pass --labels-file, "
@@ -137,11 +141,16 @@ def register(app: typer.Typer) -> None:
         from wanzheng.text.model import load_classifier
 
         clf = load_classifier(model)
-        table = read_cases(data, text_columns=_columns(text_columns), encoding=encoding)
+        table = read_cases(
+            data, text_columns=_columns(text_columns), encoding=encoding, limits=_limits()
+        )
         preds = clf.predict(list(table.texts))
         empty = set(table.empty_text_rows)
         # A row without text gets no prediction rather than the model's prior.
-        preds = [Prediction("", 0.0, ()) if i + 2 in empty else p for i, p in enumerate(preds)]
+        preds = [
+            Prediction("", 0.0, ()) if n in empty else p
+            for n, p in zip(table.rows, preds, strict=True)
+        ]
         frame = table.frame.copy()
         frame["predicted"] = [p.label for p in preds]
         frame["confidence"] = [round(p.confidence, 4) for p in preds]
@@ -179,6 +188,7 @@ def register(app: typer.Typer) -> None:
             text_columns=_columns(text_columns),
             label_column=label_column,
             encoding=encoding,
+            limits=_limits(),
         )
         texts, labels, skipped = table.training_rows()
         if not texts:
@@ -194,6 +204,14 @@ def register(app: typer.Typer) -> None:
                 raise DataError(f"--folds: expected at least 2, got {folds}")
             ev = cross_validate(texts, labels, folds=folds)
         _print_evaluation(ev)
+
+
+def _limits() -> Limits:
+    """The input limits of the settings (``WANZHENG_INPUT_*``)."""
+    from wanzheng.data.tabular import Limits
+    from wanzheng.settings import Settings
+
+    return Limits.from_settings(Settings())
 
 
 def _write_csv(frame: pd.DataFrame, out: Path) -> None:

@@ -31,7 +31,9 @@ from numpy.typing import NDArray
 from shapely.geometry import shape
 
 from wanzheng.data.tabular import (
+    DEFAULT_LIMITS,
     LONLAT_ALIASES,
+    Limits,
     cell_text,
     decode_bytes,
     normalise_header,
@@ -306,8 +308,10 @@ def _reproject(records: list[dict[str, Any]], declared: str, path: Path) -> None
         rec["crs"] = "wgs84"
 
 
-def _read_tabular(path: Path, encoding: str | None) -> list[dict[str, Any]]:
-    table = split_lonlat(read_table(path, aliases=COMMUNITY_ALIASES, encoding=encoding))
+def _read_tabular(path: Path, encoding: str | None, limits: Limits) -> list[dict[str, Any]]:
+    table = split_lonlat(
+        read_table(path, aliases=COMMUNITY_ALIASES, encoding=encoding, limits=limits)
+    )
     frame = table.frame
     if "name" not in frame:
         raise DataError(f"{path}: missing column 'name' (社区名称)")
@@ -356,7 +360,11 @@ def _read_tabular(path: Path, encoding: str | None) -> list[dict[str, Any]]:
 
 
 def load_communities(
-    path: str | Path, *, default_crs: str = "wgs84", encoding: str | None = None
+    path: str | Path,
+    *,
+    default_crs: str = "wgs84",
+    encoding: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> pd.DataFrame:
     """Read a community file into WGS-84 geometries.
 
@@ -369,6 +377,8 @@ def load_communities(
         ``wgs84`` (default: GeoJSON's own rule and what GIS tools export), ``gcj02``, ``bd09``.
     encoding
         Text encoding of CSV / GeoJSON / shapefile attributes; detected for CSV when ``None``.
+    limits
+        File, cell and row limits of a CSV / XLSX file (:class:`wanzheng.data.tabular.Limits`).
 
     Returns
     -------
@@ -392,7 +402,7 @@ def load_communities(
     elif suffix in (".gpkg", ".shp"):
         records, declared = _read_ogr(p, encoding)
     elif suffix in (".xlsx", ".xlsm", ".csv", ".tsv", ".txt", ".xls"):
-        records = _read_tabular(p, encoding)
+        records = _read_tabular(p, encoding, limits)
     else:
         raise DataError(
             f"{p}: unsupported community file type {suffix!r} "

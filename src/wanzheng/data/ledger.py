@@ -30,7 +30,9 @@ import numpy as np
 import pandas as pd
 
 from wanzheng.data.tabular import (
+    DEFAULT_LIMITS,
     LONLAT_ALIASES,
+    Limits,
     Table,
     cell_text,
     parse_float,
@@ -148,6 +150,7 @@ def load_ledger(
     default_crs: str = "gcj02",
     encoding: str | None = None,
     sheet: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Ledger:
     """Read a facility ledger and convert its coordinates to WGS-84.
 
@@ -164,6 +167,8 @@ def load_ledger(
         Text encoding of a CSV file; detected when ``None``.
     sheet
         XLSX worksheet; the first when ``None``.
+    limits
+        File, cell and row limits (:class:`wanzheng.data.tabular.Limits`).
 
     Returns
     -------
@@ -177,7 +182,9 @@ def load_ledger(
         empty names, an empty or unreadable file.
     """
     default = parse_coord_system(default_crs)
-    table = split_lonlat(read_table(path, aliases=LEDGER_ALIASES, encoding=encoding, sheet=sheet))
+    table = split_lonlat(
+        read_table(path, aliases=LEDGER_ALIASES, encoding=encoding, sheet=sheet, limits=limits)
+    )
     frame = table.frame
     missing = [c for c in ("name", "lon", "lat") if c not in frame]
     if "kind" not in frame and "category" not in frame:

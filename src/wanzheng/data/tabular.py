@@ -13,6 +13,11 @@ One reader for every tabular input so that they all behave alike:
 * **Row numbers as users see them.** ``rows`` holds the line number of each record in the
   CSV file (the header is line 1) or the row number shown by Excel, so an error message can
   send the user to the right row. Completely empty rows are skipped, keeping the numbering.
+* **Limits** (:class:`Limits`, from the ``input_*`` settings): the file size, the size of one
+  cell, the number of rows, and for XLSX the declared uncompressed size and compression ratio
+  of the archive, checked from the zip central directory *before* the workbook is opened (a
+  zip bomb is refused without inflating it). ``zipfile`` never inflates a member beyond its
+  declared size (a member that lies fails its CRC check), so the declared sizes bound the work.
 """
 
 from __future__ import annotations
@@ -34,9 +39,12 @@ from numpy.typing import NDArray
 from wanzheng.errors import DataError
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "LONLAT_ALIASES",
+    "Limits",
     "Table",
     "cell_text",
+    "check_xlsx_archive",
     "decode_bytes",
     "normalise_header",
     "parse_float",
@@ -46,6 +54,52 @@ __all__ = [
 
 CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
 XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+
+_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on one input table; the defaults are those of the ``input_*`` settings.
+
+    Attributes
+    ----------
+    max_file_bytes
+        Largest file, in bytes (CSV or XLSX as stored).
+    max_cell_bytes
+        Largest cell, in bytes of UTF-8 text (128 KiB by default; Excel itself stops at
+        32,767 characters).
+    max_rows
+        Most rows (records) in the table, header and title rows included.
+    xlsx_max_uncompressed_bytes
+        Largest sum of the declared uncompressed sizes of an XLSX archive's members.
+    xlsx_max_ratio
+        Largest compression ratio (uncompressed / compressed) of one XLSX member of at
+        least 1 MiB uncompressed; real sheets stay far below 100, zip bombs reach 1,000.
+    """
+
+    max_file_bytes: int = 100 * _MIB
+    max_cell_bytes: int = 128 * 1024
+    max_rows: int = 1_000_000
+    xlsx_max_uncompressed_bytes: int = 512 * _MIB
+    xlsx_max_ratio: float = 100.0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Limits:
+        """The limits of a :class:`wanzheng.settings.Settings`."""
+        return cls(
+            max_file_bytes=settings.input_max_file_bytes,
+            max_cell_bytes=settings.input_max_cell_bytes,
+            max_rows=settings.input_max_rows,
+            xlsx_max_uncompressed_bytes=settings.input_xlsx_max_uncompressed_bytes,
+            xlsx_max_ratio=settings.input_xlsx_max_ratio,
+        )
+
+
+DEFAULT_LIMITS = Limits()
+"""The limits used when a caller passes none (equal to the settings' defaults)."""
+
+_RATIO_MIN_BYTES = _MIB
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +127,22 @@ class Table:
     rows: NDArray[np.int64]
     headers: dict[str, str]
     encoding: str | None
+
+    def require(self, *columns: str, hint: str = "") -> None:
+        """Raise :class:`DataError` unless every canonical column in ``columns`` is present.
+
+        The message lists the headers found and, for CSV, the encoding the file was read
+        with (a wrongly guessed encoding garbles the headers).
+        """
+        missing = [c for c in columns if c not in self.frame.columns]
+        if not missing:
+            return
+        found = ", ".join(repr(h) for h in self.headers.values()) or "none"
+        read_as = f" (read as {self.encoding})" if self.encoding else ""
+        raise DataError(
+            f"{self.path}: missing column(s) {', '.join(repr(c) for c in missing)}"
+            f"{'; ' + hint if hint else ''}; the header{read_as} has {found}"
+        )
 
     def where(self, i: int, column: str | None = None) -> str:
         """``"<path>: row <n>: column '<header>'"`` for record ``i`` (0-based)."""
@@ -164,7 +234,62 @@ def _blank(value: object) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def _read_csv(path: Path, encoding: str | None) -> tuple[list[list[Any]], list[int], str]:
+def _check_size(path: Path, limits: Limits) -> None:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError as exc:
+        raise DataError(f"{path}: file not found") from exc
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the file ({exc.strerror})") from exc
+    if size > limits.max_file_bytes:
+        raise DataError(
+            f"{path}: the file has {size:,} bytes; the limit is {limits.max_file_bytes:,} "
+            "(setting WANZHENG_INPUT_MAX_FILE_BYTES)"
+        )
+
+
+def check_xlsx_archive(path: Path, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse an XLSX archive that would inflate beyond the limits, without inflating it.
+
+    Reads only the zip central directory: the declared uncompressed size of every member
+    and its compression ratio.
+
+    Raises
+    ------
+    DataError
+        Not a zip archive, too many bytes when uncompressed, or a member compressed more
+        than ``limits.xlsx_max_ratio`` times.
+    """
+    _check_size(path, limits)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable XLSX workbook ({exc})") from exc
+    total = 0
+    for info in members:
+        total += info.file_size
+        if info.file_size >= _RATIO_MIN_BYTES:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > limits.xlsx_max_ratio:
+                raise DataError(
+                    f"{path}: refused as a possible zip bomb: member {info.filename!r} "
+                    f"inflates {ratio:,.0f} times ({info.compress_size:,} -> "
+                    f"{info.file_size:,} bytes); the limit is {limits.xlsx_max_ratio:g} "
+                    "(setting WANZHENG_INPUT_XLSX_MAX_RATIO)"
+                )
+    if total > limits.xlsx_max_uncompressed_bytes:
+        raise DataError(
+            f"{path}: refused as a possible zip bomb: the workbook inflates to {total:,} "
+            f"bytes; the limit is {limits.xlsx_max_uncompressed_bytes:,} "
+            "(setting WANZHENG_INPUT_XLSX_MAX_UNCOMPRESSED_BYTES)"
+        )
+
+
+def _read_csv(
+    path: Path, encoding: str | None, limits: Limits
+) -> tuple[list[list[Any]], list[int], str]:
+    _check_size(path, limits)
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
@@ -178,6 +303,11 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[list[list[Any]], list[i
     delimiter = max((",", "\t", ";", "|"), key=first.count)
     if first.count(delimiter) == 0:
         delimiter = ","
+    # The csv module refuses fields over its (process-wide) size limit, 128 Ki characters by
+    # default, without saying which column; lift it to the file size (the text is in memory
+    # already) so that the cell check after the header names the row and the column.
+    if csv.field_size_limit() <= len(text):
+        csv.field_size_limit(len(text) + 1)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records: list[list[Any]] = []
     lines: list[int] = []
@@ -187,19 +317,27 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[list[list[Any]], list[i
             records.append(record)
             lines.append(start)
             start = reader.line_num + 1
+            if len(records) > limits.max_rows:
+                raise DataError(_too_many_rows(path, limits))
     except csv.Error as exc:
-        raise DataError(f"{path}: row {start}: malformed CSV ({exc})") from exc
+        raise DataError(f"{path}: row {start}: malformed CSV ({exc}; file read as {used})") from exc
     return records, lines, used
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> tuple[list[list[Any]], list[int]]:
+def _too_many_rows(path: Path, limits: Limits) -> str:
+    return (
+        f"{path}: more than {limits.max_rows:,} rows "
+        "(setting WANZHENG_INPUT_MAX_ROWS); split the file"
+    )
+
+
+def _read_xlsx(path: Path, sheet: str | None, limits: Limits) -> tuple[list[list[Any]], list[int]]:
     from openpyxl import load_workbook
 
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
+    check_xlsx_archive(path, limits)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except Exception as exc:  # openpyxl and its XML parser raise many kinds for a broken file
         raise DataError(f"{path}: not a readable XLSX workbook ({exc})") from exc
     try:
         if sheet is None:
@@ -218,9 +356,38 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[list[list[Any]], list[int
             last = int(number) if number is not None else last + 1
             records.append([c.value for c in row])
             rows.append(last)
+            if len(records) > limits.max_rows:
+                raise DataError(_too_many_rows(path, limits))
+    except DataError:
+        raise
+    except Exception as exc:  # a broken sheet XML surfaces while iterating
+        raise DataError(f"{path}: not a readable XLSX workbook ({exc})") from exc
     finally:
         book.close()
     return records, rows
+
+
+def _check_cells(
+    path: Path,
+    records: list[list[Any]],
+    rows: list[int],
+    keep: list[int],
+    names: Sequence[str],
+    limits: Limits,
+) -> None:
+    """Refuse a cell over ``limits.max_cell_bytes``, naming its row and column."""
+    limit = limits.max_cell_bytes
+    for i in keep:
+        for j, value in enumerate(records[i]):
+            if not isinstance(value, str) or len(value) * 4 <= limit:
+                continue
+            size = len(value.encode("utf-8", "surrogatepass"))
+            if size > limit:
+                column = names[j][:40] if j < len(names) and names[j] else f"column {j + 1}"
+                raise DataError(
+                    f"{path}: row {rows[i]}: column '{column}': the cell holds {size:,} bytes; "
+                    f"expected at most {limit:,} (setting WANZHENG_INPUT_MAX_CELL_BYTES)"
+                )
 
 
 def _header_position(records: list[list[Any]], keep: list[int], lookup: Mapping[str, str]) -> int:
@@ -245,6 +412,7 @@ def read_table(
     aliases: Mapping[str, Sequence[str]],
     encoding: str | None = None,
     sheet: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Table:
     """Read a CSV or XLSX table with canonical column names.
 
@@ -262,19 +430,22 @@ def read_table(
         Text encoding of a CSV file; ``None`` detects it.
     sheet
         Worksheet name of an XLSX file; ``None`` for the first sheet.
+    limits
+        File, cell and row limits (:class:`Limits`; ``Limits.from_settings(settings)``).
 
     Raises
     ------
     DataError
-        File missing, unreadable, of an unsupported type, empty, or without data rows.
+        File missing, unreadable, of an unsupported type, empty, without data rows, or
+        beyond a limit (naming the row and column of a cell that is too large).
     """
     p = Path(path)
     suffix = p.suffix.lower()
     used: str | None = None
     if suffix in CSV_SUFFIXES:
-        records, rows, used = _read_csv(p, encoding)
+        records, rows, used = _read_csv(p, encoding, limits)
     elif suffix in XLSX_SUFFIXES:
-        records, rows = _read_xlsx(p, sheet)
+        records, rows = _read_xlsx(p, sheet, limits)
     elif suffix == ".xls":
         raise DataError(f"{p}: old .xls workbooks are not read; save it as .xlsx or CSV")
     else:
@@ -290,6 +461,9 @@ def read_table(
     header_i = keep[start]
     keep = keep[start:]
     header = records[header_i]
+    _check_cells(
+        p, records, rows, keep, ["" if v is None else str(v).strip() for v in header], limits
+    )
     while header and _blank(header[-1]):
         header = header[:-1]
     columns: list[str] = []

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +27,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from wanzheng.data.cells import save_workbook, write_csv
+from wanzheng.data.tabular import DEFAULT_LIMITS, Limits, read_table
 from wanzheng.errors import DataError, PermissionDeniedError
 
 __all__ = [
@@ -242,7 +243,11 @@ def _disability(value: Any, where: str) -> int:
 
 
 def parse_register(
-    rows: pd.DataFrame, *, source: str = "<register>", today: dt.date | None = None
+    rows: pd.DataFrame,
+    *,
+    source: str = "<register>",
+    today: dt.date | None = None,
+    row_numbers: Sequence[int] | None = None,
 ) -> Register:
     """Validate and normalise a register table already read from a file.
 
@@ -255,6 +260,9 @@ def parse_register(
     today
         Reference date for plausibility checks (birth dates may not lie in the future);
         default: today.
+    row_numbers
+        The spreadsheet row of every record, for messages; default: header = row 1 and no
+        gaps.
 
     Returns
     -------
@@ -286,8 +294,8 @@ def parse_register(
     keep = rows[list(mapping)].rename(columns=mapping)
     out: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for i, raw in enumerate(keep.to_dict(orient="records")):
-        row_no = i + 2
+    numbers = list(row_numbers) if row_numbers is not None else list(range(2, len(keep) + 2))
+    for row_no, raw in zip(numbers, keep.to_dict(orient="records"), strict=True):
         rec: dict[str, Any] = {}
 
         def where(col: str, row_no: int = row_no) -> str:
@@ -328,15 +336,20 @@ def parse_register(
     return Register(records=records, dropped_columns=dropped, source=source)
 
 
-def load_register(path: str | Path, *, today: dt.date | None = None) -> Register:
-    """Read a register from a CSV (UTF-8, with or without BOM) or XLSX file.
+def load_register(
+    path: str | Path, *, today: dt.date | None = None, limits: Limits = DEFAULT_LIMITS
+) -> Register:
+    """Read a register from a CSV or XLSX file through the one table reader.
 
     Parameters
     ----------
     path
-        ``.csv`` or ``.xlsx`` file following the template (see ``docs/proactive.md``).
+        ``.csv`` (UTF-8, GBK/GB18030 or UTF-16) or ``.xlsx`` file following the template (see
+        ``docs/proactive.md``).
     today
         Reference date for plausibility checks; default today.
+    limits
+        File, cell and row limits (:class:`wanzheng.data.tabular.Limits`).
 
     Raises
     ------
@@ -345,18 +358,14 @@ def load_register(path: str | Path, *, today: dt.date | None = None) -> Register
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            rows = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        elif suffix in {".xlsx", ".xlsm"}:
-            rows = pd.read_excel(path, dtype=object, engine="openpyxl")
-        else:
-            raise DataError(f"{path}: expected a .csv or .xlsx register, got '{suffix}'")
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        if isinstance(exc, DataError):
-            raise
-        raise DataError(f"{path}: cannot read the register: {exc}") from exc
-    return parse_register(rows, source=str(path), today=today)
+    if suffix not in {".csv", ".xlsx", ".xlsm"}:
+        raise DataError(f"{path}: expected a .csv or .xlsx register, got '{suffix}'")
+    table = read_table(path, aliases=REGISTER_COLUMNS, limits=limits)
+    # headers as written: parse_register maps them itself and names them in its messages
+    rows = table.frame.rename(columns=table.headers)
+    return parse_register(
+        rows, source=str(path), today=today, row_numbers=[int(n) for n in table.rows]
+    )
 
 
 def write_template(path: str | Path) -> Path:

@@ -22,10 +22,12 @@ from typing import Any
 
 import pandas as pd
 
+from wanzheng.data.tabular import DEFAULT_LIMITS, Limits, cell_text, read_table
 from wanzheng.errors import DataError
 from wanzheng.proactive.rules import EVENT_KINDS, Rule, RuleSet
 
 __all__ = [
+    "EVENT_ALIASES",
     "PROPOSAL_COLUMNS",
     "Event",
     "department_lists",
@@ -251,6 +253,18 @@ def department_lists(proposals: pd.DataFrame) -> dict[str, pd.DataFrame]:
 _KIND_LOOKUP = {**{k: k for k in EVENT_KINDS}, **{v: k for k, v in EVENT_KINDS.items()}}
 
 
+EVENT_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("编号", "事件编号"),
+    "kind": ("类型", "事件类型"),
+    "starts_at": ("开始时间",),
+    "ends_at": ("结束时间",),
+    "grid_ids": ("网格", "网格编号"),
+    "community_ids": ("社区", "社区编号"),
+    "note": ("备注", "说明"),
+}
+"""Event file column → other headers accepted for it."""
+
+
 def _when(value: str, where: str, *, required: bool) -> dt.datetime | None:
     text = value.strip()
     if not text:
@@ -263,8 +277,10 @@ def _when(value: str, where: str, *, required: bool) -> dt.datetime | None:
         raise DataError(f"{where}: expected a time like 2026-07-10 08:00, got {text!r}") from exc
 
 
-def load_events(path: str | Path) -> list[Event]:
-    """Read events from a CSV: ``id, kind, starts_at, ends_at, grid_ids, community_ids, note``.
+def load_events(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Event]:
+    """Read events from a CSV or XLSX: ``id, kind, starts_at, ends_at, grid_ids, community_ids,
+    note`` (the one table reader: any of its encodings, Chinese headers as in
+    :data:`EVENT_ALIASES`, limits).
 
     ``kind`` is a key or Chinese name of :data:`~wanzheng.proactive.rules.EVENT_KINDS`;
     ``grid_ids`` / ``community_ids`` are ``;``-separated (empty = everywhere).
@@ -275,16 +291,15 @@ def load_events(path: str | Path) -> list[Event]:
         Names the file, row and column of a bad value.
     """
     path = Path(path)
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read events: {exc}") from exc
-    for col in ("id", "kind", "starts_at"):
+    read = read_table(path, aliases=EVENT_ALIASES, limits=limits)
+    read.require("id", "kind", "starts_at")
+    table = read.frame.map(cell_text)
+    for col in ("ends_at", "grid_ids", "community_ids", "note"):
         if col not in table.columns:
-            raise DataError(f"{path}: missing column '{col}'")
+            table[col] = ""
     events: list[Event] = []
-    for i, row in enumerate(table.to_dict(orient="records")):
-        where = f"{path}: row {i + 2}"
+    for n, row in zip(read.rows.tolist(), table.to_dict(orient="records"), strict=True):
+        where = f"{path}: row {n}"
         kind = _KIND_LOOKUP.get(row["kind"].strip())
         if kind is None:
             raise DataError(

@@ -6,14 +6,21 @@ A model directory holds two files:
     format name and version, the versions of wanzheng, scikit-learn, numpy and Python it was
     trained with, the labels, the feature configuration, the training report and the SHA-256 of
     the array file.
-``model.joblib``
-    plain numpy arrays only (bucket numbers, idf, weights, coefficients), written with joblib.
+``model.npz``
+    plain numeric numpy arrays only (bucket numbers, idf, weights, coefficients), written with
+    ``numpy.savez_compressed``.
 
-:func:`load_classifier` reads and checks the manifest *before* anything is unpickled: the format
-version must be one this wanzheng reads, the scikit-learn and numpy major.minor / major versions
-must match the running ones, the labels must be known to the category tree, and the array file's
-checksum must match. Any failure is a :class:`~wanzheng.errors.ConfigError` saying what to do
-(usually: retrain with ``wanzheng text train``).
+Nothing in a model directory is a pickle: the manifest is JSON and the arrays are read with
+``numpy.load(..., allow_pickle=False)``, so an array of Python objects (which would unpickle,
+and so could run code) is refused, as is any array that is not a plain number type. A model
+file from elsewhere can therefore not run code when it is loaded.
+
+:func:`load_classifier` reads and checks the manifest first: the format version must be one this
+wanzheng reads (version 1 kept its arrays in a joblib pickle and is refused), the scikit-learn and
+numpy major.minor / major versions must match the running ones, the labels must be known to the
+category tree, and the array file's checksum must match. Any failure is a
+:class:`~wanzheng.errors.ConfigError` saying what to do (usually: retrain with
+``wanzheng text train``).
 """
 
 from __future__ import annotations
@@ -51,9 +58,9 @@ __all__ = [
 ]
 
 FORMAT = "wanzheng-text-classifier"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
-ARRAYS = "model.joblib"
+ARRAYS = "model.npz"
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,8 +220,6 @@ def save_classifier(model: TextClassifier, model_dir: Path, *, label_tree: str =
         ``"custom"`` when the office trained on labels of its own (then the service must pass its
         own label set to :func:`load_classifier`).
     """
-    import joblib
-
     model_dir.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, Any] = {
         "coef": np.ascontiguousarray(model.coef, dtype=np.float32),
@@ -222,7 +227,8 @@ def save_classifier(model: TextClassifier, model_dir: Path, *, label_tree: str =
         **model.features.to_arrays(),
     }
     array_path = model_dir / ARRAYS
-    joblib.dump(arrays, array_path, compress=3)
+    with array_path.open("wb") as fh:
+        np.savez_compressed(fh, **arrays)
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -251,9 +257,11 @@ def _check_manifest(
         got = manifest.get("format")
         raise ConfigError(f"{where}: not a wanzheng text classifier (format {got!r})")
     if manifest.get("format_version") != FORMAT_VERSION:
+        old = " (version 1 kept its arrays in a pickle, which is no longer loaded)"
         raise ConfigError(
             f"{where}: model format version {manifest.get('format_version')!r}, this wanzheng "
-            f"reads version {FORMAT_VERSION}; retrain with `wanzheng text train`"
+            f"reads version {FORMAT_VERSION}{old if manifest.get('format_version') == 1 else ''}"
+            "; retrain with `wanzheng text train`"
         )
     have = _versions()
     saved = manifest.get("versions", {})
@@ -276,6 +284,28 @@ def _check_manifest(
                 f"{where}: labels unknown to the category tree: {', '.join(unknown)}; "
                 "retrain on the current categories or pass the tree the model was trained for"
             )
+
+
+def _load_arrays(path: Path) -> dict[str, Any]:
+    """The arrays of an ``.npz`` file, refusing pickles and anything but plain numbers."""
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except ValueError as exc:  # numpy refuses an object array without allow_pickle
+        raise ConfigError(
+            f"{path}: holds Python objects (a pickle), which are never loaded; "
+            "retrain with `wanzheng text train`"
+        ) from exc
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise ConfigError(f"{path}: not a readable model array file ({exc})") from exc
+    for name, array in arrays.items():
+        if array.dtype.kind not in "biuf":
+            raise ConfigError(
+                f"{path}: array {name!r} has dtype {array.dtype}; expected numbers only"
+            )
+    return arrays
 
 
 def load_classifier(
@@ -312,9 +342,7 @@ def load_classifier(
         raise ConfigError(f"{model_dir}: {ARRAYS} is missing")
     if _sha256(apath) != manifest.get("arrays", {}).get("sha256"):
         raise ConfigError(f"{apath}: checksum does not match the manifest; refusing to load it")
-    import joblib
-
-    arrays = joblib.load(apath)
+    arrays = _load_arrays(apath)
     try:
         cfg_raw = dict(manifest["feature_config"])
         for key in ("body_ngrams", "title_ngrams"):

@@ -82,6 +82,7 @@ def post_register(
     desk: Desk, actor: AdminActor, file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:
     """Import a service register (CSV/XLSX template); unknown columns are dropped and named."""
+    from wanzheng.data.tabular import Limits
     from wanzheng.proactive.registers import load_register
     from wanzheng.proactive.store import import_register
 
@@ -91,7 +92,7 @@ def post_register(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{Path(file.filename or 'register').stem}{suffix}"
         path.write_bytes(file.file.read())
-        register = load_register(path)
+        register = load_register(path, limits=Limits.from_settings(desk.settings))
     now, viewer = desk.now(), _viewer(actor)
     out = desk.write(lambda s: import_register(s, register=register, viewer=viewer, now=now))
     return {**out, "dropped_columns": list(register.dropped_columns)}
