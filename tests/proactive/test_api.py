@@ -143,6 +143,9 @@ def test_dry_run_run_events_completion_lists_outbox(api: Api, proactive_data: Pa
     assert r.status_code == 201 and r.json()["tasks"] == 2
     bad = event | {"kind": "meteor"}
     assert api.post("/api/proactive/events", "dispatcher", json=bad).status_code in (400, 422)
+    # a number is not a time (pydantic would read 0 as 1970-01-01; schemathesis found it)
+    r = api.post("/api/proactive/events", "dispatcher", json=event | {"id": "N", "starts_at": 0})
+    assert r.status_code == 422 and r.json()["field"].endswith("starts_at"), r.text
     assert [
         e["id"] for e in api.get("/api/proactive/events", "gw_east1", active="true").json()
     ] == ["CW1"]

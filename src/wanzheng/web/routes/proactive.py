@@ -154,6 +154,14 @@ class EventIn(BaseModel):
     community_ids: list[str] = []
     note: str = ""
 
+    @field_validator("starts_at", "ends_at", mode="before")
+    @classmethod
+    def _time_as_text(cls, value: object) -> object:
+        # pydantic would take a number as seconds since 1970; the schema says an ISO 8601 string
+        if isinstance(value, int | float):
+            raise ValueError("expected a date and time like 2026-07-10T08:00:00+08:00")
+        return value
+
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, value: str) -> str:
