@@ -197,7 +197,16 @@ def test_resident_files_dispatcher_handles_resident_rates(
     # The phone's location puts the pin where the phone is …
     res_page.locator("#locate").click()
     res_page.wait_for_selector("#loc-status.ok")
-    assert res_page.locator("#loc-status").inner_text().endswith("40.00312, 116.35544")
+    # The status shows the coordinates at once and the place's name when /api/audit/place
+    # answers (the order depends on the machine's load): wait for the name, the end state.
+    res_page.wait_for_function(
+        "() => document.querySelector('#loc-status').textContent.includes('附近')",
+        timeout=20_000,
+    )
+    assert (
+        res_page.locator("#loc-status").inner_text()
+        == "已选位置: 中建壹品·学府公馆附近 · 小月河西路"
+    )
     # … and a tap on the map moves it.
     box = res_page.locator("#map").bounding_box()
     assert box is not None
