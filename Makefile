@@ -63,3 +63,8 @@ clean:
 ## make bench-cases: case desk intake, submissions/s and p50/p99 (SQLite, PostgreSQL).
 bench-cases: $(STAMP)
 	$(BIN)/python -m bench.cases_bench
+
+## make bench-text-real: the classifier on real messages (../shared/data) against a tuned
+## baseline, grouped nested cross-validation in one run (about 10-20 minutes).
+bench-text-real: $(STAMP)
+	$(BIN)/python -m bench.text_real
