@@ -58,19 +58,18 @@ def test_beats_the_plain_baseline_on_hard_material(
     model = train_classifier(tr_t, tr_y)
     preds = model.predict(te_t)
     ev = evaluate_predictions(te_y, [p.label for p in preds])
-    # Measured: 0.920 vs 0.897 on this draw; over five 6,500-message draws the gain is ~3.5
-    # points (docs/benchmarks.md).
+    # Measured: 0.917 vs 0.897 on this draw (constructed material: a regression check, not
+    # evidence of accuracy on real messages; that is bench/text_real.py).
     assert ev.macro_f1 >= f1_base.macro_f1 + 0.01
     assert ev.macro_f1 > 0.89
-    # Both members of the ensemble are used.
-    assert model.report.member_weights["svm"] > 0
-    assert model.report.member_weights["complement_nb"] > 0
+    # The temperature fitted on out-of-fold scores sharpens the SVM's scores.
+    assert model.report.member_weights["svm"] > 1
     # Confidences rank: the most confident half is right more often than the rest, and the
     # true label is among the top three for almost every message.
     conf = np.array([p.confidence for p in preds])
     right = np.array([p.label == t for p, t in zip(preds, te_y, strict=True)])
     high = conf >= np.median(conf)
-    assert right[high].mean() > right[~high].mean() + 0.03  # measured 0.95 vs 0.90
+    assert right[high].mean() > right[~high].mean() + 0.03  # measured 0.96 vs 0.89
     top3 = [
         t == p.label or t in [a for a, _ in p.alternatives[:2]]
         for p, t in zip(preds, te_y, strict=True)
