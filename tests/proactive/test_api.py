@@ -211,6 +211,9 @@ def test_hotspots_topic_task_evidence_outlook(api: Api) -> None:
         ).status_code
         == 404
     )
+    # a window of 2.27e16 days overflowed pandas (a 500 schemathesis found); now a 422
+    r = api.post(path, "dispatcher", params={"month": "2026-11", "days": "2.272452436075785e16"})
+    assert r.status_code == 422 and r.json()["field"].endswith("days"), r.text
     evidence = api.get("/api/proactive/evidence", "civil").json()
     assert [(e["community_id"], e["kind"], e["n_cases"]) for e in evidence] == [
         ("west", "vegetable_market", 2)

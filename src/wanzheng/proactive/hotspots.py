@@ -206,9 +206,14 @@ def find_hotspots(
     -------
     Hotspots
     """
-    if radius_m <= 0 or window_days <= 0 or min_size < 2 or not 0 <= min_similarity <= 1:
+    if (
+        radius_m <= 0
+        or not 0 < window_days <= 36_500
+        or min_size < 2
+        or not 0 <= min_similarity <= 1
+    ):
         raise DataError(
-            "hotspot parameters: need radius_m > 0, window_days > 0, min_size ≥ 2 and "
+            "hotspot parameters: need radius_m > 0, 0 < window_days ≤ 36500, min_size ≥ 2 and "
             "0 ≤ min_similarity ≤ 1"
         )
     frame = _check(cases)

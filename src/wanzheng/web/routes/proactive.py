@@ -297,6 +297,13 @@ def get_lists(
 
 # --- hotspots, outlook, evidence --------------------------------------------------------------
 
+# Bounds declared in the OpenAPI: a window of 10^16 days overflowed pandas (a 500 found by
+# schemathesis); each is far beyond any sensible setting.
+RadiusM = Annotated[float, Query(gt=0, le=50_000, description="Cluster radius, in metres.")]
+WindowDays = Annotated[float, Query(gt=0, le=3660, description="Cluster time window, in days.")]
+Similarity = Annotated[float, Query(ge=0, le=1, description="Smallest text similarity (0-1).")]
+MinSize = Annotated[int, Query(ge=2, le=100_000, description="Fewest cases in a cluster.")]
+
 
 def _hotspots(
     session: Any, radius_m: float, days: float, similarity: float, min_size: int, actor: Actor
@@ -319,10 +326,10 @@ def get_hotspots(
     desk: Desk,
     actor: StaffActor,
     month: str | None = None,
-    radius_m: float = 200.0,
-    days: float = 14.0,
-    similarity: float = 0.2,
-    min_size: int = 3,
+    radius_m: RadiusM = 200.0,
+    days: WindowDays = 14.0,
+    similarity: Similarity = 0.2,
+    min_size: MinSize = 3,
 ) -> dict[str, Any]:
     """每月一题: hotspot clusters (ranked for ``month`` when given) and their map layer.
 
@@ -347,10 +354,10 @@ def post_hotspot_task(
     actor: DispatcherActor,
     cluster_id: str,
     month: str,
-    radius_m: float = 200.0,
-    days: float = 14.0,
-    similarity: float = 0.2,
-    min_size: int = 3,
+    radius_m: RadiusM = 200.0,
+    days: WindowDays = 14.0,
+    similarity: Similarity = 0.2,
+    min_size: MinSize = 3,
 ) -> dict[str, Any]:
     """Turn the chosen topic into a proactive governance case (once per topic and month)."""
     from wanzheng.errors import NotFoundError
