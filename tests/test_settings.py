@@ -39,3 +39,26 @@ def test_environment_prefix_and_defaults(monkeypatch: pytest.MonkeyPatch, tmp_pa
 def test_production_refuses_placeholder_secret() -> None:
     with pytest.raises((ConfigError, ValueError), match="placeholder"):
         Settings(environment="production")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "",
+        "   ",
+        "change-me",
+        "CHANGEME",
+        "secret",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "short-but-random-9x",
+    ],
+)
+def test_outside_development_refuses_empty_placeholder_or_weak_secret(key: str) -> None:
+    with pytest.raises((ConfigError, ValueError), match="WANZHENG_SECRET_KEY"):
+        Settings(environment="production", secret_key=key)
+
+
+def test_real_secret_is_accepted_and_development_keeps_the_default() -> None:
+    key = "q3V9x-2mLr8TzKp0bWc7YhN4sJf6GdA1eUoQiR5vXy"
+    assert Settings(environment="production", secret_key=key).secret_key == key
+    assert Settings().secret_key == "change-me"

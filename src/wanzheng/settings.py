@@ -16,9 +16,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from wanzheng.errors import ConfigError
 
-__all__ = ["PLACEHOLDER_SECRET", "Settings"]
+__all__ = ["PLACEHOLDER_SECRET", "SECRET_MIN_CHARS", "Settings"]
 
 PLACEHOLDER_SECRET = "change-me"
+
+SECRET_MIN_CHARS = 32
+"""Shortest secret key accepted outside development (``secrets.token_urlsafe(32)`` gives 43)."""
+
+_PLACEHOLDERS = frozenset(
+    {PLACEHOLDER_SECRET, "changeme", "change_me", "secret", "secret-key", "dev", "test", "none"}
+)
 
 
 class Settings(BaseSettings):
@@ -40,7 +47,8 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(
         PLACEHOLDER_SECRET,
-        description="Key for signing tokens; must be changed in production.",
+        description="Server secret (the key of the service's HMACs); outside development it "
+        f"must be a random string of at least {SECRET_MIN_CHARS} characters.",
     )
     host: str = Field("127.0.0.1", description="Address `wanzheng serve` listens on.")
     port: int = Field(8000, description="Port `wanzheng serve` listens on.")
@@ -124,10 +132,19 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
-        if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
+        if self.environment == "development":
+            return self
+        key = self.secret_key.strip()
+        if not key or key.lower() in _PLACEHOLDERS or len(set(key)) < 8:
             raise ConfigError(
-                "WANZHENG_SECRET_KEY is the placeholder 'change-me'; "
-                "set a real secret in production"
+                "WANZHENG_SECRET_KEY is empty or a placeholder; set a real random secret in "
+                f"{self.environment} (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`)"
+            )
+        if len(key) < SECRET_MIN_CHARS:
+            raise ConfigError(
+                f"WANZHENG_SECRET_KEY is {len(key)} characters; expected a random secret of at "
+                f"least {SECRET_MIN_CHARS} in {self.environment}"
             )
         return self
 

@@ -6,13 +6,14 @@ import csv
 from pathlib import Path
 
 import openpyxl
+import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from wanzheng.cases.store import Case, CaseEvent, UnmaskLog, make_engine, make_sessionmaker
 from wanzheng.cli import app
 from wanzheng.data.cells import write_csv
-from wanzheng.errors import DataError
+from wanzheng.errors import DataError, PermissionDeniedError
 
 runner = CliRunner()
 
@@ -113,6 +114,7 @@ def test_export_masked_and_unmasked_logged(
             "--database",
             database_url,
         ],
+        input="pw-12345678\n",
     )
     assert r.exit_code != 0
     r = runner.invoke(
@@ -146,6 +148,7 @@ def test_export_masked_and_unmasked_logged(
             "--database",
             database_url,
         ],
+        input="pw-12345678\n",
     )
     assert r.exit_code == 0, r.output
     with csv_out.open(encoding="utf-8-sig") as fh:
@@ -251,6 +254,7 @@ def test_export_redacts_free_text_unless_unmasked_and_logged(
             *("cases", "export", "--out", str(full), "--unmask", "--user", "disp"),
             *("--purpose", "移交区级平台", "--database", database_url),
         ],
+        input="pw-12345678\n",
     )
     assert r.exit_code == 0, r.output
     with full.open(encoding="utf-8-sig") as fh:
@@ -375,3 +379,58 @@ def test_huge_cell_is_refused_naming_row_and_column_and_nothing_is_written(
     assert f"{f}: row 3: column '诉求内容'" in message
     assert "614,400 bytes" in message and "at most 131,072" in message
     assert _count(database_url, Case) == 0  # the good row 2 was not imported either
+def test_unmasked_export_needs_the_accounts_password_and_logs_that_account(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wanzheng.cases.store import User
+
+    src = tmp_path / "orders.csv"
+    write_csv(
+        src,
+        ["工单编号", "受理时间", "诉求内容", "地址", "联系电话", "办理状态", "办结时间"],
+        [
+            [
+                *("GD9", "2026-09-01 09:15", "楼道灯坏了", "演示街道东区3号楼"),
+                *("13912345678", "已关闭", "2026-09-02 16:00"),
+            ]
+        ],
+    )
+    r = runner.invoke(app, ["cases", "import", str(src), "--database", database_url])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(
+        app,
+        [
+            *("cases", "add-user", "disp", "--role", "dispatcher"),
+            *("--password", "pw-12345678", "--database", database_url),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "full.csv"
+    argv = [
+        *("cases", "export", "--out", str(out), "--unmask", "--user", "disp"),
+        *("--purpose", "移交区级平台", "--database", database_url),
+    ]
+    # a typed name alone is not enough: a wrong password (env or prompt) writes and logs nothing
+    monkeypatch.setenv("WANZHENG_PASSWORD", "not-the-password")
+    r = runner.invoke(app, argv)
+    assert r.exit_code != 0 and isinstance(r.exception, PermissionDeniedError)
+    monkeypatch.delenv("WANZHENG_PASSWORD")
+    r = runner.invoke(app, argv, input="wrong-guess-123\n")
+    assert r.exit_code != 0 and isinstance(r.exception, PermissionDeniedError)
+    assert not out.exists()
+    assert _count(database_url, UnmaskLog) == 0
+    # the right password at the prompt: unmasked, logged under the authenticated account
+    r = runner.invoke(app, argv, input="pw-12345678\n")
+    assert r.exit_code == 0, r.output
+    assert "13912345678" in out.read_text(encoding="utf-8-sig")
+    monkeypatch.setenv("WANZHENG_PASSWORD", "pw-12345678")
+    assert runner.invoke(app, argv).exit_code == 0
+    engine = make_engine(database_url, pool_size=1)
+    with make_sessionmaker(engine)() as s:
+        disp = s.scalar(select(User).where(User.username == "disp"))
+        logs = s.scalars(select(UnmaskLog).order_by(UnmaskLog.id)).all()
+        assert disp is not None
+        assert [(r.user_id, r.actor_label, r.fields) for r in logs] == [
+            (disp.id, "dispatcher:disp", "export:1 cases"),
+        ] * 2
+    engine.dispose()

@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from wanzheng.cases.deadlines import add_working_days, missed_deadlines, overdue_hours
-from wanzheng.cases.models import Case, CaseEvent, CaseExtension, CategoryRow, Department, Grid
+from wanzheng.cases.models import (
+    Case,
+    CaseEvent,
+    CaseExtension,
+    CasePhoto,
+    CategoryRow,
+    Department,
+    Grid,
+)
 from wanzheng.cases.states import StateMachine
 from wanzheng.cases.users import Actor
 from wanzheng.errors import ConflictError, DataError, NotFoundError, PermissionDeniedError
@@ -38,6 +46,7 @@ __all__ = [
     "measures_frame",
     "missed_now",
     "overdue_cases",
+    "photo_visible",
     "rate_case",
     "scoped",
     "visible",
@@ -101,6 +110,19 @@ def scoped(query: Select[Any], actor: Actor) -> Select[Any]:
     if actor.role in ("dispatcher", "admin"):
         return query
     return query.where(false())
+
+
+def photo_visible(session: Session, *, sha256: str, ext: str, actor: Actor) -> bool:
+    """Whether ``actor`` may see the stored photo ``<sha256>.<ext>``: it belongs to at least
+    one case the actor may see (the rule of :func:`scoped`; one photo uploaded with two
+    cases is visible to whoever sees either)."""
+    query = (
+        select(Case.id)
+        .join(CasePhoto, CasePhoto.case_id == Case.id)
+        .where(CasePhoto.sha256 == sha256, CasePhoto.ext == ext)
+        .limit(1)
+    )
+    return session.scalar(scoped(query, actor)) is not None
 
 
 def get_case(session: Session, *, case_id: int, actor: Actor) -> Case:

@@ -43,6 +43,7 @@ from wanzheng.db import Database
 from wanzheng.settings import Settings
 from wanzheng.web.errors import install_error_handlers
 from wanzheng.web.openapi import install_openapi
+from wanzheng.web.security import SecurityHeaders
 
 __all__ = ["CaseDesk", "create_app"]
 
@@ -246,6 +247,7 @@ def create_app(
         ),
     )
     app.state.desk = desk
+    app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     routers = _routers()
     for router in routers:

@@ -31,6 +31,7 @@ from wanzheng.cases.crud import (
     list_cases,
     missed_now,
     overdue_cases,
+    photo_visible,
     rate_case,
 )
 from wanzheng.cases.duplicates import duplicate_candidates
@@ -46,7 +47,7 @@ from wanzheng.cases.masking import ID_NUMBER_PATTERN, PHONE_PATTERN
 from wanzheng.cases.models import Case
 from wanzheng.cases.photos import photo_path, store_photo
 from wanzheng.cases.users import Actor
-from wanzheng.errors import DataError, NotFoundError, WanzhengError
+from wanzheng.errors import DataError, NotFoundError, PermissionDeniedError, WanzhengError
 from wanzheng.proactive.outbox import enqueue, notices_for
 from wanzheng.text.redact import redact
 from wanzheng.web.app import CaseDesk
@@ -1025,9 +1026,15 @@ def track_photo(code: str, name: str, session: ReadSession, desk: Desk) -> FileR
     return _photo_file(desk, name)
 
 
-@router.get("/photos/{name}", response_class=FileResponse, responses=errors(404))
-def photo(name: str, desk: Desk, actor: StaffActor) -> FileResponse:
-    """A stored photo (staff only)."""
+@router.get("/photos/{name}", response_class=FileResponse, responses=errors(401, 404))
+def photo(name: str, session: ReadSession, desk: Desk, actor: CurrentActor) -> FileResponse:
+    """A stored photo, for callers who may see one of its cases (staff in scope, the
+    resident who owns the case); 404 to everyone else, so existence is not revealed."""
+    if actor.user_id is None:
+        raise PermissionDeniedError("authorization: log in first")
+    sha, _, ext = name.partition(".")
+    if not photo_visible(session, sha256=sha, ext=ext, actor=actor):
+        raise NotFoundError("photo: no such photo")
     return _photo_file(desk, name)
 
 
