@@ -9,6 +9,7 @@
     ├── InfeasibleError                an optimisation model has no solution
     ├── NotFoundError(LookupError)     a named record does not exist
     ├── PermissionDeniedError(PermissionError)  the caller's role may not do this
+    ├── RateLimitedError               too many failed attempts: retry after ``retry_after_s``
     └── ConflictError                  the request contradicts the stored state
                                        (illegal state transition, repeated idempotency key …)
 
@@ -25,6 +26,7 @@ __all__ = [
     "InfeasibleError",
     "NotFoundError",
     "PermissionDeniedError",
+    "RateLimitedError",
     "RoutingError",
     "WanzhengError",
 ]
@@ -56,6 +58,15 @@ class NotFoundError(WanzhengError, LookupError):
 
 class PermissionDeniedError(WanzhengError, PermissionError):
     """The caller's role does not allow this action."""
+
+
+class RateLimitedError(WanzhengError):
+    """Too many failed attempts (passwords, one-time codes) or requests: the caller is locked
+    out for ``retry_after_s`` seconds (HTTP 429 with ``Retry-After``)."""
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class ConflictError(WanzhengError):

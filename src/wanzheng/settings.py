@@ -80,6 +80,24 @@ class Settings(BaseSettings):
     token_ttl_hours: float = Field(
         12.0, description="Lifetime of a login token of the case desk API, in hours."
     )
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        description="Failed password checks of one account within `login_window_s` that lock "
+        "the account for `login_lockout_s`.",
+    )
+    login_address_max_failures: int = Field(
+        20,
+        ge=1,
+        description="Failed credential checks from one client address within `login_window_s` "
+        "that lock the address out for `login_lockout_s`.",
+    )
+    login_window_s: float = Field(
+        900.0, gt=0, description="Window in which failed credential checks are counted, in s."
+    )
+    login_lockout_s: float = Field(
+        900.0, gt=0, description="How long a lockout lasts, in seconds (answered 429)."
+    )
     case_text_max_chars: int = Field(
         2000, description="Longest accepted case description, in characters."
     )

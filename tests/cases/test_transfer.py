@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from wanzheng.cases.store import Case, CaseEvent, UnmaskLog, make_engine, make_sessionmaker
 from wanzheng.cli import app
 from wanzheng.data.cells import write_csv
-from wanzheng.errors import DataError, PermissionDeniedError
+from wanzheng.errors import DataError, PermissionDeniedError, RateLimitedError
 
 runner = CliRunner()
 
@@ -434,3 +434,12 @@ def test_unmasked_export_needs_the_accounts_password_and_logs_that_account(
             (disp.id, "dispatcher:disp", "export:1 cases"),
         ] * 2
     engine.dispose()
+    # the password is throttled like the web login: repeated failures lock the account
+    monkeypatch.setenv("WANZHENG_LOGIN_MAX_FAILURES", "2")
+    monkeypatch.setenv("WANZHENG_PASSWORD", "guess-again-1")
+    assert isinstance(runner.invoke(app, argv).exception, PermissionDeniedError)
+    assert isinstance(runner.invoke(app, argv).exception, RateLimitedError)
+    monkeypatch.setenv("WANZHENG_PASSWORD", "pw-12345678")
+    r = runner.invoke(app, argv)
+    assert isinstance(r.exception, RateLimitedError), r.output
+    assert _count(database_url, UnmaskLog) == 2

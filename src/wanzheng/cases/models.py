@@ -20,6 +20,7 @@ from wanzheng.db.base import Base, UTCDateTime
 __all__ = [
     "CATEGORY_SOURCES",
     "Area",
+    "AuthThrottle",
     "Case",
     "CaseEvent",
     "CaseExtension",
@@ -122,6 +123,18 @@ class Token(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+class AuthThrottle(Base):
+    """Failed credential checks of one key (an HMAC of an account, a client address, a
+    phone) within the current window, and its lockout (``cases/throttle.py``)."""
+
+    __tablename__ = "auth_throttle"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class Case(Base):
     """A case (诉求/工单). ``state`` always equals the ``to_state`` of its latest event."""
 
@@ -192,7 +205,7 @@ class CasePhoto(Base):
     __tablename__ = "case_photos"
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
     ext: Mapped[str] = mapped_column(String(8))
 
 

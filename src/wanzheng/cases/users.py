@@ -8,6 +8,7 @@ commits.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -130,12 +131,23 @@ def create_user(
     return user
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password with the hasher's parameters (made once per process)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 def authenticate(session: Session, *, username: str, password: str) -> User:
-    """Check a password; raises PermissionDeniedError on any mismatch (no user enumeration)."""
+    """Check a password; raises PermissionDeniedError on any mismatch (no user enumeration).
+
+    Constant work: an unknown or disabled user's password is verified against a dummy hash
+    made with the same parameters, so every check is exactly one argon2 verification and the
+    answer's timing does not tell whether the account exists.
+    """
     user = session.scalar(select(User).where(User.username == username))
     try:
         if user is None or not user.active:
-            _hasher.hash(password)  # same cost either way
+            _hasher.verify(_dummy_hash(), password)  # fails; the same work as a real check
             raise VerificationError
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError) as exc:

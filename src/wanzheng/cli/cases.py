@@ -6,10 +6,13 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from wanzheng.cases.models import User
 
 __all__ = ["register"]
 
@@ -264,7 +267,7 @@ def export(
 
     from wanzheng.cases.states import load_state_machine
     from wanzheng.cases.transfer import export_cases
-    from wanzheng.cases.users import Actor, authenticate
+    from wanzheng.cases.users import Actor
     from wanzheng.errors import PermissionDeniedError
 
     password = None
@@ -277,7 +280,7 @@ def export(
     with _sessions(database) as sm, sm() as s:
         actor = Actor.system()
         if unmask:
-            u = authenticate(s, username=user or "", password=password or "")
+            u = _check_password(s, username=user or "", password=password or "")
             actor = Actor(role=u.role, user_id=u.id, username=u.username)
         n = export_cases(
             s,
@@ -290,6 +293,35 @@ def export(
             confirmed_only=confirmed_only,
         )
     typer.echo(f"{n} cases written to {out}" + (" (unmasked, logged)" if unmask else ""))
+
+
+def _check_password(session: Session, *, username: str, password: str) -> User:
+    """:func:`~wanzheng.cases.users.authenticate`, throttled like the web login (the same
+    per-account lockout, kept in the database; the local user counts as one address)."""
+    from wanzheng.cases.throttle import (
+        check_keys,
+        clear_failures,
+        credential_keys,
+        raise_if_locked,
+        record_failures,
+    )
+    from wanzheng.cases.users import authenticate
+    from wanzheng.errors import PermissionDeniedError
+    from wanzheng.settings import Settings
+
+    now = _now()
+    keys = credential_keys(Settings(), kind="account", subject=username, address="cli")
+    counted = check_keys(session, keys=[k for k, _, _ in keys], now=now, what="password")
+    try:
+        user = authenticate(session, username=username, password=password)
+    except PermissionDeniedError:
+        until = record_failures(session, keys=keys, now=now)
+        session.commit()
+        raise_if_locked(until, now=now, what="password")
+        raise
+    if keys[0][0] in counted:
+        clear_failures(session, key=keys[0][0], now=now)
+    return user
 
 
 @cases_app.command("escalate")

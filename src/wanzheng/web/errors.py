@@ -7,6 +7,7 @@ DataError                  422     400 under ``/open311/`` (GeoReport v2)
 PermissionDeniedError      403     401 when the field is ``authorization``
 NotFoundError              404
 ConflictError              409     illegal transition, reused idempotency key
+RateLimitedError           429     with ``Retry-After`` (seconds)
 ConfigError                500     the installation is misconfigured
 other WanzhengError        422
 =========================  ======  ==========================================
@@ -36,6 +37,7 @@ from wanzheng.errors import (
     DataError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
     WanzhengError,
 )
 
@@ -54,6 +56,8 @@ def status_of(exc: WanzhengError, *, open311: bool = False) -> int:
         return 404
     if isinstance(exc, ConflictError):
         return 409
+    if isinstance(exc, RateLimitedError):
+        return 429
     if isinstance(exc, ConfigError):
         return 500
     return 422
@@ -86,7 +90,10 @@ def error_response(request: Request, status: int, error: str, message: str) -> R
 async def _wanzheng_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, WanzhengError)  # registered for this class only
     status = status_of(exc, open311=request.url.path.startswith("/open311/"))
-    return error_response(request, status, type(exc).__name__, str(exc))
+    response = error_response(request, status, type(exc).__name__, str(exc))
+    if isinstance(exc, RateLimitedError):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -83,6 +83,7 @@ _DESCRIPTIONS = {
     413: "The request body is too large",
     415: "Unsupported content type",
     422: "A parameter or the body is invalid; `field` names it",
+    429: "Too many failed attempts: locked out; `Retry-After` gives the seconds to wait",
 }
 
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
@@ -177,6 +178,13 @@ def _rewrite(routes: list[APIRoute], doc: dict[str, Any]) -> dict[str, Any]:
                     response["content"] = _error_content(route.path_format)
                     if status in ("400", "422"):
                         response["description"] = _DESCRIPTIONS[int(status)]
+                    if status == "429":
+                        response["headers"] = {
+                            "Retry-After": {
+                                "description": "Seconds until the lockout ends",
+                                "schema": {"type": "integer", "minimum": 1},
+                            }
+                        }
     return doc
 
 

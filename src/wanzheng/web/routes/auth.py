@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from wanzheng.cases.masking import PHONE_PATTERN
+from wanzheng.cases.throttle import (
+    check_keys,
+    clear_failures,
+    credential_keys,
+    raise_if_locked,
+    record_failures,
+)
 from wanzheng.cases.users import (
     authenticate,
     create_user,
@@ -15,10 +23,11 @@ from wanzheng.cases.users import (
     issue_token,
     revoke_token,
 )
+from wanzheng.errors import PermissionDeniedError
 from wanzheng.web.deps import CurrentActor, Desk, ReadSession, bearer_token
 from wanzheng.web.openapi import errors
 
-__all__ = ["router"]
+__all__ = ["client_address", "router"]
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -59,13 +68,43 @@ class Me(BaseModel):
     grid: str | None
 
 
-@router.post("/token", response_model=TokenOut, responses=errors(403))
-def login(body: Login, session: ReadSession, desk: Desk) -> TokenOut:
-    """Exchange username and password for a bearer token (only its hash is stored)."""
+def client_address(request: Request) -> str:
+    """The caller's address (behind a reverse proxy, uvicorn takes it from
+    ``X-Forwarded-For`` when the proxy is in ``--forwarded-allow-ips``)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+@router.post("/token", response_model=TokenOut, responses=errors(403, 429))
+def login(body: Login, request: Request, session: ReadSession, desk: Desk) -> TokenOut:
+    """Exchange username and password for a bearer token (only its hash is stored).
+
+    Throttled per account and per client address: after ``login_max_failures`` wrong
+    passwords for one account (or ``login_address_max_failures`` from one address) within
+    ``login_window_s``, every attempt answers 429 with ``Retry-After`` for
+    ``login_lockout_s``, the right password included. Unknown accounts are throttled and
+    checked exactly like existing ones.
+    """
+    now = desk.now()
+    keys = credential_keys(
+        desk.settings, kind="account", subject=body.username, address=client_address(request)
+    )
+    counted = check_keys(session, keys=[k for k, _, _ in keys], now=now, what="password")
     # the password is checked on the read path (argon2 is slow); only the token is written
-    user = authenticate(session, username=body.username, password=body.password)
-    now, ttl = desk.now(), desk.settings.token_ttl_hours
-    token = desk.write(lambda s: issue_token(s, user_id=user.id, now=now, ttl_hours=ttl))
+    try:
+        user = authenticate(session, username=body.username, password=body.password)
+    except PermissionDeniedError:
+        until = desk.write(lambda s: record_failures(s, keys=keys, now=now))
+        raise_if_locked(until, now=now, what="password")
+        raise
+    account_key = keys[0][0]
+    ttl = desk.settings.token_ttl_hours
+
+    def work(s: Session) -> str:
+        if account_key in counted:
+            clear_failures(s, key=account_key, now=now)
+        return issue_token(s, user_id=user.id, now=now, ttl_hours=ttl)
+
+    token = desk.write(work)
     return TokenOut(
         access_token=token, role=user.role, expires_in_s=int(desk.settings.token_ttl_hours * 3600)
     )
