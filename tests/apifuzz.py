@@ -118,6 +118,7 @@ def serve(root: Path) -> Iterator[Target]:
         # (429, documented; tests/web/test_auth_throttle.py tests the lockouts)
         "WANZHENG_LOGIN_MAX_FAILURES": "1000000",
         "WANZHENG_LOGIN_ADDRESS_MAX_FAILURES": "1000000",
+        "WANZHENG_OTP_MAX_SENDS": "1000000",
     }
     port = free_port()
     log = root / "serve.log"

@@ -1,5 +1,7 @@
 // The residents' page (mobile first): report a problem with a pin and photos, then follow
-// the case by its tracking code and rate the result.
+// the case by its tracking code and rate the result. Optionally an account: a case is
+// claimed by its tracking code, and a phone proven with a one-time code shows the cases
+// filed with it (a phone typed at registration never does).
 import "./style.css";
 import { api, errorText, esc, initPage, toast, when } from "./common.js";
 import { onLangChange, t } from "./i18n.js";
@@ -386,11 +388,108 @@ function renderCase() {
       ${(c.photos ?? []).length ? `<section aria-label="${esc(t("res.photos.yours"))}"><div class="previews" id="case-photos">${c.photos
         .map((u, i) => `<a href="${esc(u)}" target="_blank" rel="noopener"><img src="${esc(u)}" alt="${esc(t("res.photos.yours"))} ${i + 1}" /></a>`)
         .join("")}</div></section>` : ""}
+      ${token() ? `<p><button type="button" class="btn secondary" id="claim">${esc(t("res.acct.claim"))}</button></p>` : ""}
       ${rating}
       ${notices}
       <h2>${esc(t("res.progress"))}</h2>
       <ol class="timeline">${events}</ol></article>`;
   document.getElementById("rate-form")?.addEventListener("submit", rate);
+  document.getElementById("claim")?.addEventListener("click", claim);
+}
+
+// --- account: sign in, claim by tracking code, prove a phone ------------------------------
+const TOKEN_KEY = "wanzheng.resident.token";
+const token = () => sessionStorage.getItem(TOKEN_KEY);
+
+function acctMessage(text, error = false) {
+  const out = document.getElementById("acct-msg");
+  out.textContent = text;
+  out.classList.toggle("error", error);
+}
+
+async function renderAccount() {
+  const tok = token();
+  document.getElementById("login-form").hidden = Boolean(tok);
+  document.getElementById("acct-in").hidden = !tok;
+  if (!tok) return;
+  try {
+    const me = await api("/api/auth/me", { token: tok });
+    document.getElementById("acct-who").textContent = `${me.username}${me.phone_verified ? ` · ${t("res.acct.verified")}` : ""}`;
+    const cases = await api("/api/cases", { token: tok });
+    document.getElementById("acct-cases").innerHTML = cases.length
+      ? cases
+          .map((c) => `<li><button type="button" class="link" data-code="${esc(c.tracking_code)}">${esc(c.tracking_code)}</button> ${esc(stateLabel(c.state))} · ${esc(c.text.slice(0, 40))}</li>`)
+          .join("")
+      : `<li class="muted">${esc(t("res.acct.none"))}</li>`;
+  } catch (ex) {
+    if (ex.status === 401) sessionStorage.removeItem(TOKEN_KEY);
+    acctMessage(errorText(ex), true);
+  }
+}
+
+async function signIn(register) {
+  const username = document.getElementById("acct-user").value.trim();
+  const password = document.getElementById("acct-pass").value;
+  try {
+    if (register) await api("/api/auth/register", { method: "POST", body: { username, password } });
+    const res = await api("/api/auth/token", { method: "POST", body: { username, password } });
+    sessionStorage.setItem(TOKEN_KEY, res.access_token);
+    acctMessage(register ? t("res.acct.registered") : "");
+    await renderAccount();
+    renderCase();
+  } catch (ex) {
+    acctMessage(errorText(ex), true);
+  }
+}
+
+document.getElementById("login-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  signIn(false);
+});
+document.getElementById("acct-register").addEventListener("click", () => signIn(true));
+document.getElementById("acct-logout").addEventListener("click", async () => {
+  const tok = token();
+  sessionStorage.removeItem(TOKEN_KEY);
+  await api("/api/auth/logout", { method: "POST", token: tok }).catch(() => null);
+  acctMessage("");
+  renderAccount();
+  renderCase();
+});
+document.getElementById("acct-send").addEventListener("click", async () => {
+  const phone = document.getElementById("acct-phone").value.trim();
+  try {
+    await api("/api/auth/phone/code", { method: "POST", token: token(), body: { phone } });
+    acctMessage(t("res.acct.sent"));
+    document.getElementById("acct-code").focus();
+  } catch (ex) {
+    acctMessage(errorText(ex), true);
+  }
+});
+document.getElementById("phone-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const phone = document.getElementById("acct-phone").value.trim();
+  const code = document.getElementById("acct-code").value.trim();
+  try {
+    await api("/api/auth/phone/verify", { method: "POST", token: token(), body: { phone, code } });
+    acctMessage(t("res.acct.verified"));
+    renderAccount();
+  } catch (ex) {
+    acctMessage(errorText(ex), true);
+  }
+});
+document.getElementById("acct-cases").addEventListener("click", (e) => {
+  const b = e.target.closest("button[data-code]");
+  if (b) track(b.dataset.code);
+});
+
+async function claim() {
+  try {
+    await api(`/api/track/${encodeURIComponent(current.code)}/claim`, { method: "POST", token: token() });
+    toast(t("res.acct.claimed"));
+    renderAccount();
+  } catch (ex) {
+    toast(errorText(ex), "error");
+  }
 }
 
 function ratingLabel(value) {
@@ -422,12 +521,14 @@ onLangChange(() => {
   renderPoint();
   renderPhotos();
   renderCase();
+  renderAccount();
 });
 
 async function main() {
   renderPoint();
   renderMine();
   await loadVocabulary();
+  renderAccount();
   await drawBase(map).catch(() => null);
   const code = new URLSearchParams(location.search).get("code");
   if (code) await track(code);

@@ -98,6 +98,24 @@ class Settings(BaseSettings):
     login_lockout_s: float = Field(
         900.0, gt=0, description="How long a lockout lasts, in seconds (answered 429)."
     )
+    otp_ttl_s: float = Field(
+        600.0, gt=0, description="Lifetime of a one-time code sent to prove a phone, in seconds."
+    )
+    otp_max_attempts: int = Field(
+        5, ge=1, description="Wrong tries that burn a one-time code (a new one must be sent)."
+    )
+    otp_max_sends: int = Field(
+        3, ge=1, description="One-time codes sent to one phone within `otp_send_window_s`."
+    )
+    otp_send_window_s: float = Field(
+        3600.0, gt=0, description="Window of `otp_max_sends`, in seconds."
+    )
+    sms_sender: str | None = Field(
+        None,
+        description="`package.module:function` making the SMS sender (called with the "
+        "settings; returns an object with `send(message)`); none = write SMS to "
+        "`<data_dir>/sms/outbox.jsonl`.",
+    )
     case_text_max_chars: int = Field(
         2000, description="Longest accepted case description, in characters."
     )

@@ -445,3 +445,63 @@ def test_store_assembles_the_split_modules() -> None:
     assert store.Case.__module__ == "wanzheng.cases.models"
     assert store.Actor.__module__ == "wanzheng.cases.users"
     assert store.make_engine.__module__ == "wanzheng.db.engine"
+
+
+def test_migration_0005_drops_unproven_phone_links_and_gives_cases_to_their_filers(
+    tmp_path: Path,
+) -> None:
+    """Before revision 0005 a resident typing a phone at registration saw that phone's cases:
+    the link is dropped (unproven); a case a resident filed logged in becomes theirs."""
+    from sqlalchemy import create_engine
+
+    from wanzheng.db import upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    upgrade_database(url, revision="0004")
+    engine = create_engine(url)  # foreign keys off: these rows alone are enough here
+    t = "'2026-09-01 00:00:00'"
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO persons (id, phone) VALUES (1, '13912345678')"))
+        for uid, name, role, person in [(1, "victim", "resident", 1), (2, "thief", "resident", 1)]:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, username, password_hash, role, display_name, "
+                    "person_id, active) VALUES (:id, :name, 'x', :role, '', :person, 1)"
+                ),
+                {"id": uid, "name": name, "role": role, "person": person},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO users (id, username, password_hash, role, display_name, active) "
+                "VALUES (3, 'disp', 'x', 'dispatcher', '', 1)"
+            )
+        )
+        for cid, code, by, role in [
+            (1, "A", 1, "resident"),
+            (2, "B", None, "resident"),
+            (3, "C", 3, "dispatcher"),
+        ]:
+            conn.execute(
+                text(
+                    "INSERT INTO cases (id, tracking_code, case_type, source, text, category_key, "
+                    "person_id, state, submitted_at, updated_at, sign_due, respond_due, "
+                    "resolve_due, resolve_days, extension_days, escalation_level, reopen_count) "
+                    f"VALUES (:id, :code, 'request', 'web', '路灯', 'other.general', 1, "
+                    f"'submitted', {t}, {t}, {t}, {t}, {t}, 5, 0, 0, 0)"
+                ),
+                {"id": cid, "code": code},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO case_events (case_id, action, to_state, actor_id, actor_role, at) "
+                    f"VALUES (:id, 'submit', 'submitted', :by, :role, {t})"
+                ),
+                {"id": cid, "by": by, "role": role},
+            )
+    upgrade_database(url)
+    with engine.connect() as conn:
+        owners = dict(conn.execute(text("SELECT tracking_code, owner_id FROM cases")).all())
+        links = dict(conn.execute(text("SELECT username, person_id FROM users")).all())
+    engine.dispose()
+    assert owners == {"A": 1, "B": None, "C": None}
+    assert links == {"victim": None, "thief": None, "disp": None}

@@ -3,6 +3,8 @@ masking of personal data and the unmasking log."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -146,18 +148,23 @@ def test_login_logout_and_token_hashing(api: Any) -> None:
     assert r.status_code == 401
 
 
-def test_resident_registration_links_cases_by_phone(api: Any) -> None:
+def test_resident_sees_cases_of_a_phone_only_once_proven(api: Any, tmp_path: Path) -> None:
     c = api.submit(phone="13700001234", text="路灯坏了")
-    r = api.client.post(
-        "/api/auth/register",
-        json={"username": "zhang", "password": "pw123456", "phone": "13700001234"},
-    )
+    r = api.client.post("/api/auth/register", json={"username": "zhang", "password": "pw123456"})
     assert r.status_code == 201, r.text
     tok = api.client.post(
         "/api/auth/token", json={"username": "zhang", "password": "pw123456"}
     ).json()
-    mine = api.client.get(
-        "/api/cases", headers={"Authorization": f"Bearer {tok['access_token']}"}
-    ).json()
+    h = {"Authorization": f"Bearer {tok['access_token']}"}
+    assert api.client.get("/api/cases", headers=h).json() == []
+    r = api.client.post("/api/auth/phone/code", json={"phone": "13700001234"}, headers=h)
+    assert r.status_code == 202
+    (sms,) = (tmp_path / "sms" / "outbox.jsonl").read_text(encoding="utf-8").splitlines()
+    code = json.loads(sms)["body"].split("验证码为 ")[1][:6]
+    r = api.client.post(
+        "/api/auth/phone/verify", json={"phone": "13700001234", "code": code}, headers=h
+    )
+    assert r.status_code == 200, r.text
+    mine = api.client.get("/api/cases", headers=h).json()
     assert [m["id"] for m in mine] == [c["id"]]
     assert mine[0]["contact"]["phone"] == "137****1234"

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -37,6 +37,7 @@ __all__ = [
     "REROUTE_STATES",
     "apply_action",
     "case_events",
+    "claim_case",
     "escalate_overdue",
     "extend_deadline",
     "find_cases",
@@ -83,7 +84,9 @@ def _event(
 
 
 def visible(case: Case, actor: Actor) -> bool:
-    """Whether ``actor`` may see ``case`` (residents own cases; staff their scope)."""
+    """Whether ``actor`` may see ``case`` (staff their scope; a resident account the cases it
+    owns — filed logged in or claimed by tracking code — and the unowned cases filed with a
+    phone it proved by a one-time code; a phone is never a key to another account's cases)."""
     if actor.role in ("dispatcher", "admin"):
         return True
     if actor.role == "handler":
@@ -91,6 +94,10 @@ def visible(case: Case, actor: Actor) -> bool:
     if actor.role == "grid_worker":
         return actor.grid_key is not None and case.grid_key == actor.grid_key
     if actor.role == "resident":
+        if actor.user_id is None:
+            return False
+        if case.owner_id is not None:
+            return case.owner_id == actor.user_id
         return actor.person_id is not None and case.person_id == actor.person_id
     return False
 
@@ -104,9 +111,16 @@ def scoped(query: Select[Any], actor: Actor) -> Select[Any]:
     if actor.role == "grid_worker":
         return query.where(Case.grid_key == actor.grid_key)
     if actor.role == "resident":
-        if actor.person_id is None:
+        if actor.user_id is None:
             return query.where(false())
-        return query.where(Case.person_id == actor.person_id)
+        if actor.person_id is None:
+            return query.where(Case.owner_id == actor.user_id)
+        return query.where(
+            or_(
+                Case.owner_id == actor.user_id,
+                and_(Case.owner_id.is_(None), Case.person_id == actor.person_id),
+            )
+        )
     if actor.role in ("dispatcher", "admin"):
         return query
     return query.where(false())
@@ -138,6 +152,20 @@ def get_case_by_tracking(session: Session, *, code: str) -> Case:
     case = session.scalar(select(Case).where(Case.tracking_code == code.strip().upper()))
     if case is None:
         raise NotFoundError("tracking_code: no case with this tracking code")
+    return case
+
+
+def claim_case(session: Session, *, code: str, actor: Actor) -> Case:
+    """Give the case of tracking code ``code`` to the resident account ``actor`` (whoever
+    holds the code filed it or was given it by the filer). A case another account owns stays
+    its own (ConflictError); claiming one's own case again is a no-op."""
+    if actor.role != "resident" or actor.user_id is None:
+        raise PermissionDeniedError("tracking_code: only a resident account claims a case")
+    case = get_case_by_tracking(session, code=code)
+    if case.owner_id is None:
+        case.owner_id = actor.user_id
+    elif case.owner_id != actor.user_id:
+        raise ConflictError("tracking_code: this case belongs to another account")
     return case
 
 

@@ -287,6 +287,7 @@ def prepare_case(
         grid_key=grid_key,
         community_key=community_key,
         person_id=actor.person_id,
+        owner_id=actor.user_id if actor.role == "resident" else None,
         state="submitted",
         submitted_at=now,
         updated_at=now,

@@ -29,6 +29,7 @@ __all__ = [
     "Community",
     "Department",
     "Grid",
+    "OneTimeCode",
     "Person",
     "Token",
     "UnmaskLog",
@@ -135,6 +136,22 @@ class AuthThrottle(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class OneTimeCode(Base):
+    """A one-time code sent to prove a subject (a phone) for a purpose (``cases/onetime.py``):
+    only its HMAC with the secret key is stored; it expires, counts wrong attempts and is
+    used once."""
+
+    __tablename__ = "one_time_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    subject_key: Mapped[str] = mapped_column(String(80), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 class Case(Base):
     """A case (诉求/工单). ``state`` always equals the ``to_state`` of its latest event."""
 
@@ -162,6 +179,10 @@ class Case(Base):
     grid_key: Mapped[str | None] = mapped_column(ForeignKey("grids.key"), nullable=True, index=True)
     community_key: Mapped[str | None] = mapped_column(ForeignKey("communities.key"), nullable=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), nullable=True)
+    #: The resident account the case belongs to: the one that filed it logged in, or that
+    #: claimed it with its tracking code. A phone never makes a case an account's: cases
+    #: without an owner are seen by accounts that proved the phone (``users.person_id``).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
     state: Mapped[str] = mapped_column(String(32), index=True)
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

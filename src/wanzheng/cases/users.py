@@ -31,6 +31,7 @@ __all__ = [
     "hash_password",
     "issue_token",
     "person_for",
+    "prove_phone",
     "resolve_token",
     "revoke_token",
 ]
@@ -93,8 +94,10 @@ def create_user(
     ``password_hash`` (:func:`hash_password` of ``password``, computed by the caller before
     its write transaction) spares the writer the hashing's tens of milliseconds.
 
-    Handlers need ``department``, grid workers ``grid``; residents may give ``phone`` so
-    that cases submitted with that phone show as theirs.
+    Handlers need ``department``, grid workers ``grid``. ``phone`` links the account to
+    that phone's person record (its unowned cases show as the account's): only for callers
+    that know the phone is the account holder's (an administrator, :func:`prove_phone`);
+    self-registration never passes it.
     """
     if role not in ROLES:
         raise DataError(f"role: expected one of {list(ROLES)}, got {role!r}")
@@ -194,6 +197,17 @@ def revoke_token(session: Session, *, token: str) -> None:
     row = session.get(Token, _hash_token(token))
     if row is not None:
         session.delete(row)
+
+
+def prove_phone(session: Session, *, user_id: int, phone: str) -> User:
+    """Link a resident account to the person record of ``phone`` once the account proved it
+    holds the phone (a one-time code, :mod:`wanzheng.cases.onetime`): the account then sees
+    the cases filed with that phone that no account owns."""
+    user = session.get(User, user_id)
+    if user is None or user.role != "resident":
+        raise PermissionDeniedError("phone: only a resident account links a phone")
+    user.person_id = person_for(session, name=None, phone=normalise_phone(phone), id_number=None).id
+    return user
 
 
 def person_for(

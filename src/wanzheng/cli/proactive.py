@@ -270,9 +270,11 @@ def run(
 
 
 def _deliver(sm: sessionmaker[Session], data_dir: Path, now: dt.datetime) -> None:
-    from wanzheng.proactive.outbox import PageLogSender, deliver
+    from wanzheng.proactive.outbox import build_sender, deliver
+    from wanzheng.settings import Settings
 
-    sender = PageLogSender(sm, data_dir / "proactive" / "notices.jsonl")
+    settings = Settings()
+    sender = build_sender(settings.model_copy(update={"data_dir": data_dir}), sm)
     r = deliver(sm, sender, now=now)
     typer.echo(f"outbox: {r.sent} sent, {r.failed} failed ({r.dead} dead)")
 

@@ -28,21 +28,27 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import pandas as pd
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from wanzheng.errors import DataError
+from wanzheng.errors import ConfigError, DataError
 from wanzheng.proactive.models import Notice, OutboxRow
 
+if TYPE_CHECKING:
+    from wanzheng.settings import Settings
+
 __all__ = [
+    "ChannelSender",
     "DeliveryReport",
+    "FileSender",
     "Message",
     "PageLogSender",
     "Sender",
+    "build_sender",
     "deliver",
     "enqueue",
     "notices_for",
@@ -305,6 +311,93 @@ class PageLogSender:
         }
         with self._log_path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+class FileSender:
+    """A sender that writes each message (recipient and body included) as one JSON line of
+    a file, once per key — the default of the ``sms`` channel on an installation without an
+    SMS gateway (development; an operator may forward the file). Keep the file private: it
+    holds phones and one-time codes."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], dt.datetime] | None = None) -> None:
+        self._path = Path(path)
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+
+    def _sent_keys(self) -> set[str]:
+        if not self._path.is_file():
+            return set()
+        with self._path.open(encoding="utf-8") as fh:
+            return {json.loads(line)["key"] for line in fh if line.strip()}
+
+    def send(self, message: Message) -> None:
+        """Append the message unless its key is already in the file."""
+        if message.key in self._sent_keys():
+            return
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        line = {
+            "at": self._clock().isoformat(),
+            "key": message.key,
+            "channel": message.channel,
+            "recipient": message.recipient,
+            "subject": message.subject,
+            "body": message.body,
+        }
+        with self._path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+class ChannelSender:
+    """Hands each message to the sender of its channel (``sms`` → the SMS gateway …), the
+    others to ``default``: one :func:`deliver` pass serves every channel."""
+
+    def __init__(self, default: Sender, channels: dict[str, Sender]) -> None:
+        self._default = default
+        self._channels = dict(channels)
+
+    def send(self, message: Message) -> None:
+        """Deliver through the channel's sender."""
+        self._channels.get(message.channel, self._default).send(message)
+
+
+def build_sender(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    *,
+    clock: Callable[[], dt.datetime] | None = None,
+    sms: Sender | None = None,
+) -> Sender:
+    """The installation's sender: ``sms`` messages (one-time codes) through ``sms``, else the
+    factory named by ``settings.sms_sender`` (``"package.module:function"``, called with the
+    settings, returning a :class:`Sender` — the office's SMS gateway), else a
+    :class:`FileSender` writing ``<data_dir>/sms/outbox.jsonl``; every other channel through
+    :class:`PageLogSender` (the resident pages and ``<data_dir>/proactive/notices.jsonl``).
+
+    Raises
+    ------
+    ConfigError
+        ``settings.sms_sender`` cannot be imported or does not make a Sender.
+    """
+    if sms is None and settings.sms_sender:
+        import importlib
+
+        module, _, name = settings.sms_sender.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module), name)
+            sms = factory(settings)
+        except (ImportError, AttributeError, TypeError, ValueError) as exc:
+            raise ConfigError(
+                f"WANZHENG_SMS_SENDER={settings.sms_sender!r}: cannot make the SMS sender "
+                f"({exc}); expected 'package.module:function' returning a Sender"
+            ) from exc
+        if not isinstance(sms, Sender):
+            raise ConfigError(
+                f"WANZHENG_SMS_SENDER={settings.sms_sender!r}: the factory returned "
+                f"{type(sms).__name__}, which has no send(message)"
+            )
+    if sms is None:
+        sms = FileSender(settings.data_dir / "sms" / "outbox.jsonl", clock=clock)
+    pages = PageLogSender(sessions, settings.data_dir / "proactive" / "notices.jsonl", clock=clock)
+    return ChannelSender(pages, {"sms": sms})
 
 
 def notices_for(session: Session, *, person_id: str) -> list[dict[str, str]]:

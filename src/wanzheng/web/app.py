@@ -40,6 +40,7 @@ from wanzheng.cases.routing import GridIndex
 from wanzheng.cases.states import StateMachine, load_state_machine
 from wanzheng.cases.tables import grid_index
 from wanzheng.db import Database
+from wanzheng.proactive.outbox import Sender, build_sender
 from wanzheng.settings import Settings
 from wanzheng.web.errors import install_error_handlers
 from wanzheng.web.openapi import install_openapi
@@ -73,6 +74,7 @@ class CaseDesk:
     clock: Callable[[], dt.datetime]
     photo_dir: Path
     committer: GroupCommitter
+    sender: Sender
     index_ttl_s: float = 30.0
     _index: GridIndex | None = field(default=None, repr=False)
     _index_at: float = field(default=0.0, repr=False)
@@ -128,14 +130,12 @@ class CaseDesk:
         return len(changed)
 
     def deliver_notices(self) -> int:
-        """One delivery pass of the notification outbox through the default sender (the
-        resident pages and ``<data_dir>/proactive/notices.jsonl``); returns messages sent."""
-        from wanzheng.proactive.outbox import PageLogSender, deliver
+        """One delivery pass of the notification outbox through :attr:`sender` (the resident
+        pages, ``<data_dir>/proactive/notices.jsonl``; ``sms`` messages through the SMS
+        sender); returns messages sent."""
+        from wanzheng.proactive.outbox import deliver
 
-        sender = PageLogSender(
-            self.sessions, self.settings.data_dir / "proactive" / "notices.jsonl", clock=self.now
-        )
-        return deliver(self.sessions, sender, now=self.now()).sent
+        return deliver(self.sessions, self.sender, now=self.now()).sent
 
     def invalidate_index(self) -> None:
         """Forget the cached grid index (after grids or areas were edited)."""
@@ -178,6 +178,7 @@ def create_app(
     classifier: CategoryClassifier | None = None,
     clock: Callable[[], dt.datetime] | None = None,
     engine: Engine | None = None,
+    sms_sender: Sender | None = None,
 ) -> FastAPI:
     """Build the web application.
 
@@ -190,6 +191,9 @@ def create_app(
         model of ``settings.text_model_dir`` if set, else the category tree's keyword rules).
     clock
         Returns the current UTC time; tests pass a fixed clock.
+    sms_sender
+        Sends ``sms`` messages of the outbox (one-time codes); default: the factory of
+        ``settings.sms_sender``, else a file (:func:`wanzheng.proactive.outbox.build_sender`).
     engine
         An existing write engine (:func:`wanzheng.db.make_engine`; tests, benchmarks); the
         read engine is made beside it. Default: both built from the settings.
@@ -212,6 +216,7 @@ def create_app(
         classifier=classifier or build_classifier(settings, tree),
         clock=clock or _utcnow,
         photo_dir=settings.resolved_photo_dir,
+        sender=build_sender(settings, database.writes, clock=clock, sms=sms_sender),
     )
 
     @contextlib.asynccontextmanager

@@ -24,6 +24,7 @@ __all__ = [
     "Desk",
     "DispatcherActor",
     "ReadSession",
+    "ResidentActor",
     "StaffActor",
     "bearer_token",
     "require_roles",
@@ -105,3 +106,4 @@ StaffActor = Annotated[
 ]
 DispatcherActor = Annotated[Actor, Depends(require_roles("dispatcher", "admin"))]
 AdminActor = Annotated[Actor, Depends(require_roles("admin"))]
+ResidentActor = Annotated[Actor, Depends(require_roles("resident"))]

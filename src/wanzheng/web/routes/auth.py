@@ -1,14 +1,16 @@
-"""Login, logout, who am I, resident registration."""
+"""Login, logout, who am I, resident registration, a resident proving a phone."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, BackgroundTasks, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from wanzheng.cases.masking import PHONE_PATTERN
+from wanzheng.cases.masking import PHONE_PATTERN, normalise_phone
+from wanzheng.cases.onetime import CodePolicy, IssuedCode, issue_code, verify_code
 from wanzheng.cases.throttle import (
     check_keys,
     clear_failures,
@@ -21,10 +23,12 @@ from wanzheng.cases.users import (
     create_user,
     hash_password,
     issue_token,
+    prove_phone,
     revoke_token,
 )
 from wanzheng.errors import PermissionDeniedError
-from wanzheng.web.deps import CurrentActor, Desk, ReadSession, bearer_token
+from wanzheng.proactive.outbox import enqueue
+from wanzheng.web.deps import CurrentActor, Desk, ReadSession, ResidentActor, bearer_token
 from wanzheng.web.openapi import errors
 
 __all__ = ["client_address", "router"]
@@ -50,13 +54,35 @@ class TokenOut(BaseModel):
 
 
 class Register(BaseModel):
-    """A resident's self-registration; the phone links earlier cases submitted with it."""
+    """A resident's self-registration. No phone: an account sees only the cases it files,
+    claims by tracking code, or that were filed with a phone it proves
+    (``POST /api/auth/phone/code`` then ``/api/auth/phone/verify``)."""
 
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=3, max_length=100)
     password: str = Field(min_length=8, max_length=200)
-    phone: str = Field(max_length=64, pattern=PHONE_PATTERN)
     display_name: str = Field("", max_length=100)
+
+
+class PhoneIn(BaseModel):
+    """A phone to send a one-time code to."""
+
+    model_config = ConfigDict(extra="forbid")
+    phone: str = Field(max_length=64, pattern=PHONE_PATTERN)
+
+
+class PhoneCodeIn(BaseModel):
+    """A phone and the one-time code sent to it."""
+
+    model_config = ConfigDict(extra="forbid")
+    phone: str = Field(max_length=64, pattern=PHONE_PATTERN)
+    code: str = Field(min_length=4, max_length=12, pattern=r"^\s*[0-9]+\s*$")
+
+
+class CodeSent(BaseModel):
+    """A code is on its way (by SMS through the outbox)."""
+
+    expires_in_s: int
 
 
 class Me(BaseModel):
@@ -66,6 +92,7 @@ class Me(BaseModel):
     role: str
     department: str | None
     grid: str | None
+    phone_verified: bool = False
 
 
 def client_address(request: Request) -> str:
@@ -126,12 +153,13 @@ def me(actor: CurrentActor) -> Me:
         role=actor.role,
         department=actor.department_key,
         grid=actor.grid_key,
+        phone_verified=actor.person_id is not None,
     )
 
 
 @router.post("/register", response_model=Me, status_code=201, responses=errors(409))
 def register(body: Register, desk: Desk) -> Me:
-    """Create a resident account."""
+    """Create a resident account (it sees no case until it files, claims or proves one)."""
     hashed = hash_password(body.password)
     user = desk.write(
         lambda s: create_user(
@@ -141,7 +169,97 @@ def register(body: Register, desk: Desk) -> Me:
             password_hash=hashed,
             role="resident",
             display_name=body.display_name,
-            phone=body.phone,
         )
     )
     return Me(username=user.username, role=user.role, department=None, grid=None)
+
+
+#: Purpose tag of the codes proving a resident's phone (:mod:`wanzheng.cases.onetime`).
+PHONE_PURPOSE = "resident-phone"
+_PHONE_MESSAGE = "【民呼】您的验证码为 {code}，{minutes} 分钟内有效。如非本人操作，请忽略。"
+
+
+def _code_policy(desk: Desk) -> CodePolicy:
+    s = desk.settings
+    return CodePolicy(
+        ttl_s=s.otp_ttl_s,
+        max_attempts=s.otp_max_attempts,
+        max_sends=s.otp_max_sends,
+        send_window_s=s.otp_send_window_s,
+    )
+
+
+@router.post("/phone/code", response_model=CodeSent, status_code=202, responses=errors(403, 429))
+def send_phone_code(
+    body: PhoneIn,
+    request: Request,
+    background: BackgroundTasks,
+    session: ReadSession,
+    desk: Desk,
+    actor: ResidentActor,
+) -> CodeSent:
+    """Send a one-time code to ``phone`` (SMS, through the outbox) so the account can prove
+    it holds the phone. At most ``otp_max_sends`` per phone per ``otp_send_window_s``."""
+    now, phone = desk.now(), normalise_phone(body.phone)
+    keys = credential_keys(
+        desk.settings, kind="phone", subject=phone, address=client_address(request)
+    )
+    check_keys(session, keys=[k for k, _, _ in keys], now=now, what="phone")
+    policy, secret = _code_policy(desk), desk.settings.secret_key
+
+    def work(s: Session) -> IssuedCode:
+        issued = issue_code(
+            s, secret=secret, purpose=PHONE_PURPOSE, subject=phone, now=now, policy=policy
+        )
+        enqueue(
+            s,
+            key=issued.key,
+            recipient=phone,
+            subject=PHONE_PURPOSE,
+            body=_PHONE_MESSAGE.format(code=issued.code, minutes=issued.minutes),
+            now=now,
+            channel="sms",
+        )
+        return issued
+
+    issued = desk.write(work)
+    background.add_task(desk.deliver_notices)  # now, not at the next timer pass
+    return CodeSent(expires_in_s=int((issued.expires_at - now).total_seconds()))
+
+
+@router.post("/phone/verify", response_model=Me, responses=errors(403, 429))
+def verify_phone(
+    body: PhoneCodeIn, request: Request, session: ReadSession, desk: Desk, actor: ResidentActor
+) -> Me:
+    """Prove the phone with the code sent to it: the account then also sees the cases filed
+    with that phone that no account owns. Wrong codes are throttled like passwords."""
+    now, phone = desk.now(), normalise_phone(body.phone)
+    keys = credential_keys(
+        desk.settings, kind="phone", subject=phone, address=client_address(request)
+    )
+    check_keys(session, keys=[k for k, _, _ in keys], now=now, what="code")
+    policy, secret, user_id = _code_policy(desk), desk.settings.secret_key, actor.user_id
+    assert user_id is not None  # require_roles admits accounts only
+
+    def work(s: Session) -> tuple[bool, dt.datetime | None]:
+        ok = verify_code(
+            s,
+            secret=secret,
+            purpose=PHONE_PURPOSE,
+            subject=phone,
+            code=body.code,
+            now=now,
+            policy=policy,
+        )
+        if ok:
+            prove_phone(s, user_id=user_id, phone=phone)
+            return True, None
+        return False, record_failures(s, keys=keys, now=now)
+
+    ok, until = desk.write(work)
+    if not ok:
+        raise_if_locked(until, now=now, what="code")
+        raise PermissionDeniedError("code: wrong or expired code; ask for a new one")
+    return Me(
+        username=actor.username, role=actor.role, department=None, grid=None, phone_verified=True
+    )

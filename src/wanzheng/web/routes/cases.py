@@ -24,6 +24,7 @@ from wanzheng.cases.contacts import Contact, unmask_contact
 from wanzheng.cases.crud import (
     apply_action,
     case_events,
+    claim_case,
     escalate_overdue,
     extend_deadline,
     get_case,
@@ -56,6 +57,7 @@ from wanzheng.web.deps import (
     Desk,
     DispatcherActor,
     ReadSession,
+    ResidentActor,
     StaffActor,
     get_actor,
     get_desk,
@@ -184,6 +186,7 @@ class CaseStaff(BaseModel):
     """A case as staff see it; contact masked."""
 
     id: int
+    tracking_code: str
     case_type: str
     state: str
     state_label: str
@@ -370,6 +373,7 @@ def staff_view(
     missed = missed_now(case, now)
     return CaseStaff(
         id=case.id,
+        tracking_code=case.tracking_code,
         case_type=case.case_type,
         state=case.state,
         state_label=desk.machine.states[case.state].label,
@@ -776,6 +780,41 @@ def track(code: str, session: ReadSession, desk: Desk, names: PlaceNames) -> Cas
     """Follow a case by its tracking code (no login; no personal data shown)."""
     case = get_case_by_tracking(session, code=code)
     return public_view(session, desk, case, place=names(case.lon, case.lat))
+
+
+@router.post("/track/{code}/claim", response_model=CasePublic, responses=errors(403, 404, 409, 429))
+def claim(
+    code: str,
+    request: Request,
+    session: ReadSession,
+    desk: Desk,
+    actor: ResidentActor,
+    names: PlaceNames,
+) -> CasePublic:
+    """Attach the case of this tracking code to the calling resident account (the code is
+    the proof: it was given to whoever filed the case). A case another account owns is a
+    409; unknown codes are throttled like wrong passwords (per account and address)."""
+    from wanzheng.cases.throttle import (
+        check_keys,
+        credential_keys,
+        raise_if_locked,
+        record_failures,
+    )
+    from wanzheng.web.routes.auth import client_address
+
+    now = desk.now()
+    keys = credential_keys(
+        desk.settings, kind="claim", subject=actor.username, address=client_address(request)
+    )
+    check_keys(session, keys=[k for k, _, _ in keys], now=now, what="tracking_code")
+    try:
+        case = desk.write(lambda s: claim_case(s, code=code, actor=actor))
+    except NotFoundError:
+        until = desk.write(lambda s: record_failures(s, keys=keys, now=now))
+        raise_if_locked(until, now=now, what="tracking_code")
+        raise
+    with desk.reads() as s:
+        return public_view(s, desk, case, place=names(case.lon, case.lat))
 
 
 @router.post("/track/{code}/rating", response_model=CasePublic, responses=errors(404, 409))

@@ -439,13 +439,11 @@ def get_notices(
 
 @router.post("/outbox/deliver")
 def post_deliver(desk: Desk, actor: AdminActor) -> dict[str, int]:
-    """One delivery pass through the default sender (resident page store + log file)."""
-    from wanzheng.proactive.outbox import PageLogSender, deliver
+    """One delivery pass through the installation's senders (resident page store + log
+    file; ``sms`` messages through the SMS sender)."""
+    from wanzheng.proactive.outbox import deliver
 
-    sender = PageLogSender(
-        desk.sessions, desk.settings.data_dir / "proactive" / "notices.jsonl", clock=desk.now
-    )
-    r = deliver(desk.sessions, sender, now=desk.now())
+    r = deliver(desk.sessions, desk.sender, now=desk.now())
     return {"claimed": r.claimed, "sent": r.sent, "failed": r.failed, "dead": r.dead}
 
 
