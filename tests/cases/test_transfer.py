@@ -379,6 +379,8 @@ def test_huge_cell_is_refused_naming_row_and_column_and_nothing_is_written(
     assert f"{f}: row 3: column '诉求内容'" in message
     assert "614,400 bytes" in message and "at most 131,072" in message
     assert _count(database_url, Case) == 0  # the good row 2 was not imported either
+
+
 def test_unmasked_export_needs_the_accounts_password_and_logs_that_account(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
