@@ -68,3 +68,6 @@ bench-cases: $(STAMP)
 ## baseline, grouped nested cross-validation in one run (about 10-20 minutes).
 bench-text-real: $(STAMP)
 	$(BIN)/python -m bench.text_real
+## make bench-mixed: intake at 1,000/s while 50 clients read (wanzheng serve, SQLite + PostgreSQL).
+bench-mixed: $(STAMP)
+	$(BIN)/python -m bench.mixed_bench

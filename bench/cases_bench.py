@@ -545,10 +545,11 @@ def block(rows: list[dict[str, float]], seconds: float) -> str:
     return "\n".join(lines)
 
 
-def write_block(body: str) -> None:
+def write_block(body: str, name: str = BLOCK) -> None:
+    """Replace the block ``name`` of docs/benchmarks.md with ``body`` (appended if new)."""
     path = ROOT / "docs" / "benchmarks.md"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start, end = f"<!-- BEGIN {BLOCK} -->", f"<!-- END {BLOCK} -->"
+    start, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
     new = f"{start}\n{body.strip()}\n{end}"
     if start in text and end in text:
         i, j = text.index(start), text.index(end) + len(end)

@@ -4,6 +4,7 @@
 #     chromium            the real browser for the end-to-end tests (driven by Playwright)
 #     postgresql          server binaries; the tests start a throwaway server themselves
 #     fonts-wqy-microhei  a CJK font so that screenshots of zh-CN pages show characters
+#     nginx               the reverse proxy of deploy/nginx.conf (tests/deploy/test_nginx.py)
 #   scripts/ensure-system-deps.sh build PYTHON what building from source needs:
 #     gcc, libc6-dev      a C compiler for the engine's core (network/_engine_core.pyx, Cython → C)
 #     python3-dev         Python's headers, unless PYTHON comes with them (pyenv, python.org builds)
@@ -19,6 +20,7 @@ else
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 || need+=(postgresql)
   fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk\|noto serif cjk" || need+=(fonts-wqy-microhei)
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 fi
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -165,6 +165,14 @@ class Settings(BaseSettings):
         description="An XLSX input with a member (of at least 1 MiB) compressed more than this "
         "many times is refused before it is opened (zip bomb).",
     )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="Log lines of `wanzheng serve`: `text`, or `json` (one object per line).",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "warning",
+        description="Lowest level logged by `wanzheng serve`; `info` adds one line per request.",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

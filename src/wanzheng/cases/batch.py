@@ -159,6 +159,11 @@ class GroupCommitter:
                 )
                 self._thread.start()
 
+    @property
+    def pending(self) -> int:
+        """Jobs queued and not yet taken by the writer (approximate: the queue moves)."""
+        return self._queue.qsize()
+
     def submit(self, fn: Callable[[Session], T]) -> Future[T]:
         """Queue ``fn(session)``; the future resolves after the batch's commit."""
         self._ensure_thread()

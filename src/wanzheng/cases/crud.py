@@ -450,6 +450,17 @@ def overdue_cases(
     return out
 
 
+def count_overdue(session: Session, *, now: dt.datetime) -> int:
+    """Open cases of the whole desk with a deadline passed and still unmet at ``now``
+    (:func:`missed_now`); the candidates are found by their deadline columns."""
+    q = (
+        select(Case)
+        .where(Case.state.not_in(_NOT_TIMED))
+        .where(or_(Case.sign_due < now, Case.respond_due < now, Case.resolve_due < now))
+    )
+    return sum(1 for case in session.scalars(q) if missed_now(case, now))
+
+
 def escalate_overdue(
     session: Session, *, now: dt.datetime, machine: StateMachine
 ) -> list[tuple[int, int]]:

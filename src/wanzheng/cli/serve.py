@@ -56,8 +56,13 @@ def start_worker(settings: Settings, *, engine: Engine | None = None) -> FastAPI
     (:func:`gc.freeze`), so that the full collections that long-lived objects would
     otherwise trigger stay short and do not show in the latency of submissions.
     """
-    from wanzheng.web import create_app
+    import logging.config
 
+    from wanzheng.web import create_app
+    from wanzheng.web.logs import log_config
+
+    # (in a worker process uvicorn has configured its text logging already: ours replaces it)
+    logging.config.dictConfig(log_config(log_format=settings.log_format, level=settings.log_level))
     if settings.escalation_interval_s > 0 and not _holds_timer_lock(settings):
         settings = settings.model_copy(update={"escalation_interval_s": 0})
     app = create_app(settings, engine=engine)
@@ -136,6 +141,23 @@ def register(app: typer.Typer) -> None:
                     s.commit()
             engine.dispose()
 
+        from wanzheng.db.status import database_status
+
+        engine = make_engine(url, pool_size=1)
+        try:
+            status = database_status(engine)
+        finally:
+            engine.dispose()
+        typer.echo(
+            f"wanzheng: {status.dialect} {status.server_version}, schema {status.revision}, "
+            + (
+                f"PostGIS {status.postgis}"
+                if status.postgis
+                else "PostGIS not installed (optional)"
+                if status.dialect == "postgresql"
+                else "no PostGIS on SQLite (optional)"
+            )
+        )
         typer.echo(
             f"wanzheng: serving {url} on http://{settings.host}:{settings.port}/docs"
             + (f" ({workers} processes)" if workers > 1 else "")
@@ -147,10 +169,25 @@ def register(app: typer.Typer) -> None:
                 "(docs/cases.md, 'How many processes')"
             )
         if workers == 1:
+            from wanzheng.web.logs import log_config
+
             uvicorn.run(
-                start_worker(settings), host=settings.host, port=settings.port, log_level="warning"
+                start_worker(settings),
+                host=settings.host,
+                port=settings.port,
+                log_config=log_config(log_format=settings.log_format, level=settings.log_level),
+                access_log=False,
             )
             return
+        # Counters and histograms summed over the processes (prometheus-client's multiprocess
+        # mode, docs/deploy.md): a directory of their own, emptied at every start.
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            import shutil
+
+            metrics_dir = settings.data_dir / "metrics"
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         # The worker processes read their settings from the environment.
         os.environ["WANZHENG_DATABASE_URL"] = url
         os.environ["WANZHENG_DATA_DIR"] = str(settings.data_dir)

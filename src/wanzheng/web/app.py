@@ -158,7 +158,17 @@ async def _escalation_loop(desk: CaseDesk, interval_s: float) -> None:
 
 def _routers() -> list[APIRouter]:
     # One line per router; the front end adds its own here.
-    from wanzheng.web.routes import admin, audit, auth, cases, measures, open311, pages, proactive
+    from wanzheng.web.routes import (
+        admin,
+        audit,
+        auth,
+        cases,
+        measures,
+        open311,
+        ops,
+        pages,
+        proactive,
+    )
 
     return [
         auth.router,
@@ -167,6 +177,7 @@ def _routers() -> list[APIRouter]:
         measures.router,
         proactive.router,
         open311.router,
+        ops.router,  # /healthz, /readyz, /metrics
         audit.router,  # the front end: audit JSON/GeoJSON, pages and /static assets
         pages.router,
     ]
@@ -253,6 +264,9 @@ def create_app(
     )
     app.state.desk = desk
     app.add_middleware(SecurityHeaders)
+    from wanzheng.web.metrics import MetricsMiddleware
+
+    app.add_middleware(MetricsMiddleware)  # outermost: counts and times every answer
     install_error_handlers(app)
     routers = _routers()
     for router in routers:
