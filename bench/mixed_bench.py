@@ -1,13 +1,15 @@
 """Mixed load on the case desk: intake at a fixed rate while others read, over loopback.
 
 ``python -m bench.mixed_bench [--seconds S] [--backends sqlite,postgresql] [--intake-rate R]
-[--read-rate R] [--writers 100] [--readers 50]`` (``make bench-mixed``) starts a real
-``wanzheng serve`` (the command itself, one process, its defaults) on a fresh database, logs
+[--read-rate R] [--writers 100] [--readers 50] [--processes 1,2,4]`` (``make bench-mixed``)
+starts a real ``wanzheng serve --workers N`` (the command itself, otherwise its defaults) on a
+fresh database, logs
 in a dispatcher, and then for ``S`` seconds:
 
 - ``--writers`` keep-alive connections submit cases (``POST /api/cases``, JSON) together at
   ``--intake-rate`` submissions per second (default 100 × 10/s = 1,000/s);
-- ``--readers`` other connections read together at ``--read-rate`` per second, alternating
+- ``--readers`` other connections read together at ``--read-rate`` per second (default
+  50 × 2/s = 100/s), alternating
   a resident's tracking page (``GET /api/track/{code}`` of a case acknowledged earlier) and the
   dispatcher's queue (``GET /api/cases?limit=20``, the newest cases in scope).
 
@@ -60,7 +62,7 @@ def _wanzheng() -> str:
 
 
 @contextmanager
-def serve(url: str, data_dir: Path) -> Iterator[int]:
+def serve(url: str, data_dir: Path, processes: int = 1) -> Iterator[int]:
     """``wanzheng serve`` on a free loopback port (migrates and seeds the database first)."""
     port = _free_port()
     env = {
@@ -71,7 +73,9 @@ def serve(url: str, data_dir: Path) -> Iterator[int]:
         "WANZHENG_PORT": str(port),
         "WANZHENG_ADMIN_PASSWORD": PASSWORD,
     }
-    proc = subprocess.Popen([_wanzheng(), "serve"], env=env, cwd=data_dir)
+    proc = subprocess.Popen(
+        [_wanzheng(), "serve", "--workers", str(processes)], env=env, cwd=data_dir
+    )
     try:
         for _ in range(600):
             if proc.poll() is not None:
@@ -292,11 +296,12 @@ def run(
     read_rate: float,
     writers: int,
     readers: int,
+    processes: int = 1,
 ) -> dict[str, Any]:
     """One service on a fresh database: warm-up, then intake (and reads when read_rate > 0)."""
     with tempfile.TemporaryDirectory(prefix="wz-mixed-", dir=ROOT / "bench") as d:
         tmp = Path(d)
-        with serve(url, tmp) as port:
+        with serve(url, tmp, processes) as port:
             token = dispatcher_token(port)
             # warm-up and the tracking codes the readers ask for: 2 s of intake at the rate
             warm_spec = {
@@ -360,6 +365,7 @@ def run(
         missing = sorted(set(acked) - found)
         row: dict[str, Any] = {
             "backend": backend,
+            "processes": processes,
             "readers": readers if read_rate > 0 else 0,
             "seconds": seconds,
             "intake_target": intake_rate,
@@ -440,12 +446,14 @@ def block(rows: list[dict[str, Any]], *, writers: int, readers: int) -> str:
             else f"The machine was otherwise quiet (load average {max(loads):.2f} before the "
             "runs). "
         )
-        + "The service is the real `wanzheng serve` (one process, its defaults) on a fresh "
+        + "The service is the real `wanzheng serve` (`--workers` as in the processes column, "
+        "otherwise its defaults) on a fresh "
         "database: SQLite with WAL and `synchronous=FULL`, or PostgreSQL 15 from the system "
         "binaries with `fsync=on`, `synchronous_commit=on`, on a unix socket. Over loopback, "
         f"{writers} keep-alive connections submit cases (`POST /api/cases`, JSON: text, lon, lat; "
         "each answered 201 only after its commit) together at the target rate, while "
-        f"{readers} other connections read, alternating a resident's tracking page "
+        f"{readers} other connections read together at the reads target rate, alternating "
+        "a resident's tracking page "
         "(`GET /api/track/{code}`, codes of earlier cases) and a dispatcher's queue "
         "(`GET /api/cases?limit=20`, bearer token). Both load generators are open-loop "
         "(each connection sends on its own schedule; latency is counted from when a request "
@@ -455,10 +463,10 @@ def block(rows: list[dict[str, Any]], *, writers: int, readers: int) -> str:
         "database by its id. The peer is the same service with intake alone (no readers), "
         "in the same run; the ratio column is intake p99 mixed ÷ intake p99 alone.",
         "",
-        "| backend | readers | intake target/s | intake achieved/s | intake p50 ms "
+        "| backend | processes | readers | intake target/s | intake achieved/s | intake p50 ms "
         "| intake p99 ms | reads target/s | reads achieved/s | reads p50 ms | reads p99 ms "
         "(track / queue) | non-2xx | acknowledged | missing by id | load avg before |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         reads = (
@@ -468,15 +476,16 @@ def block(rows: list[dict[str, Any]], *, writers: int, readers: int) -> str:
             else "— | — | — | —"
         )
         lines.append(
-            f"| {r['backend']} | {r['readers']} | {r['intake_target']:.0f} | "
+            f"| {r['backend']} | {r['processes']} | {r['readers']} | {r['intake_target']:.0f} | "
             f"{r['intake_per_s']:.0f} | {r['intake_p50']:.1f} | {r['intake_p99']:.1f} | {reads} | "
             f"{r['intake_non201'] + r.get('read_non200', 0)} | {r['acknowledged']} | "
             f"{r['missing']} | {r['load_before']:.1f} |"
         )
     lines.append("")
-    for backend in dict.fromkeys(r["backend"] for r in rows):
-        mixed = next((r for r in rows if r["backend"] == backend and r["readers"]), None)
-        alone = next((r for r in rows if r["backend"] == backend and not r["readers"]), None)
+    for backend, procs in dict.fromkeys((r["backend"], r["processes"]) for r in rows):
+        same = [r for r in rows if (r["backend"], r["processes"]) == (backend, procs)]
+        mixed = next((r for r in same if r["readers"]), None)
+        alone = next((r for r in same if not r["readers"]), None)
         if mixed is None:
             continue
         rate_ok = mixed["intake_per_s"] >= 0.99 * mixed["intake_target"] >= 1000 * 0.99
@@ -494,10 +503,8 @@ def block(rows: list[dict[str, Any]], *, writers: int, readers: int) -> str:
             else ""
         )
         lines.append(
-            f"- Goal on {backend} (≥ 1,000 submissions/s; reads and intake p99 ≤ 50 ms): "
-            + ", ".join(ok)
-            + ratio
-            + "."
+            f"- Goal on {backend}, {procs} process{'es' if procs > 1 else ''} "
+            "(≥ 1,000 submissions/s; reads and intake p99 ≤ 50 ms): " + ", ".join(ok) + ratio + "."
         )
     return "\n".join(lines)
 
@@ -510,21 +517,25 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--backends", default="sqlite,postgresql")
     p.add_argument("--intake-rate", type=float, default=1000.0)
-    p.add_argument("--read-rate", type=float, default=500.0)
+    # 2 reads/s per reader: a dispatcher refreshing a queue, residents opening tracking pages
+    p.add_argument("--read-rate", type=float, default=100.0)
     p.add_argument("--writers", type=int, default=100)
     p.add_argument("--readers", type=int, default=50)
+    p.add_argument("--processes", default="1", help="service processes, e.g. 1,2,4")
     p.add_argument("--no-write", action="store_true", help="print, do not touch the docs")
     a = p.parse_args()
     rows: list[dict[str, Any]] = []
     for backend in a.backends.split(","):
-        rows += run_backend(
-            backend,
-            seconds=a.seconds,
-            intake_rate=a.intake_rate,
-            read_rate=a.read_rate,
-            writers=a.writers,
-            readers=a.readers,
-        )
+        for processes in (int(n) for n in a.processes.split(",")):
+            rows += run_backend(
+                backend,
+                seconds=a.seconds,
+                intake_rate=a.intake_rate,
+                read_rate=a.read_rate,
+                writers=a.writers,
+                readers=a.readers,
+                processes=processes,
+            )
     text = block(rows, writers=a.writers, readers=a.readers)
     print(text)
     if not a.no_write:

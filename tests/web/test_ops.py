@@ -84,13 +84,31 @@ def test_metrics_count_requests_by_route_and_the_overdue_cases(
         assert _sample(c.get("/metrics").text, "wanzheng_cases_overdue") == 1
 
 
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def test_access_log_lines_carry_fields_and_no_query_string(
-    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    database_url: str, tmp_path: Path
 ) -> None:
-    settings = Settings(database_url=database_url, data_dir=tmp_path, escalation_interval_s=0)
-    with TestClient(create_app(settings)) as c, caplog.at_level(logging.INFO, "wanzheng.access"):
-        c.get("/api/track/NOSUCHCODE?token=secret")
-    (rec,) = [r for r in caplog.records if r.name == "wanzheng.access"]
+    # a handler on the logger itself: `wanzheng serve`'s configuration does not propagate
+    access = logging.getLogger("wanzheng.access")
+    seen, level = _Records(), access.level
+    access.addHandler(seen)
+    access.setLevel(logging.INFO)
+    try:
+        settings = Settings(database_url=database_url, data_dir=tmp_path, escalation_interval_s=0)
+        with TestClient(create_app(settings)) as c:
+            c.get("/api/track/NOSUCHCODE?token=secret")
+    finally:
+        access.removeHandler(seen)
+        access.setLevel(level)
+    (rec,) = seen.records
     line = json.loads(JsonFormatter().format(rec))
     assert line["logger"] == "wanzheng.access" and line["level"] == "info"
     assert line["route"] == "/api/track/{code}" and line["status"] == 404
