@@ -4,6 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out/demo
+PORT   ?= 8000
 
 .PHONY: demo test lint fmt system-deps bench bench-quick bench-plan-quick clean serve web
 
@@ -18,9 +19,10 @@ $(STAMP): pyproject.toml setup.py src/wanzheng/network/_engine_core.pyx | $(BIN)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## make demo: audit the embedded default area and start the web service on it.
+## make demo [PORT=8010]: audit the embedded default area and start the web service on it
+## (on PORT, or the next free port when PORT is taken).
 demo: $(STAMP)
-	$(BIN)/wanzheng demo --out $(OUT) --serve
+	$(BIN)/wanzheng demo --out $(OUT) --serve --port $(PORT)
 
 ## make test: system packages (Chromium, PostgreSQL), lint, types, every test.
 test: $(STAMP) system-deps

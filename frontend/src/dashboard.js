@@ -61,11 +61,18 @@ function renderStats() {
     cell(t("verdict.undetermined"), num(c.undetermined), "undetermined"),
     cell(t("dash.residents"), num(c.population)),
     cell(t("dash.affected"), num(c.affected), "incomplete", t("dash.affected.hint")),
+    cell(
+      t("dash.facilities"),
+      num(c.places ?? c.facilities),
+      "",
+      c.multi_kind ? t("dash.facilities.multi", { n: c.multi_kind }) : "",
+    ),
   ].join("");
   const s = state.summary;
   document.getElementById("sources").textContent = [
     `${t("dash.catalogue")}: ${s.catalogue?.name ?? "–"} ${s.catalogue?.version ?? ""}`,
     `${t("dash.speed")}: ${num(s.walk_speed_m_per_min)} ${t("common.m")}/${t("common.minutes")}`,
+    s.area_name ?? "",
     s.osm_file ? `OSM: ${s.osm_file}` : "",
   ]
     .filter(Boolean)

@@ -36,13 +36,47 @@ def result(extract: OsmExtract, catalogue: Catalogue) -> AuditResult:
 
 def test_one_row_per_community_and_columns(result: AuditResult, catalogue: Catalogue) -> None:
     table = result.communities
-    assert len(table) == 12
+    assert len(table) == 11  # 12 landuse=residential objects, one a point (dropped)
     for kind in catalogue.audited:
         for suffix in ("distance_m", "walk_min", "status", "nearest_id", "nearest_name"):
             assert f"{kind.key}_{suffix}" in table.columns
     assert set(table["verdict"]) <= {"complete", "incomplete", "undetermined"}
     assert result.sources["n_nodes"] == 1409
     assert result.sources["catalogue_version"] == catalogue.version
+
+
+def test_a_point_is_not_a_community(result: AuditResult) -> None:
+    # node 2943228133, a library tagged landuse=residential on a single point: no area, so no
+    # community; it is listed with why, and a community file may still give points
+    dropped = result.dropped_communities
+    assert dropped["id"].tolist() == ["n2943228133"]
+    assert dropped["name"].tolist() == ["中国农业大学图书馆（东区）"]
+    assert "没有范围" in dropped["reason"].iloc[0]
+    assert "n2943228133" not in set(result.communities["id"])
+    assert result.sources["n_dropped_communities"] == 1
+
+
+def test_communities_with_area_keeps_polygons_only() -> None:
+    import shapely
+
+    from wanzheng.audit.run import communities_with_area
+
+    found = pd.DataFrame(
+        {
+            "id": ["w1", "n2", "w3"],
+            "name": ["甲小区", "某图书馆", "乙小区"],
+            "source": ["landuse", "landuse", "place"],
+            "geometry": [
+                shapely.box(0, 0, 1, 1),
+                shapely.Point(2, 2),
+                shapely.Polygon([(0, 0), (1, 1), (2, 2)]),  # zero area
+            ],
+        }
+    )
+    kept, dropped = communities_with_area(found)
+    assert kept["id"].tolist() == ["w1"]
+    assert dropped["id"].tolist() == ["n2", "w3"]
+    assert dropped["reason"].str.len().gt(0).all()
 
 
 def test_statuses_follow_thresholds_and_data(result: AuditResult, catalogue: Catalogue) -> None:
@@ -70,7 +104,8 @@ def test_distances_equal_networkx_on_the_same_graph(
     """Rebuild graph + snapping and compute every distance with networkx Dijkstra."""
     graph = build_graph(extract)
     fac = result.facilities
-    geoms = np.asarray(extract.communities["geometry"].to_numpy(), dtype=object)
+    audited = extract.communities[extract.communities["id"].isin(result.communities["id"])]
+    geoms = np.asarray(audited["geometry"].to_numpy(), dtype=object)
     pts = shapely.point_on_surface(geoms)
     g2, (fs, os_) = snap(
         graph,

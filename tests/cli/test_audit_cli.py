@@ -30,7 +30,7 @@ def test_audit_writes_every_output(cau_pbf: Path, tmp_path: Path) -> None:
         assert (out / name).stat().st_size > 0, name
     with (out / "communities.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 12
+    assert len(rows) == 11
     assert "report.html" in proc.stdout
     assert "1409" in proc.stdout  # network nodes of the CAU extract
 
@@ -89,4 +89,58 @@ def test_demo_audits_the_embedded_area(tmp_path: Path) -> None:
     assert (out / "report.html").is_file()
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "© OpenStreetMap contributors" in html
-    assert "haidian_cau_2026" in html
+    assert "haidian_cau_2026" in html  # named as the source, not as the title
+    assert "<h1>完整社区体检报告 · 海淀区 · 中国农业大学东校区周边</h1>" in html
+    # the shipped sample ledger is applied: its one row of no kind is reported
+    assert "haidian_cau_ledger_sample.csv" in html
+    assert "二里庄社区警务室" in proc.stdout
+    # the library tagged landuse=residential on a point is not a community, and is listed
+    assert "n2943228133" in proc.stdout and "中国农业大学图书馆（东区）" in html
+    with (out / "communities.csv").open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert "中国农业大学图书馆（东区）" not in {r["name"] for r in rows}
+    with (out / "facilities.csv").open(encoding="utf-8-sig") as fh:
+        facility_rows = list(csv.DictReader(fh))
+    sources = [r["source"] for r in facility_rows]
+    ids = [r["id"] for r in facility_rows]
+    assert sources.count("ledger") == 10  # nine mapped rows, one of them under two kinds
+
+    # The headline numbers agree: CLI, report, dashboard (its summary API) and XLSX.
+    import re
+
+    import openpyxl
+
+    from wanzheng.web.audit_view import load_audit_view
+
+    said = re.search(
+        r"(\d+) communities, ([\d,]+) residents, (\d+) facilities \((\d+) of them",
+        " ".join(proc.stdout.split()),
+    )
+    assert said is not None, proc.stdout
+    n_comm, residents, n_fac, multi = (int(g.replace(",", "")) for g in said.groups())
+    assert (n_comm, n_fac, multi) == (11, len(set(ids)), 4)
+    assert f'<div class="num">{n_fac}</div>' in html
+    assert f'<div class="num">{residents:,}</div>' in html
+    assert f"其中 {multi} 处同时计入两类以上" in html
+    counts = load_audit_view(out).summary()["counts"]
+    assert (counts["places"], counts["multi_kind"]) == (n_fac, multi)
+    assert counts["population"] == residents == sum(int(r["population"] or 0) for r in rows)
+    book = openpyxl.load_workbook(out / "communities.xlsx", read_only=True)
+    facts = {r[0]: r[1] for r in book["sources"].iter_rows(values_only=True) if r and r[0]}
+    assert int(facts["设施数（处）"]) == n_fac
+
+
+def test_demo_port_skips_a_port_in_use() -> None:
+    import socket
+
+    from wanzheng.cli.audit import first_free_port
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        found = first_free_port("127.0.0.1", port)
+        assert found is not None and found > port
+        with socket.socket() as check:  # the port it gives can really be listened on
+            check.bind(("127.0.0.1", found))
+        assert first_free_port("127.0.0.1", port, tries=1) is None

@@ -176,7 +176,7 @@ def test_real_area_report_in_the_browser(
     pg.on("request", lambda r: requests.append(r.url))
     pg.goto(files.report_html.as_uri())
     names = real_result.communities["name"].tolist()
-    assert pg.locator("svg#map .comm").count() == len(names) == 12
+    assert pg.locator("svg#map .comm").count() == len(names) == 11
     assert pg.locator("svg#map .fac").count() == len(real_result.facilities)
     for i, name in enumerate(names):
         pg.locator(f'.show-c[data-c="{i}"]').click()
@@ -193,6 +193,16 @@ def test_real_area_report_in_the_browser(
     assert errors == []
     assert [u for u in requests if not u.startswith("file://")] == []
     context.close()
+
+    # Forwarded in a chat group and opened on a phone: nothing wider than the screen (wide
+    # tables scroll inside their own box), the title is the area's name, not a file name.
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    pg = phone.new_page()
+    pg.goto(files.report_html.as_uri())
+    assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390
+    title = pg.locator("h1").inner_text()
+    assert ".pbf" not in title and "个社区" in title, title
+    phone.close()
 
 
 def test_overlapping_labels_are_hidden(browser: Any, make_result: Any, tmp_path: Path) -> None:

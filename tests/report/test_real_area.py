@@ -29,7 +29,7 @@ def files(real: AuditResult, tmp_path_factory: pytest.TempPathFactory) -> Output
 def test_csv_rows_match_the_result(real: AuditResult, files: OutputFiles) -> None:
     with files.communities_csv.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == len(real.communities) == 12
+    assert len(rows) == len(real.communities) == 11
     keys = real.kinds["key"].tolist()
     for row, (_, src) in zip(rows, real.communities.iterrows(), strict=True):
         assert row["id"] == str(src["id"])
@@ -70,9 +70,9 @@ def test_html_is_offline_and_complete(real: AuditResult, files: OutputFiles) -> 
     m = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S)
     assert m is not None
     data = json.loads(m.group(1))
-    assert len(data["communities"]) == 12
+    assert len(data["communities"]) == 11
     assert len(data["facilities"]) == len(real.facilities)
-    assert page.count('class="comm ') == 12
+    assert page.count('class="comm ') == 11
     assert page.count('class="fac"') == len(real.facilities)
     assert "© OpenStreetMap contributors, ODbL" in page
     assert str(real.sources["catalogue_version"]) in page

@@ -205,7 +205,7 @@ def test_xlsx_kinds_coverage_and_sources_sheets(workbook: openpyxl.Workbook) -> 
         "health_station",
         "barrier_free",
     ]
-    assert kinds[0][1:6] == ["幼儿园", "Kindergarten", "5分钟生活圈", 300, "否（未核实）"]
+    assert kinds[0][1:6] == ["幼儿园", "Kindergarten", "5分钟生活圈", 300, "否（待核实）"]
     assert kinds[1][5] == "是"
     assert [k[6] for k in kinds] == [
         "是（完整社区要素）",
@@ -240,7 +240,7 @@ def test_xlsx_kinds_coverage_and_sources_sheets(workbook: openpyxl.Workbook) -> 
     assert src["目录版本"] == "2026.1-test"
     assert src["地图数据署名"] == "© OpenStreetMap contributors, ODbL"
     assert src["人口来源"] == "估算、给定、未知（estimated;given;unknown）"
-    assert src["未核实阈值的类别"] == "幼儿园、社区卫生服务站、无障碍"
+    assert src["阈值待核实的类别"] == "幼儿园、社区卫生服务站、无障碍"
     assert src["社区文件"] == "—"
 
 

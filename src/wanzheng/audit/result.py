@@ -91,6 +91,10 @@ class AuditResult:
         ``community_id``, ``kind``, ``n_cases``, ``n_residents``, ``examples`` (redacted
         texts). Empty unless the audit was given cases (``wanzheng audit --cases``); the cases
         are tied to the communities by their pin or by their text (:mod:`wanzheng.place`).
+    dropped_communities
+        Residential objects of the OSM data that are not audited as communities, with why:
+        ``id``, ``name``, ``source``, ``reason`` (zh-CN). A community needs an area; a point is
+        kept only when a community file gives it.
     """
 
     communities: pd.DataFrame
@@ -101,3 +105,6 @@ class AuditResult:
     kinds: pd.DataFrame
     sources: dict[str, Any] = field(default_factory=dict)
     evidence: pd.DataFrame = field(default_factory=empty_evidence)
+    dropped_communities: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["id", "name", "source", "reason"])
+    )

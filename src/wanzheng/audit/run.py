@@ -92,6 +92,47 @@ def _evidence(fac: pd.DataFrame, keys: list[str]) -> tuple[list[str], list[str]]
     return evidence, confidence
 
 
+DROPPED_COLUMNS = ("id", "name", "source", "reason")
+"""Columns of :attr:`AuditResult.dropped_communities`."""
+
+
+def empty_dropped() -> pd.DataFrame:
+    """A table of dropped communities without rows."""
+    return pd.DataFrame(columns=list(DROPPED_COLUMNS))
+
+
+def communities_with_area(found: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split the communities read from OSM into those with an area and those dropped.
+
+    A community is a place where people live: it needs an area. A single point tagged
+    ``landuse=residential`` or ``place=neighbourhood`` is often something else named by
+    mistake (a library, a gate) and has no extent to estimate its residents from, so it is
+    dropped with its reason; a community file (``--communities``) may still give points.
+
+    Returns
+    -------
+    (kept, dropped)
+        ``kept`` with the rows of ``found`` that have a polygon of non-zero area; ``dropped``
+        with ``id``, ``name``, ``source``, ``reason`` (zh-CN) of the others.
+    """
+    if len(found) == 0:
+        return found, empty_dropped()
+    geoms = np.asarray(found["geometry"].to_numpy(), dtype=object)
+    types = shapely.get_type_id(geoms)
+    polygonal = np.isin(types, (3, 6))  # Polygon, MultiPolygon
+    areas = np.where(polygonal, shapely.area(geoms), 0.0)
+    keep = polygonal & (areas > 0)
+    reasons = []
+    for t in types[~keep]:
+        if t == 0:
+            reasons.append("只标了一个点，没有范围：社区须有范围，点位须由社区文件给出")
+        else:
+            reasons.append("范围无效（面积为零或不是面）")
+    dropped = found.loc[~keep, ["id", "name", "source"]].copy()
+    dropped["reason"] = reasons
+    return found.loc[keep].reset_index(drop=True), dropped.reset_index(drop=True)
+
+
 def _edge_distance_m(
     graph_projection: Any,
     o_lon: np.ndarray,
@@ -181,11 +222,15 @@ def run_audit(
     thresholds = [float(k.threshold_m) for k in audited if k.threshold_m is not None]
     cutoff = max(thresholds)
 
-    comms = extract.communities if communities is None else communities
+    if communities is None:
+        comms, dropped = communities_with_area(extract.communities)
+    else:
+        comms, dropped = communities, empty_dropped()
     if len(comms) == 0:
         raise DataError(
-            f"{extract.path}: no residential communities found (no landuse=residential or "
-            "place=neighbourhood); pass a community file with --communities"
+            f"{extract.path}: no residential communities with an area found (no "
+            "landuse=residential or place=neighbourhood drawn as an area; "
+            f"{len(dropped)} dropped); pass a community file with --communities"
         )
     comms = comms.reset_index(drop=True)
 
@@ -271,7 +316,9 @@ def run_audit(
         ),
     )
     table = comms[["id", "name"]].copy()
-    table["population"] = pop["population"].to_numpy(np.float64)
+    # Whole residents: an estimate of 1,234.6 people is shown as 1,235 everywhere, and every
+    # total (CLI, dashboard, report, XLSX) is the sum of the same whole numbers.
+    table["population"] = np.round(pop["population"].to_numpy(np.float64))
     table["population_source"] = pop["population_source"].to_numpy()
     table["lon"] = o_lon
     table["lat"] = o_lat
@@ -376,12 +423,20 @@ def run_audit(
             "n_nodes": int(graph.lon.shape[0]),
             "n_edges": int(graph.edge_u.shape[0]),
             "n_communities": len(table),
-            "n_facilities": len(fac),
+            # facilities as places (one per id, as every output counts them); a place that
+            # serves two kinds (a 社区卫生服务中心) is one facility, counted in both kinds
+            "n_facilities": int(fac["id"].nunique()) if len(fac) else 0,
+            "n_facility_kind_rows": len(fac),
+            "n_multi_kind_facilities": (
+                int((fac.groupby("id")["kind"].nunique() > 1).sum()) if len(fac) else 0
+            ),
             "unsnapped_facilities": int((fsnap.node < 0).sum()),
             "unsnapped_communities": int((osnap.node < 0).sum()),
         }
     )
+    prov["n_dropped_communities"] = len(dropped)
     return AuditResult(
+        dropped_communities=dropped,
         communities=table,
         facilities=fac.reset_index(drop=True),
         coverage=coverage,

@@ -11,17 +11,19 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from wanzheng.audit.result import AuditResult
 from wanzheng.errors import DataError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from wanzheng.audit.result import AuditResult
     from wanzheng.data.ledger import Ledger
 
 __all__ = ["DEMO_AREA", "audit_area", "register"]
 
 DEMO_AREA = "haidian_cau_2026.osm.pbf"
+DEMO_LEDGER = "haidian_cau_ledger_sample.csv"
+DEMO_AREA_NAME = "海淀区 · 中国农业大学东校区周边"
 
 STAGES = {
     "load": "读取 OSM / reading OSM",
@@ -38,6 +40,11 @@ def demo_area_path() -> Path:
     return Path(str(resources.files("wanzheng.datasets").joinpath(DEMO_AREA)))
 
 
+def demo_ledger_path() -> Path:
+    """Path of the sample facility ledger of the demo area (see datasets/SOURCE.md)."""
+    return Path(str(resources.files("wanzheng.datasets").joinpath(DEMO_LEDGER)))
+
+
 def audit_area(
     area: Path,
     *,
@@ -52,6 +59,7 @@ def audit_area(
     cases: Path | None = None,
     cases_text_columns: str = "title,text",
     audit_date: str | None = None,
+    area_name: str | None = None,
     console: Console,
 ) -> Path:
     """Run the whole audit with a progress display; return the report path.
@@ -110,6 +118,7 @@ def audit_area(
                 "ledger_file": facilities.name if facilities else None,
                 "communities_file": communities.name if communities else None,
                 "audit_date": when,
+                "area_name": area_name,
             },
             step=step,
         )
@@ -130,6 +139,14 @@ def audit_area(
         progress.update(task, completed=len(STAGES))
 
     _print_summary(result, console)
+    dropped = result.dropped_communities
+    if len(dropped):
+        console.print(
+            f"[yellow]{len(dropped)} residential objects dropped (a community needs an area; "
+            "give points in a --communities file) / 未作为社区审计:[/]"
+        )
+        for row in dropped.itertuples():
+            console.print(f"  {row.id} {row.name!s} — {row.reason!s}")
     if ledger is not None and len(ledger.unmapped):
         console.print(
             f"[yellow]{len(ledger.unmapped)} ledger rows matched no facility kind; "
@@ -198,9 +215,16 @@ def _origins_option(value: str) -> Literal["centroid", "buildings"]:
 
 
 def _print_summary(result: AuditResult, console: Console) -> None:
+    import pandas as pd
+
     src = result.sources
+    multi = int(src.get("n_multi_kind_facilities") or 0)
+    twice = f" ({multi} of them counted under two kinds or more)" if multi else ""
+    pop = pd.to_numeric(result.communities["population"], errors="coerce")
     console.print(
-        f"[bold]{src['n_communities']}[/] communities, [bold]{src['n_facilities']}[/] facilities, "
+        f"[bold]{src['n_communities']}[/] communities, "
+        f"[bold]{pop.sum(min_count=1):,.0f}[/] residents, "
+        f"[bold]{src['n_facilities']}[/] facilities{twice}, "
         f"[bold]{src['n_nodes']}[/] network nodes, [bold]{src['n_edges']}[/] edges — "
         f"catalogue {src['catalogue_name']} {src['catalogue_version']}"
     )
@@ -265,6 +289,14 @@ def register(app: typer.Typer) -> None:
                 "`wanzheng plan progress`.",
             ),
         ] = None,
+        area_name: Annotated[
+            str | None,
+            typer.Option(
+                "--area-name",
+                help="The area's name for the report's title (海淀区学院路街道); default: "
+                "from the data (its first named communities).",
+            ),
+        ] = None,
     ) -> None:
         """Audit every residential community of AREA against the complete-community standard."""
         console = Console()
@@ -281,6 +313,7 @@ def register(app: typer.Typer) -> None:
             cases=cases,
             cases_text_columns=cases_text_columns,
             audit_date=date,
+            area_name=area_name,
             console=console,
         )
         console.print(f"report: [bold]{report}[/]")
@@ -305,7 +338,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Audit the embedded default area (Haidian, Beijing; © OpenStreetMap contributors)."""
         console = Console()
-        report = audit_area(demo_area_path(), out=out, console=console)
+        report = audit_area(
+            demo_area_path(),
+            out=out,
+            facilities=demo_ledger_path(),
+            area_name=DEMO_AREA_NAME,
+            console=console,
+        )
         console.print(f"report: [bold]{report.resolve()}[/]")
         if serve:
             serve_demo(out=out, data_dir=data_dir, host=host, port=port, console=console)
@@ -321,6 +360,29 @@ DEMO_USERS = (
 DEMO_PASSWORD = "wanzheng-demo"
 """Password of the demo accounts; the demo service runs only in development mode on its own
 data directory, never on a production database."""
+
+
+PORT_TRIES = 20
+"""How many ports from the asked one ``wanzheng demo`` tries before it gives up."""
+
+
+def first_free_port(host: str, port: int, *, tries: int = PORT_TRIES) -> int | None:
+    """The first port from ``port`` on that ``host`` can listen on, or None.
+
+    Checked by binding (and closing) a socket, before any URL is printed: the demo never
+    prints addresses that point to someone else's server.
+    """
+    import socket
+
+    for candidate in range(port, min(port + tries, 65536)):
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, candidate))
+            except OSError:
+                continue
+            return candidate
+    return None
 
 
 def serve_demo(*, out: Path, data_dir: Path, host: str, port: int, console: Console) -> None:
@@ -356,6 +418,15 @@ def serve_demo(*, out: Path, data_dir: Path, host: str, port: int, console: Cons
                 )
         session.commit()
     engine.dispose()
+    free = first_free_port(host, port)
+    if free is None:
+        raise DataError(
+            f"--port: {port} to {port + PORT_TRIES - 1} on {host} are all in use; "
+            "choose another with --port (make demo PORT=…)"
+        )
+    if free != port:
+        console.print(f"[yellow]port {port} is in use; serving on {free} instead[/]")
+        port = free
     base = f"http://{host}:{port}"
     console.print(f"dashboard  仪表盘: [bold]{base}/[/]")
     console.print(f"resident   居民端: [bold]{base}/resident[/]")

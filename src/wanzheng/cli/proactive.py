@@ -14,13 +14,16 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
-from sqlalchemy.orm import Session, sessionmaker
 
 from wanzheng.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.orm import Session, sessionmaker
+
 
 __all__ = ["read_case_table", "register"]
 
@@ -102,6 +105,8 @@ def read_case_table(path: Path) -> pd.DataFrame:
     DataError
         Unreadable file, missing columns, or an unparsable ``created_at`` (names the row).
     """
+    import pandas as pd  # heavy: imported where used, so `wanzheng --help` stays fast
+
     from wanzheng.data.tabular import Limits, cell_text, read_table
     from wanzheng.settings import Settings
 
@@ -139,6 +144,8 @@ def _cases(cases: Path | None, database: str | None) -> pd.DataFrame:
 
 
 def _print(frame: pd.DataFrame, *, limit: int = 40) -> None:
+    import pandas as pd  # heavy: imported where used, so `wanzheng --help` stays fast
+
     if frame.empty:
         typer.echo("(none)")
         return
@@ -349,6 +356,8 @@ def _topics_out(
     window_days: float,
 ) -> None:
     """``hotspots --out``: hot topics from text, one row per input case."""
+    import pandas as pd  # heavy: imported where used, so `wanzheng --help` stays fast
+
     from wanzheng.data.cells import write_frame_csv
     from wanzheng.proactive.topics import find_topics
 

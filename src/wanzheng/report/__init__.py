@@ -151,7 +151,8 @@ def write_outputs(
         ``rich.progress`` task: ``lambda s, d, t: bar.update(task, description=s,
         completed=d, total=t)``.
     title
-        Title of the HTML report; default ``完整社区体检报告 · <OSM file name>``.
+        Title of the HTML report; default ``完整社区体检报告 · <area name>``
+        (:func:`wanzheng.report.html.area_name`).
 
     Returns
     -------

@@ -522,6 +522,35 @@ def _notices(sources: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def area_name(result: AuditResult) -> str:
+    """The audited area in words: ``sources["area_name"]`` (``wanzheng audit --area-name``),
+    else from the data: the first named communities and how many there are
+    (``富润家园、石科院生活区等 12 个社区``); never a file name."""
+    from wanzheng.data.osm import UNNAMED_COMMUNITY  # osmium only when needed
+
+    given = result.sources.get("area_name")
+    if given:
+        return str(given)
+    comm = result.communities
+    names = [str(n) for n in comm["name"] if n and not str(n).startswith(UNNAMED_COMMUNITY)][:2]
+    n = len(comm)
+    if not names:
+        return f"{n} 个社区"
+    return f"{'、'.join(names)}{'等 ' if n > len(names) else ' '}{n} 个社区"
+
+
+def _dropped_notices(dropped: pd.DataFrame, *, listed: int = 20) -> list[str]:
+    """One sentence per residential object of the data not audited as a community."""
+    if dropped is None or len(dropped) == 0:
+        return []
+    out = [f"数据中有 {len(dropped)} 处居住用地标记未作为社区审计（社区须有范围）："]
+    for row in dropped.head(listed).itertuples():
+        out.append(f"{row.name}（{row.id}）：{row.reason}")
+    if len(dropped) > listed:
+        out.append(f"另有 {len(dropped) - listed} 处，见 communities.xlsx 的 dropped 表。")
+    return out
+
+
 def _gaps(
     result: AuditResult, kinds: list[KindInfo], colours: Mapping[str, str]
 ) -> list[dict[str, Any]]:
@@ -921,7 +950,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
     result
         The audit to show.
     title
-        Page title; default ``完整社区体检报告`` followed by the OSM file's name.
+        Page title; default ``完整社区体检报告 · `` followed by :func:`area_name`.
     """
     # Kinds that decide the verdict first, then the wider life-circle kinds (stable order).
     kinds = sorted(kind_infos(result), key=lambda k: not k.in_verdict)
@@ -946,6 +975,11 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
         "population_unknown": int(pop.isna().sum()),
         "facilities": int(result.facilities["id"].nunique()) if len(result.facilities) else 0,
         "facility_kinds": int(n_fac_kinds),
+        "multi_kind": (
+            int((result.facilities.groupby("id")["kind"].nunique() > 1).sum())
+            if len(result.facilities)
+            else 0
+        ),
         "nodes": result.sources.get("n_nodes"),
         "edges": result.sources.get("n_edges", len(result.network)),
     }
@@ -987,7 +1021,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
     cov_rows.sort(key=lambda r: not r["in_verdict"])
     no_data = [r for r in cov_rows if not r["has_data"]]
     gaps = _gaps(result, kinds, colours)
-    notices = _notices(result.sources)
+    notices = _notices(result.sources) + _dropped_notices(result.dropped_communities)
     checklist = [k for k in kinds if k.threshold_m is None]
     unverified = [k for k in kinds if not k.verified]
 
@@ -1058,9 +1092,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
         "speed": speed,
         "shares": any(k.has_share for k in kinds),
     }
-    osm_file = result.sources.get("osm_file")
-    area = Path(str(osm_file)).name if osm_file else ""
-    page_title = title or ("完整社区体检报告" + (f" · {area}" if area else ""))
+    page_title = title or f"完整社区体检报告 · {area_name(result)}"
 
     lod_notes: list[str] = []
     map_svg = _map_svg(result, kinds, colours, communities, facilities, lod_notes)
@@ -1074,7 +1106,7 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
     template = env.get_template("report.html.j2")
     return template.render(
         title=page_title,
-        area=area,
+        area=area_name(result),
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         catalogue_name=str(result.sources.get("catalogue_name", "")),
         catalogue_version=str(result.sources.get("catalogue_version", "")),

@@ -404,6 +404,20 @@ def _evidence_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) -
     _widths(ws, rows, zh, cap=60)
 
 
+def _dropped_sheet(ws: Worksheet, result: AuditResult) -> None:
+    """Residential objects of the data not audited as communities, with why."""
+    zh = ["编号", "名称", "来源", "未审计原因"]
+    keys = ["id", "name", "source", "reason"]
+    _header(ws, zh, keys)
+    rows: list[list[Any]] = []
+    for rec in result.dropped_communities.to_dict("records"):
+        row: list[Any] = [str(rec[k]) for k in keys]  # made safe on save
+        rows.append(row)
+        ws.append(row)
+    ws.freeze_panes = "A3"
+    _widths(ws, rows, zh, cap=60)
+
+
 def _kinds_sheet(ws: Worksheet, kinds: list[KindInfo]) -> None:
     zh = [
         "键",
@@ -438,7 +452,7 @@ def _kinds_sheet(ws: Worksheet, kinds: list[KindInfo]) -> None:
             k.name_en,
             TIER_ZH.get(k.tier, k.tier),
             k.threshold_m if k.threshold_m is not None else "不按距离审计",
-            "是" if k.verified else "否（未核实）",
+            "是" if k.verified else "否（待核实）",
             "是（完整社区要素）" if k.in_verdict else "否（生活圈配套）",
             k.requirement,
             k.source,
@@ -550,7 +564,8 @@ def write_communities_xlsx(result: AuditResult, path: Path) -> None:
     threshold, verified, requirement, source, clause) and ``sources`` (catalogue name and
     version, input files, population method, OSM attribution). An audit given residents' cases
     adds the column ``evidence`` to ``communities`` and the sheet ``evidence`` (per community and
-    kind asked for: verdict, the kind's status, cases, residents, redacted examples).
+    kind asked for: verdict, the kind's status, cases, residents, redacted examples). Residential
+    objects of the data not audited as communities are listed with why on the sheet ``dropped``.
     Distances beyond the search cutoff are written as the text ``>{cutoff}``.
     """
     kinds = kind_infos(result)
@@ -565,6 +580,8 @@ def write_communities_xlsx(result: AuditResult, path: Path) -> None:
     _sources_sheet(wb.create_sheet("sources"), result)
     if len(result.evidence):
         _evidence_sheet(wb.create_sheet("evidence"), result, kinds)
+    if len(result.dropped_communities):
+        _dropped_sheet(wb.create_sheet("dropped"), result)
     wb.properties.title = "完整社区体检 communities"
     wb.properties.creator = "wanzheng"
     save_workbook(wb, path)

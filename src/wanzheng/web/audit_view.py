@@ -213,6 +213,14 @@ class AuditView:
                 "population": _clean(float(pop.sum(min_count=1))),
                 "affected": _clean(float(pop[verdict == "incomplete"].sum(min_count=1)) or 0.0),
                 "facilities": len(self.facilities),
+                # places: facilities as the report and the CLI count them (one per id);
+                # multi_kind: places counted under two kinds or more (a 卫生服务中心 is both)
+                "places": int(self.facilities["id"].nunique()) if len(self.facilities) else 0,
+                "multi_kind": (
+                    int((self.facilities.groupby("id")["kind"].nunique() > 1).sum())
+                    if len(self.facilities)
+                    else 0
+                ),
                 "edges": len(self.network),
                 "buildings": len(self.buildings),
             },
@@ -222,6 +230,7 @@ class AuditView:
             },
             "walk_speed_m_per_min": self.walk_speed_m_per_min,
             "osm_file": self.sources.get("osm_file"),
+            "area_name": self.sources.get("area_name") or None,
             "bounds": list(bounds) if bounds is not None else None,
             "exports": exports,
             "sources": {
