@@ -56,10 +56,44 @@ function streetStyle(feature) {
  */
 let baseData = null; // fetched once per page, drawn on every map that asks
 
+// Street and community names as text on the map (no tiles carry them here): community names
+// from zoom 14, street names from zoom 15, where they fit.
+const LABEL_MIN_ZOOM = { community: 14, street: 15 };
+
+function drawLabels(map, labels) {
+  const layers = { community: L.layerGroup(), street: L.layerGroup() };
+  const label = (text, lat, lon, cls) =>
+    L.marker([lat, lon], {
+      icon: L.divIcon({ className: `map-label ${cls}`, html: `<span>${escText(text)}</span>`, iconSize: null }),
+      interactive: false,
+      keyboard: false,
+    }).addTo(layers[cls]);
+  for (const s of labels.streets ?? []) label(s.name, s.lat, s.lon, "street");
+  for (const c of labels.communities ?? []) label(c.name, c.lat, c.lon, "community");
+  const show = () => {
+    for (const [cls, layer] of Object.entries(layers)) {
+      if (map.getZoom() >= LABEL_MIN_ZOOM[cls]) layer.addTo(map);
+      else layer.remove();
+    }
+  };
+  map.on("zoomend", show);
+  show();
+  map.getContainer().dataset.labels = String((labels.streets?.length ?? 0) + (labels.communities?.length ?? 0));
+  return layers;
+}
+
+function escText(value) {
+  return String(value ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 export async function drawBase(map) {
-  const out = { buildings: null, network: null, bounds: null };
-  baseData ??= Promise.allSettled([api("/api/audit/buildings"), api("/api/audit/network")]);
-  const [b, n] = await baseData;
+  const out = { buildings: null, network: null, bounds: null, labels: null };
+  baseData ??= Promise.allSettled([
+    api("/api/audit/buildings"),
+    api("/api/audit/network"),
+    api("/api/audit/labels"),
+  ]);
+  const [b, n, names] = await baseData;
   // The map may have been removed while the data was on its way (a newer case opened).
   if (!map._mapPane) return out;
   if (b.status === "fulfilled" && b.value) {
@@ -84,6 +118,7 @@ export async function drawBase(map) {
       map.fitBounds(bounds, { padding: [4, 4] });
     }
   }
+  if (names.status === "fulfilled" && names.value) out.labels = drawLabels(map, names.value);
   return out;
 }
 

@@ -359,6 +359,42 @@ class AuditView:
             )
         return {"type": "FeatureCollection", "features": features}
 
+    def labels(self) -> JSON:
+        """Names to write on the maps: every named street once, at the middle of its longest
+        segment, and every community at a point inside it (``point_on_surface``).
+
+        ``{"streets": [{"name", "lon", "lat"}], "communities": [{"id", "name", "lon", "lat"}]}``
+        """
+        streets: list[JSON] = []
+        net = self.network
+        if len(net) and "name" in net:
+            named = net[net["name"].fillna("").astype(str) != ""]
+            if len(named):
+                longest = named.loc[named.groupby("name")["length_m"].idxmax()]
+                lon = (longest["lon_u"].to_numpy(float) + longest["lon_v"].to_numpy(float)) / 2
+                lat = (longest["lat_u"].to_numpy(float) + longest["lat_v"].to_numpy(float)) / 2
+                for name, x, y in zip(longest["name"].astype(str), lon, lat, strict=True):
+                    streets.append(
+                        {"name": name, "lon": round(float(x), 6), "lat": round(float(y), 6)}
+                    )
+        communities: list[JSON] = []
+        comm = self.communities
+        if len(comm):
+            pts = shapely.point_on_surface(np.asarray(comm["geometry"].to_numpy(), dtype=object))
+            for cid, name, x, y in zip(
+                comm["id"], comm["name"], shapely.get_x(pts), shapely.get_y(pts), strict=True
+            ):
+                if np.isfinite(x) and np.isfinite(y):
+                    communities.append(
+                        {
+                            "id": str(cid),
+                            "name": str(name),
+                            "lon": round(float(x), 6),
+                            "lat": round(float(y), 6),
+                        }
+                    )
+        return {"streets": streets, "communities": communities}
+
     def buildings_geojson(self) -> JSON:
         """Buildings as polygons with ``residential``."""
         features = []

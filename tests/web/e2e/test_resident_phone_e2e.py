@@ -177,6 +177,12 @@ def test_refusals_read_as_sentences_in_chinese_and_english(
     page.wait_for_selector("#loc-status.error", timeout=15_000)
     assert "允许" in page.locator("#loc-status").inner_text()
 
+    # The map names streets and communities (no tiles carry names here) once zoomed in.
+    assert int(page.locator("#map").get_attribute("data-labels") or 0) > 0
+    for _ in range(3):
+        page.locator(".leaflet-control-zoom-in").click()
+    page.wait_for_selector("#map .map-label.community, #map .map-label.street", timeout=10_000)
+
     # An unknown tracking code: a sentence, not `tracking_code: no case with this code`.
     page.locator("#tab-track").click()
     page.fill("#code", "NOSUCH99")
@@ -241,4 +247,25 @@ def test_the_history_names_roles_units_and_actions_in_chinese(
     # the browser logs the 403 answer to the wrong password; nothing else went wrong
     assert [e for e in watch.errors if "403 (Forbidden)" not in e] == []
     assert watch.foreign == []
+    desk.close()
+
+
+def test_the_dashboard_cannot_scroll_away(live_server: LiveServer, browser: Any) -> None:
+    base = live_server.url
+    desk = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = desk.new_page()
+    page.goto(f"{base}/")
+    page.wait_for_selector("body[data-ready=yes]", timeout=20_000)
+    labels = _get(f"{base}/api/audit/labels")
+    assert {c["name"] for c in labels["communities"]} >= {"富润家园", "石科院生活区"}
+    assert labels["streets"] and all(s["name"] for s in labels["streets"])
+    # Scroll the side panel far past its end with the wheel: the page itself stays put.
+    side = page.locator(".side").bounding_box()
+    assert side is not None
+    page.mouse.move(side["x"] + side["width"] / 2, side["y"] + side["height"] / 2)
+    for _ in range(30):
+        page.mouse.wheel(0, 800)
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => document.scrollingElement.scrollTop") == 0
+    assert page.evaluate("() => document.querySelector('.side').scrollTop") > 0
     desk.close()

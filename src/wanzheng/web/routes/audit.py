@@ -184,6 +184,12 @@ def network(state: State) -> Response:
     return _json(state.cached("network", AuditView.network_geojson))
 
 
+@router.get("/labels")
+def labels(state: State) -> Response:
+    """Street and community names for the maps, each at one point (WGS-84)."""
+    return _json(state.cached("labels", AuditView.labels))
+
+
 @router.get("/buildings")
 def buildings(state: State) -> Response:
     """GeoJSON of buildings (empty when the audit output has none)."""
