@@ -487,7 +487,7 @@ async function computeRates(e) {
     );
     const row = unit ? rows.find((r) => r.department === unit) : rows[0];
     const cards = [
-      ["disp.rate.response", row?.response_rate, row ? `${row.responded_on_time}/${row.cases}` : ""],
+      ["disp.rate.response", row?.response_rate, row ? `${row.responded_on_time}/${row.response_judged ?? row.cases}` : ""],
       ["disp.rate.resolution", row?.resolution_rate, row ? `${row.solved}/${row.cases}` : ""],
       ["disp.rate.satisfaction", row?.satisfaction_rate, row ? `${row.satisfied}/${row.rated}` : ""],
     ];

@@ -140,3 +140,28 @@ def test_measures_period_and_empty() -> None:
             end=T(30).to_pydatetime(),
             now=T(20).to_pydatetime(),
         )
+
+
+def test_a_case_inside_its_response_time_is_not_a_failure() -> None:
+    # Three cases due to be responded to by 09-02 00:00: one responded on time, one not yet
+    # responded; judged at 09-01 12:00 the second is pending (not counted), at 09-03 it failed.
+    cases = _cases().iloc[[0, 2]].copy()
+    cases.loc[cases.index[1], "responded_at"] = None
+    cases.loc[cases.index[1], "state"] = "dispatched"
+    early = case_measures(
+        cases,
+        by="all",
+        start=T(1).to_pydatetime(),
+        end=T(30).to_pydatetime(),
+        now=T(1, 12).to_pydatetime(),
+    ).loc["all"]
+    assert early["cases"] == 2 and early["response_judged"] == 1
+    assert early["response_rate"] == 1.0
+    late = case_measures(
+        cases,
+        by="all",
+        start=T(1).to_pydatetime(),
+        end=T(30).to_pydatetime(),
+        now=T(3).to_pydatetime(),
+    ).loc["all"]
+    assert late["response_judged"] == 2 and late["response_rate"] == 0.5

@@ -7,7 +7,10 @@ are repeated here:
   ``rejected`` cases (duplicates and cases not accepted are not the handlers' work);
 - ``cases``: size of that population;
 - ``responded_on_time``: cases whose first response (action ``start``) happened at or before
-  the respond deadline; **响应率** = responded_on_time / cases;
+  the respond deadline;
+- ``response_judged``: cases whose response can be judged at ``now``: responded, or past the
+  respond deadline; a case still inside its response time is neither a success nor a failure
+  yet; **响应率** = responded_on_time / response_judged;
 - ``solved``: cases in state ``closed`` whose latest rating is not 不满意 (an unrated closed
   case counts as solved); **解决率** = solved / cases;
 - ``rated``: cases with a rating; ``satisfied``: latest rating 满意 or 基本满意;
@@ -80,8 +83,9 @@ def case_measures(
     -------
     DataFrame
         Index: the group key (missing keys as ``"(none)"``); columns ``cases``,
-        ``responded_on_time``, ``response_rate``, ``solved``, ``resolution_rate``, ``rated``,
-        ``satisfied``, ``satisfaction_rate``, ``avg_handling_hours``, ``overdue``.
+        ``responded_on_time``, ``response_judged``, ``response_rate``, ``solved``,
+        ``resolution_rate``, ``rated``, ``satisfied``, ``satisfaction_rate``,
+        ``avg_handling_hours``, ``overdue``.
     """
     if by not in GROUPINGS:
         raise DataError(f"by: expected one of {list(GROUPINGS)}, got {by!r}")
@@ -112,6 +116,7 @@ def case_measures(
         key = df[by].fillna("(none)").astype(str)
     now_ts = pd.Timestamp(now)
     responded = df["responded_at"].notna() & (df["responded_at"] <= df["respond_due"])
+    judged = df["responded_at"].notna() | (now_ts > df["respond_due"])
     solved = (df["state"] == "closed") & (df["rating"].fillna("") != "不满意")
     rated = df["rating"].notna()
     satisfied = df["rating"].isin(_SATISFIED)
@@ -124,6 +129,7 @@ def case_measures(
             "key": key,
             "cases": 1,
             "responded_on_time": responded.astype(int),
+            "response_judged": judged.astype(int),
             "solved": solved.astype(int),
             "rated": rated.astype(int),
             "satisfied": satisfied.astype(int),
@@ -132,10 +138,12 @@ def case_measures(
         }
     )
     g = parts.groupby("key", sort=True)
-    out = g[["cases", "responded_on_time", "solved", "rated", "satisfied", "overdue"]].sum()
+    counts = ["cases", "responded_on_time", "response_judged", "solved", "rated", "satisfied"]
+    out = g[[*counts, "overdue"]].sum()
     out["avg_handling_hours"] = g["handling_hours"].mean()
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["response_rate"] = out["responded_on_time"] / out["cases"]
+        judged_n = out["response_judged"].where(out["response_judged"] > 0)
+        out["response_rate"] = out["responded_on_time"] / judged_n
         out["resolution_rate"] = out["solved"] / out["cases"]
         out["satisfaction_rate"] = out["satisfied"] / out["rated"].where(out["rated"] > 0)
     out.index.name = by
@@ -143,6 +151,7 @@ def case_measures(
         [
             "cases",
             "responded_on_time",
+            "response_judged",
             "response_rate",
             "solved",
             "resolution_rate",

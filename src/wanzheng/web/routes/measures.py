@@ -53,7 +53,15 @@ def get_measures(
         item: dict[str, Any] = {by: key}
         for col, v in row.items():
             f = float(v)
-            if col in ("cases", "responded_on_time", "solved", "rated", "satisfied", "overdue"):
+            if col in (
+                "cases",
+                "responded_on_time",
+                "response_judged",
+                "solved",
+                "rated",
+                "satisfied",
+                "overdue",
+            ):
                 item[str(col)] = int(f)
             else:
                 item[str(col)] = None if math.isnan(f) else round(f, 4)
