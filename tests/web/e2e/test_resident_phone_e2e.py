@@ -160,6 +160,7 @@ def test_a_phone_photo_is_shrunk_filed_and_shown(
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(req, timeout=10)
     assert refused.value.code == 404
+    refused.value.close()  # the error holds the answer's socket
     watch.check()
     phone.close()
 
