@@ -64,6 +64,9 @@ def _register(*, audit_only: bool = False) -> None:
     from wanzheng.cli import plan
 
     plan.register(app)
+    from wanzheng.cli import batch
+
+    batch.register(app)
 
 
 _register(audit_only=_audit_only(sys.argv))

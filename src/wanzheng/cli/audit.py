@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from wanzheng.errors import DataError
+from wanzheng.pipeline import STAGES, AuditInputs, Enrich
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,15 +25,6 @@ __all__ = ["DEMO_AREA", "audit_area", "register"]
 DEMO_AREA = "haidian_cau_2026.osm.pbf"
 DEMO_LEDGER = "haidian_cau_ledger_sample.csv"
 DEMO_AREA_NAME = "海淀区 · 中国农业大学东校区周边"
-
-STAGES = {
-    "load": "读取 OSM / reading OSM",
-    "graph": "构建步行网络 / building the walking graph",
-    "snap": "吸附到路网 / snapping to the network",
-    "distances": "计算步行距离 / walking distances",
-    "verdicts": "判定 / verdicts",
-    "outputs": "写出报告 / writing outputs",
-}
 
 
 def demo_area_path() -> Path:
@@ -68,20 +60,9 @@ def audit_area(
     by the places their text names) and those asking for a missing facility are counted per
     community beside its verdict.
     """
-    from wanzheng.audit.run import run_audit
-    from wanzheng.data.communities import load_communities
-    from wanzheng.data.ledger import load_ledger
-    from wanzheng.data.osm import load_osm
-    from wanzheng.data.tabular import Limits
-    from wanzheng.report import write_dashboard_extras, write_outputs
-    from wanzheng.settings import Settings
-    from wanzheng.standards import load_catalogue, load_kind_rules
+    from wanzheng.pipeline import audit_to_dir
 
-    limits = Limits.from_settings(Settings())
-    origin_mode = _origins_option(origins)
     when = _date_option(audit_date)
-    catalogue = load_catalogue(override=standard)
-    rules = load_kind_rules(catalogue=catalogue)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -91,53 +72,49 @@ def audit_area(
         transient=False,
     ) as progress:
         task = progress.add_task(STAGES["load"], total=len(STAGES))
-        extract = load_osm(area, rules=rules)
-        ledger = (
-            None
-            if facilities is None
-            else load_ledger(facilities, rules=rules, default_crs=facilities_crs, limits=limits)
-        )
-        comms = (
-            None
-            if communities is None
-            else load_communities(communities, default_crs=communities_crs, limits=limits)
-        )
+        started: list[str] = []
 
         def step(label: str) -> None:
-            progress.update(task, advance=1, description=STAGES.get(label, label))
+            # the bar advances when a stage ends, i.e. when the next one starts
+            progress.update(task, advance=1 if started else 0, description=STAGES.get(label, label))
+            started.append(label)
 
-        result = run_audit(
-            extract,
-            catalogue=catalogue,
-            ledger=ledger,
-            communities=comms,
-            floor_area_per_person_m2=floor_area_per_person_m2,
-            origins=origin_mode,
-            sources={
-                "osm_file": area.name,
-                "ledger_file": facilities.name if facilities else None,
-                "communities_file": communities.name if communities else None,
-                "audit_date": when,
-                "area_name": area_name,
-            },
-            step=step,
-        )
+        enrich: Enrich | None = None
         if cases is not None:
-            result = _with_evidence(
-                result, area, cases, cases_text_columns, comms, ledger, console=console
-            )
-        step("outputs")
-        files = write_outputs(
-            result,
-            out,
-            progress=lambda name, done, total: progress.update(
+            cases_file = cases
+
+            def enrich(result: AuditResult, inputs: AuditInputs) -> AuditResult:
+                return _with_evidence(
+                    result,
+                    inputs.area,
+                    cases_file,
+                    cases_text_columns,
+                    inputs.communities,
+                    inputs.ledger,
+                    console=console,
+                )
+
+        run = audit_to_dir(
+            area,
+            out=out,
+            facilities=facilities,
+            communities=communities,
+            standard=standard,
+            facilities_crs=facilities_crs,
+            communities_crs=communities_crs,
+            floor_area_per_person_m2=floor_area_per_person_m2,
+            origins=origins,
+            audit_date=when,
+            area_name=area_name,
+            step=step,
+            enrich=enrich,
+            write_progress=lambda name, done, total: progress.update(
                 task, description=f"{STAGES['outputs']}: {name} ({done}/{total})"
             ),
         )
-        # buildings, kinds and coverage inside audit.gpkg for the web dashboard
-        write_dashboard_extras(result, out)
         progress.update(task, completed=len(STAGES))
 
+    result, ledger, files = run.result, run.ledger, run.files
     _print_summary(result, console)
     dropped = result.dropped_communities
     if len(dropped):
@@ -204,14 +181,6 @@ def _date_option(value: str | None) -> str | None:
         return dt.date.fromisoformat(value.strip()).isoformat()
     except ValueError:
         raise DataError(f"--date: expected a date such as 2025-12-31, got {value!r}") from None
-
-
-def _origins_option(value: str) -> Literal["centroid", "buildings"]:
-    if value == "centroid":
-        return "centroid"
-    if value == "buildings":
-        return "buildings"
-    raise DataError(f"--origins: expected 'centroid' or 'buildings', got {value!r}")
 
 
 def _print_summary(result: AuditResult, console: Console) -> None:

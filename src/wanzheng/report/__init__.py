@@ -36,6 +36,7 @@ from wanzheng.report.tables import (
 )
 
 __all__ = [
+    "BATCH_STATE_NAME",
     "OUTPUT_NAMES",
     "OutputFiles",
     "ProgressCallback",
@@ -92,11 +93,15 @@ class OutputFiles:
 
 _SIDECAR_SUFFIXES = (".aux.xml", "-wal", "-shm", "-journal")
 
+BATCH_STATE_NAME = ".wanzheng-batch.json"
+"""What ``wanzheng batch`` records in an area's folder after a good run (its resume state,
+:data:`wanzheng.batch.STATE_NAME`); part of an output folder, replaced with it."""
+
 
 def _is_ours(name: str) -> bool:
     """An output file, or a file a reader leaves next to one (GDAL/SQLite sidecars of the
     GeoPackage, the lock file of a spreadsheet open in Excel or LibreOffice)."""
-    if name in OUTPUT_NAMES:
+    if name in OUTPUT_NAMES or name in (BATCH_STATE_NAME, f"{BATCH_STATE_NAME}.tmp"):
         return True
     for out in OUTPUT_NAMES:
         if name in (f"~${out}", f".~lock.{out}#"):
