@@ -73,3 +73,6 @@ bench-text-real: $(STAMP)
 ## make bench-mixed: intake at 1,000/s while 50 clients read (wanzheng serve, SQLite + PostgreSQL).
 bench-mixed: $(STAMP)
 	$(BIN)/python -m bench.mixed_bench
+## make bench-batch: batch audits serially against a local Dask cluster (docs/benchmarks.md, block batch).
+bench-batch: $(STAMP)
+	$(BIN)/python -m bench.batch_bench

@@ -143,10 +143,10 @@ def audit_to_dir(
     from wanzheng.audit.run import run_audit
     from wanzheng.data.communities import load_communities
     from wanzheng.data.ledger import load_ledger
-    from wanzheng.data.tabular import Limits
-    from wanzheng.settings import Settings
     from wanzheng.data.osm import load_osm
+    from wanzheng.data.tabular import Limits
     from wanzheng.report import write_dashboard_extras, write_outputs
+    from wanzheng.settings import Settings
     from wanzheng.standards import load_catalogue, load_kind_rules
 
     def say(name: str) -> None:
@@ -165,7 +165,9 @@ def audit_to_dir(
         else load_ledger(facilities, rules=rules, default_crs=facilities_crs, limits=limits)
     )
     comms = (
-        None if communities is None else load_communities(communities, default_crs=communities_crs, limits=limits)
+        None
+        if communities is None
+        else load_communities(communities, default_crs=communities_crs, limits=limits)
     )
     result = run_audit(
         extract,

@@ -1,0 +1,238 @@
+"""Batch audits: many areas serially against a local Dask cluster, speed-up per core, overhead.
+
+``python -m bench.batch_bench [--workers 2] [--quick]`` (``make bench-batch``) builds areas from
+the real Haidian Tsinghua / Wudaokou extract (``tests/data/osm_bj_haidian_tsinghua_2017``,
+ODbL) copied tile by tile (``bench/osm_tiles.py``: shifted copies side by side, not joined), so
+that their size varies from one tile to city size, writes a manifest per scenario and runs
+``wanzheng.batch.run_batch`` on it
+
+* serially (``serial=True``: one area after the other in one process, no Dask), and
+* on a local cluster of ``--workers`` worker processes with one thread each (what
+  ``wanzheng batch run`` starts without ``--scheduler``),
+
+each in a fresh Python process, every area forced to run (``force=True``). Times are wall
+clock from the call to its return; the cluster's start-up (spawning the scheduler and the
+workers) is measured apart. *Speed-up* = serial time ÷ cluster time (start-up excluded, and in
+a second column included); *per core* = speed-up ÷ workers. *Overhead per area* = (cluster
+time × workers − serial time) ÷ areas: what the cluster costs an area beyond the audit itself
+(sending the task, the worker's imports on its first task, the events, the result).
+
+Both runs write the same folders; the benchmark checks that every area's ``communities.csv``
+is byte-identical between them. Figures go into the ``batch`` block of ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "tests" / "data" / "osm_bj_haidian_tsinghua_2017" / "map.osm.pbf"
+
+# (scenario, number of areas, tiles per area): small areas show the overhead; large ones
+# (>= 100k network nodes each) the speed-up the issue asks for
+SCENARIOS = (
+    ("small", 32, 1),
+    ("mixed", 6, (1, 2, 4, 8, 16, 32)),
+    ("large", 4, 64),
+)
+QUICK = (("small", 8, 1), ("large", 2, 16))
+
+
+def _areas(work: Path, name: str, n: int, tiles: int | tuple[int, ...]) -> Path:
+    from bench.osm_tiles import tile_osm
+
+    sizes = tiles if isinstance(tiles, tuple) else (tiles,) * n
+    lines = []
+    for i, t in enumerate(sizes):
+        src = work / "extracts" / f"thu_x{t}.osm.pbf"
+        if not src.exists():
+            src.parent.mkdir(parents=True, exist_ok=True)
+            tile_osm(SOURCE, t, src)
+        lines.append(
+            f'[[area]]\nname = "{name}-{i:02d}-x{t}"\nosm = "{src}"\nout = "out/{name}-{i:02d}"\n'
+        )
+    manifest = work / name / "batch.toml"
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text("\n".join(lines), encoding="utf-8")
+    return manifest
+
+
+CHILD = """
+import json, sys, time
+from pathlib import Path
+from wanzheng.batch import load_manifest, run_batch
+areas = load_manifest(Path(sys.argv[1]))
+mode = sys.argv[2]
+t0 = time.perf_counter()
+started = {}
+def on_start(address, dashboard):
+    started["s"] = time.perf_counter() - t0
+kw = {"serial": True} if mode == "serial" else {"workers": int(mode), "dashboard_address": ":0"}
+t1 = time.perf_counter()
+run = run_batch(areas, force=True, on_start=on_start, **kw)
+wall = time.perf_counter() - t1
+print(json.dumps({
+    "wall_s": wall,
+    "startup_s": started.get("s", 0.0),
+    "areas": [{"name": o.name, "status": o.status, "seconds": o.seconds,
+               "peak": o.peak_rss_bytes, "message": o.message} for o in run.outcomes],
+}))
+"""
+
+
+def _run(manifest: Path, mode: str) -> dict[str, object]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(manifest), mode],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"batch {mode} on {manifest} failed:\n{proc.stderr[-3000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
+    # CPU of the run and every process it started (the cluster's workers included, reaped)
+    result["cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    areas = result["areas"]
+    assert isinstance(areas, list)
+    bad = [a for a in areas if a["status"] != "done"]
+    if bad:
+        raise SystemExit(f"batch {mode}: areas failed: {bad}")
+    return result
+
+
+def _nodes(manifest: Path) -> list[int]:
+    """Network nodes of every area's audit (its provenance in audit.gpkg, layer dashboard)."""
+    import pyogrio.raw
+
+    nodes = []
+    for folder in sorted((manifest.parent / "out").iterdir()):
+        _, _, _, (names, texts) = pyogrio.raw.read(folder / "audit.gpkg", layer="dashboard")
+        sources = json.loads(texts[list(names).index("sources")])
+        nodes.append(int(sources["n_nodes"]))
+    return nodes
+
+
+def _snapshot(manifest: Path) -> dict[str, bytes]:
+    out = manifest.parent / "out"
+    return {f.name: (f / "communities.csv").read_bytes() for f in sorted(out.iterdir())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="a few small scenarios only")
+    parser.add_argument("--no-write", action="store_true", help="print, do not edit the docs")
+    args = parser.parse_args()
+    scenarios = QUICK if args.quick else SCENARIOS
+    load_before = os.getloadavg()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="wanzheng-batch-bench-") as tmp:
+        work = Path(tmp)
+        for name, n, tiles in scenarios:
+            manifest = _areas(work, name, n, tiles)
+            serial = _run(manifest, "serial")
+            first = _snapshot(manifest)
+            cluster = _run(manifest, str(args.workers))
+            if _snapshot(manifest) != first:
+                raise SystemExit(f"{name}: serial and cluster tables differ")
+            nodes = _nodes(manifest)
+            s_wall = float(serial["wall_s"])  # type: ignore[arg-type]
+            c_wall = float(cluster["wall_s"])  # type: ignore[arg-type]
+            start = float(cluster["startup_s"])  # type: ignore[arg-type]
+            peak = max(int(a["peak"] or 0) for a in cluster["areas"])  # type: ignore[union-attr]
+            row = {
+                "scenario": name,
+                "areas": n,
+                "nodes_min": min(nodes),
+                "nodes_max": max(nodes),
+                "serial_s": s_wall,
+                "cluster_s": c_wall - start,
+                "startup_s": start,
+                "speedup": s_wall / (c_wall - start),
+                "speedup_with_start": s_wall / c_wall,
+                "per_core": s_wall / (c_wall - start) / args.workers,
+                "overhead_per_area_s": ((c_wall - start) * args.workers - s_wall) / n,
+                "serial_cpu_s": float(serial["cpu_s"]),  # type: ignore[arg-type]
+                "cluster_cpu_s": float(cluster["cpu_s"]),  # type: ignore[arg-type]
+                "cpu_overhead_per_area_s": (
+                    float(cluster["cpu_s"]) - float(serial["cpu_s"])  # type: ignore[arg-type]
+                )
+                / n,
+                "peak_gib": peak / 2**30,
+                "load": os.getloadavg()[0],
+            }
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    load_after = os.getloadavg()
+    body = _block(rows, args.workers, load_before, load_after)
+    print(body)
+    if not args.no_write and not args.quick:
+        from bench.docs import write_block
+
+        write_block("batch", body)
+
+
+def _block(
+    rows: list[dict[str, object]],
+    workers: int,
+    before: tuple[float, float, float],
+    after: tuple[float, float, float],
+) -> str:
+    from bench.docs import _lscpu
+
+    cpu = _lscpu().get("Model name", "unknown CPU")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "## Batch audits: serially against a local Dask cluster",
+        "",
+        f"Measured {when} on this machine ({os.cpu_count()} CPUs, {cpu}; load average "
+        f"{before[0]:.2f} before and {after[0]:.2f} after the run — the machine is shared with "
+        f"other work, so the figures vary with it) by `python -m bench.batch_bench` "
+        f"(`make bench-batch`). Areas are copies of the real Haidian Tsinghua / Wudaokou extract "
+        f"(OSM, ODbL), 1 to 64 tiles side by side; each area is audited in full (OSM read, "
+        f"graph, snapping, distances, verdicts, the five output files). *Serial*: "
+        f"`run_batch(serial=True)`, one area after the other in one process; *cluster*: a "
+        f"LocalCluster of {workers} worker processes with one thread each (as `wanzheng batch "
+        f"run` starts). Both in fresh processes; the cluster's start-up is given apart. Speed-up ="
+        f" serial ÷ cluster; per core = speed-up ÷ {workers}; overhead per area = (cluster × "
+        f"{workers} − serial) ÷ areas. Every area's `communities.csv` was byte-identical "
+        f"between the two runs. Nodes: the audit's walking network (`n_nodes` of its provenance). "
+        f"*CPU s*: user + system time of the run and every process it started (the workers "
+        f"included), which the machine's other load does not inflate as it does wall time; "
+        f"the cluster's extra CPU per area is its overhead in work.",
+        "",
+        "| scenario | areas | network nodes per area | serial s | cluster s | cluster start-up s "
+        "| speed-up (with start-up) | per core | overhead per area s (wall) | CPU s serial / "
+        "cluster | CPU overhead per area s | largest peak memory per worker | load after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        size = (
+            f"{r['nodes_min']:,}"
+            if r["nodes_min"] == r["nodes_max"]
+            else f"{r['nodes_min']:,}–{r['nodes_max']:,}"
+        )
+        lines.append(
+            f"| {r['scenario']} | {r['areas']} | {size} | {r['serial_s']:.1f} | "
+            f"{r['cluster_s']:.1f} | {r['startup_s']:.1f} | **{r['speedup']:.2f}×** "
+            f"({r['speedup_with_start']:.2f}×) | {r['per_core']:.2f} | "
+            f"{r['overhead_per_area_s']:+.2f} | "
+            f"{r['serial_cpu_s']:.1f} / {r['cluster_cpu_s']:.1f} | "
+            f"{r['cpu_overhead_per_area_s']:+.2f} | {r['peak_gib']:.2f} GiB | {r['load']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
