@@ -257,10 +257,12 @@ def test_outlook_over_the_desks_history(api: Api, database_url: str) -> None:
     body = r.json()
     [row] = body["backtest"]
     assert row["category"] == "urban.sanitation" and row["n_weeks"] >= 99
-    assert row["mae_model"] is not None and row["mae_baseline"] is not None
-    assert row["used"] == "baseline"  # a constant rate: no structure to model
+    assert row["mae"] is not None and row["mae_baseline"] is not None
+    assert row["baseline"] in ("seasonal_naive", "last_value", "mean4")
+    assert row["break"] == "" and row["coverage"] is not None and row["note"]
     assert len(body["forecasts"]) == 4
-    assert all(f["forecast"] == f["baseline"] for f in body["forecasts"])
+    assert all(f["used"] == row["used"] for f in body["forecasts"])
+    assert all(f["low"] <= f["forecast"] <= f["high"] for f in body["forecasts"])
 
 
 EAST_1 = (116.360, 40.005)

@@ -129,12 +129,30 @@ def test_hotspots_outlook_evidence_from_a_file(tmp_path: Path) -> None:
     features = json.loads(layer.read_text(encoding="utf-8"))["features"]
     lamp = [f for f in features if "路灯" in f["properties"]["label"]]
     assert len(lamp) == 1 and lamp[0]["properties"]["size"] == 4
-    forecasts = tmp_path / "fc.csv"
-    out = _ok(["outlook", "--cases", str(cases), "--horizon", "6", "--out", str(forecasts)])
-    assert "model" in out
+    forecasts, backtest = tmp_path / "fc.csv", tmp_path / "bt.csv"
+    out = _ok(
+        [
+            "outlook",
+            "--cases",
+            str(cases),
+            "--horizon",
+            "6",
+            "--out",
+            str(forecasts),
+            "--backtest-out",
+            str(backtest),
+        ]
+    )
+    assert "backtest written" in out
     fc = pd.read_csv(forecasts)
+    assert list(fc.columns[:3]) == ["category", "community_id", "week_start"]
+    assert {"horizon", "forecast", "low", "high", "used"} <= set(fc.columns)
     env = fc[fc["category"] == "环境卫生"]
-    assert len(env) == 6 and set(env["used"]) == {"model"}
+    bt = pd.read_csv(backtest).set_index("category")
+    assert len(env) == 6 and set(env["used"]) == {bt.loc["环境卫生", "used"]}
+    assert bt.loc["环境卫生", "baseline"] in ("seasonal_naive", "last_value", "mean4")
+    assert bt.loc["环境卫生", "mae"] > 0 and 0 <= bt.loc["环境卫生", "coverage"] <= 1
+    assert (env["low"] <= env["forecast"]).all() and (env["forecast"] <= env["high"]).all()
     out = _ok(["evidence", "--cases", str(cases), "--out", str(tmp_path / "ev.csv")])
     assert "vegetable_market" in out
     ev = pd.read_csv(tmp_path / "ev.csv")

@@ -1,4 +1,5 @@
-"""Demand outlook on constructed series with known structure, and on pure noise."""
+"""Demand outlook on small constructed series whose answers can be checked by hand: a constant
+series, a pure seasonal one, a trend, a stop, a collapse, a level shift, a new and a sparse one."""
 
 from __future__ import annotations
 
@@ -9,9 +10,19 @@ import pandas as pd
 import pytest
 
 from wanzheng.errors import DataError
-from wanzheng.proactive.outlook import (
+from wanzheng.proactive.forecasters import (
+    INTERMITTENT,
     LUNAR_NEW_YEAR,
+    MODELS,
     _holiday_name,
+    adida,
+    calendar_factors,
+    croston_sba,
+    holiday_keys,
+    holiday_ratios,
+)
+from wanzheng.proactive.outlook import (
+    find_break,
     forecast_series,
     holiday_shares,
     outlook,
@@ -19,27 +30,12 @@ from wanzheng.proactive.outlook import (
     weekly_counts,
 )
 
-
-def structured(seed: int, *, n: int = 156, base: float = 20.0) -> pd.Series:
-    """Seasonal + trend + Spring Festival / National Day dips + Poisson noise."""
-    rng = np.random.default_rng(seed)
-    weeks = pd.date_range("2023-01-02", periods=n, freq="7D")
-    years = np.arange(n) / 52.0
-    doy = (weeks + pd.Timedelta(days=3)).day_of_year.to_numpy()
-    shares = np.array([holiday_shares(w.date()) for w in weeks])
-    lam = (
-        base
-        * np.exp(0.15 * years)
-        * (1 + 0.35 * np.sin(2 * np.pi * doy / 365.25 + 1.0))
-        * (1 - 0.7 * shares[:, 0])
-        * (1 - 0.5 * shares[:, 1])
-    )
-    return pd.Series(rng.poisson(lam), index=weeks)
+START = "2021-01-04"
 
 
-def noise(seed: int, *, n: int = 156, lam: float = 20.0) -> pd.Series:
-    rng = np.random.default_rng(seed)
-    return pd.Series(rng.poisson(lam, n), index=pd.date_range("2023-01-02", periods=n, freq="7D"))
+def series(values: np.ndarray | list[float], start: str = START) -> pd.Series:
+    values = np.asarray(values, dtype=float)
+    return pd.Series(values, index=pd.date_range(start, periods=len(values), freq="7D"))
 
 
 def test_holiday_shares_official_and_fallback() -> None:
@@ -52,8 +48,51 @@ def test_holiday_shares_official_and_fallback() -> None:
     assert _holiday_name(dt.date(2027, 2, 5)) == "Spring Festival"
     assert _holiday_name(dt.date(2027, 2, 13)) == ""
     assert holiday_shares(dt.date(2027, 2, 8)) == (5 / 7, 0.0)
-    assert holiday_shares(dt.date(2027, 10, 4)) == (0.0, 4 / 7)
     assert LUNAR_NEW_YEAR[2026] == "02-17"
+
+
+def test_holiday_keys_cn_and_us() -> None:
+    weeks = pd.DatetimeIndex(["2026-02-09", "2026-02-16", "2026-03-02", "2026-03-09"])
+    # 02-23 is the last holiday day, so the week of 03-02 follows a Spring Festival day.
+    assert holiday_keys(weeks, calendar="CN") == [
+        "Spring Festival",
+        "Spring Festival",
+        "after Spring Festival",
+        "",
+    ]
+    us = pd.DatetimeIndex(["2023-11-20", "2023-11-27", "2023-12-25", "2023-07-03"])
+    assert holiday_keys(us, calendar="US") == [
+        "Thanksgiving Day",
+        "",
+        "Christmas",
+        "Independence Day",
+    ]
+    assert holiday_keys(us, calendar="none") == ["", "", "", ""]
+    with pytest.raises(DataError, match="calendar"):
+        holiday_keys(us, calendar="FR")
+
+
+def test_calendar_factor_learned_from_history_only() -> None:
+    # Ordinary weeks 10; the holiday "H" weeks 5 (t = 4, 14) and, after the origin, 20 (t = 24).
+    y = np.full(30, 10.0)
+    keys = [""] * 30
+    for t, v in ((4, 5.0), (14, 5.0), (24, 20.0)):
+        y[t], keys[t] = v, "H"
+    ratios = holiday_ratios(y, keys)
+    assert ratios[4] == 0.5 and ratios[24] == 2.0 and np.isnan(ratios[5])
+    f = calendar_factors(ratios, [*keys, "H", ""], origin=22)
+    assert list(f[[0, 4, 30, 31]]) == [1.0, 0.5, 0.5, 1.0]  # t = 24 is not seen at origin 22
+    # Seen once only: no factor yet.
+    assert calendar_factors(ratios, keys, origin=12)[4] == 1.0
+
+
+def test_croston_sba_and_adida_by_hand() -> None:
+    y = np.tile([0.0, 0.0, 3.0], 20)  # 3 cases every third week
+    # sizes 3, intervals 3: SBA = (1 − 0.1/2) · 3/3
+    assert np.allclose(croston_sba(y, 4), 0.95)
+    # buckets of 3 weeks hold 3 cases each: 1 a week
+    assert np.allclose(adida(y, 4), 1.0)
+    assert np.allclose(croston_sba(np.zeros(10), 2), 0.0)
 
 
 def test_seasonal_naive_definition() -> None:
@@ -64,44 +103,133 @@ def test_seasonal_naive_definition() -> None:
         seasonal_naive(y, 0, 2)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_model_beats_seasonal_naive_by_15_percent_on_structure(seed: int) -> None:
-    result = forecast_series(structured(seed), horizon=8)
-    assert result.used == "model"
-    assert result.structure_p < 1e-6
-    assert result.gain >= 0.15, result.note
-    assert result.n_origins >= 20
+def test_constant_series_is_forecast_exactly() -> None:
+    result = forecast_series(series([10.0] * 130), horizon=4, calendar="none")
+    assert result.brk is None
+    assert result.mae == 0.0 and result.mae_baseline == 0.0 and result.gain == 0.0
+    assert result.chosen == result.used == "seasonal_naive"  # ties go to the baselines, in order
+    assert np.allclose(result.forecast["forecast"], 10.0)
+    assert np.allclose(result.forecast[["low", "high"]], 10.0)  # errors were all 0
+    assert result.coverage == 1.0
+
+
+def test_pure_seasonal_series_chooses_seasonal_naive() -> None:
+    t = np.arange(260)
+    y = np.round(20 + 10 * np.sin(2 * np.pi * t / 52))
+    result = forecast_series(series(y), horizon=8, calendar="none")
+    assert result.used == "seasonal_naive" and result.baseline == "seasonal_naive"
+    assert result.mae == 0.0 and result.gain == 0.0
+    assert list(result.forecast["forecast"]) == list(y[260 - 52 : 260 - 44])
+
+
+def independent_baseline_mae(
+    y: np.ndarray, horizon: int, step: int, weeks: int
+) -> dict[str, float]:
+    """The later half of the rolling origins, recomputed without the product's code."""
+    n = len(y)
+    origins = list(range(max(60, n - weeks - horizon + 1), n - horizon + 1, step))
+    late = origins[len(origins) // 2 :]
+    err: dict[str, list[float]] = {"seasonal_naive": [], "last_value": [], "mean4": []}
+    for o in late:
+        for h in range(horizon):
+            err["seasonal_naive"].append(abs(y[o + h - 52] - y[o + h]))
+            err["last_value"].append(abs(y[o - 1] - y[o + h]))
+            err["mean4"].append(abs(np.mean(y[o - 4 : o]) - y[o + h]))
+    return {k: float(np.mean(v)) for k, v in err.items()}
+
+
+def test_trend_is_won_by_a_model_judged_on_later_origins() -> None:
+    rng = np.random.default_rng(3)
+    y = rng.poisson(20 + 0.4 * np.arange(200)).astype(float)
+    result = forecast_series(series(y), horizon=8, calendar="none")
+    assert result.chosen in MODELS and result.used == result.chosen
+    truth = independent_baseline_mae(y, 8, 2, 104)
+    best = min(truth, key=truth.__getitem__)
+    assert result.baseline == best
+    assert result.mae_baseline == pytest.approx(truth[best])
+    assert result.gain == pytest.approx(1 - result.mae / truth[best])
+    assert result.gain > 0.05, result.note
+    assert result.n_origins == 52
+    assert result.forecast["forecast"].iloc[-1] > y[-8:].mean()  # it follows the trend
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_interval_coverage_on_overdispersed_counts(seed: int) -> None:
+    # Negative binomial around 30 a week (variance 30 + 30²/5 = 210, 7 × Poisson).
+    rng = np.random.default_rng(seed)
+    y = rng.negative_binomial(5, 5 / 35, size=200).astype(float)
+    result = forecast_series(series(y), horizon=8, calendar="none")
+    assert 0.7 <= result.coverage <= 0.9, result.coverage
     fc = result.forecast
-    assert list(fc["horizon"]) == list(range(1, 9))
-    assert fc["week_start"].iloc[0] == pd.Timestamp("2025-12-29")
-    assert (fc["forecast"] == fc["model"]).all()
-    assert (fc["low"] <= fc["forecast"]).all() and (fc["forecast"] <= fc["high"]).all()
+    assert (fc["low"] < fc["forecast"]).all() and (fc["forecast"] < fc["high"]).all()
+    # Wider than a Poisson interval would be (its 10–90 % width at 30 is about 14).
+    assert (fc["high"] - fc["low"]).min() > 20
 
 
-def test_forecast_sees_the_spring_festival_dip() -> None:
-    # History to 2025-12-22; the 8 weeks ahead run to 2026-02-16, the Spring Festival week.
-    series = structured(3, n=156)
-    result = forecast_series(series, horizon=8)
-    fc = result.forecast.set_index("week_start")["model"]
-    assert fc[pd.Timestamp("2026-02-16")] < 0.6 * fc[pd.Timestamp("2026-01-26")]
+def test_a_series_that_stops_is_withheld() -> None:
+    y = [20.0] * 100 + [0.0] * 10
+    brk = find_break(series(y))
+    assert brk is not None and brk.kind == "collapse"
+    assert brk.start == pd.Timestamp(START) + pd.Timedelta(weeks=100)
+    assert brk.note.startswith("the series stopped (no case) from 2022-12-05")
+    result = forecast_series(series(y), horizon=4)
+    assert result.used == "withheld" and np.isnan(result.gain)
+    assert result.forecast["forecast"].isna().all()
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_pure_noise_chooses_the_baseline(seed: int) -> None:
-    result = forecast_series(noise(seed), horizon=8)
-    assert result.used == "baseline"
-    assert "no structure" in result.note
-    assert (result.forecast["forecast"] == result.forecast["baseline"]).all()
-    assert not np.isnan(result.mae_model) and not np.isnan(result.mae_baseline)
+def test_a_collapse_is_named_with_its_level_and_date() -> None:
+    rng = np.random.default_rng(1)
+    y = np.concatenate([rng.poisson(50, 150), rng.poisson(1, 12)]).astype(float)
+    brk = find_break(series(y))
+    assert brk is not None and brk.kind == "collapse"
+    assert brk.start == pd.Timestamp(START) + pd.Timedelta(weeks=150)
+    assert 0.005 < brk.ratio < 0.05
+    assert f"fell to {brk.ratio:.0%} of its level from 2023-11-20" in brk.note
+    assert "forecasts withheld, check the export" in brk.note
 
 
-def test_short_and_sparse_history_use_the_baseline() -> None:
-    short = structured(0, n=40)
-    result = forecast_series(short, horizon=4)
-    assert result.used == "baseline" and "short history" in result.note
-    assert np.allclose(result.forecast["baseline"], short.iloc[-4:].mean())
-    sparse = noise(0, lam=0.2)
-    assert "too sparse" in forecast_series(sparse).note
+def test_a_level_shift_reports_no_gain() -> None:
+    rng = np.random.default_rng(2)
+    y = np.concatenate([rng.poisson(10, 120), rng.poisson(30, 20)]).astype(float)
+    result = forecast_series(series(y), horizon=4)
+    assert result.brk is not None and result.brk.kind == "level shift"
+    # y[120] = 18 lies nearer the old level (10) than the new (30): the step is placed after it.
+    assert result.brk.start == pd.Timestamp(START) + pd.Timedelta(weeks=121)
+    assert "moved to 333% of its level from 2023-05-01" in result.note
+    assert result.used == "mean4" and np.isnan(result.gain) and np.isnan(result.mae)
+    assert np.allclose(result.forecast["forecast"], y[-4:].mean())
+    assert "level shift" in result.note and "no gain reported" in result.note
+
+
+def test_no_break_in_steady_noise() -> None:
+    rng = np.random.default_rng(4)
+    assert find_break(series(rng.poisson(15, 200).astype(float))) is None
+
+
+def test_a_new_series_has_no_backtest() -> None:
+    y = [0.0] * 170 + [5.0] * 30
+    result = forecast_series(series(y), horizon=4)
+    assert result.brk is not None and result.brk.kind == "new series"
+    assert "new series since 2024-04-08 (30 weeks of history)" in result.note
+    assert result.used == "mean4" and result.n_origins == 0
+    assert np.allclose(result.forecast["forecast"], 5.0)
+
+
+def test_sparse_series_gets_intermittent_methods() -> None:
+    rng = np.random.default_rng(5)
+    y = rng.poisson(0.5, 200).astype(float)
+    result = forecast_series(series(y), horizon=4)
+    assert "intermittent" in result.note
+    assert result.chosen in (*INTERMITTENT, "seasonal_naive", "last_value", "mean4")
+    assert result.brk is None and result.n_origins == 52
+    assert (result.forecast["forecast"] >= 0).all()
+
+
+def test_bad_input_is_a_data_error() -> None:
+    with pytest.raises(DataError, match="horizon"):
+        forecast_series(series([1.0] * 10), horizon=0)
+    with pytest.raises(DataError, match="consecutive"):
+        forecast_series(pd.Series([1.0, 2.0], index=pd.DatetimeIndex(["2024-01-01", "2024-01-15"])))
 
 
 def test_weekly_counts_by_hand() -> None:
@@ -122,9 +250,7 @@ def test_weekly_counts_by_hand() -> None:
     env = counts[counts["category"] == "环境"].set_index("week_start")["count"]
     assert list(env.index.strftime("%m-%d")) == ["11-02", "11-09", "11-16"]
     assert list(env) == [2, 0, 2]
-    noise_c2 = counts[counts["category"] == "噪音"]["count"].tolist()
-    assert noise_c2 == [1, 0, 0]
-    # With data up to Saturday 11-21 only, the week of 11-16 is incomplete and left out.
+    assert counts[counts["category"] == "噪音"]["count"].tolist() == [1, 0, 0]
     cut = weekly_counts(cases.iloc[[0, 1, 2, 4]])
     assert cut["week_start"].max() == pd.Timestamp("2026-11-09")
     with pytest.raises(DataError, match="missing column"):
@@ -134,20 +260,23 @@ def test_weekly_counts_by_hand() -> None:
 def test_outlook_over_case_table() -> None:
     rng = np.random.default_rng(7)
     rows = []
-    for cat, series in (("环境卫生", structured(5)), ("噪音", noise(5, lam=6.0))):
-        for week, count in series.items():
+    weeks = pd.date_range("2023-01-02", periods=156, freq="7D")
+    stopped = [8] * 140 + [0] * 16
+    for cat, counts in (("环境卫生", rng.poisson(12, 156)), ("噪音", stopped)):
+        for week, count in zip(weeks, counts, strict=True):
             for _ in range(int(count)):
                 when = week + pd.Timedelta(hours=float(rng.uniform(0, 24 * 7 - 1)))
                 rows.append({"created_at": when, "category": cat, "community_id": "C1"})
     rows.append(
         {"created_at": pd.Timestamp("2025-06-01"), "category": "其他", "community_id": "C1"}
     )
-    cases = pd.DataFrame(rows)
-    out = outlook(cases, horizon=6, until=dt.date(2025, 12, 28))
+    out = outlook(pd.DataFrame(rows), horizon=6, until=dt.date(2025, 12, 28))
     bt = out.backtest.set_index("category")
     assert sorted(bt.index) == ["噪音", "环境卫生"]  # 其他 has 1 case < min_total
-    assert bt.loc["环境卫生", "used"] == "model"
-    assert bt.loc["环境卫生", "gain"] >= 0.15
-    assert bt.loc["噪音", "used"] == "baseline"
+    assert bt.loc["噪音", "used"] == "withheld" and bt.loc["噪音", "break"] == "collapse"
+    assert "stopped (no case) from 2025-09-08" in bt.loc["噪音", "note"]
+    assert bt.loc["环境卫生", "break"] == "" and bt.loc["环境卫生", "n_origins"] == 46
+    assert 0.6 <= bt.loc["环境卫生", "coverage"] <= 1.0
     assert len(out.forecasts) == 12
+    assert out.forecasts[out.forecasts["category"] == "噪音"]["forecast"].isna().all()
     assert out.params["last_week"] == "2025-12-22"

@@ -1,26 +1,29 @@
-"""Demand outlook: weekly case counts per category × area for the next weeks.
+"""Demand outlook: weekly case counts per group for the next weeks, and how far to trust them.
 
-Method (the why and the measured figures are in ``docs/proactive.md``):
+Method (the why and the figures measured on real data are in ``docs/proactive.md``):
 
 * **Series.** Cases are counted per Monday-starting week and per group (by default
   category × community); weeks without cases count 0.
-* **Model.** A Poisson regression (log link, fitted by penalised IRLS in numpy) of the
-  weekly count on: a linear trend (years), Fourier terms of the time of year
-  (``sin``/``cos`` of ``2πk·doy/365.25``, k = 1…3), the share of the week's days that are
-  Spring Festival or National Day holidays (official calendar from ``chinese_calendar``;
-  beyond its years the lunar new-year table below), and the Spring Festival share of the
-  previous week (the return week). Observations are weighted by recency (half-life one
-  year), so a level that moved recently counts more. No lags: every horizon is forecast
-  directly from calendar features, so errors do not compound.
-* **Baseline (seasonal-naive).** The count of the same week one 52-week cycle earlier,
-  ``ŷ[t] = y[t − 52]``; with less than 52 weeks of history, the mean of the last 4 weeks.
-* **Backtest.** Rolling origin: at each origin (every ``step`` weeks over the last part of
-  the history) both forecasts are made from the data before the origin for horizons 1…H and
-  compared with what happened; MAE is the mean absolute error over all (origin, horizon).
-* **Choice.** The model is used only when (1) the series has structure the model can see:
-  a quasi-Poisson F-test of the full model against a constant rate has p < ``alpha``, and
-  (2) its backtest MAE is lower than the baseline's by at least ``min_gain``. Otherwise the
-  product says why and forecasts with the baseline.
+* **Candidates.** The simple baselines (seasonal-naive, last value, mean of the last 4 weeks)
+  and library models (``statsmodels``): damped-trend ETS of the log of the calendar-adjusted
+  count, alone and averaged with the 4-week mean; for intermittent series (≥ 30 % of the last
+  52 weeks without a case) Croston-SBA and ADIDA instead of ETS. See
+  :mod:`wanzheng.proactive.forecasters`.
+* **Backtest.** Rolling origin: at every ``step``-th week of the last ``backtest_weeks`` weeks
+  each candidate forecasts horizons 1…H from the data before the origin. The origins are
+  split in time: the **earlier half chooses** the method (the lowest MAE; a model must beat
+  the best baseline by ``min_gain``), the **later half judges** it against the best baseline
+  *on those later origins* (the best in hindsight, a hard bar): ``gain = 1 − MAE / MAE_best``.
+  A method chosen early that loses later is not used: the product then forecasts with that
+  best baseline and says so.
+* **Interval.** 80 %: the 10 % and 90 % quantiles of the log-ratio errors
+  ``log(1 + y) − log(1 + ŷ)`` of the method over the last 26 backtest origins, applied to the
+  forecast. Its coverage is measured on the later origins, each interval built only from the
+  errors of origins whose weeks had all been seen by then.
+* **Breaks.** Before any of this, the series is checked for a break (:func:`find_break`): a
+  collapse or stop (forecasts withheld), a level shift within the last year (forecast = the
+  mean of the last 4 weeks, no gain reported), a new series with less than a year of history
+  (the same). The note names the break and the week it began.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -36,12 +38,26 @@ import pandas as pd
 from scipy import stats
 
 from wanzheng.errors import DataError
+from wanzheng.proactive.forecasters import (
+    BASELINES,
+    INTERMITTENT,
+    LUNAR_NEW_YEAR,
+    MODELS,
+    _holiday_name,
+    calendar_factors,
+    forecast_all,
+    holiday_keys,
+    holiday_ratios,
+    holiday_shares,
+)
 from wanzheng.proactive.hotspots import local_times
 
 __all__ = [
     "LUNAR_NEW_YEAR",
+    "Break",
     "Outlook",
     "SeriesOutlook",
+    "find_break",
     "forecast_series",
     "holiday_shares",
     "outlook",
@@ -49,177 +65,160 @@ __all__ = [
     "weekly_counts",
 ]
 
-LUNAR_NEW_YEAR: dict[int, str] = {
-    2004: "01-22", 2005: "02-09", 2006: "01-29", 2007: "02-18", 2008: "02-07",
-    2009: "01-26", 2010: "02-14", 2011: "02-03", 2012: "01-23", 2013: "02-10",
-    2014: "01-31", 2015: "02-19", 2016: "02-08", 2017: "01-28", 2018: "02-16",
-    2019: "02-05", 2020: "01-25", 2021: "02-12", 2022: "02-01", 2023: "01-22",
-    2024: "02-10", 2025: "01-29", 2026: "02-17", 2027: "02-06", 2028: "01-26",
-    2029: "02-13", 2030: "02-03", 2031: "01-23", 2032: "02-11", 2033: "01-31",
-    2034: "02-19", 2035: "02-08",
-}  # fmt: skip
-"""正月初一 by year. Used where ``chinese_calendar`` has no official holidays yet (it covers
-2004–2026 in version 1.11): the Spring Festival holiday is then taken as 除夕 … 初六
-(the new-year day − 1 … + 6) and National Day as 1–7 October."""
-
-SEASON_DAYS = 365.25
+_ = _holiday_name  # re-exported for tests of the calendar
 CYCLE_WEEKS = 52
-N_FOURIER = 3
-
-
-@lru_cache(maxsize=4096)
-def _holiday_name(day: dt.date) -> str:
-    import chinese_calendar
-
-    try:
-        on_holiday, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
-        lny = LUNAR_NEW_YEAR.get(day.year)
-        if lny is not None:
-            start = dt.date.fromisoformat(f"{day.year}-{lny}") - dt.timedelta(days=1)
-            if start <= day <= start + dt.timedelta(days=7):
-                return "Spring Festival"
-        if day.month == 10 and day.day <= 7:
-            return "National Day"
-        return ""
-    return str(name) if on_holiday and name else ""
-
-
-def holiday_shares(week_start: dt.date) -> tuple[float, float]:
-    """Share of the 7 days from ``week_start`` that are Spring Festival / National Day holidays.
-
-    Returns
-    -------
-    (spring_festival, national_day)
-        Each in 0 … 1.
-    """
-    names = [_holiday_name(week_start + dt.timedelta(days=k)) for k in range(7)]
-    return names.count("Spring Festival") / 7.0, names.count("National Day") / 7.0
-
-
-def _features(weeks: pd.DatetimeIndex, origin_week: pd.Timestamp) -> np.ndarray:
-    """Design matrix: trend (years from origin), Fourier terms, holiday shares."""
-    years = np.asarray((weeks - origin_week).days, dtype=float) / SEASON_DAYS
-    mid = weeks + pd.Timedelta(days=3)
-    doy = np.asarray(mid.day_of_year, dtype=float)
-    cols = [years]
-    for k in range(1, N_FOURIER + 1):
-        cols.append(np.sin(2 * np.pi * k * doy / SEASON_DAYS))
-        cols.append(np.cos(2 * np.pi * k * doy / SEASON_DAYS))
-    shares = np.array([holiday_shares(w.date()) for w in weeks])
-    prev = np.array([holiday_shares((w - pd.Timedelta(days=7)).date())[0] for w in weeks])
-    cols.extend([shares[:, 0], shares[:, 1], prev])
-    return np.column_stack(cols)
-
-
-@dataclass(frozen=True, slots=True)
-class _Poisson:
-    """A fitted Poisson GLM with log link: ``μ = exp(b0 + x·b)``."""
-
-    coef: np.ndarray  # intercept first
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        eta = np.clip(self.coef[0] + x @ self.coef[1:], -30.0, 30.0)
-        return np.asarray(np.exp(eta))
-
-
-def _fit(
-    y: np.ndarray, x: np.ndarray, *, weights: np.ndarray | None, alpha: float = 1e-3
-) -> _Poisson:
-    """Fit a Poisson GLM by penalised Newton steps (IRLS) with step halving.
-
-    Minimises ``Σ w·(μ − y·log μ) + α/2·n·‖b‖²`` (the intercept is not penalised); the
-    small ridge keeps the fit finite on all-zero stretches. A few milliseconds for a few
-    hundred weeks, single-threaded.
-    """
-    n, k = x.shape
-    w = np.ones(n) if weights is None else weights
-    design = np.column_stack([np.ones(n), x])
-    penalty = np.full(k + 1, alpha * n)
-    penalty[0] = 0.0
-    beta = np.zeros(k + 1)
-    beta[0] = np.log(max(float(np.average(y, weights=w)), 1e-3))
-
-    def objective(b: np.ndarray) -> float:
-        eta = np.clip(design @ b, -30.0, 30.0)
-        return float(np.sum(w * (np.exp(eta) - y * eta)) + 0.5 * np.sum(penalty * b * b))
-
-    current = objective(beta)
-    for _ in range(100):
-        mu = np.exp(np.clip(design @ beta, -30.0, 30.0))
-        grad = design.T @ (w * (mu - y)) + penalty * beta
-        hess = (design * (w * mu)[:, None]).T @ design + np.diag(penalty + 1e-9)
-        step = np.linalg.solve(hess, grad)
-        t = 1.0
-        while t > 1e-6:
-            trial = beta - t * step
-            value = objective(trial)
-            if value <= current:
-                break
-            t /= 2
-        else:
-            break
-        beta, previous, current = trial, current, value
-        if previous - current < 1e-10 * (1.0 + abs(current)):
-            break
-    return _Poisson(coef=beta)
-
-
-def _recency(n: int, half_life_weeks: float) -> np.ndarray:
-    age = np.arange(n)[::-1].astype(float)
-    return np.asarray(0.5 ** (age / half_life_weeks))
+INTERVAL = (0.1, 0.9)
+CALIBRATION_ORIGINS = 26
+"""The interval's quantiles come from the errors of this many most recent backtest origins."""
 
 
 def seasonal_naive(y: np.ndarray, origin: int, horizon: int) -> np.ndarray:
-    """The baseline forecast for weeks ``origin … origin + horizon − 1`` from ``y[:origin]``.
+    """Seasonal-naive forecast for weeks ``origin … origin + horizon − 1`` from ``y[:origin]``.
 
     ``ŷ[t] = y[t − 52]`` when at least 52 weeks precede the origin; otherwise the mean of
     the last (up to) 4 weeks before the origin. Needs ``horizon ≤ 52``.
     """
     if origin < 1:
         raise DataError("seasonal_naive: no history before the origin")
-    if origin >= CYCLE_WEEKS:
-        return np.array([y[origin + h - CYCLE_WEEKS] for h in range(horizon)], dtype=float)
-    return np.full(horizon, float(np.mean(y[max(0, origin - 4) : origin])))
+    return BASELINES["seasonal_naive"](np.asarray(y[:origin], dtype=float), horizon)
 
 
-def _model_forecast(
-    y: np.ndarray,
-    weeks: pd.DatetimeIndex,
-    origin: int,
-    horizon: int,
+# --- breaks ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """A break found at the end of a series.
+
+    Attributes
+    ----------
+    kind
+        ``"collapse"`` (fell below ``collapse_ratio`` of its level, or stopped),
+        ``"level shift"`` or ``"new series"``.
+    start
+        First week of the new regime.
+    ratio
+        Mean weekly count since ``start`` over the median weekly count of the 52 weeks
+        before it (NaN for a new series).
+    note
+        What the product says (English), e.g. ``the series fell to 2 % of its level from
+        2023-12-04: forecasts withheld, check the export``.
+    """
+
+    kind: str
+    start: pd.Timestamp
+    ratio: float
+    note: str
+
+
+def _step_point(y: np.ndarray, guess: int, *, reach: int = 6) -> int:
+    """The week within ``reach`` of ``guess`` where one step (two means, least squares) fits
+    the year before and everything after best; the ratio scan finds the break, this places it."""
+    n = len(y)
+    a = max(0, guess - CYCLE_WEEKS)
+
+    def sse(s: int) -> float:
+        left, right = y[a:s], y[s:]
+        return float(((left - left.mean()) ** 2).sum() + ((right - right.mean()) ** 2).sum())
+
+    candidates = range(max(a + 4, guess - reach), min(n - 3, guess + reach + 1))
+    return min(candidates, key=sse, default=guess)
+
+
+def find_break(
+    counts: pd.Series,
     *,
-    half_life_weeks: float,
-) -> np.ndarray:
-    future = pd.date_range(weeks[origin - 1] + pd.Timedelta(days=7), periods=horizon, freq="7D")
-    train_weeks = weeks[:origin]
-    origin_week = train_weeks[-1]
-    x = _features(train_weeks, origin_week)
-    model = _fit(y[:origin], x, weights=_recency(origin, half_life_weeks))
-    return np.asarray(model.predict(_features(future, origin_week)), dtype=float)
+    collapse_ratio: float = 0.2,
+    shift_ratio: float = 2.0,
+    search_weeks: int = 156,
+    alpha: float = 1e-4,
+) -> Break | None:
+    """The break at the end of a weekly series, if any.
+
+    For every candidate week ``t`` in the last ``search_weeks`` weeks (at least 4 weeks
+    before the end), ``q_t = mean(y[t:]) / median(y[t−52 : t])``. A **collapse** is the ``t``
+    with the smallest ``q_t`` when ``q_t < collapse_ratio`` (the level before was at least 2
+    a week); a **level shift** is a ``t`` within the last 52 weeks (with at least 8 weeks
+    after it) where ``q_t`` is above ``shift_ratio`` or below ``1 / shift_ratio`` (level before
+    ≥ 3 a week), the most extreme one. Either must also be significant: the count since ``t``
+    is improbable (one-sided Poisson p < ``alpha``) at the level before. The week named is
+    then placed by a least-squares fit of one step within 6 weeks of ``t``. A **new series**
+    has its first case less than 52 weeks before the end.
+
+    Parameters
+    ----------
+    counts
+        Weekly counts indexed by week start.
+    """
+    y = counts.to_numpy(dtype=float)
+    weeks = pd.DatetimeIndex(counts.index)
+    n = len(y)
+    nonzero = np.flatnonzero(y > 0)
+    if len(nonzero) and n - nonzero[0] < CYCLE_WEEKS:
+        first = weeks[nonzero[0]]
+        return Break(
+            "new series",
+            first,
+            float("nan"),
+            f"new series since {first.date()} ({n - nonzero[0]} weeks of history): "
+            "forecast = mean of the last 4 weeks, no backtest",
+        )
+    if n < CYCLE_WEEKS + 4:
+        return None
+    level = pd.Series(y).rolling(CYCLE_WEEKS).median().shift(1).to_numpy()
+    tail_sum = np.cumsum(y[::-1])[::-1]
+    best: tuple[float, int] | None = None
+    shift: tuple[float, int] | None = None
+    for t in range(max(CYCLE_WEEKS, n - search_weeks), n - 3):
+        ref = level[t]
+        if not ref >= 2:
+            continue
+        q = tail_sum[t] / (n - t) / ref
+        if (
+            q < collapse_ratio
+            and (best is None or q < best[0])
+            and stats.poisson.cdf(tail_sum[t], ref * (n - t)) < alpha
+        ):
+            best = (q, t)
+        if (
+            ref >= 3
+            and t >= n - CYCLE_WEEKS
+            and n - t >= 8
+            and (q > shift_ratio or q < 1 / shift_ratio)
+        ):
+            expected = ref * (n - t)
+            p = (
+                stats.poisson.sf(tail_sum[t] - 1, expected)
+                if q > 1
+                else stats.poisson.cdf(tail_sum[t], expected)
+            )
+            far = abs(np.log(max(q, 1e-9)))
+            if p < alpha and (shift is None or far > abs(np.log(max(shift[0], 1e-9)))):
+                shift = (q, t)
+    if best is not None:
+        t = _step_point(y, best[1])
+        q = tail_sum[t] / (n - t) / level[t]
+        start = weeks[t]
+        if tail_sum[t] == 0:
+            text = f"the series stopped (no case) from {start.date()}"
+        else:
+            text = f"the series fell to {q:.0%} of its level from {start.date()}"
+        return Break("collapse", start, q, f"{text}: forecasts withheld, check the export")
+    if shift is not None:
+        t = _step_point(y, shift[1])
+        q = tail_sum[t] / (n - t) / level[t]
+        start = weeks[t]
+        return Break(
+            "level shift",
+            start,
+            q,
+            f"level shift: the series moved to {q:.0%} of its level from {start.date()}: "
+            "forecast = mean of the last 4 weeks, no gain reported across the shift",
+        )
+    return None
 
 
-def _structure_p(y: np.ndarray, weeks: pd.DatetimeIndex) -> float:
-    """p-value of the quasi-Poisson F-test: full model against a constant rate."""
-    x = _features(weeks, weeks[-1])
-    n, k = x.shape
-    if n <= k + 2 or y.sum() == 0:
-        return 1.0
-    full = _fit(y, x, weights=None)
-    mu1 = np.clip(full.predict(x), 1e-9, None)
-    mu0 = np.full(n, y.mean())
-
-    def deviance(mu: np.ndarray) -> float:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            term = np.where(y > 0, y * np.log(y / mu), 0.0)
-        return float(2 * np.sum(term - (y - mu)))
-
-    d0, d1 = deviance(mu0), deviance(mu1)
-    dispersion = float(np.sum((y - mu1) ** 2 / mu1)) / (n - k - 1)
-    if dispersion <= 0 or d0 <= d1:
-        return 1.0
-    f = ((d0 - d1) / k) / dispersion
-    return float(stats.f.sf(f, k, n - k - 1))
+# --- one series --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,50 +228,108 @@ class SeriesOutlook:
     Attributes
     ----------
     forecast
-        One row per future week: ``week_start``, ``horizon`` (1…H), ``model`` (NaN when
-        the model could not be fitted), ``baseline``, ``forecast`` (the chosen one),
-        ``low``, ``high`` (80 % Poisson interval of the chosen forecast, parameter
-        uncertainty ignored).
+        One row per future week: ``week_start``, ``horizon`` (1…H), ``forecast`` (the used
+        method's; NaN when withheld), ``low``, ``high`` (80 % interval),
+        ``baseline`` (the best baseline's forecast, for comparison).
     n_weeks
         Weeks of history.
-    mae_model, mae_baseline
-        Backtest MAE, cases per week (NaN when there was no backtest).
-    gain
-        ``1 − mae_model / mae_baseline`` (NaN without a backtest).
-    structure_p
-        p-value of the structure test (1 when not run).
     used
-        ``"model"`` or ``"baseline"``.
+        The method the forecast comes from, or ``"withheld"``.
+    chosen
+        The method chosen on the earlier backtest origins ('' without a backtest).
+    mae
+        MAE of ``chosen`` on the later origins, cases per week (NaN without a backtest).
+    baseline
+        The best baseline on the later origins ('' without a backtest).
+    mae_baseline
+        Its MAE there.
+    gain
+        ``1 − mae / mae_baseline``; NaN when not reported (no backtest, or a break).
+    coverage
+        Share of the later origins' weeks inside the 80 % interval built from the earlier
+        origins' errors (NaN without a backtest).
+    brk
+        The break found at the end of the series, if any.
     note
-        Why (English).
+        Which method is used and why (English).
     n_origins
-        Backtest origins.
+        Backtest origins (earlier + later).
     """
 
     forecast: pd.DataFrame
     n_weeks: int
-    mae_model: float
+    used: str
+    chosen: str
+    mae: float
+    baseline: str
     mae_baseline: float
     gain: float
-    structure_p: float
-    used: str
+    coverage: float
+    brk: Break | None
     note: str
     n_origins: int
+
+
+def _interval(fc: np.ndarray, residuals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """80 % interval from log-ratio residuals (Poisson quantiles when there are fewer than 5)."""
+    res = residuals[np.isfinite(residuals)]
+    if len(res) < 5:
+        lo_q, hi_q = stats.poisson.ppf(INTERVAL[0], fc), stats.poisson.ppf(INTERVAL[1], fc)
+        return np.asarray(lo_q, dtype=float), np.asarray(hi_q, dtype=float)
+    q_lo, q_hi = np.quantile(res, INTERVAL)
+    base = np.log1p(np.clip(fc, 0.0, None))
+    low = np.clip(np.expm1(base + q_lo), 0.0, None)
+    high = np.clip(np.expm1(base + q_hi), 0.0, None)
+    return low, high
+
+
+def _coverage(
+    residuals: np.ndarray,
+    fcs: np.ndarray,
+    truth: np.ndarray,
+    origins: Sequence[int],
+    horizon: int,
+    first: int,
+) -> float:
+    """Share of the weeks after origins ``first …`` inside their 80 % interval, each interval
+    built from the errors of the last ``CALIBRATION_ORIGINS`` origins whose weeks were all
+    seen before it (no look-ahead)."""
+    inside: list[np.ndarray] = []
+    for j in range(first, len(origins)):
+        seen = [k for k in range(j) if origins[k] + horizon <= origins[j]][-CALIBRATION_ORIGINS:]
+        if len(seen) < 5:
+            continue
+        q_lo, q_hi = np.quantile(residuals[seen].ravel(), INTERVAL)
+        base = np.log1p(np.clip(fcs[j], 0.0, None))
+        low, high = np.expm1(base + q_lo), np.expm1(base + q_hi)
+        tol = 1e-9 * (1.0 + np.abs(truth[j]))  # exp(log(x)) is not always x
+        inside.append((truth[j] >= low - tol) & (truth[j] <= high + tol))
+    return float(np.mean(np.concatenate(inside))) if inside else float("nan")
+
+
+def _mean4_residuals(y: np.ndarray, horizon: int, *, weeks: int = 26) -> np.ndarray:
+    """Log-ratio errors of the 4-week mean over origins in the last ``weeks`` weeks (the
+    interval of a forecast that had no backtest of its own)."""
+    out = [
+        np.log1p(y[o : o + horizon]) - np.log1p(np.mean(y[o - 4 : o]))
+        for o in range(max(4, len(y) - weeks - horizon), len(y) - horizon + 1)
+    ]
+    return np.concatenate(out) if out else np.array([])
 
 
 def forecast_series(
     counts: pd.Series,
     *,
     horizon: int = 8,
-    min_weeks: int = 60,
-    backtest_weeks: int = 52,
+    calendar: str = "CN",
+    keys: Sequence[str] | None = None,
+    backtest_weeks: int = 104,
     step: int = 2,
-    alpha: float = 0.01,
+    min_weeks: int = 60,
     min_gain: float = 0.0,
-    half_life_weeks: float = 52.0,
-    min_mean: float = 0.5,
+    intermittent_share: float = 0.3,
 ) -> SeriesOutlook:
-    """Forecast one weekly series and backtest it against the seasonal-naive baseline.
+    """Forecast one weekly series with the method that wins an honest backtest.
 
     Parameters
     ----------
@@ -280,20 +337,23 @@ def forecast_series(
         Weekly counts indexed by week start (Mondays, consecutive, no gaps).
     horizon
         Weeks to forecast (4–8 is the intended range; at most 52).
-    min_weeks
-        Fewest weeks of history for the model to be fitted at a backtest origin.
+    calendar
+        Holiday calendar of the calendar adjustment (``"CN"``, ``"US"``, ``"none"``).
+    keys
+        Precomputed :func:`~wanzheng.proactive.forecasters.holiday_keys` of the history and
+        the weeks ahead (saves time when many series share the weeks).
     backtest_weeks
         How far back from the end the backtest origins reach, weeks.
     step
         Weeks between backtest origins.
-    alpha
-        Significance level of the structure test.
+    min_weeks
+        Fewest weeks of history before the first origin.
     min_gain
-        Smallest relative MAE gain over the baseline for the model to be used (0 = any).
-    half_life_weeks
-        Recency weighting of the model's observations.
-    min_mean
-        Series averaging fewer cases per week are forecast with the baseline only.
+        A model is chosen over the best baseline on the earlier origins only when its MAE is
+        lower by more than this share.
+    intermittent_share
+        Series with at least this share of weeks without a case in the last 52 weeks get
+        the intermittent methods instead of ETS.
     """
     if not 1 <= horizon <= CYCLE_WEEKS:
         raise DataError(f"horizon: expected 1…{CYCLE_WEEKS} weeks, got {horizon}")
@@ -305,65 +365,125 @@ def forecast_series(
     y = counts.to_numpy(dtype=float)
     n = len(y)
     future = pd.date_range(weeks[-1] + pd.Timedelta(days=7), periods=horizon, freq="7D")
-    baseline = seasonal_naive(y, n, horizon)
-    model_fc = np.full(horizon, np.nan)
-    mae_m = mae_b = gain = float("nan")
-    p = 1.0
-    n_origins = 0
-    if y.mean() < min_mean:
-        note = f"too sparse (mean {y.mean():.2f} < {min_mean} cases/week): baseline"
-    elif n < min_weeks + horizon:
-        note = f"short history ({n} weeks < {min_weeks + horizon}): baseline"
-    else:
-        first = max(min_weeks, n - backtest_weeks - horizon + 1)
-        origins = list(range(n - horizon, first - 1, -step))
-        err_m: list[float] = []
-        err_b: list[float] = []
-        for origin in origins:
-            truth = y[origin : origin + horizon]
-            fm = _model_forecast(y, weeks, origin, horizon, half_life_weeks=half_life_weeks)
-            fb = seasonal_naive(y, origin, horizon)
-            err_m.extend(np.abs(fm - truth))
-            err_b.extend(np.abs(fb - truth))
-        n_origins = len(origins)
-        mae_m, mae_b = float(np.mean(err_m)), float(np.mean(err_b))
-        gain = 1.0 - mae_m / mae_b if mae_b > 0 else float("-inf")
-        p = _structure_p(y, weeks)
-        model_fc = _model_forecast(y, weeks, n, horizon, half_life_weeks=half_life_weeks)
-        if p >= alpha:
-            note = f"no structure found (p = {p:.3f} ≥ {alpha}): baseline"
-        elif not gain > min_gain:
-            note = (
-                f"model does not beat the baseline (MAE {mae_m:.2f} vs {mae_b:.2f}, "
-                f"gain {gain:+.0%}): baseline"
-            )
-        else:
-            note = f"model: MAE {mae_m:.2f} vs baseline {mae_b:.2f} ({gain:.0%} lower)"
-    used = "model" if note.startswith("model:") else "baseline"
-    chosen = model_fc if used == "model" else baseline
-    low = stats.poisson.ppf(0.1, np.clip(chosen, 1e-9, None))
-    high = stats.poisson.ppf(0.9, np.clip(chosen, 1e-9, None))
-    frame = pd.DataFrame(
-        {
-            "week_start": future,
-            "horizon": np.arange(1, horizon + 1),
-            "model": model_fc,
-            "baseline": baseline,
-            "forecast": chosen,
-            "low": low,
-            "high": high,
-        }
+    if keys is None:
+        keys = holiday_keys(weeks.append(future), calendar=calendar)
+    if len(keys) != n + horizon:
+        raise DataError(f"keys: expected {n + horizon} holiday keys, got {len(keys)}")
+    nan = float("nan")
+    brk = find_break(counts)
+    recent = BASELINES["mean4"](y, horizon)
+
+    def result(
+        fc: np.ndarray,
+        low: np.ndarray,
+        high: np.ndarray,
+        baseline: np.ndarray,
+        *,
+        used: str,
+        note: str,
+        chosen: str = "",
+        mae: float = nan,
+        best: str = "",
+        mae_best: float = nan,
+        gain: float = nan,
+        coverage: float = nan,
+        n_origins: int = 0,
+    ) -> SeriesOutlook:
+        frame = pd.DataFrame(
+            {
+                "week_start": future,
+                "horizon": np.arange(1, horizon + 1),
+                "forecast": fc,
+                "low": low,
+                "high": high,
+                "baseline": baseline,
+            }
+        )
+        return SeriesOutlook(
+            frame, n, used, chosen, mae, best, mae_best, gain, coverage, brk, note, n_origins
+        )
+
+    if brk is not None and brk.kind == "collapse":
+        empty = np.full(horizon, nan)
+        return result(empty, empty, empty, recent, used="withheld", note=brk.note)
+    if brk is not None:
+        low, high = _interval(recent, _mean4_residuals(y, horizon))
+        return result(recent, low, high, recent, used="mean4", note=brk.note)
+    first = max(min_weeks, n - backtest_weeks - horizon + 1)
+    origins = list(range(first, n - horizon + 1, step))
+    if len(origins) < 8:
+        low, high = _interval(recent, _mean4_residuals(y, horizon))
+        return result(
+            recent,
+            low,
+            high,
+            recent,
+            used="mean4",
+            note=f"short history ({n} weeks): forecast = mean of the last 4 weeks, no backtest",
+        )
+    last_year = y[-CYCLE_WEEKS:]
+    sparse = float(np.mean(last_year == 0)) >= intermittent_share
+    names = [*BASELINES, *(INTERMITTENT if sparse else MODELS)]
+    ratios = holiday_ratios(y, keys[:n])
+    truth = np.array([y[o : o + horizon] for o in origins])
+    fcs = {name: np.empty((len(origins), horizon)) for name in names}
+    for i, origin in enumerate(origins):
+        factors = calendar_factors(ratios, keys, origin=origin)
+        for name, fc in forecast_all(y[:origin], horizon, names=names, factors=factors).items():
+            fcs[name][i] = fc
+    half = len(origins) // 2
+    early, late = slice(0, half), slice(half, None)
+    mae_early = {m: float(np.mean(np.abs(f[early] - truth[early]))) for m, f in fcs.items()}
+    mae_late = {m: float(np.mean(np.abs(f[late] - truth[late]))) for m, f in fcs.items()}
+    base_early = min(BASELINES, key=lambda m: mae_early[m])
+    model_early = min((m for m in names if m not in BASELINES), key=lambda m: mae_early[m])
+    chosen = (
+        model_early
+        if mae_early[model_early] < (1.0 - min_gain) * mae_early[base_early]
+        else base_early
     )
-    return SeriesOutlook(
-        forecast=frame,
-        n_weeks=n,
-        mae_model=mae_m,
-        mae_baseline=mae_b,
-        gain=gain,
-        structure_p=p,
+    best = min(BASELINES, key=lambda m: mae_late[m])
+    mae, mae_best = mae_late[chosen], mae_late[best]
+    gain = 1.0 - mae / mae_best if mae_best > 0 else (0.0 if mae == 0 else -float("inf"))
+    residuals = {m: np.log1p(truth) - np.log1p(np.clip(f, 0.0, None)) for m, f in fcs.items()}
+    coverage = _coverage(residuals[chosen], fcs[chosen], truth, origins, horizon, half)
+    if chosen in BASELINES or gain >= 0:
+        used = chosen
+        how = "chosen on the earlier origins"
+        if chosen in BASELINES:
+            how += f" (no model beat it there: best model {model_early} MAE "
+            how += f"{mae_early[model_early]:.2f} vs {mae_early[chosen]:.2f})"
+        note = (
+            f"{used}: {how}; on the later origins MAE {mae:.2f} vs best baseline {best} "
+            f"{mae_best:.2f} ({gain:+.0%})"
+        )
+    else:
+        used = best
+        note = (
+            f"{best}: the model chosen on the earlier origins ({chosen}) lost on the later "
+            f"ones (MAE {mae:.2f} vs {best} {mae_best:.2f}, {gain:+.0%}), so the best "
+            "baseline is used"
+        )
+    if sparse:
+        note += f"; intermittent ({np.mean(last_year == 0):.0%} of the last 52 weeks empty)"
+    factors = calendar_factors(ratios, keys, origin=n)
+    everything = forecast_all(y, horizon, names=sorted({used, best}), factors=factors)
+    fc = np.clip(everything[used], 0.0, None)
+    low, high = _interval(fc, residuals[used][-CALIBRATION_ORIGINS:].ravel())
+    return result(
+        fc,
+        low,
+        high,
+        everything[best],
         used=used,
         note=note,
-        n_origins=n_origins,
+        chosen=chosen,
+        mae=mae,
+        best=best,
+        mae_best=mae_best,
+        gain=gain,
+        coverage=coverage,
+        n_origins=len(origins),
     )
 
 
@@ -435,10 +555,12 @@ class Outlook:
     Attributes
     ----------
     forecasts
-        ``*by`` columns plus the columns of :attr:`SeriesOutlook.forecast` and ``used``.
+        ``*by`` columns, ``week_start``, ``horizon``, ``forecast``, ``low``, ``high``,
+        ``baseline`` and ``used``.
     backtest
-        One row per series: ``*by``, ``n_weeks``, ``total``, ``mae_model``,
-        ``mae_baseline``, ``gain``, ``structure_p``, ``used``, ``note``, ``n_origins``.
+        One row per series: ``*by``, ``n_weeks``, ``total``, ``used``, ``chosen``, ``mae``,
+        ``baseline``, ``mae_baseline``, ``gain``, ``coverage``, ``break``, ``note``,
+        ``n_origins``.
     params
         The parameters used and ``last_week`` (ISO date).
     """
@@ -448,6 +570,22 @@ class Outlook:
     params: dict[str, Any]
 
 
+BACKTEST_COLUMNS = [
+    "n_weeks",
+    "total",
+    "used",
+    "chosen",
+    "mae",
+    "baseline",
+    "mae_baseline",
+    "gain",
+    "coverage",
+    "break",
+    "note",
+    "n_origins",
+]
+
+
 def outlook(
     cases: pd.DataFrame,
     *,
@@ -455,9 +593,10 @@ def outlook(
     horizon: int = 8,
     until: dt.date | None = None,
     min_total: int = 20,
+    calendar: str = "CN",
     **options: Any,
 ) -> Outlook:
-    """Weekly outlook per group for the next ``horizon`` weeks, beside the baseline.
+    """Weekly outlook per group for the next ``horizon`` weeks, with its honest backtest.
 
     Parameters
     ----------
@@ -471,21 +610,32 @@ def outlook(
         Last day of history (see :func:`weekly_counts`).
     min_total
         Series with fewer cases in all are left out (too small to say anything).
+    calendar
+        Holiday calendar of the calendar adjustment (``"CN"`` for China, ``"US"``, ``"none"``).
     **options
-        Passed to :func:`forecast_series` (``min_weeks``, ``step``, ``alpha`` …).
+        Passed to :func:`forecast_series` (``backtest_weeks``, ``step``, ``min_gain`` …).
     """
+    if not 1 <= horizon <= CYCLE_WEEKS:
+        raise DataError(f"horizon: expected 1…{CYCLE_WEEKS} weeks, got {horizon}")
     counts = weekly_counts(cases, by=by, until=until)
     keys = list(by)
     f_rows: list[pd.DataFrame] = []
     b_rows: list[dict[str, Any]] = []
     groups = counts.groupby(keys, sort=True) if keys else [((), counts)]
+    all_weeks = pd.DatetimeIndex(sorted(counts["week_start"].unique()))
+    future = pd.date_range(all_weeks[-1] + pd.Timedelta(days=7), periods=horizon, freq="7D")
+    holidays = holiday_keys(all_weeks.append(future), calendar=calendar)
     for key, series in groups:
         key_t = key if isinstance(key, tuple) else (key,)
         total = int(series["count"].sum())
         if total < min_total:
             continue
         result = forecast_series(
-            series.set_index("week_start")["count"], horizon=horizon, **options
+            series.set_index("week_start")["count"],
+            horizon=horizon,
+            calendar=calendar,
+            keys=holidays,
+            **options,
         )
         labels: dict[str, Any] = dict(zip(keys, key_t, strict=True))
         fc = result.forecast.copy()
@@ -498,11 +648,14 @@ def outlook(
             | {
                 "n_weeks": result.n_weeks,
                 "total": total,
-                "mae_model": result.mae_model,
+                "used": result.used,
+                "chosen": result.chosen,
+                "mae": result.mae,
+                "baseline": result.baseline,
                 "mae_baseline": result.mae_baseline,
                 "gain": result.gain,
-                "structure_p": result.structure_p,
-                "used": result.used,
+                "coverage": result.coverage,
+                "break": "" if result.brk is None else result.brk.kind,
                 "note": result.note,
                 "n_origins": result.n_origins,
             }
@@ -510,23 +663,11 @@ def outlook(
     forecasts = (
         pd.concat(f_rows, ignore_index=True)
         if f_rows
-        else pd.DataFrame(columns=[*keys, "week_start", "horizon", "forecast", "used"])
+        else pd.DataFrame(
+            columns=[*keys, "week_start", "horizon", "forecast", "low", "high", "baseline", "used"]
+        )
     )
-    backtest = pd.DataFrame(
-        b_rows,
-        columns=[
-            *keys,
-            "n_weeks",
-            "total",
-            "mae_model",
-            "mae_baseline",
-            "gain",
-            "structure_p",
-            "used",
-            "note",
-            "n_origins",
-        ],
-    )
+    backtest = pd.DataFrame(b_rows, columns=[*keys, *BACKTEST_COLUMNS])
     last_week = counts["week_start"].max() if len(counts) else pd.NaT
     return Outlook(
         forecasts=forecasts,
@@ -535,6 +676,7 @@ def outlook(
             "by": keys,
             "horizon": horizon,
             "min_total": min_total,
+            "calendar": calendar,
             "last_week": "" if pd.isna(last_week) else last_week.date().isoformat(),
             **options,
         },

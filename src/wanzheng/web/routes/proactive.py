@@ -385,8 +385,10 @@ def get_outlook(
     by: str = "category,community_id",
     horizon: Annotated[int, Query(ge=1, le=12)] = 8,
     min_total: int = 20,
+    calendar: Literal["CN", "US", "none"] = "CN",
 ) -> dict[str, Any]:
-    """Weekly outlook per group with the backtest MAE of the model and the baseline."""
+    """Weekly outlook per group: the forecast of the method that won the backtest, its 80 %
+    interval, the best baseline it was judged against, and any break note."""
     from wanzheng.proactive.outlook import outlook
     from wanzheng.proactive.service import cases_frame
 
@@ -394,7 +396,7 @@ def get_outlook(
     keys = tuple(k.strip() for k in by.split(",") if k.strip())
     if cases.empty:
         return {"params": {"by": list(keys), "horizon": horizon}, "backtest": [], "forecasts": []}
-    result = outlook(cases, by=keys, horizon=horizon, min_total=min_total)
+    result = outlook(cases, by=keys, horizon=horizon, min_total=min_total, calendar=calendar)
     return {
         "params": result.params,
         "backtest": _records(result.backtest),
