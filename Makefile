@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 OUT    ?= out/demo
 PORT   ?= 8000
 
-.PHONY: demo test lint fmt system-deps bench bench-quick bench-plan-quick clean serve web
+.PHONY: demo test lint fmt system-deps bench bench-quick bench-plan-quick bench-forecast clean serve web
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,3 +76,6 @@ bench-mixed: $(STAMP)
 ## make bench-batch: batch audits serially against a local Dask cluster (docs/benchmarks.md, block batch).
 bench-batch: $(STAMP)
 	$(BIN)/python -m bench.batch_bench
+## make bench-forecast: the demand outlook on real service requests (../shared) against the best baseline.
+bench-forecast: $(STAMP)
+	$(BIN)/python -m bench.forecast_bench

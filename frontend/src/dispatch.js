@@ -35,7 +35,7 @@ const DUE_OF = {
 };
 
 const state = {
-  token: null, me: null, cases: [], queue: "submitted", selected: null, duplicates: [], photoUrls: [],
+  token: null, me: null, cases: [], queue: "submitted", selected: null, duplicates: [], photoUrls: [], outlook: null,
 };
 let miniMap = null;
 
@@ -502,6 +502,71 @@ async function computeRates(e) {
 
 document.getElementById("rates-form").addEventListener("submit", computeRates);
 
+// ---------------------------------------------------------------- 需求预测 (demand outlook)
+
+function fill(text, values) {
+  return text.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
+}
+
+function breakText(b) {
+  const values = { from: b.break_from ?? "", ratio: b.break_ratio === null ? "" : `${num(b.break_ratio * 100, 0)}%` };
+  if (b.break === "collapse") return fill(t("disp.outlook.collapse"), values);
+  if (b.break === "level shift") return fill(t("disp.outlook.shift"), values);
+  if (b.break === "new series") return fill(t("disp.outlook.new"), values);
+  if (b.n_origins === 0) return t("disp.outlook.short");
+  return "";
+}
+
+function outlookRow(b, rows) {
+  const next = rows.find((r) => r.horizon === 1);
+  const total = rows.reduce((sum, r) => sum + (r.forecast ?? 0), 0);
+  const withheld = b.used === "withheld";
+  const value = withheld || !next ? t("disp.outlook.withheld") : num(next.forecast, 1);
+  const interval = withheld || !next ? "" : `${t("disp.outlook.interval")} ${num(next.low, 0)}–${num(next.high, 0)}`;
+  let judged = "";
+  if (b.gain !== null && b.gain !== undefined && b.baseline) {
+    const word = b.gain >= 0 ? t("disp.outlook.lower") : t("disp.outlook.higher");
+    judged =
+      `${t("disp.outlook.baseline")}：${t(`method.${b.baseline}`)}；` +
+      `${t("disp.outlook.gain")}${word} ${num(Math.abs(b.gain) * 100, 0)}%` +
+      (b.coverage === null ? "" : `；${t("disp.outlook.coverage")} ${num(b.coverage * 100, 0)}%`);
+  }
+  const brk = breakText(b);
+  return `<div class="outlook-row" data-category="${esc(b.category)}" data-used="${esc(b.used)}" title="${esc(b.note)}">
+    <div class="head"><strong>${esc(categoryLabel(b.category))}</strong><span><span class="muted small">${esc(t("disp.outlook.next"))}</span> <span class="v">${esc(value)}</span></span></div>
+    <div class="muted small">${esc(interval)}${withheld ? "" : ` · ${esc(t("disp.outlook.weeks"))} ${esc(num(total, 0))}`}</div>
+    <div class="small">${esc(t("disp.outlook.method"))}：${esc(t(`method.${b.used}`))}</div>
+    ${judged ? `<div class="muted small">${esc(judged)}</div>` : ""}
+    ${brk ? `<div class="brk small">${esc(brk)}</div>` : ""}
+  </div>`;
+}
+
+async function loadOutlook() {
+  const box = document.getElementById("outlook");
+  box.innerHTML = `<p class="muted small">${esc(t("disp.outlook.loading"))}</p>`;
+  try {
+    const body = await call("/api/proactive/outlook?by=category&horizon=8&min_total=20");
+    if (!body.backtest.length) {
+      box.innerHTML = `<p class="muted small">${esc(t("disp.outlook.none"))}</p>`;
+      return;
+    }
+    state.outlook = body;
+    renderOutlook();
+  } catch (ex) {
+    box.innerHTML = `<p class="error small">${esc(ex.message)}</p>`;
+  }
+}
+
+function renderOutlook() {
+  const body = state.outlook;
+  if (!body) return;
+  document.getElementById("outlook").innerHTML = body.backtest
+    .map((b) => outlookRow(b, body.forecasts.filter((r) => r.category === b.category)))
+    .join("");
+}
+
+document.getElementById("outlook-load").addEventListener("click", loadOutlook);
+
 onLangChange(() => {
   if (!state.token) return;
   renderWho();
@@ -509,6 +574,7 @@ onLangChange(() => {
   renderCase();
   renderUnits();
   computeRates();
+  renderOutlook();
 });
 
 async function main() {

@@ -195,7 +195,8 @@ def test_a_level_shift_reports_no_gain() -> None:
     assert result.brk is not None and result.brk.kind == "level shift"
     # y[120] = 18 lies nearer the old level (10) than the new (30): the step is placed after it.
     assert result.brk.start == pd.Timestamp(START) + pd.Timedelta(weeks=121)
-    assert "moved to 333% of its level from 2023-05-01" in result.note
+    ratio = np.median(y[121:]) / np.median(y[121 - 52 : 121])  # typical week after / before
+    assert f"moved to {ratio:.0%} of its level from 2023-05-01" in result.note
     assert result.used == "mean4" and np.isnan(result.gain) and np.isnan(result.mae)
     assert np.allclose(result.forecast["forecast"], y[-4:].mean())
     assert "level shift" in result.note and "no gain reported" in result.note
@@ -275,6 +276,8 @@ def test_outlook_over_case_table() -> None:
     assert sorted(bt.index) == ["噪音", "环境卫生"]  # 其他 has 1 case < min_total
     assert bt.loc["噪音", "used"] == "withheld" and bt.loc["噪音", "break"] == "collapse"
     assert "stopped (no case) from 2025-09-08" in bt.loc["噪音", "note"]
+    assert bt.loc["噪音", "break_from"] == "2025-09-08" and bt.loc["噪音", "break_ratio"] == 0.0
+    assert np.isnan(bt.loc["噪音", "gain"]) and np.isnan(bt.loc["环境卫生", "break_ratio"])
     assert bt.loc["环境卫生", "break"] == "" and bt.loc["环境卫生", "n_origins"] == 46
     assert 0.6 <= bt.loc["环境卫生", "coverage"] <= 1.0
     assert len(out.forecasts) == 12

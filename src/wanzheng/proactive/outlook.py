@@ -136,14 +136,15 @@ def find_break(
     """The break at the end of a weekly series, if any.
 
     For every candidate week ``t`` in the last ``search_weeks`` weeks (at least 4 weeks
-    before the end), ``q_t = mean(y[t:]) / median(y[t−52 : t])``. A **collapse** is the ``t``
-    with the smallest ``q_t`` when ``q_t < collapse_ratio`` (the level before was at least 2
-    a week); a **level shift** is a ``t`` within the last 52 weeks (with at least 8 weeks
-    after it) where ``q_t`` is above ``shift_ratio`` or below ``1 / shift_ratio`` (level before
-    ≥ 3 a week), the most extreme one. Either must also be significant: the count since ``t``
-    is improbable (one-sided Poisson p < ``alpha``) at the level before. The week named is
-    then placed by a least-squares fit of one step within 6 weeks of ``t``. A **new series**
-    has its first case less than 52 weeks before the end.
+    before the end), the level before is ``L_t = median(y[t−52 : t])`` (the mean where that
+    median is below 2) and ``q_t = mean(y[t:]) / L_t``. A **collapse** is the ``t`` with the
+    smallest ``q_t`` when ``q_t < collapse_ratio`` and ``L_t ≥ 1``; it is named from the week
+    after the last one above ``L_t / 2``. A **level shift** is the ``t`` within the last 52
+    weeks (at least 8 weeks after it, ``L_t ≥ 3``) whose ``median(y[t:]) / L_t`` is furthest
+    beyond ``shift_ratio`` or ``1 / shift_ratio`` (a median, so that one week of a bulk import
+    is no shift), placed by a least-squares fit of one step within 6 weeks. Either must be
+    significant: the count since ``t`` is improbable (one-sided Poisson p < ``alpha``) at the
+    level before. A **new series** has its first case less than 52 weeks before the end.
 
     Parameters
     ----------
@@ -165,13 +166,17 @@ def find_break(
         )
     if n < CYCLE_WEEKS + 4:
         return None
-    level = pd.Series(y).rolling(CYCLE_WEEKS).median().shift(1).to_numpy()
+    rolling = pd.Series(y).rolling(CYCLE_WEEKS)
+    median, mean = rolling.median().shift(1).to_numpy(), rolling.mean().shift(1).to_numpy()
+    # The level before week t: the median of the year before, or its mean where the median is
+    # below 2 (a series of a case or two a week has a median of 0 or 1 whatever its level).
+    level = np.where(median >= 2, median, mean)
     tail_sum = np.cumsum(y[::-1])[::-1]
     best: tuple[float, int] | None = None
     shift: tuple[float, int] | None = None
     for t in range(max(CYCLE_WEEKS, n - search_weeks), n - 3):
         ref = level[t]
-        if not ref >= 2:
+        if not ref >= 1:
             continue
         q = tail_sum[t] / (n - t) / ref
         if (
@@ -180,24 +185,25 @@ def find_break(
             and stats.poisson.cdf(tail_sum[t], ref * (n - t)) < alpha
         ):
             best = (q, t)
-        if (
-            ref >= 3
-            and t >= n - CYCLE_WEEKS
-            and n - t >= 8
-            and (q > shift_ratio or q < 1 / shift_ratio)
-        ):
+        if ref < 3 or t < n - CYCLE_WEEKS or n - t < 8:
+            continue
+        q_typical = float(np.median(y[t:])) / ref  # one week of a bulk import is not a shift
+        if q_typical > shift_ratio or q_typical < 1 / shift_ratio:
             expected = ref * (n - t)
             p = (
                 stats.poisson.sf(tail_sum[t] - 1, expected)
-                if q > 1
+                if q_typical > 1
                 else stats.poisson.cdf(tail_sum[t], expected)
             )
-            far = abs(np.log(max(q, 1e-9)))
+            far = abs(np.log(max(q_typical, 1e-9)))
             if p < alpha and (shift is None or far > abs(np.log(max(shift[0], 1e-9)))):
-                shift = (q, t)
+                shift = (q_typical, t)
     if best is not None:
-        t = _step_point(y, best[1])
-        q = tail_sum[t] / (n - t) / level[t]
+        # The collapse begins after the last week still above half the level before it.
+        ref = level[best[1]]
+        above = np.flatnonzero(y[:n] > 0.5 * ref)
+        t = int(above[-1]) + 1 if len(above) and above[-1] + 1 < n - 3 else best[1]
+        q = tail_sum[t] / (n - t) / ref
         start = weeks[t]
         if tail_sum[t] == 0:
             text = f"the series stopped (no case) from {start.date()}"
@@ -206,7 +212,7 @@ def find_break(
         return Break("collapse", start, q, f"{text}: forecasts withheld, check the export")
     if shift is not None:
         t = _step_point(y, shift[1])
-        q = tail_sum[t] / (n - t) / level[t]
+        q = float(np.median(y[t:])) / level[t]
         start = weeks[t]
         return Break(
             "level shift",
@@ -246,14 +252,14 @@ class SeriesOutlook:
     gain
         ``1 − mae / mae_baseline``; NaN when not reported (no backtest, or a break).
     coverage
-        Share of the later origins' weeks inside the 80 % interval built from the earlier
-        origins' errors (NaN without a backtest).
+        Share of the later origins' weeks inside the 80 % interval, each built from the
+        errors of the origins seen before it (NaN without a backtest).
     brk
         The break found at the end of the series, if any.
     note
         Which method is used and why (English).
     n_origins
-        Backtest origins (earlier + later).
+        Backtest origins (earlier half choose, later half judge).
     """
 
     forecast: pd.DataFrame
@@ -349,7 +355,7 @@ def forecast_series(
     min_weeks
         Fewest weeks of history before the first origin.
     min_gain
-        A model is chosen over the best baseline on the earlier origins only when its MAE is
+        A model is chosen over the best baseline only when its MAE is
         lower by more than this share.
     intermittent_share
         Series with at least this share of weeks without a case in the last 52 weeks get
@@ -559,8 +565,8 @@ class Outlook:
         ``baseline`` and ``used``.
     backtest
         One row per series: ``*by``, ``n_weeks``, ``total``, ``used``, ``chosen``, ``mae``,
-        ``baseline``, ``mae_baseline``, ``gain``, ``coverage``, ``break``, ``note``,
-        ``n_origins``.
+        ``baseline``, ``mae_baseline``, ``gain``, ``coverage``, ``break``, ``break_from``
+        (ISO date), ``break_ratio``, ``note``, ``n_origins``.
     params
         The parameters used and ``last_week`` (ISO date).
     """
@@ -581,6 +587,8 @@ BACKTEST_COLUMNS = [
     "gain",
     "coverage",
     "break",
+    "break_from",
+    "break_ratio",
     "note",
     "n_origins",
 ]
@@ -656,6 +664,8 @@ def outlook(
                 "gain": result.gain,
                 "coverage": result.coverage,
                 "break": "" if result.brk is None else result.brk.kind,
+                "break_from": "" if result.brk is None else result.brk.start.date().isoformat(),
+                "break_ratio": float("nan") if result.brk is None else result.brk.ratio,
                 "note": result.note,
                 "n_origins": result.n_origins,
             }

@@ -327,7 +327,65 @@ def test_resident_files_dispatcher_handles_resident_rates(
     page.wait_for_selector("#rates .stat:has-text('满意率'):has-text('1/1')", timeout=10_000)
     satisfaction = page.locator("#rates .stat", has_text="满意率").inner_text()
     assert satisfaction.startswith("100.0%"), satisfaction
+
+    # --- 需求预测: two years of back-dated cases, then the outlook card --------------------------
+    _back_dated_history(live_server, weeks=100, lon=116.35544, lat=40.00312)
+    page.locator("#outlook-load").click()
+    row = page.locator(".outlook-row[data-category='urban.sanitation']")
+    row.wait_for(timeout=120_000)
+    text = row.inner_text()
+    assert "下周" in text and "80% 区间" in text and "方法：" in text, text
+    assert "对比基线：" in text and "区间覆盖率" in text, text
+    outlook = _get_staff(base, page)
+    [bt] = [b for b in outlook["backtest"] if b["category"] == "urban.sanitation"]
+    assert row.get_attribute("data-used") == bt["used"] and bt["break"] == ""
+    page.locator(".outlook").screenshot(path=str(artifacts / "dispatch-outlook.png"))
     res_watch.check()
     watch.check()
     phone.close()
     desk.close()
+
+
+def _back_dated_history(live: LiveServer, *, weeks: int, lon: float, lat: float) -> None:
+    """About 4 sanitation cases a week for ``weeks`` weeks before today, in the live database."""
+    import numpy as np
+
+    from wanzheng.cases.store import (
+        NewCase,
+        create_case,
+        grid_index,
+        make_engine,
+        make_sessionmaker,
+    )
+    from wanzheng.settings import Settings
+
+    url = Settings(data_dir=live.data_dir).resolved_database_url
+    engine = make_engine(url, pool_size=1)
+    rng = np.random.default_rng(5)
+    now = dt.datetime.now(dt.UTC)
+    with make_sessionmaker(engine)() as s:
+        index = grid_index(s)
+        for w in range(weeks):
+            start = now - dt.timedelta(weeks=weeks - w)
+            for _ in range(int(rng.poisson(4))):
+                create_case(
+                    s,
+                    new=NewCase(
+                        text="垃圾桶满了没人清运", lon=lon, lat=lat, category="urban.sanitation"
+                    ),
+                    now=start + dt.timedelta(hours=float(rng.uniform(0, 160))),
+                    index=index,
+                )
+        s.commit()
+    engine.dispose()
+
+
+def _get_staff(base: str, page: Any) -> Any:
+    """The outlook as the signed-in page's token sees it."""
+    token = page.evaluate("() => sessionStorage.getItem('wanzheng.token')")
+    req = urllib.request.Request(
+        f"{base}/api/proactive/outlook?by=category&horizon=8&min_total=20",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(req, timeout=120) as res:
+        return json.loads(res.read())
