@@ -297,7 +297,7 @@ def main() -> None:
             print(f"  lscp {g['tool']:12s} {g['status']:10s} obj={_fmt(g['objective'], 0)}"
                   f" total={g['total_s']:.2f}s", flush=True)  # fmt: skip
     # CBC stopped early, on the largest instance of the run
-    limited = time_limited_cbc(inst, p_values[-1], 0.5 if args.quick else 2.0)
+    limited = time_limited_cbc(inst, p_values[-1], 0.5 if args.quick else 1.0)
     ours = next(r for r in rows if r["instance"] == inst.name and r["model"] == "mclp"
                 and r["p"] == p_values[-1] and r["tool"] == "wanzheng")  # fmt: skip
     print(
