@@ -1,5 +1,6 @@
 """Demand outlook on small constructed series whose answers can be checked by hand: a constant
-series, a pure seasonal one, a trend, a stop, a collapse, a level shift, a new and a sparse one."""
+series, a pure seasonal one, a trend, a stop, a collapse, a level shift, a new and a sparse one,
+a sparse series that stops, one too sparse to backtest, and forecasts reconciled across levels."""
 
 from __future__ import annotations
 
@@ -27,8 +28,10 @@ from wanzheng.proactive.outlook import (
     holiday_shares,
     outlook,
     seasonal_naive,
+    volatility,
     weekly_counts,
 )
+from wanzheng.proactive.reconcile import reconcile, summing_matrix
 
 START = "2021-01-04"
 
@@ -119,6 +122,8 @@ def test_pure_seasonal_series_chooses_seasonal_naive() -> None:
     result = forecast_series(series(y), horizon=8, calendar="none")
     assert result.used == "seasonal_naive" and result.baseline == "seasonal_naive"
     assert result.mae == 0.0 and result.gain == 0.0
+    # A baseline is chosen only when it beats the best model by ≥ 20 % on the earlier origins.
+    assert "by at least 20%" in result.note and "MAE 0.00 vs" in result.note
     assert list(result.forecast["forecast"]) == list(y[260 - 52 : 260 - 44])
 
 
@@ -283,3 +288,150 @@ def test_outlook_over_case_table() -> None:
     assert len(out.forecasts) == 12
     assert out.forecasts[out.forecasts["category"] == "噪音"]["forecast"].isna().all()
     assert out.params["last_week"] == "2025-12-22"
+
+
+def test_volatility_by_hand() -> None:
+    y = np.array([0.0] * 10 + [1.0, 3.0, 7.0])
+    z = np.log([2.0, 4.0, 8.0])  # log(1 + y) of the 3 weeks before origin 13
+    assert volatility(y, 13, weeks=3) == pytest.approx(float(np.std(z, ddof=1)))
+    assert volatility(np.full(30, 5.0), 30) == 0.01  # a flat history: the floor
+
+
+def test_interval_follows_the_noise_as_it_is_now() -> None:
+    # Two years of wild counts, then a calm last year at the same mean: the interval at the
+    # end is scaled by the calm year's variability, not carried over from the wild years.
+    rng = np.random.default_rng(8)
+    wild = rng.negative_binomial(2, 2 / 42, size=140).astype(float)  # mean 40, sd ~29
+    calm = rng.poisson(40, 60).astype(float)  # sd ~6
+    result = forecast_series(series(np.concatenate([wild, calm])), horizon=4, calendar="none")
+    width = (result.forecast["high"] - result.forecast["low"]).to_numpy()
+    assert result.brk is None
+    assert (width < 40).all(), width  # the wild years' own 10–90 % width is ~70
+    assert 0.6 <= result.coverage <= 1.0
+
+
+def test_a_sparse_series_that_stops_is_named_with_its_week() -> None:
+    y = [1.0, 0.0] * 75 + [0.0] * 30  # a case every other week, then 30 empty weeks
+    brk = find_break(series(y))
+    assert brk is not None and brk.kind == "stop"
+    # The last case is in week 148; the empty run starts in week 149.
+    assert brk.start == pd.Timestamp(START) + pd.Timedelta(weeks=149)
+    p = np.exp(-0.5 * 31)  # 0.5 a week before it, 31 empty weeks
+    named = "no case since 2023-11-13 (31 weeks; at its rate before, 0.50 a week, that has p = "
+    assert f"{named}{p:.0e})" in brk.note
+    result = forecast_series(series(y), horizon=4)
+    assert result.used == "withheld" and result.forecast["forecast"].isna().all()
+
+
+def test_a_rare_series_is_not_a_stop_but_too_sparse() -> None:
+    # One case every 10 weeks: 30 empty weeks have p = exp(−3) ≈ 0.05, no stop; 4 cases in
+    # the last 52 weeks is below one a month: no backtest, the year's mean rate.
+    y = ([1.0] + [0.0] * 9) * 17 + [0.0] * 30
+    y[-52:-30] = [1.0 if k % 5 == 0 else 0.0 for k in range(22)]  # 5 cases, then 30 empty
+    assert find_break(series(y)) is None
+    result = forecast_series(series(y), horizon=4)
+    assert result.used == "year_mean" and result.n_origins == 0
+    assert np.allclose(result.forecast["forecast"], 5 / 52)
+    assert "too sparse: 5 cases in the last 52 weeks (fewer than 13)" in result.note
+    assert (result.forecast["low"] == 0).all() and (result.forecast["high"] == 0).all()
+
+
+def test_summing_matrix_and_reconciliation_by_hand() -> None:
+    nodes = [("A",), ("A", "c1"), ("A", "c2")]
+    s = summing_matrix(nodes, [("A", "c1"), ("A", "c2")])
+    assert s.tolist() == [[1, 1], [1, 0], [0, 1]]
+    base = np.array([[10.0], [4.0], [4.0]])  # the parent says 10, its parts 4 + 4
+    assert reconcile(base, s, method="bottom_up")[:, 0].tolist() == [8.0, 4.0, 4.0]
+    # Equal variances (OLS): the gap of 2 is shared, 2/3 to each of the three nodes.
+    assert reconcile(base, s, method="mint")[:, 0] == pytest.approx([28 / 3, 14 / 3, 14 / 3])
+    # A parent known almost exactly keeps its 10; the parts take the gap equally.
+    sure = reconcile(base, s, method="mint", variance=np.array([1e-9, 1.0, 1.0]))
+    assert sure[:, 0] == pytest.approx([10.0, 5.0, 5.0])
+    # A part that would go negative is set to 0, and the sums stay coherent.
+    low = reconcile(np.array([[0.0], [3.0], [0.2]]), s, method="mint")[:, 0]
+    assert low == pytest.approx([(6 - 0.2) / 3, (6 - 0.2) / 3, 0.0])
+    with pytest.raises(DataError, match="no bottom series"):
+        summing_matrix([("B",)], [("A", "c1")])
+    with pytest.raises(DataError, match="expected one of"):
+        reconcile(base, s, method="topdown")
+
+
+@pytest.fixture(scope="module")
+def district_cases() -> pd.DataFrame:
+    """Two subdistricts, three communities with constant weekly counts, one with Poisson
+    counts, and one whose cases stop."""
+    rng = np.random.default_rng(9)
+    weeks = pd.date_range("2023-01-02", periods=110, freq="7D")
+    plan = {
+        ("街道甲", "C1"): np.full(110, 3),
+        ("街道甲", "C2"): np.full(110, 5),
+        ("街道乙", "C3"): np.full(110, 2),
+        ("街道乙", "C4"): rng.poisson(6, 110),
+        ("街道乙", "C5"): np.r_[np.full(80, 2), np.zeros(30, dtype=int)],
+    }
+    rows = [
+        {
+            "created_at": week + pd.Timedelta(hours=10 + k),
+            "category": "环境卫生",
+            "subdistrict": sub,
+            "community_id": com,
+        }
+        for (sub, com), counts in plan.items()
+        for week, count in zip(weeks, counts, strict=True)
+        for k in range(int(count))
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("method", ["bottom_up", "mint"])
+def test_reconciled_levels_add_up(district_cases: pd.DataFrame, method: str) -> None:
+    by = ("category", "subdistrict", "community_id")
+    out = outlook(
+        district_cases,
+        by=by,
+        horizon=4,
+        calendar="none",
+        reconcile_method=method,
+        until=dt.date(2025, 2, 9),
+    )
+    fc, bt = out.forecasts, out.backtest
+    assert out.params["reconcile"] == method
+    assert sorted(bt["level"].value_counts().items()) == [
+        ("category", 1),
+        ("community_id", 5),
+        ("subdistrict", 2),
+    ]
+    com = fc[fc["level"] == "community_id"].set_index(["community_id", "horizon"])
+    sub = fc[fc["level"] == "subdistrict"].set_index(["subdistrict", "horizon"])
+    top = fc[fc["level"] == "category"].set_index("horizon")
+    c5 = bt[bt["community_id"] == "C5"].iloc[0]
+    assert c5["break"] == "collapse" and c5["used"] == "withheld"
+    assert com.loc["C5", "forecast"].isna().all()
+    for h in range(1, 5):
+        shown = com.xs(h, level="horizon")["forecast"]
+        a, b = shown[["C1", "C2"]].sum(), shown[["C3", "C4"]].sum()
+        assert sub.loc[("街道甲", h), "forecast"] == pytest.approx(a)
+        assert sub.loc[("街道乙", h), "forecast"] == pytest.approx(b)
+        assert top.loc[h, "forecast"] == pytest.approx(a + b)
+    row = bt[(bt["level"] == "subdistrict") & (bt["subdistrict"] == "街道乙")].iloc[0]
+    assert "the sum of its 2 series below (1 withheld series left out)" in row["note"]
+    shown = fc.dropna(subset=["forecast"])
+    assert len(shown) == 7 * 4  # every node but the withheld C5
+    assert (shown["low"] <= shown["forecast"] + 1e-9).all()
+    assert (shown["forecast"] <= shown["high"] + 1e-9).all()
+    if method == "bottom_up":
+        # The constant communities are forecast exactly; bottom-up keeps them.
+        assert com.loc["C1", "forecast"].tolist() == pytest.approx([3.0] * 4)
+        assert com.loc["C2", "forecast"].tolist() == pytest.approx([5.0] * 4)
+        assert (com["forecast"].dropna() == com["forecast_base"].dropna()).all()
+    else:
+        # MinT moves the exact (zero-error) constant series least.
+        moved = (com["forecast"] - com["forecast_base"]).abs().groupby(level=0).max()
+        assert moved["C1"] < 1e-3 and moved["C2"] < 1e-3 and moved["C4"] > 10 * moved["C1"]
+
+
+def test_reconcile_needs_known_method_and_columns(district_cases: pd.DataFrame) -> None:
+    with pytest.raises(DataError, match="reconcile: expected one of"):
+        outlook(district_cases, by=("category",), reconcile_method="top_down")
+    with pytest.raises(DataError, match="missing column"):
+        outlook(district_cases, by=("category", "grid_id"), reconcile_method="mint")

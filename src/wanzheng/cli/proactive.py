@@ -541,6 +541,13 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option(help="Write the backtest, one row per group (CSV)."),
         ] = None,
+        reconcile: Annotated[
+            str | None,
+            typer.Option(
+                help="Forecast every level of --by (coarsest first, e.g. "
+                "category,subdistrict,community_id) and make them add up: bottom_up or mint."
+            ),
+        ] = None,
     ) -> None:
         """Weekly demand outlook per group: the method that wins an honest backtest against the
         best simple baseline, its 80 % interval, and any break in the data."""
@@ -548,7 +555,14 @@ def register(app: typer.Typer) -> None:
 
         table = _cases(cases, database)
         keys = tuple(k.strip() for k in by.split(",") if k.strip())
-        result = outlook(table, by=keys, horizon=horizon, min_total=min_total, calendar=calendar)
+        result = outlook(
+            table,
+            by=keys,
+            horizon=horizon,
+            min_total=min_total,
+            calendar=calendar,
+            reconcile_method=reconcile,
+        )
         typer.echo(
             f"history to week of {result.params['last_week']}; "
             f"{len(result.backtest)} series; MAE in cases/week on the later backtest origins"
@@ -557,7 +571,9 @@ def register(app: typer.Typer) -> None:
         for col in ("mae", "mae_baseline", "coverage"):
             bt[col] = bt[col].round(2)
         bt["gain"] = (bt["gain"] * 100).round(0)
-        _print(bt[[*keys, "total", "used", "mae", "baseline", "mae_baseline", "gain", "note"]])
+        level = ["level"] if reconcile else []
+        cols = [*keys, *level, "total", "used", "mae", "baseline", "mae_baseline", "gain", "note"]
+        _print(bt[cols])
         if out is not None:
             _write_csv(result.forecasts, out)
             typer.echo(f"forecasts written: {out}")

@@ -11,19 +11,30 @@ Method (the why and the figures measured on real data are in ``docs/proactive.md
   :mod:`wanzheng.proactive.forecasters`.
 * **Backtest.** Rolling origin: at every ``step``-th week of the last ``backtest_weeks`` weeks
   each candidate forecasts horizons 1…H from the data before the origin. The origins are
-  split in time: the **earlier half chooses** the method (the lowest MAE; a model must beat
-  the best baseline by ``min_gain``), the **later half judges** it against the best baseline
-  *on those later origins* (the best in hindsight, a hard bar): ``gain = 1 − MAE / MAE_best``.
-  A method chosen early that loses later is not used: the product then forecasts with that
-  best baseline and says so.
-* **Interval.** 80 %: the 10 % and 90 % quantiles of the log-ratio errors
-  ``log(1 + y) − log(1 + ŷ)`` of the method over the last 26 backtest origins, applied to the
-  forecast. Its coverage is measured on the later origins, each interval built only from the
-  errors of origins whose weeks had all been seen by then.
+  split in time: the **earlier half chooses** the method, the **later half judges** it against
+  the best baseline *on those later origins* (the best in hindsight, a hard bar):
+  ``gain = 1 − MAE / MAE_best``. The choice: the library model with the lowest MAE on the
+  earlier origins, unless the best baseline there beats it by at least ``baseline_margin``
+  (20 %) — the burden is on the baseline, since a baseline that wins one year by a little is
+  luck more often than not (seasonal-naive above all: it copies last year's noise), and the
+  damped-trend model already moves between a last value and a long mean. A method chosen
+  early that loses later is not used for the forecast: the product then forecasts with that
+  best baseline and says so (the reported gain stays the chosen method's).
+* **Interval.** 80 %: the log-ratio errors ``log(1 + y) − log(1 + ŷ)`` of the method over the
+  last 26 backtest origins, each divided by the series' recent variability at its origin
+  (``σ_o``, the standard deviation of ``log(1 + y)`` over the 26 weeks before it); their 10 %
+  and 90 % quantiles times ``σ`` at the forecast origin give the interval. Unscaled errors
+  carry last year's noise into this year's width; scaled ones follow the noise as it is now.
+  Its coverage is measured on the later origins, each interval built only from the errors
+  of origins whose weeks had all been seen by then.
 * **Breaks.** Before any of this, the series is checked for a break (:func:`find_break`): a
   collapse or stop (forecasts withheld), a level shift within the last year (forecast = the
   mean of the last 4 weeks, no gain reported), a new series with less than a year of history
   (the same). The note names the break and the week it began.
+* **Too sparse.** A series with fewer than ``min_cases_year`` (13, one a month) cases in the
+  last 52 weeks is not backtested: forecast = its mean weekly rate over those weeks, with
+  the Poisson 10–90 % quantiles of that rate, and the note says so. Between that and a case
+  or two a week (≥ 30 % empty weeks) the intermittent methods compete.
 """
 
 from __future__ import annotations
@@ -51,6 +62,7 @@ from wanzheng.proactive.forecasters import (
     holiday_shares,
 )
 from wanzheng.proactive.hotspots import local_times
+from wanzheng.proactive.reconcile import RECONCILERS, reconcile, summing_matrix
 
 __all__ = [
     "LUNAR_NEW_YEAR",
@@ -70,6 +82,10 @@ CYCLE_WEEKS = 52
 INTERVAL = (0.1, 0.9)
 CALIBRATION_ORIGINS = 26
 """The interval's quantiles come from the errors of this many most recent backtest origins."""
+VOLATILITY_WEEKS = 26
+"""The recent variability that scales the interval: sd of log(1 + y) over this many weeks."""
+MIN_CASES_YEAR = 13
+"""Fewer cases than this in the last 52 weeks (less than one a month): too sparse to backtest."""
 
 
 def seasonal_naive(y: np.ndarray, origin: int, horizon: int) -> np.ndarray:
@@ -132,6 +148,7 @@ def find_break(
     shift_ratio: float = 2.0,
     search_weeks: int = 156,
     alpha: float = 1e-4,
+    stop_weeks: int = 26,
 ) -> Break | None:
     """The break at the end of a weekly series, if any.
 
@@ -144,7 +161,12 @@ def find_break(
     beyond ``shift_ratio`` or ``1 / shift_ratio`` (a median, so that one week of a bulk import
     is no shift), placed by a least-squares fit of one step within 6 weeks. Either must be
     significant: the count since ``t`` is improbable (one-sided Poisson p < ``alpha``) at the
-    level before. A **new series** has its first case less than 52 weeks before the end.
+    level before. A **stop** of a sparse series (a level below 1 a week, where the collapse
+    test has too little to go on): the series ends with at least ``stop_weeks`` weeks without
+    a case, and at ``λ``, the mean weekly count of the 52 weeks before the first of them, so
+    long a run is improbable, ``P = exp(−λ·Z) < alpha`` (``Z`` the empty weeks); it is named
+    from the first empty week. A **new series** has its first case less than 52 weeks before
+    the end.
 
     Parameters
     ----------
@@ -221,7 +243,35 @@ def find_break(
             f"level shift: the series moved to {q:.0%} of its level from {start.date()}: "
             "forecast = mean of the last 4 weeks, no gain reported across the shift",
         )
-    return None
+    return _find_stop(y, weeks, alpha=alpha, stop_weeks=stop_weeks)
+
+
+def _find_stop(
+    y: np.ndarray, weeks: pd.DatetimeIndex, *, alpha: float, stop_weeks: int
+) -> Break | None:
+    """A sparse series that ends with an improbably long run of empty weeks (see
+    :func:`find_break`)."""
+    nonzero = np.flatnonzero(y > 0)
+    if not len(nonzero):
+        return None
+    t = int(nonzero[-1]) + 1  # the first week of the final empty run
+    empty = len(y) - t
+    before = y[max(0, t - CYCLE_WEEKS) : t]
+    if empty < stop_weeks or len(before) < stop_weeks:
+        return None
+    rate = float(before.mean())
+    p = float(np.exp(-rate * empty))
+    if p >= alpha:
+        return None
+    start = weeks[t]
+    return Break(
+        "stop",
+        start,
+        0.0,
+        f"the series stopped: no case since {start.date()} ({empty} weeks; at its rate "
+        f"before, {rate:.2f} a week, that has p = {p:.0e}): forecasts withheld, check whether "
+        "the category is still in use and the export",
+    )
 
 
 # --- one series --------------------------------------------------------------------------------
@@ -260,6 +310,9 @@ class SeriesOutlook:
         Which method is used and why (English).
     n_origins
         Backtest origins (earlier half choose, later half judge).
+    mse
+        Mean squared error of ``used`` over all backtest origins and horizons (NaN without a
+        backtest): the error variance that weighs the series in a MinT reconciliation.
     """
 
     forecast: pd.DataFrame
@@ -274,23 +327,35 @@ class SeriesOutlook:
     brk: Break | None
     note: str
     n_origins: int
+    mse: float
 
 
-def _interval(fc: np.ndarray, residuals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """80 % interval from log-ratio residuals (Poisson quantiles when there are fewer than 5)."""
-    res = residuals[np.isfinite(residuals)]
+def volatility(y: np.ndarray, origin: int, *, weeks: int = VOLATILITY_WEEKS) -> float:
+    """The recent variability that scales the interval: the standard deviation of
+    ``log(1 + y)`` over the ``weeks`` weeks before ``origin`` (at least 0.01)."""
+    z = np.log1p(np.clip(y[max(0, origin - weeks) : origin], 0.0, None))
+    return max(float(np.std(z, ddof=1)) if len(z) > 1 else 0.0, 0.01)
+
+
+def _interval(
+    fc: np.ndarray, scaled: np.ndarray, sigma: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """80 % interval from scaled log-ratio errors times ``sigma`` (Poisson quantiles when
+    there are fewer than 5 errors)."""
+    res = scaled[np.isfinite(scaled)]
     if len(res) < 5:
         lo_q, hi_q = stats.poisson.ppf(INTERVAL[0], fc), stats.poisson.ppf(INTERVAL[1], fc)
         return np.asarray(lo_q, dtype=float), np.asarray(hi_q, dtype=float)
     q_lo, q_hi = np.quantile(res, INTERVAL)
     base = np.log1p(np.clip(fc, 0.0, None))
-    low = np.clip(np.expm1(base + q_lo), 0.0, None)
-    high = np.clip(np.expm1(base + q_hi), 0.0, None)
+    low = np.clip(np.expm1(base + q_lo * sigma), 0.0, None)
+    high = np.clip(np.expm1(base + q_hi * sigma), 0.0, None)
     return low, high
 
 
 def _coverage(
-    residuals: np.ndarray,
+    scaled: np.ndarray,
+    sigmas: np.ndarray,
     fcs: np.ndarray,
     truth: np.ndarray,
     origins: Sequence[int],
@@ -298,26 +363,26 @@ def _coverage(
     first: int,
 ) -> float:
     """Share of the weeks after origins ``first …`` inside their 80 % interval, each interval
-    built from the errors of the last ``CALIBRATION_ORIGINS`` origins whose weeks were all
-    seen before it (no look-ahead)."""
+    built from the scaled errors of the last ``CALIBRATION_ORIGINS`` origins whose weeks were
+    all seen before it (no look-ahead), times the variability ``sigmas[j]`` at its origin."""
     inside: list[np.ndarray] = []
     for j in range(first, len(origins)):
         seen = [k for k in range(j) if origins[k] + horizon <= origins[j]][-CALIBRATION_ORIGINS:]
         if len(seen) < 5:
             continue
-        q_lo, q_hi = np.quantile(residuals[seen].ravel(), INTERVAL)
+        q_lo, q_hi = np.quantile(scaled[seen].ravel(), INTERVAL)
         base = np.log1p(np.clip(fcs[j], 0.0, None))
-        low, high = np.expm1(base + q_lo), np.expm1(base + q_hi)
+        low, high = np.expm1(base + q_lo * sigmas[j]), np.expm1(base + q_hi * sigmas[j])
         tol = 1e-9 * (1.0 + np.abs(truth[j]))  # exp(log(x)) is not always x
         inside.append((truth[j] >= low - tol) & (truth[j] <= high + tol))
     return float(np.mean(np.concatenate(inside))) if inside else float("nan")
 
 
 def _mean4_residuals(y: np.ndarray, horizon: int, *, weeks: int = 26) -> np.ndarray:
-    """Log-ratio errors of the 4-week mean over origins in the last ``weeks`` weeks (the
-    interval of a forecast that had no backtest of its own)."""
+    """Scaled log-ratio errors of the 4-week mean over origins in the last ``weeks`` weeks
+    (the interval of a forecast that had no backtest of its own)."""
     out = [
-        np.log1p(y[o : o + horizon]) - np.log1p(np.mean(y[o - 4 : o]))
+        (np.log1p(y[o : o + horizon]) - np.log1p(np.mean(y[o - 4 : o]))) / volatility(y, o)
         for o in range(max(4, len(y) - weeks - horizon), len(y) - horizon + 1)
     ]
     return np.concatenate(out) if out else np.array([])
@@ -332,8 +397,9 @@ def forecast_series(
     backtest_weeks: int = 104,
     step: int = 2,
     min_weeks: int = 60,
-    min_gain: float = 0.0,
+    baseline_margin: float = 0.2,
     intermittent_share: float = 0.3,
+    min_cases_year: int = MIN_CASES_YEAR,
 ) -> SeriesOutlook:
     """Forecast one weekly series with the method that wins an honest backtest.
 
@@ -354,12 +420,15 @@ def forecast_series(
         Weeks between backtest origins.
     min_weeks
         Fewest weeks of history before the first origin.
-    min_gain
-        A model is chosen over the best baseline only when its MAE is
-        lower by more than this share.
+    baseline_margin
+        The best baseline is chosen over the best model only when its MAE on the earlier
+        origins is lower by at least this share (ties go to the baseline).
     intermittent_share
         Series with at least this share of weeks without a case in the last 52 weeks get
         the intermittent methods instead of ETS.
+    min_cases_year
+        Series with fewer cases in the last 52 weeks are too sparse to backtest: forecast =
+        the year's mean weekly rate.
     """
     if not 1 <= horizon <= CYCLE_WEEKS:
         raise DataError(f"horizon: expected 1…{CYCLE_WEEKS} weeks, got {horizon}")
@@ -394,6 +463,7 @@ def forecast_series(
         gain: float = nan,
         coverage: float = nan,
         n_origins: int = 0,
+        mse: float = nan,
     ) -> SeriesOutlook:
         frame = pd.DataFrame(
             {
@@ -406,19 +476,36 @@ def forecast_series(
             }
         )
         return SeriesOutlook(
-            frame, n, used, chosen, mae, best, mae_best, gain, coverage, brk, note, n_origins
+            frame, n, used, chosen, mae, best, mae_best, gain, coverage, brk, note, n_origins, mse
         )
 
-    if brk is not None and brk.kind == "collapse":
+    if brk is not None and brk.kind in ("collapse", "stop"):
         empty = np.full(horizon, nan)
         return result(empty, empty, empty, recent, used="withheld", note=brk.note)
+    sigma = volatility(y, n)
     if brk is not None:
-        low, high = _interval(recent, _mean4_residuals(y, horizon))
+        low, high = _interval(recent, _mean4_residuals(y, horizon), sigma)
         return result(recent, low, high, recent, used="mean4", note=brk.note)
+    year_cases = float(y[-CYCLE_WEEKS:].sum())
+    if n >= CYCLE_WEEKS and year_cases < min_cases_year:
+        rate = np.full(horizon, year_cases / CYCLE_WEEKS)
+        low, high = _interval(rate, np.array([]))
+        return result(
+            rate,
+            low,
+            high,
+            rate,
+            used="year_mean",
+            note=(
+                f"too sparse: {year_cases:.0f} cases in the last 52 weeks (fewer than "
+                f"{min_cases_year}): forecast = the year's mean rate, {rate[0]:.2f} a week, "
+                "no backtest"
+            ),
+        )
     first = max(min_weeks, n - backtest_weeks - horizon + 1)
     origins = list(range(first, n - horizon + 1, step))
     if len(origins) < 8:
-        low, high = _interval(recent, _mean4_residuals(y, horizon))
+        low, high = _interval(recent, _mean4_residuals(y, horizon), sigma)
         return result(
             recent,
             low,
@@ -444,21 +531,25 @@ def forecast_series(
     base_early = min(BASELINES, key=lambda m: mae_early[m])
     model_early = min((m for m in names if m not in BASELINES), key=lambda m: mae_early[m])
     chosen = (
-        model_early
-        if mae_early[model_early] < (1.0 - min_gain) * mae_early[base_early]
-        else base_early
+        base_early
+        if mae_early[base_early] <= (1.0 - baseline_margin) * mae_early[model_early]
+        else model_early
     )
     best = min(BASELINES, key=lambda m: mae_late[m])
     mae, mae_best = mae_late[chosen], mae_late[best]
     gain = 1.0 - mae / mae_best if mae_best > 0 else (0.0 if mae == 0 else -float("inf"))
-    residuals = {m: np.log1p(truth) - np.log1p(np.clip(f, 0.0, None)) for m, f in fcs.items()}
-    coverage = _coverage(residuals[chosen], fcs[chosen], truth, origins, horizon, half)
+    sigmas = np.array([volatility(y, o) for o in origins])
+    scaled = {
+        m: (np.log1p(truth) - np.log1p(np.clip(f, 0.0, None))) / sigmas[:, None]
+        for m, f in fcs.items()
+    }
+    coverage = _coverage(scaled[chosen], sigmas, fcs[chosen], truth, origins, horizon, half)
     if chosen in BASELINES or gain >= 0:
         used = chosen
         how = "chosen on the earlier origins"
         if chosen in BASELINES:
-            how += f" (no model beat it there: best model {model_early} MAE "
-            how += f"{mae_early[model_early]:.2f} vs {mae_early[chosen]:.2f})"
+            how += f" (it beat the best model, {model_early}, by at least {baseline_margin:.0%}"
+            how += f" there: MAE {mae_early[chosen]:.2f} vs {mae_early[model_early]:.2f})"
         note = (
             f"{used}: {how}; on the later origins MAE {mae:.2f} vs best baseline {best} "
             f"{mae_best:.2f} ({gain:+.0%})"
@@ -475,7 +566,7 @@ def forecast_series(
     factors = calendar_factors(ratios, keys, origin=n)
     everything = forecast_all(y, horizon, names=sorted({used, best}), factors=factors)
     fc = np.clip(everything[used], 0.0, None)
-    low, high = _interval(fc, residuals[used][-CALIBRATION_ORIGINS:].ravel())
+    low, high = _interval(fc, scaled[used][-CALIBRATION_ORIGINS:].ravel(), sigma)
     return result(
         fc,
         low,
@@ -490,6 +581,7 @@ def forecast_series(
         gain=gain,
         coverage=coverage,
         n_origins=len(origins),
+        mse=float(np.mean((fcs[used] - truth) ** 2)),
     )
 
 
@@ -594,6 +686,114 @@ BACKTEST_COLUMNS = [
 ]
 
 
+def _series_rows(
+    counts: pd.DataFrame,
+    keys: list[str],
+    *,
+    horizon: int,
+    calendar: str,
+    holidays: list[str],
+    min_total: int,
+    options: dict[str, Any],
+) -> list[tuple[dict[str, Any], SeriesOutlook, int, np.ndarray]]:
+    """Forecast every group of ``counts``: its labels, outlook, total and weekly counts."""
+    out: list[tuple[dict[str, Any], SeriesOutlook, int, np.ndarray]] = []
+    groups = counts.groupby(keys, sort=True) if keys else [((), counts)]
+    for key, series in groups:
+        key_t = key if isinstance(key, tuple) else (key,)
+        total = int(series["count"].sum())
+        if total < min_total:
+            continue
+        weekly = series.set_index("week_start")["count"]
+        result = forecast_series(
+            weekly, horizon=horizon, calendar=calendar, keys=holidays, **options
+        )
+        labels: dict[str, Any] = dict(zip(keys, key_t, strict=True))
+        out.append((labels, result, total, weekly.to_numpy(dtype=float)))
+    return out
+
+
+def _backtest_row(labels: dict[str, Any], result: SeriesOutlook, total: int) -> dict[str, Any]:
+    return labels | {
+        "n_weeks": result.n_weeks,
+        "total": total,
+        "used": result.used,
+        "chosen": result.chosen,
+        "mae": result.mae,
+        "baseline": result.baseline,
+        "mae_baseline": result.mae_baseline,
+        "gain": result.gain,
+        "coverage": result.coverage,
+        "break": "" if result.brk is None else result.brk.kind,
+        "break_from": "" if result.brk is None else result.brk.start.date().isoformat(),
+        "break_ratio": float("nan") if result.brk is None else result.brk.ratio,
+        "note": result.note,
+        "n_origins": result.n_origins,
+    }
+
+
+def _reconciled(
+    nodes: list[tuple[dict[str, Any], SeriesOutlook, int, np.ndarray]],
+    keys: list[str],
+    *,
+    method: str,
+) -> tuple[list[pd.DataFrame], list[str]]:
+    """Reconcile the forecasts of every level (see :mod:`wanzheng.proactive.reconcile`).
+
+    Withheld series (a collapse or stop) are left out of the sums; an aggregate's note says
+    how many of its bottom series that is. Intervals keep their width on the log scale:
+    ``low' = expm1(log1p(ỹ) + log1p(low) − log1p(ŷ))``, the same for ``high``.
+    """
+    depth = len(keys)
+    key_of = [tuple(labels[k] for k in keys[: len(labels)]) for labels, *_ in nodes]
+    base = np.array([r.forecast["forecast"].to_numpy(dtype=float) for _, r, *_ in nodes])
+    finite = np.all(np.isfinite(base), axis=1)
+    bottom = [i for i, k in enumerate(key_of) if len(k) == depth and finite[i]]
+    withheld_bottom = [i for i, k in enumerate(key_of) if len(k) == depth and not finite[i]]
+    leaves = [key_of[i] for i in bottom]
+    kept = [
+        i for i, k in enumerate(key_of) if finite[i] and any(leaf[: len(k)] == k for leaf in leaves)
+    ]
+    frames: list[pd.DataFrame] = []
+    notes: list[str] = []
+    rec = np.full_like(base, np.nan)
+    if kept:
+        s = summing_matrix([key_of[i] for i in kept], leaves)
+        variance = np.array([_error_variance(nodes[i][1], nodes[i][3]) for i in kept])
+        rec[kept] = reconcile(base[kept], s, method=method, variance=variance)
+    for i, (_, result, *_rest) in enumerate(nodes):
+        fc = result.forecast.copy()
+        fc["forecast_base"] = fc["forecast"]
+        note = result.note
+        if len(key_of[i]) < depth:
+            under = [j for j in bottom if key_of[j][: len(key_of[i])] == key_of[i]]
+            gone = [j for j in withheld_bottom if key_of[j][: len(key_of[i])] == key_of[i]]
+            note += f"; reconciled ({method}): the sum of its {len(under)} series below"
+            if gone:
+                note += f" ({len(gone)} withheld series left out)"
+        elif finite[i]:
+            note += f"; reconciled ({method})"
+        if not np.all(np.isfinite(rec[i])) and finite[i]:
+            note += "; withheld: every series below it is withheld"
+        shift = np.log1p(np.clip(rec[i], 0.0, None)) - np.log1p(np.clip(fc["forecast"], 0.0, None))
+        fc["forecast"] = rec[i]
+        fc["low"] = np.clip(np.expm1(np.log1p(fc["low"]) + shift), 0.0, None)
+        fc["high"] = np.clip(np.expm1(np.log1p(fc["high"]) + shift), 0.0, None)
+        frames.append(fc)
+        notes.append(note)
+    return frames, notes
+
+
+def _error_variance(result: SeriesOutlook, y: np.ndarray) -> float:
+    """A node's error variance for MinT: its backtest MSE (at least 10⁻⁴: a series forecast
+    without error in its backtest is all but fixed), or (without a backtest) the variance of
+    its last 52 weekly counts, at least their mean (the Poisson variance)."""
+    if np.isfinite(result.mse):
+        return max(float(result.mse), 1e-4)
+    year = y[-CYCLE_WEEKS:]
+    return max(float(np.var(year)), float(np.mean(year)), 0.01)
+
+
 def outlook(
     cases: pd.DataFrame,
     *,
@@ -602,6 +802,7 @@ def outlook(
     until: dt.date | None = None,
     min_total: int = 20,
     calendar: str = "CN",
+    reconcile_method: str | None = None,
     **options: Any,
 ) -> Outlook:
     """Weekly outlook per group for the next ``horizon`` weeks, with its honest backtest.
@@ -611,73 +812,86 @@ def outlook(
     cases
         Needs ``created_at`` and the ``by`` columns.
     by
-        Grouping columns.
+        Grouping columns; with ``reconcile_method``, from the coarsest level to the finest
+        (e.g. ``("category", "subdistrict", "community_id")``).
     horizon
         Weeks ahead (4–8 intended).
     until
         Last day of history (see :func:`weekly_counts`).
     min_total
-        Series with fewer cases in all are left out (too small to say anything).
+        Series with fewer cases in all are left out (too small to say anything); not applied
+        with ``reconcile_method`` (every series is needed for the sums; the too-sparse rule
+        answers for the small ones).
     calendar
         Holiday calendar of the calendar adjustment (``"CN"`` for China, ``"US"``, ``"none"``).
+    reconcile_method
+        ``None``: the groups of ``by`` only. ``"bottom_up"`` or ``"mint"``: every level of the
+        hierarchy the prefixes of ``by`` make (``category``; ``category × subdistrict``;
+        ``category × subdistrict × community_id``) is forecast and the forecasts reconciled so
+        that each level is the sum of the one below (:mod:`wanzheng.proactive.reconcile`).
+        The outputs then carry ``level`` (the finest grouping column of the row; the finer
+        columns are empty) and the forecasts ``forecast_base`` (before reconciliation).
     **options
-        Passed to :func:`forecast_series` (``backtest_weeks``, ``step``, ``min_gain`` …).
+        Passed to :func:`forecast_series` (``backtest_weeks``, ``step``, ``baseline_margin`` …).
     """
     if not 1 <= horizon <= CYCLE_WEEKS:
         raise DataError(f"horizon: expected 1…{CYCLE_WEEKS} weeks, got {horizon}")
-    counts = weekly_counts(cases, by=by, until=until)
+    if reconcile_method is not None and reconcile_method not in RECONCILERS:
+        raise DataError(
+            f"reconcile: expected one of {', '.join(RECONCILERS)}, got {reconcile_method!r}"
+        )
     keys = list(by)
-    f_rows: list[pd.DataFrame] = []
-    b_rows: list[dict[str, Any]] = []
-    groups = counts.groupby(keys, sort=True) if keys else [((), counts)]
+    if reconcile_method is not None and not keys:
+        raise DataError("reconcile: needs at least one grouping column (by)")
+    counts = weekly_counts(cases, by=by, until=until)
     all_weeks = pd.DatetimeIndex(sorted(counts["week_start"].unique()))
     future = pd.date_range(all_weeks[-1] + pd.Timedelta(days=7), periods=horizon, freq="7D")
     holidays = holiday_keys(all_weeks.append(future), calendar=calendar)
-    for key, series in groups:
-        key_t = key if isinstance(key, tuple) else (key,)
-        total = int(series["count"].sum())
-        if total < min_total:
-            continue
-        result = forecast_series(
-            series.set_index("week_start")["count"],
-            horizon=horizon,
-            calendar=calendar,
-            keys=holidays,
-            **options,
-        )
-        labels: dict[str, Any] = dict(zip(keys, key_t, strict=True))
-        fc = result.forecast.copy()
-        for name, value in labels.items():
+    run: dict[str, Any] = {
+        "horizon": horizon,
+        "calendar": calendar,
+        "holidays": holidays,
+        "options": options,
+    }
+    if reconcile_method is None:
+        nodes = _series_rows(counts, keys, min_total=min_total, **run)
+        frames = [r.forecast for _, r, *_ in nodes]
+        notes = [r.note for _, r, *_ in nodes]
+        level_cols: list[str] = []
+    else:
+        nodes = []
+        for depth in range(1, len(keys) + 1):
+            level = (
+                counts.groupby([*keys[:depth], "week_start"], sort=True)["count"]
+                .sum()
+                .reset_index()
+            )
+            nodes += _series_rows(level, keys[:depth], min_total=0, **run)
+        frames, notes = _reconciled(nodes, keys, method=reconcile_method)
+        level_cols = ["level"]
+    f_rows: list[pd.DataFrame] = []
+    b_rows: list[dict[str, Any]] = []
+    for (labels, result, total, _), frame, note in zip(nodes, frames, notes, strict=True):
+        full = {k: labels.get(k, "") for k in keys}
+        if level_cols:
+            full["level"] = keys[len(labels) - 1]
+        fc = frame.copy()
+        for name, value in full.items():
             fc[name] = value
         fc["used"] = result.used
-        f_rows.append(fc[[*keys, *result.forecast.columns, "used"]])
-        b_rows.append(
-            labels
-            | {
-                "n_weeks": result.n_weeks,
-                "total": total,
-                "used": result.used,
-                "chosen": result.chosen,
-                "mae": result.mae,
-                "baseline": result.baseline,
-                "mae_baseline": result.mae_baseline,
-                "gain": result.gain,
-                "coverage": result.coverage,
-                "break": "" if result.brk is None else result.brk.kind,
-                "break_from": "" if result.brk is None else result.brk.start.date().isoformat(),
-                "break_ratio": float("nan") if result.brk is None else result.brk.ratio,
-                "note": result.note,
-                "n_origins": result.n_origins,
-            }
+        f_rows.append(
+            fc[
+                [*keys, *level_cols, *result.forecast.columns, "used"]
+                + (["forecast_base"] if level_cols else [])
+            ]
         )
+        b_rows.append(_backtest_row(full, result, total) | {"note": note})
+    forecast_cols = [*keys, *level_cols, "week_start", "horizon", "forecast", "low", "high"]
+    forecast_cols += ["baseline", "used", *(["forecast_base"] if level_cols else [])]
     forecasts = (
-        pd.concat(f_rows, ignore_index=True)
-        if f_rows
-        else pd.DataFrame(
-            columns=[*keys, "week_start", "horizon", "forecast", "low", "high", "baseline", "used"]
-        )
+        pd.concat(f_rows, ignore_index=True) if f_rows else pd.DataFrame(columns=forecast_cols)
     )
-    backtest = pd.DataFrame(b_rows, columns=[*keys, *BACKTEST_COLUMNS])
+    backtest = pd.DataFrame(b_rows, columns=[*keys, *level_cols, *BACKTEST_COLUMNS])
     last_week = counts["week_start"].max() if len(counts) else pd.NaT
     return Outlook(
         forecasts=forecasts,
@@ -687,6 +901,7 @@ def outlook(
             "horizon": horizon,
             "min_total": min_total,
             "calendar": calendar,
+            "reconcile": reconcile_method or "",
             "last_week": "" if pd.isna(last_week) else last_week.date().isoformat(),
             **options,
         },

@@ -386,9 +386,11 @@ def get_outlook(
     horizon: Annotated[int, Query(ge=1, le=12)] = 8,
     min_total: int = 20,
     calendar: Literal["CN", "US", "none"] = "CN",
+    reconcile: Literal["bottom_up", "mint"] | None = None,
 ) -> dict[str, Any]:
     """Weekly outlook per group: the forecast of the method that won the backtest, its 80 %
-    interval, the best baseline it was judged against, and any break note."""
+    interval, the best baseline it was judged against, and any break note; with
+    ``reconcile``, every level of ``by`` (coarsest first), the levels adding up."""
     from wanzheng.proactive.outlook import outlook
     from wanzheng.proactive.service import cases_frame
 
@@ -396,7 +398,14 @@ def get_outlook(
     keys = tuple(k.strip() for k in by.split(",") if k.strip())
     if cases.empty:
         return {"params": {"by": list(keys), "horizon": horizon}, "backtest": [], "forecasts": []}
-    result = outlook(cases, by=keys, horizon=horizon, min_total=min_total, calendar=calendar)
+    result = outlook(
+        cases,
+        by=keys,
+        horizon=horizon,
+        min_total=min_total,
+        calendar=calendar,
+        reconcile_method=reconcile,
+    )
     return {
         "params": result.params,
         "backtest": _records(result.backtest),
