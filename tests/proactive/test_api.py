@@ -263,6 +263,25 @@ def test_outlook_over_the_desks_history(api: Api, database_url: str) -> None:
     assert len(body["forecasts"]) == 4
     assert all(f["used"] == row["used"] for f in body["forecasts"])
     assert all(f["low"] <= f["forecast"] <= f["high"] for f in body["forecasts"])
+    # Two levels, reconciled bottom-up: the category's forecast is its communities' sum.
+    r = api.get(
+        "/api/proactive/outlook",
+        "dispatcher",
+        horizon=4,
+        by="category,community_id",
+        reconcile="bottom_up",
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["params"]["reconcile"] == "bottom_up"
+    levels = {row["level"] for row in body["backtest"]}
+    assert levels == {"category", "community_id"}
+    for h in range(1, 5):
+        rows = [f for f in body["forecasts"] if f["horizon"] == h]
+        top = [f["forecast"] for f in rows if f["level"] == "category"]
+        parts = [f["forecast"] for f in rows if f["level"] == "community_id"]
+        assert len(top) == 1 and parts and top[0] == pytest.approx(sum(parts))
+    assert api.get("/api/proactive/outlook", "dispatcher", reconcile="top").status_code == 422
 
 
 EAST_1 = (116.360, 40.005)

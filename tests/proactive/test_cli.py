@@ -153,6 +153,16 @@ def test_hotspots_outlook_evidence_from_a_file(tmp_path: Path) -> None:
     assert bt.loc["环境卫生", "baseline"] in ("seasonal_naive", "last_value", "mean4")
     assert bt.loc["环境卫生", "mae"] > 0 and 0 <= bt.loc["环境卫生", "coverage"] <= 1
     assert (env["low"] <= env["forecast"]).all() and (env["forecast"] <= env["high"]).all()
+    args = ["outlook", "--cases", str(cases), "--horizon", "6", "--by", "category,community_id"]
+    out = _ok([*args, "--reconcile", "mint", "--out", str(forecasts)])
+    fc = pd.read_csv(forecasts, keep_default_na=False)
+    assert {"level", "forecast_base"} <= set(fc.columns)
+    assert set(fc["level"]) == {"category", "community_id"}
+    top = fc[fc["level"] == "category"].set_index(["category", "horizon"])["forecast"]
+    parts = fc[fc["level"] == "community_id"].groupby(["category", "horizon"])["forecast"].sum()
+    assert np.allclose(top.astype(float), parts.reindex(top.index).astype(float))
+    r = runner.invoke(app, [*args, "--reconcile", "top_down"])
+    assert isinstance(r.exception, DataError) and "reconcile: expected one of" in str(r.exception)
     out = _ok(["evidence", "--cases", str(cases), "--out", str(tmp_path / "ev.csv")])
     assert "vegetable_market" in out
     ev = pd.read_csv(tmp_path / "ev.csv")
