@@ -430,6 +430,52 @@ def test_reconciled_levels_add_up(district_cases: pd.DataFrame, method: str) -> 
         assert moved["C1"] < 1e-3 and moved["C2"] < 1e-3 and moved["C4"] > 10 * moved["C1"]
 
 
+def test_a_collapse_above_withholds_the_sparse_series_below() -> None:
+    # Subdistrict 丙: six communities of a case every other week (too few each to show a
+    # break), all of them dropping to none for the last 12 weeks; the subdistrict (3 a week
+    # before) shows the collapse, and its communities are withheld with it.
+    weeks = pd.date_range("2023-01-02", periods=120, freq="7D")
+    rows = []
+    for c in range(6):
+        for w, week in enumerate(weeks[:108]):
+            if (w + c) % 2 == 0:
+                rows.append(
+                    {
+                        "created_at": week + pd.Timedelta(hours=10),
+                        "category": "环境卫生",
+                        "subdistrict": "丙",
+                        "community_id": f"B{c}",
+                    }
+                )
+    for week in weeks:
+        rows.append(
+            {
+                "created_at": week + pd.Timedelta(hours=11),
+                "category": "环境卫生",
+                "subdistrict": "丁",
+                "community_id": "D1",
+            }
+        )
+    out = outlook(
+        pd.DataFrame(rows),
+        by=("category", "subdistrict", "community_id"),
+        calendar="none",
+        horizon=4,
+        reconcile_method="bottom_up",
+        until=weeks[-1].date() + dt.timedelta(days=6),
+    )
+    bt = out.backtest.set_index(["level", "subdistrict", "community_id"])
+    assert bt.loc[("subdistrict", "丙", ""), "break"] == "collapse"
+    b0 = bt.loc[("community_id", "丙", "B0")]
+    assert b0["break"] == "" and b0["used"] == "withheld"  # its own 12 empty weeks say nothing
+    assert "withheld: subdistrict 丙 above it broke (collapse from 2025-01-27)" in b0["note"]
+    fc = out.forecasts
+    assert fc[fc["subdistrict"] == "丙"]["forecast"].isna().all()
+    top = fc[fc["level"] == "category"]["forecast"].to_numpy()
+    d1 = fc[fc["community_id"] == "D1"]["forecast"].to_numpy()
+    assert np.allclose(top, d1) and np.allclose(d1, 1.0)  # the total is 丁's constant 1
+
+
 def test_reconcile_needs_known_method_and_columns(district_cases: pd.DataFrame) -> None:
     with pytest.raises(DataError, match="reconcile: expected one of"):
         outlook(district_cases, by=("category",), reconcile_method="top_down")

@@ -737,35 +737,56 @@ def _reconciled(
     keys: list[str],
     *,
     method: str,
-) -> tuple[list[pd.DataFrame], list[str]]:
+) -> list[tuple[pd.DataFrame, str, str]]:
     """Reconcile the forecasts of every level (see :mod:`wanzheng.proactive.reconcile`).
 
-    Withheld series (a collapse or stop) are left out of the sums; an aggregate's note says
-    how many of its bottom series that is. Intervals keep their width on the log scale:
+    A series withheld for a break (collapse or stop) withholds every series below it too: a
+    collapse that shows in a subdistrict's total is hidden in its sparse communities, whose
+    few cases cannot show it. Withheld series are left out of the sums; an aggregate's note
+    says how many of its bottom series that is. Intervals keep their width on the log scale:
     ``low' = expm1(log1p(ỹ) + log1p(low) − log1p(ŷ))``, the same for ``high``.
+
+    Returns
+    -------
+    list of (forecast frame, note, used)
+        One per node, in the order of ``nodes``.
     """
     depth = len(keys)
     key_of = [tuple(labels[k] for k in keys[: len(labels)]) for labels, *_ in nodes]
     base = np.array([r.forecast["forecast"].to_numpy(dtype=float) for _, r, *_ in nodes])
     finite = np.all(np.isfinite(base), axis=1)
+    inherited: dict[int, str] = {}
+    for i in sorted((int(k) for k in np.flatnonzero(~finite)), key=lambda i: len(key_of[i])):
+        brk = nodes[i][1].brk
+        if brk is None or len(key_of[i]) == depth:
+            continue
+        why = (
+            f"withheld: {keys[len(key_of[i]) - 1]} {key_of[i][-1]} above it broke "
+            f"({brk.kind} from {brk.start.date()})"
+        )
+        for j, k in enumerate(key_of):
+            if finite[j] and len(k) > len(key_of[i]) and k[: len(key_of[i])] == key_of[i]:
+                finite[j] = False
+                inherited[j] = why
     bottom = [i for i, k in enumerate(key_of) if len(k) == depth and finite[i]]
     withheld_bottom = [i for i, k in enumerate(key_of) if len(k) == depth and not finite[i]]
     leaves = [key_of[i] for i in bottom]
     kept = [
         i for i, k in enumerate(key_of) if finite[i] and any(leaf[: len(k)] == k for leaf in leaves)
     ]
-    frames: list[pd.DataFrame] = []
-    notes: list[str] = []
     rec = np.full_like(base, np.nan)
     if kept:
         s = summing_matrix([key_of[i] for i in kept], leaves)
         variance = np.array([_error_variance(nodes[i][1], nodes[i][3]) for i in kept])
         rec[kept] = reconcile(base[kept], s, method=method, variance=variance)
+    out: list[tuple[pd.DataFrame, str, str]] = []
     for i, (_, result, *_rest) in enumerate(nodes):
         fc = result.forecast.copy()
         fc["forecast_base"] = fc["forecast"]
-        note = result.note
-        if len(key_of[i]) < depth:
+        note, used = result.note, result.used
+        if i in inherited:
+            note, used = f"{note}; {inherited[i]}", "withheld"
+        elif finite[i] and len(key_of[i]) < depth:
             under = [j for j in bottom if key_of[j][: len(key_of[i])] == key_of[i]]
             gone = [j for j in withheld_bottom if key_of[j][: len(key_of[i])] == key_of[i]]
             note += f"; reconciled ({method}): the sum of its {len(under)} series below"
@@ -773,15 +794,14 @@ def _reconciled(
                 note += f" ({len(gone)} withheld series left out)"
         elif finite[i]:
             note += f"; reconciled ({method})"
-        if not np.all(np.isfinite(rec[i])) and finite[i]:
-            note += "; withheld: every series below it is withheld"
+        if finite[i] and i not in kept:
+            note, used = f"{note}; withheld: every series below it is withheld", "withheld"
         shift = np.log1p(np.clip(rec[i], 0.0, None)) - np.log1p(np.clip(fc["forecast"], 0.0, None))
         fc["forecast"] = rec[i]
         fc["low"] = np.clip(np.expm1(np.log1p(fc["low"]) + shift), 0.0, None)
         fc["high"] = np.clip(np.expm1(np.log1p(fc["high"]) + shift), 0.0, None)
-        frames.append(fc)
-        notes.append(note)
-    return frames, notes
+        out.append((fc, note, used))
+    return out
 
 
 def _error_variance(result: SeriesOutlook, y: np.ndarray) -> float:
@@ -855,8 +875,7 @@ def outlook(
     }
     if reconcile_method is None:
         nodes = _series_rows(counts, keys, min_total=min_total, **run)
-        frames = [r.forecast for _, r, *_ in nodes]
-        notes = [r.note for _, r, *_ in nodes]
+        shown = [(r.forecast, r.note, r.used) for _, r, *_ in nodes]
         level_cols: list[str] = []
     else:
         nodes = []
@@ -867,25 +886,25 @@ def outlook(
                 .reset_index()
             )
             nodes += _series_rows(level, keys[:depth], min_total=0, **run)
-        frames, notes = _reconciled(nodes, keys, method=reconcile_method)
+        shown = _reconciled(nodes, keys, method=reconcile_method)
         level_cols = ["level"]
     f_rows: list[pd.DataFrame] = []
     b_rows: list[dict[str, Any]] = []
-    for (labels, result, total, _), frame, note in zip(nodes, frames, notes, strict=True):
+    for (labels, result, total, _), (frame, note, used) in zip(nodes, shown, strict=True):
         full = {k: labels.get(k, "") for k in keys}
         if level_cols:
             full["level"] = keys[len(labels) - 1]
         fc = frame.copy()
         for name, value in full.items():
             fc[name] = value
-        fc["used"] = result.used
+        fc["used"] = used
         f_rows.append(
             fc[
                 [*keys, *level_cols, *result.forecast.columns, "used"]
                 + (["forecast_base"] if level_cols else [])
             ]
         )
-        b_rows.append(_backtest_row(full, result, total) | {"note": note})
+        b_rows.append(_backtest_row(full, result, total) | {"note": note, "used": used})
     forecast_cols = [*keys, *level_cols, "week_start", "horizon", "forecast", "low", "high"]
     forecast_cols += ["baseline", "used", *(["forecast_base"] if level_cols else [])]
     forecasts = (
