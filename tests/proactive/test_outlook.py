@@ -261,6 +261,9 @@ def test_weekly_counts_by_hand() -> None:
     assert cut["week_start"].max() == pd.Timestamp("2026-11-09")
     with pytest.raises(DataError, match="missing column"):
         weekly_counts(cases, by=("grid_id",))
+    holed = cases.assign(subdistrict=["甲", "甲", None, "甲", "乙"])
+    with pytest.raises(DataError, match="row 4: column 'subdistrict' is empty"):
+        weekly_counts(holed, by=("category", "subdistrict"))
 
 
 def test_outlook_over_case_table() -> None:

@@ -613,6 +613,13 @@ def weekly_counts(
     missing = [c for c in ("created_at", *by) if c not in cases.columns]
     if missing:
         raise DataError(f"cases: missing column(s) {', '.join(missing)}")
+    for col in by:
+        empty = cases[col].isna().to_numpy()
+        if empty.any():
+            raise DataError(
+                f"cases: row {int(np.flatnonzero(empty)[0]) + 2}: column '{col}' is empty "
+                "(a grouping column of the outlook: fill it, e.g. with a placeholder name)"
+            )
     created = local_times(cases["created_at"])
     created.index = cases.index
     if created.isna().any():
