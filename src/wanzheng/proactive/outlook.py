@@ -74,6 +74,7 @@ __all__ = [
     "holiday_shares",
     "outlook",
     "seasonal_naive",
+    "volatility",
     "weekly_counts",
 ]
 
