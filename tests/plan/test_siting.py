@@ -265,3 +265,30 @@ def test_outcome_rejects_a_kind_the_audit_did_not_audit() -> None:
     r = solve_model(inputs.problem, "mclp", p=1)
     with pytest.raises(DataError, match="was not audited"):
         plan_outcome(r, inputs, communities().drop(columns=["canteen_status"]), in_verdict={})
+
+
+def test_network_sites_get_names_and_keep_their_ids() -> None:
+    # a namer that knows one crossing west of node 3 and nothing else; sites: nodes 0, 2, 4
+    def name(lon: float, lat: float) -> str | None:
+        return "学院路与成府路交叉口附近" if lon < LON[3] else None
+
+    outcome, inputs = site_plan(
+        street(),  # type: ignore[arg-type]
+        communities=communities(),
+        facilities=FACILITIES,
+        kinds=KINDS,
+        sited=["canteen"],
+        p=2,
+        spacing_m=100.0,
+        site_name=name,
+    )
+    cand = inputs.candidates
+    assert cand["id"].str.fullmatch(r"N_?\d+").all()  # the ids are the network's
+    west = cand[cand["lon"] < LON[3]]
+    assert list(cand["id"]) == ["N_0", "N_2", "N_4"]
+    assert len(west) == 2  # several sites share the words: they are numbered
+    assert list(west["name"]) == [f"学院路与成府路交叉口附近（{k + 1}）" for k in range(len(west))]
+    east = cand[cand["lon"] >= LON[3]]
+    assert list(east["name"]) == [f"路网候选点 {i}" for i in east["id"]]
+    assert set(outcome.sites["name"]) <= set(cand["name"])
+    assert not outcome.sites["name"].str.fullmatch(r"N_?\d+").any()

@@ -81,17 +81,16 @@ def site(
     kind_names = dict(
         zip(kind_table["key"].astype(str), kind_table["name_zh"].astype(str), strict=True)
     )
+    site_name = None
     if candidates is None:
-        # sites proposed from the network, named by the audit's own places (学院路 · X小区附近)
+        cand = None
+        # sites proposed from the network, named by the audit's own places: its streets and
+        # their crossings, its communities and facilities (学院路与成府路交叉口附近)
         from wanzheng.place.reverse import build_place_namer
-        from wanzheng.plan import network_candidates
 
-        cand = network_candidates(graph, store.communities, spacing_m=spacing_m)
-        namer = build_place_namer(store.communities, store.network)
-        cand["name"] = [
-            namer.describe(float(x), float(y)).text or ""
-            for x, y in zip(cand["lon"], cand["lat"], strict=True)
-        ]
+        site_name = build_place_namer(
+            store.communities, store.network, pois=store.facilities
+        ).name_site
     else:
         cand = load_candidates(candidates, kinds=kind_names, default_crs=candidates_crs)
     n_alt = alternatives if alternatives is not None else (add or 0)
@@ -110,6 +109,7 @@ def site(
         demand_by=_demand(demand),
         spacing_m=spacing_m,
         alternatives_max=min(n_alt, 20),
+        site_name=site_name,
     )
     write_plan_outputs(
         outcome,
