@@ -292,3 +292,21 @@ def test_network_sites_get_names_and_keep_their_ids() -> None:
     assert list(east["name"]) == [f"路网候选点 {i}" for i in east["id"]]
     assert set(outcome.sites["name"]) <= set(cand["name"])
     assert not outcome.sites["name"].str.fullmatch(r"N_?\d+").any()
+
+
+def test_each_site_names_the_communities_it_newly_reaches() -> None:
+    # s3 is 100 m from B (node 2) and C (node 4); s1 is 100 m from A and B, but A is served
+    # by its own canteen already, so only B is new to it.
+    args = {
+        "communities": communities(),
+        "facilities": FACILITIES,
+        "kinds": KINDS,
+        "sited": ["canteen"],
+        "p": 1,
+    }
+    three, _ = site_plan(street(), candidates=candidates([3]), **args)  # type: ignore[arg-type]
+    one, _ = site_plan(street(), candidates=candidates([1]), **args)  # type: ignore[arg-type]
+    assert list(three.sites["communities_new"]) == ["乙、丙"]
+    assert list(three.sites["residents_new"]) == [500.0]
+    assert list(one.sites["communities_new"]) == ["乙"]
+    assert list(one.sites["residents_new"]) == [200.0]
