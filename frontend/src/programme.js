@@ -77,14 +77,20 @@ function rankTable(rows, { withDistrict }) {
   return head + `<tbody>${body}</tbody>`;
 }
 
+function kindList(text) {
+  return String(text || "").split(";").filter(Boolean).map(kindName).join("、");
+}
+
 function renderChanges() {
-  const became = state.doc.changes.filter((c) => c.became_complete);
-  document.getElementById("changes").innerHTML = became.length
-    ? `<ul class="changes-list">${became
+  // newly complete first, then the others whose kinds changed
+  const changes = [...state.doc.changes].sort((a, b) => Number(b.became_complete) - Number(a.became_complete));
+  document.getElementById("changes").innerHTML = changes.length
+    ? `<ul class="changes-list">${changes
         .map(
-          (c) => `<li><b>${esc(c.name || c.id)}</b> <span class="small muted">${esc(
-            t("prog.closed", { kinds: String(c.kinds_closed || "").split(";").filter(Boolean).map(kindName).join("、") || "–" }),
-          )}</span></li>`,
+          (c) => `<li><b>${esc(c.name || c.id)}</b>
+            ${c.became_complete ? `<span class="pill ok">${esc(t("prog.became.pill"))}</span>` : ""}
+            ${c.kinds_closed ? `<span class="small">${esc(t("prog.closed", { kinds: kindList(c.kinds_closed) }))}</span>` : ""}
+            ${c.kinds_opened ? `<span class="small error">${esc(t("prog.opened", { kinds: kindList(c.kinds_opened) }))}</span>` : ""}</li>`,
         )
         .join("")}</ul>`
     : `<p class="muted">${esc(t("prog.changes.none"))}</p>`;
