@@ -8,10 +8,12 @@ export const PLAN_COLOR = "#6a1b9a";
 const STATUS_CLASS = { optimal: "ok", feasible: "warn", infeasible: "bad", unknown: "bad" };
 
 /**
- * Fetch the plan (null when the audit has none: 404) as { summary, sites, communities }.
+ * Fetch the plan (null when the audit has none) as { summary, sites, communities }.
  * Other errors are thrown.
  */
 export async function fetchPlan() {
+  const { plan } = await api("/api/plan/available");
+  if (!plan) return null;
   try {
     const summary = await api("/api/plan/summary");
     const [sites, communities] = await Promise.all([

@@ -4,7 +4,7 @@ import "./style.css";
 import { api, ApiError, esc, initPage, num } from "./common.js";
 import { onLangChange, pick, t } from "./i18n.js";
 
-const state = { doc: null, kinds: new Map() };
+const state = { doc: null, kinds: new Map(), available: null };
 
 initPage();
 
@@ -123,6 +123,8 @@ function render() {
 
 async function main() {
   try {
+    state.available = await api("/api/plan/available");
+    if (!state.available.progress) throw new ApiError(404, "no progress");
     state.doc = await api("/api/plan/progress");
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) {
@@ -132,11 +134,8 @@ async function main() {
     }
     throw err;
   }
-  try {
-    for (const k of await api("/api/audit/kinds")) state.kinds.set(k.key, k);
-  } catch {
-    /* without an audit the kinds are shown by their keys' names from the programme */
-  }
+  // kind names from the served audit (without one, the programme's keys are shown)
+  if (state.available.audit) for (const k of await api("/api/audit/kinds")) state.kinds.set(k.key, k);
   for (const id of ["summary-card", "districts-card", "subdistricts-card", "changes-card", "late-card", "index-note"])
     document.getElementById(id).hidden = false;
   render();

@@ -44,6 +44,8 @@ def test_the_plan_as_served(api: Any, planned: Path) -> None:
     serve(api, planned)
     import json
 
+    expected = {"audit": True, "plan": True, "progress": True}
+    assert api.get("/api/plan/available").json() == expected
     stored = json.loads((planned / "plan" / "plan.json").read_text(encoding="utf-8"))
     s = api.get("/api/plan/summary").json()
     assert s["summary"] == stored["summary"]
@@ -82,12 +84,16 @@ def test_the_plan_as_served(api: Any, planned: Path) -> None:
 
 def test_no_audit_no_plan_no_progress_are_404(api: Any, planned: Path, tmp_path: Path) -> None:
     serve(api, None)
+    expected = {"audit": False, "plan": False, "progress": False}
+    assert api.get("/api/plan/available").json() == expected
     for path in ("/api/plan/summary", "/api/plan/sites", "/api/plan/progress"):
         body = error(api.get(path), 404, None)
         assert "no audit is loaded" in body["detail"]
     bare = tmp_path / "audit"
     shutil.copytree(planned, bare, ignore=shutil.ignore_patterns("plan", "progress"))
     serve(api, bare)
+    expected = {"audit": True, "plan": False, "progress": False}
+    assert api.get("/api/plan/available").json() == expected
     body = error(api.get("/api/plan/summary"), 404, "plan")
     assert "wanzheng plan site" in body["detail"]
     error(api.get("/api/plan/communities"), 404, "plan")

@@ -25,7 +25,7 @@ from wanzheng.errors import ConflictError, DataError, NotFoundError
 from wanzheng.web.audit_view import AuditView
 from wanzheng.web.deps import DispatcherActor
 from wanzheng.web.openapi import errors
-from wanzheng.web.routes.audit import State
+from wanzheng.web.routes.audit import AuditState, State
 
 __all__ = ["PLAN_MEDIA_TYPES", "RUN_MAX_SECONDS", "RUN_MAX_SITES", "RunRequest", "router"]
 
@@ -292,7 +292,30 @@ def run(body: RunRequest, state: State, actor: DispatcherActor) -> Response:
     return _json(doc)
 
 
-def _progress_dir(request: Request, state: State) -> Path:
+@router.get(
+    "/available",
+    responses={200: {"description": "Whether a plan and a programme's progress can be read"}},
+)
+def available(request: Request, state: State) -> dict[str, bool]:
+    """``{"audit": …, "plan": …, "progress": …}``: whether an audit is served and whether
+    ``/api/plan/summary`` and ``/api/plan/progress`` have something to show (the pages ask
+    first, so that having no plan is not an error)."""
+    try:
+        store = state.store()
+    except NotFoundError:
+        store = None
+    try:
+        plan = store is not None and (_plan_dir(store) / "plan.json").is_file()
+    except NotFoundError:
+        plan = False
+    try:
+        progress = (_progress_dir(request, state) / "progress.json").is_file()
+    except NotFoundError:
+        progress = False
+    return {"audit": store is not None, "plan": plan, "progress": progress}
+
+
+def _progress_dir(request: Request, state: AuditState) -> Path:
     desk = getattr(request.app.state, "desk", None)
     settings = getattr(desk, "settings", None)
     configured: Path | None = getattr(settings, "progress_dir", None)
