@@ -36,6 +36,7 @@ export default defineConfig({
         dashboard: resolve(here, "dashboard.html"),
         resident: resolve(here, "resident.html"),
         dispatch: resolve(here, "dispatch.html"),
+        programme: resolve(here, "programme.html"),
         docs: resolve(here, "docs.html"),
       },
     },

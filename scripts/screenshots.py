@@ -5,10 +5,20 @@ resident would, signs in as the demo dispatcher, and saves the dashboard, the re
 the dispatcher console (1366 × 900) and the resident page and report.html on a phone
 (390 × 844) into ``docs/img/`` (``report.png``, the report's map with a community opened, is
 taken by hand). Needs Chromium at /usr/bin/chromium (``bash scripts/ensure-system-deps.sh``).
+
+Then, for docs/plan.md, the demo audit gets its own plan (``wanzheng plan site`` 3 sites for
+elderly stations and canteens) and a programme's progress between the demo audit
+(2025-06-30) and a second audit whose ledger adds the planned facilities at the plan's sites
+(2025-12-31), over an illustrative programme (the communities split between two
+subdistricts by longitude, a 2025 target of 20 %), and ``dashboard-plan.png`` (1366 × 900),
+``programme.png`` (1366 × 900) and ``programme-phone.png`` (390 × 844) are saved.
+``--plan-only`` takes only these three.
 """
 
 from __future__ import annotations
 
+import csv
+import json
 import socket
 import subprocess
 import sys
@@ -55,7 +65,10 @@ def main() -> None:
                 time.sleep(0.5)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-            shoot(browser, base, work / "out" / "report.html")
+            if "--plan-only" not in sys.argv:
+                shoot(browser, base, work / "out" / "report.html")
+            make_plan_and_progress(exe, work)
+            shoot_plan(browser, base)
             browser.close()
     finally:
         server.terminate()
@@ -99,6 +112,85 @@ def shoot(browser: object, base: str, report: Path) -> None:
     page.wait_for_selector("#case-view h3", timeout=30_000)
     page.wait_for_timeout(800)
     page.screenshot(path=str(OUT / "dispatcher.png"))
+    desk.close()
+    phone.close()
+
+
+def _run(*args: str) -> None:
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+
+
+def make_plan_and_progress(exe: Path, work: Path) -> None:
+    """The demo audit's own plan, a second audit with the plan built, the progress between."""
+    from openpyxl import Workbook
+
+    from wanzheng.cli.audit import demo_area_path, demo_ledger_path
+
+    audit = work / "out"
+    _run(str(exe), "plan", "site", str(audit), "--kinds", "elderly_station,canteen", "--add", "3")
+    plan = json.loads((audit / "plan" / "plan.json").read_text(encoding="utf-8"))
+    ledger = work / "ledger-2025-12.csv"
+    rows = list(csv.reader(demo_ledger_path().open(encoding="utf-8")))
+    for n, site in enumerate(plan["sites"], start=1):
+        for kind in ("老年服务站", "社区食堂"):
+            rows.append([f"NEW-{n}-{kind}", f"{site['name']}{kind}", kind,
+                         f"{site['lon']:.7f}", f"{site['lat']:.7f}", "wgs84"])  # fmt: skip
+    with ledger.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(rows[0][:6])
+        w.writerows(r[:6] for r in rows[1:])
+    second = work / "a-2025-12"
+    _run(str(exe), "audit", str(demo_area_path()), "--facilities", str(ledger),
+         "--date", "2025-12-31", "--out", str(second))  # fmt: skip
+    from wanzheng.data.audit_output import load_audit_output
+
+    table = load_audit_output(audit).communities
+    comm = [
+        {"id": str(i), "name": str(n), "lon": float(x)}
+        for i, n, x in zip(table["id"], table["name"], table["origin_lon"], strict=True)
+    ]
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "社区"
+    ws.append(["社区编号", "社区名称", "街道", "区"])
+    mid = sorted(c["lon"] for c in comm)[len(comm) // 2]
+    for c in comm:
+        sub = "学院路街道" if c["lon"] < mid else "东升街道"
+        ws.append([c["id"], c["name"], sub, "海淀区"])
+    wt = wb.create_sheet("目标")
+    wt.append(["年份", "目标比例", "范围"])
+    wt.append([2025, "20%", ""])
+    wp = wb.create_sheet("项目")
+    wp.append(["社区编号", "设施类型", "点位", "阶段", "计划开工", "计划建成", "计划验收", "预算"])
+    wp.append([comm[0]["id"], "canteen", "底商一层", "开工", "2025-03-01", "2025-09-30", "", 80])
+    book = work / "programme.xlsx"
+    wb.save(book)
+    _run(str(exe), "plan", "progress", str(book), str(audit), str(second),
+         "--dates", "2025-06-30,2025-12-31", "--out", str(audit / "progress"))  # fmt: skip
+
+
+def shoot_plan(browser: object, base: str) -> None:
+    desk = browser.new_context(viewport=DESKTOP, locale="zh-CN")  # type: ignore[attr-defined]
+    page = desk.new_page()
+    page.goto(f"{base}/")
+    page.wait_for_selector("body[data-ready=yes]", timeout=60_000)
+    page.locator("#plan [data-site='0']").click()
+    page.wait_for_timeout(600)
+    page.evaluate("() => { const s = document.getElementById('side'); s.scrollTop = document.getElementById('plan-card').offsetTop - s.offsetTop - 8; }")
+    page.locator(".plan-pin").first.hover()
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(OUT / "dashboard-plan.png"))
+    page.goto(f"{base}/programme")
+    page.wait_for_selector("body[data-ready=yes]", timeout=60_000)
+    page.screenshot(path=str(OUT / "programme.png"))
+    phone = browser.new_context(  # type: ignore[attr-defined]
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
+    res = phone.new_page()
+    res.goto(f"{base}/programme")
+    res.wait_for_selector("body[data-ready=yes]", timeout=60_000)
+    res.screenshot(path=str(OUT / "programme-phone.png"))
     desk.close()
     phone.close()
 

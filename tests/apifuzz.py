@@ -51,6 +51,8 @@ SEMANTIC_422: dict[tuple[str, str], str] = {
     "must be valid WKT; references to other tables",
     ("GET", "/api/measures"): "end must lie after start",
     ("POST", "/api/proactive/registers"): "the register's rows are checked cell by cell",
+    ("POST", "/api/plan/run"): "the kinds must be kinds of the served audit with a walking "
+    "threshold, each named once",
 }
 
 ROLES: tuple[str | None, ...] = ("admin", "resident", None)

@@ -7,6 +7,7 @@ import { CanvasRenderer } from "echarts/renderers";
 import { api, ApiError, esc, initPage, num } from "./common.js";
 import { onLangChange, pick, t } from "./i18n.js";
 import { createMap, drawBase, L } from "./map.js";
+import { drawPlan, fetchPlan, PLAN_COLOR, renderPlanCard } from "./planlayer.js";
 
 echarts.use([BarChart, GridComponent, TooltipComponent, CanvasRenderer]);
 
@@ -39,6 +40,8 @@ const state = {
   communityLayer: null,
   base: null,
   chart: null,
+  plan: null, // the audit's siting plan (null without one)
+  planLayer: null,
 };
 
 initPage();
@@ -92,8 +95,27 @@ function renderLegend() {
   const reach = REACH_MINUTES.map(
     (m) => `<span><i style="background:${REACH_COLORS[m]}"></i>${m} ${esc(t("common.minutes"))}</span>`,
   );
+  const plan = state.plan
+    ? `<div><span><i class="plan-key" style="background:${PLAN_COLOR}"></i>${esc(t("dash.plan.legend"))}</span></div>`
+    : "";
   document.getElementById("legend").innerHTML =
-    `<div>${parts.join("")}</div><div>${esc(t("dash.reach"))}: ${reach.join("")}</div>`;
+    `<div>${parts.join("")}</div><div>${esc(t("dash.reach"))}: ${reach.join("")}</div>${plan}`;
+}
+
+function showPlan() {
+  if (!state.plan) return;
+  document.getElementById("plan-card").hidden = false;
+  document.getElementById("layer-plan-label").hidden = false;
+  renderPlanCard(document.getElementById("plan"), state.plan, {
+    onSite(f) {
+      const [lon, lat] = f.geometry.coordinates;
+      if (state.planLayer && !map.hasLayer(state.planLayer)) {
+        state.planLayer.addTo(map);
+        document.getElementById("layer-plan").checked = true;
+      }
+      map.setView([lat, lon], Math.max(map.getZoom(), 17));
+    },
+  });
 }
 
 function communityStyle(feature) {
@@ -407,6 +429,7 @@ function wireControls() {
   layerToggle("layer-communities", () => state.communityLayer);
   layerToggle("layer-buildings", () => state.base?.buildings);
   layerToggle("layer-network", () => state.base?.network);
+  layerToggle("layer-plan", () => state.planLayer);
   window.addEventListener("resize", () => state.chart?.resize());
 }
 
@@ -423,19 +446,25 @@ async function main() {
     }
     throw err;
   }
-  const [base, kinds, coverage, communities, facilities] = await Promise.all([
+  const [base, kinds, coverage, communities, facilities, plan] = await Promise.all([
     drawBase(map),
     api("/api/audit/kinds"),
     api("/api/audit/coverage"),
     api("/api/audit/communities"),
     api("/api/audit/facilities"),
+    fetchPlan(),
   ]);
-  Object.assign(state, { base, kinds, coverage, communities, facilities });
+  Object.assign(state, { base, kinds, coverage, communities, facilities, plan });
   state.kinds.forEach((k, i) => state.kindColor.set(k.key, PALETTE[i % PALETTE.length]));
   renderStats();
   renderKinds();
   drawFacilities();
   drawCommunities();
+  if (state.plan) {
+    state.planLayer = drawPlan(map, state.plan);
+    renderLegend();
+    showPlan();
+  }
   renderChart();
   markDrawn();
   // Frame the audited communities (the network usually reaches well beyond them).
@@ -453,6 +482,8 @@ onLangChange(() => {
   renderKinds();
   state.communityLayer?.remove();
   drawCommunities();
+  state.planLayer?.eachLayer((l) => l.bringToFront?.());
+  showPlan();
   renderCommunity();
   renderChart();
 });

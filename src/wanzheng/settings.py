@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     audit_dir: Path | None = Field(
         None, description="Audit output directory (`wanzheng audit --out`) the dashboard shows."
     )
+    progress_dir: Path | None = Field(
+        None,
+        description="Programme progress directory (`wanzheng plan progress --out`) the "
+        "programme page shows; empty: `<audit_dir>/progress`.",
+    )
 
     token_ttl_hours: float = Field(
         12.0, description="Lifetime of a login token of the case desk API, in hours."

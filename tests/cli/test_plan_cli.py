@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -109,3 +111,28 @@ def test_bad_input_is_one_clear_error(audit_dir: Path, tmp_path: Path) -> None:
     proc = run("plan", "site", str(tmp_path), "--kinds", "canteen", "--add", "1", "--out",
                str(tmp_path / "p"))  # fmt: skip
     assert proc.returncode == 2 and "no audit output here" in proc.stderr
+
+
+def test_the_audits_own_plan_goes_into_its_report(audit_dir: Path, tmp_path: Path) -> None:
+    own = tmp_path / "audit"
+    shutil.copytree(audit_dir, own)
+    for add in ("2", "1"):  # the second plan replaces the first in the report
+        proc = run("plan", "site", str(own), "--kinds", "canteen", "--add", add)
+        assert proc.returncode == 0, proc.stderr
+    plan = json.loads((own / "plan" / "plan.json").read_text(encoding="utf-8"))
+    assert plan["summary"]["p"] == 1 and len(plan["sites"]) == 1
+    html = (own / "report.html").read_text(encoding="utf-8")
+    assert html.count('<section id="plan"') == 1 and html.count('href="#plan"') == 1
+    site = plan["sites"][0]
+    assert site["name"] in html and not re.fullmatch(r"N_?\d+", site["name"])
+    # the site's position is kept to 1e-7 degrees, as in plan.gpkg
+    _meta, _, geoms, _fields = pyogrio.raw.read(own / "plan" / "plan.gpkg", layer="plan_sites")
+    point = shapely.from_wkb(geoms[0])
+    assert (site["lon"], site["lat"]) == pytest.approx((point.x, point.y), abs=1e-7)
+    st = (own / "audit.gpkg").stat()
+    assert plan["audit"] == {"gpkg_size": st.st_size, "gpkg_mtime_ns": st.st_mtime_ns}
+    # a plan written elsewhere leaves the report alone
+    proc = run("plan", "site", str(own), "--kinds", "canteen", "--add", "2",
+               "--out", str(tmp_path / "elsewhere"))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (own / "report.html").read_text(encoding="utf-8") == html

@@ -9,6 +9,7 @@ becomes complete. Verdicts are recomputed from the audits' per-kind statuses.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -119,6 +120,21 @@ def test_progress_between_two_dated_audits(audits: tuple[Path, Path, Path]) -> N
     assert areas.loc[areas["level"] == "district", "complete"].tolist() == [len(became)]
     wb = load_workbook(out / "progress.xlsx")
     assert wb.sheetnames == ["summary", "areas", "communities", "changes", "late"]
+    # progress.json, for the programme page: the same figures, booleans as booleans
+    doc = json.loads((out / "progress.json").read_text(encoding="utf-8"))
+    assert doc["dates"] == ["2025-06-30", "2025-12-31"]
+    assert doc["summary"]["complete_last"] == len(became)
+    assert doc["summary"]["target_met"] is (share >= 0.05)
+    assert [d["area"] for d in doc["districts"]] == ["海淀区"]
+    assert doc["districts"][0]["complete"] == len(became)
+    assert {s["area"]: s["district"] for s in doc["subdistricts"]} == {
+        "东升街道": "海淀区",
+        "学院路街道": "海淀区",
+    }
+    assert sorted(c["id"] for c in doc["changes"] if c["became_complete"]) == became
+    by_id = {c["id"]: c for c in doc["communities"]}
+    assert all(by_id[i]["verdicts"]["2025-12-31"] == "complete" for i in became)
+    assert [r["days_late"] for r in doc["late"]] == [92]
 
 
 def test_bad_programme_and_undated_audit(audits: tuple[Path, Path, Path], cau_pbf: Path) -> None:

@@ -140,3 +140,39 @@ def test_geojson_points(tmp_path: Path) -> None:
     write(path, json.dumps(doc))
     with pytest.raises(DataError, match="feature 2: column 'cost': expected a cost"):
         load_candidates(path, kinds=KINDS)
+
+
+CATALOGUE_KINDS = {
+    "service_station": "社区综合服务站",
+    "elderly_station": "老年服务站（养老服务站、日间照料）",
+    "canteen": "社区食堂（助餐点）",
+    "supermarket": "综合超市",
+}
+
+
+@pytest.mark.parametrize(
+    ("cell", "keys"),
+    [
+        # 、 inside brackets describes the site; it does not separate kinds
+        ("社区服务站（含老年、托育）、超市", "service_station;supermarket"),
+        ("老年服务站（养老服务站、日间照料）", "elderly_station"),
+        ("老年服务站(日间照料)，社区食堂", "elderly_station;canteen"),
+        ("【综合超市】 助餐点", "supermarket;canteen"),
+        ("社区食堂（助餐点）、社区食堂", "canteen"),
+    ],
+)
+def test_kinds_cell_splits_outside_brackets(tmp_path: Path, cell: str, keys: str) -> None:
+    f = write(tmp_path / "k.csv", f'名称,经度,纬度,可承载类型\n甲,116.35,40.0,"{cell}"\n')
+    c = load_candidates(f, kinds=CATALOGUE_KINDS, default_crs="wgs84")
+    assert c.loc[0, "kinds"] == keys
+
+
+def test_an_unknown_bracketed_kind_is_named_whole(tmp_path: Path) -> None:
+    f = write(
+        tmp_path / "k.csv", "名称,经度,纬度,可承载类型\n甲,116.35,40.0,图书馆（含阅览、自习）\n"
+    )
+    # the reader's cells are NFKC-normalised: full-width brackets read as ( )
+    with pytest.raises(
+        DataError, match=r"row 2: column '可承载类型': '图书馆\(含阅览、自习\)' is not"
+    ):
+        load_candidates(f, kinds=CATALOGUE_KINDS, default_crs="wgs84")

@@ -108,3 +108,14 @@ def test_errors_are_named() -> None:
     )
     with pytest.raises(DataError, match="communities not in any audit: 9"):
         programme_progress(other, [FIRST])
+
+
+def test_nothing_changed_between_the_audits() -> None:
+    # the same statuses at both dates: no change, nobody newly complete (no error either)
+    again = audit("2025-12-31", ["met", "met", "missing", "met"], [
+        "met", "missing", "missing", "no_data"])  # fmt: skip
+    p = programme_progress(PROGRAMME, [FIRST, again])
+    assert len(p.changes) == 0
+    assert p.summary["became_complete"] == 0
+    assert p.summary["residents_newly_complete"] == 0.0
+    assert p.summary["complete_first"] == p.summary["complete_last"] == 1

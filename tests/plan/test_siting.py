@@ -265,3 +265,48 @@ def test_outcome_rejects_a_kind_the_audit_did_not_audit() -> None:
     r = solve_model(inputs.problem, "mclp", p=1)
     with pytest.raises(DataError, match="was not audited"):
         plan_outcome(r, inputs, communities().drop(columns=["canteen_status"]), in_verdict={})
+
+
+def test_network_sites_get_names_and_keep_their_ids() -> None:
+    # a namer that knows one crossing west of node 3 and nothing else; sites: nodes 0, 2, 4
+    def name(lon: float, lat: float) -> str | None:
+        return "学院路与成府路交叉口附近" if lon < LON[3] else None
+
+    outcome, inputs = site_plan(
+        street(),  # type: ignore[arg-type]
+        communities=communities(),
+        facilities=FACILITIES,
+        kinds=KINDS,
+        sited=["canteen"],
+        p=2,
+        spacing_m=100.0,
+        site_name=name,
+    )
+    cand = inputs.candidates
+    assert cand["id"].str.fullmatch(r"N_?\d+").all()  # the ids are the network's
+    west = cand[cand["lon"] < LON[3]]
+    assert list(cand["id"]) == ["N_0", "N_2", "N_4"]
+    assert len(west) == 2  # several sites share the words: they are numbered
+    assert list(west["name"]) == [f"学院路与成府路交叉口附近（{k + 1}）" for k in range(len(west))]
+    east = cand[cand["lon"] >= LON[3]]
+    assert list(east["name"]) == [f"路网候选点 {i}" for i in east["id"]]
+    assert set(outcome.sites["name"]) <= set(cand["name"])
+    assert not outcome.sites["name"].str.fullmatch(r"N_?\d+").any()
+
+
+def test_each_site_names_the_communities_it_newly_reaches() -> None:
+    # s3 is 100 m from B (node 2) and C (node 4); s1 is 100 m from A and B, but A is served
+    # by its own canteen already, so only B is new to it.
+    args = {
+        "communities": communities(),
+        "facilities": FACILITIES,
+        "kinds": KINDS,
+        "sited": ["canteen"],
+        "p": 1,
+    }
+    three, _ = site_plan(street(), candidates=candidates([3]), **args)  # type: ignore[arg-type]
+    one, _ = site_plan(street(), candidates=candidates([1]), **args)  # type: ignore[arg-type]
+    assert list(three.sites["communities_new"]) == ["乙、丙"]
+    assert list(three.sites["residents_new"]) == [500.0]
+    assert list(one.sites["communities_new"]) == ["乙"]
+    assert list(one.sites["residents_new"]) == [200.0]

@@ -13,7 +13,10 @@ from rich.table import Table
 
 from wanzheng.errors import DataError
 
-__all__ = ["progress", "register", "site"]
+__all__ = ["PLAN_DIR", "progress", "register", "site"]
+
+PLAN_DIR = "plan"
+"""The audit's own plan: ``AUDIT_DIR/plan`` (what the dashboard and report.html show)."""
 
 plan_app = typer.Typer(
     name="plan",
@@ -44,7 +47,7 @@ def site(
     audit_dir: Path,
     *,
     kinds: str,
-    out: Path,
+    out: Path | None = None,
     candidates: Path | None = None,
     candidates_crs: str = "gcj02",
     add: int | None = None,
@@ -56,12 +59,16 @@ def site(
     alternatives: int | None = None,
     console: Console,
 ) -> Path:
-    """Read an audit's output, site the kinds, write the plan's files; return ``plan.html``."""
+    """Read an audit's output, site the kinds, write the plan's files; return ``plan.html``.
+
+    Without ``out`` the plan goes into ``AUDIT_DIR/plan``: the audit's own plan, which the
+    dashboard shows and whose section is put into the audit's ``report.html``.
+    """
     from wanzheng.audit.reach import graph_from_edges
     from wanzheng.data.audit_output import load_audit_output
     from wanzheng.data.candidates import load_candidates
     from wanzheng.plan.run import site_plan
-    from wanzheng.report.plan import write_plan_outputs
+    from wanzheng.report.plan import audit_stamp, insert_plan_section, write_plan_outputs
 
     chosen_model = _model(model)
     if add is not None and add < 0:
@@ -81,17 +88,16 @@ def site(
     kind_names = dict(
         zip(kind_table["key"].astype(str), kind_table["name_zh"].astype(str), strict=True)
     )
+    site_name = None
     if candidates is None:
-        # sites proposed from the network, named by the audit's own places (学院路 · X小区附近)
+        cand = None
+        # sites proposed from the network, named by the audit's own places: its streets and
+        # their crossings, its communities and facilities (学院路与成府路交叉口附近)
         from wanzheng.place.reverse import build_place_namer
-        from wanzheng.plan import network_candidates
 
-        cand = network_candidates(graph, store.communities, spacing_m=spacing_m)
-        namer = build_place_namer(store.communities, store.network)
-        cand["name"] = [
-            namer.describe(float(x), float(y)).text or ""
-            for x, y in zip(cand["lon"], cand["lat"], strict=True)
-        ]
+        site_name = build_place_namer(
+            store.communities, store.network, pois=store.facilities
+        ).name_site
     else:
         cand = load_candidates(candidates, kinds=kind_names, default_crs=candidates_crs)
     n_alt = alternatives if alternatives is not None else (add or 0)
@@ -110,14 +116,22 @@ def site(
         demand_by=_demand(demand),
         spacing_m=spacing_m,
         alternatives_max=min(n_alt, 20),
+        site_name=site_name,
     )
+    own = audit_dir / PLAN_DIR
+    out = own if out is None else out
     write_plan_outputs(
         outcome,
         out,
         kind_names=kind_names,
         community_geometry=store.communities["geometry"],
         candidates=inputs.candidates,
+        audit_stamp=audit_stamp(audit_dir),
     )
+    if out.resolve() == own.resolve() and insert_plan_section(
+        audit_dir / "report.html", outcome, kind_names=kind_names
+    ):
+        console.print(f"report: [bold]{audit_dir / 'report.html'}[/] (section 选址方案)")
     _print(outcome.summary, outcome.sites, kind_names, console)
     return out / "plan.html"
 
@@ -180,11 +194,12 @@ def progress(
     dates: str | None = None,
     console: Console,
 ) -> Path:
-    """Read a programme and dated audits, write ``progress.xlsx``; return its path."""
+    """Read a programme and dated audits, write ``progress.xlsx`` (and ``progress.json`` for
+    the programme page); return the workbook's path."""
     from wanzheng.data.audit_output import load_audit_output
     from wanzheng.data.programme import load_programme
     from wanzheng.plan.programme import DatedAudit, programme_progress
-    from wanzheng.report.programme import write_progress_xlsx
+    from wanzheng.report.programme import write_progress_json, write_progress_xlsx
 
     programme = load_programme(programme_file)
     given = [parse_date(t, "--dates") for t in dates.split(",")] if dates else None
@@ -203,6 +218,7 @@ def progress(
     out.mkdir(parents=True, exist_ok=True)
     path = out / "progress.xlsx"
     write_progress_xlsx(result, path)
+    write_progress_json(result, out / "progress.json")
     s = result.summary
     target = s["target"]
     console.print(
@@ -238,7 +254,14 @@ def register(app: typer.Typer) -> None:
     def site_command(
         audit_dir: Annotated[Path, typer.Argument(help="An audit's output directory.")],
         kinds: Annotated[str, typer.Option("--kinds", help="Kinds to site, comma-separated keys.")],
-        out: Annotated[Path, typer.Option("--out", help="Output directory of the plan.")],
+        out: Annotated[
+            Path | None,
+            typer.Option(
+                "--out",
+                help="Output directory of the plan (default AUDIT_DIR/plan: the audit's own "
+                "plan, shown on the dashboard and in its report.html).",
+            ),
+        ] = None,
         candidates: Annotated[
             Path | None,
             typer.Option(

@@ -27,6 +27,7 @@ file, the row (the feature for GeoJSON) and the column — never a silently skip
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -49,6 +50,7 @@ from wanzheng.data.tabular import (
 )
 from wanzheng.errors import DataError
 from wanzheng.geo import in_china, parse_coord_system, to_wgs84
+from wanzheng.standards.rules import KindRules, load_kind_rules
 
 __all__ = ["CANDIDATE_ALIASES", "load_candidates"]
 
@@ -64,7 +66,65 @@ CANDIDATE_ALIASES: dict[str, tuple[str, ...]] = {
     "lonlat": LONLAT_ALIASES,
 }
 
-_SPLIT = re.compile(r"[;；,，、/\s]+")
+_SEPARATORS = frozenset(";；,，、/")
+_OPEN = "（(【[〔"
+_CLOSE = "）)】]〕"
+_BRACKET = re.compile(r"[(\[【〔]")
+
+
+def split_kinds(text: str) -> list[str]:
+    """The kinds named in one cell, split at ``;`` ``，`` ``、`` ``/`` or spaces outside brackets.
+
+    ``社区服务站（含老年、托育）、超市`` is two kinds: the 、 inside the brackets describes the
+    first one. Empty pieces are dropped; an unclosed bracket runs to the end of the cell.
+    """
+    tokens: list[str] = []
+    buf: list[str] = []
+    depth = 0
+    for ch in text:
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        elif depth == 0 and (ch in _SEPARATORS or ch.isspace()):
+            tokens.append("".join(buf).strip())
+            buf = []
+            continue
+        buf.append(ch)
+    tokens.append("".join(buf).strip())
+    return [t for t in tokens if t]
+
+
+def _resolve_kind(token: str, lookup: Mapping[str, str], known: Mapping[str, str]) -> str | None:
+    """The kind key a token of a ``kinds`` cell names, or ``None``.
+
+    In turn: the token as a key or catalogue name (``社区食堂（助餐点）``), the part before
+    its brackets (``老年服务站(日间照料)`` → ``老年服务站``, brackets stripped: ``【综合超市】``),
+    then the keyword rules of the catalogue (``超市`` → ``supermarket``, ``社区服务站`` →
+    ``service_station``) when they name exactly one of the known kinds.
+    """
+    norm = normalise_header(token)
+    key = lookup.get(norm)
+    if key is not None:
+        return key
+    main = _BRACKET.split(norm, maxsplit=1)[0].strip()
+    bare = re.sub(r"[()\[\]【】〔〕]", "", norm).strip()
+    for text in (main, bare):
+        if text and text in lookup:
+            return lookup[text]
+    rules = _kind_rules()
+    for text in (main, bare):
+        if not text:
+            continue
+        found = [k for k in rules.kinds_for_text(text) if k in known]
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
+@functools.cache
+def _kind_rules() -> KindRules:
+    return load_kind_rules()
 
 
 def _kind_lookup(kinds: Mapping[str, str]) -> dict[str, str]:
@@ -197,8 +257,8 @@ def load_candidates(
             raise DataError(f"{where(i, 'crs')}: {exc}") from None
         keys: list[str] = []
         text = cell_text(frame.at[i, "kinds"]) if "kinds" in frame else ""
-        for token in (t for t in _SPLIT.split(text) if t):
-            key = lookup.get(normalise_header(token))
+        for token in split_kinds(text):
+            key = _resolve_kind(token, lookup, kinds)
             if key is None:
                 raise DataError(
                     f"{where(i, 'kinds')}: {token!r} is not a kind being sited or audited "

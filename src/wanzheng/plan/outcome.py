@@ -52,7 +52,8 @@ class PlanOutcome:
     sites
         One row per chosen site: ``id``, ``name``, ``lon``, ``lat``, ``source``, ``kinds``,
         ``cost``, ``residents_new`` (residents newly within the threshold, per kind summed),
-        ``residents_served`` and ``{kind}_new``.
+        ``residents_served``, ``{kind}_new`` and ``communities_new`` (names, 、-joined, of
+        the communities whose residents it newly brings within a hosted kind's threshold).
     communities
         One row per community of the audit: ``id``, ``name``, ``population``, for each sited
         kind ``{k}_distance_before_m`` / ``{k}_distance_after_m`` (m, inf beyond the radius),
@@ -242,6 +243,13 @@ def plan_outcome(
     out["verdict_after"] = after_verdict
     out["changed"] = out["verdict_before"] != out["verdict_after"]
     sites = _sites(result, inputs)
+    label = (
+        comm["name"]
+        .fillna("")
+        .astype(str)
+        .where(comm["name"].fillna("").astype(str) != "", comm["id"].astype(str))
+    )
+    sites["communities_new"] = _communities_reached(result, inputs, newly, label.to_numpy(object))
     alt = (
         alternatives_table
         if alternatives_table is not None
@@ -286,6 +294,29 @@ def plan_outcome(
 
 def _num(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
+
+
+def _communities_reached(
+    result: SitingResult,
+    inputs: SitingInputs,
+    newly: npt.NDArray[np.bool_],
+    names: npt.NDArray[np.object_],
+) -> list[str]:
+    """Per chosen site, the communities (、-joined names) with residents it newly brings
+    within a hosted kind's threshold (a resident reached by two new sites counts for both)."""
+    problem = result.problem
+    group = inputs.demand["community"].to_numpy(np.int64)
+    out: list[str] = []
+    for j in result.sites["site"].to_numpy(np.int64):
+        reached: set[int] = set()
+        pairs = np.flatnonzero(problem.pair_site == j)
+        for k in np.flatnonzero(result.hosted[j]):
+            near = pairs[problem.pair_distance_m[pairs] <= problem.threshold_m[k]]
+            dem = problem.pair_demand[near]
+            dem = dem[newly[dem, k] & (problem.residents[dem] > 0)]
+            reached.update(int(c) for c in group[dem])
+        out.append("、".join(str(names[c]) for c in sorted(reached)))
+    return out
 
 
 def _sites(result: SitingResult, inputs: SitingInputs) -> pd.DataFrame:

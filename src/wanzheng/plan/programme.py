@@ -234,7 +234,9 @@ def programme_progress(programme: Programme, audits: list[DatedAudit]) -> Progre
     n_scope = len(table)
     complete_first = int((table[f"verdict_{dates[0].isoformat()}"] == "complete").sum())
     complete_last = int((last_verdict == "complete").sum())
-    became = changes[changes["became_complete"]]
+    # .astype(bool): with no change at all the column is empty and of dtype object, which
+    # pandas would read as a selection of columns
+    became = changes[changes["became_complete"].astype(bool)]
     city_target = _target(programme.targets, year, "")
     summary: dict[str, Any] = {
         "first": dates[0].isoformat(),

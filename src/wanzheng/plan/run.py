@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -21,7 +21,7 @@ from wanzheng.plan.siting import (
     require_reachable,
 )
 
-__all__ = ["MEDIAN_RADIUS_FACTOR", "site_plan"]
+__all__ = ["MEDIAN_RADIUS_FACTOR", "name_sites", "site_plan"]
 
 MEDIAN_RADIUS_FACTOR = 2.0
 """p-median counts a walk at most this many thresholds long (a resident beyond every facility
@@ -44,6 +44,7 @@ def site_plan(
     demand_by: Literal["communities", "buildings"] = "communities",
     spacing_m: float = 150.0,
     alternatives_max: int = 0,
+    site_name: Callable[[float, float], str | None] | None = None,
 ) -> tuple[PlanOutcome, SitingInputs]:
     """Site new facilities of the ``sited`` kinds for an audit's communities.
 
@@ -64,6 +65,9 @@ def site_plan(
         The model and its limits (``p`` most new sites, ``budget`` most cost).
     alternatives_max
         Also solve ``p = 1 … alternatives_max`` (0: no alternatives).
+    site_name
+        Names a site proposed from the network from its WGS-84 ``(lon, lat)``
+        (:meth:`wanzheng.place.reverse.PlaceNamer.name_site`); see :func:`name_sites`.
     """
     table = kinds.set_index(kinds["key"].astype(str))
     pairs: list[tuple[str, float]] = []
@@ -82,11 +86,11 @@ def site_plan(
     if model in ("mclp", "pmedian") and p is None and budget is None:
         raise DataError(f"{model}: give --add N (most new sites) or --budget B (most cost)")
     demand = demand_points(communities, buildings=buildings if demand_by == "buildings" else None)
-    cand = (
-        network_candidates(graph, communities, spacing_m=spacing_m)
-        if candidates is None
-        else candidates
-    )
+    if candidates is None:
+        cand = network_candidates(graph, communities, spacing_m=spacing_m)
+        cand["name"] = name_sites(cand, site_name)
+    else:
+        cand = candidates
     if len(cand) == 0:
         raise DataError("no candidate site: give --candidates FILE (none found on the network)")
     thr = np.array([t for _, t in pairs])
@@ -120,3 +124,30 @@ def site_plan(
         result, inputs, communities, in_verdict=in_verdict, alternatives_table=alt
     )
     return outcome, inputs
+
+
+def name_sites(
+    candidates: pd.DataFrame, site_name: Callable[[float, float], str | None] | None
+) -> list[str]:
+    """Names for sites proposed from the network, each one different.
+
+    ``site_name(lon, lat)`` gives the words (``学院路与成府路交叉口附近``); a name given to
+    several sites is numbered in the order of the sites (``…附近（2）``); a site without
+    words is ``路网候选点 <id>``. The ``id`` column stays as it was (``N<node>``).
+    """
+    ids = candidates["id"].astype(str).tolist()
+    lons = candidates["lon"].to_numpy(np.float64)
+    lats = candidates["lat"].to_numpy(np.float64)
+    words = [
+        (site_name(float(x), float(y)) if site_name is not None else None) or f"路网候选点 {i}"
+        for i, x, y in zip(ids, lons, lats, strict=True)
+    ]
+    total: dict[str, int] = {}
+    for w in words:
+        total[w] = total.get(w, 0) + 1
+    seen: dict[str, int] = {}
+    named = []
+    for w in words:
+        seen[w] = seen.get(w, 0) + 1
+        named.append(f"{w}（{seen[w]}）" if total[w] > 1 else w)
+    return named

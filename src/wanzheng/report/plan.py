@@ -34,7 +34,15 @@ from wanzheng.data.cells import save_workbook
 from wanzheng.plan.outcome import PlanOutcome
 from wanzheng.report.gpkg import _fields
 
-__all__ = ["PLAN_FILES", "STATUS_ZH", "plan_json", "write_plan_outputs"]
+__all__ = [
+    "PLAN_FILES",
+    "STATUS_ZH",
+    "audit_stamp",
+    "insert_plan_section",
+    "plan_json",
+    "plan_section",
+    "write_plan_outputs",
+]
 
 PLAN_FILES = ("plan.xlsx", "plan.gpkg", "plan.html", "plan.json")
 
@@ -188,17 +196,45 @@ def write_plan_gpkg(
 
 
 def plan_json(outcome: PlanOutcome, *, kind_names: Mapping[str, str]) -> dict[str, Any]:
-    """The plan as the dashboard draws it: summary, sites, changed communities, curve."""
+    """The plan as the dashboard draws it: summary, sites, communities, changed, curve.
+
+    ``sites`` keep their coordinates to 1e-7° (about 1 cm); ``communities`` lists every
+    community with residents newly covered or a verdict that changes: ``residents_new``
+    (summed over the kinds), per kind ``{k}_residents_new`` and the statuses before / after.
+    """
     keys = list(outcome.result.problem.kinds)
     comm = outcome.communities
     changed = comm[comm["changed"]]
+
+    def site(row: Mapping[Any, Any]) -> dict[str, Any]:
+        out = {str(k): _clean(v) for k, v in row.items()}
+        out["lon"], out["lat"] = round(float(row["lon"]), 7), round(float(row["lat"]), 7)
+        return out
+
+    gained = np.zeros(len(comm))
+    for k in keys:
+        gained += comm[f"{k}_residents_new"].to_numpy(np.float64)
+    touched = comm[(gained > 0) | comm["changed"].to_numpy(bool)]
+    communities = []
+    for r in touched.to_dict(orient="records"):
+        entry: dict[str, Any] = {
+            "id": str(r["id"]),
+            "name": str(r["name"]),
+            "population": _clean(r["population"]),
+            "residents_new": _clean(sum(float(r[f"{k}_residents_new"]) for k in keys)),
+            "verdict_before": str(r["verdict_before"]),
+            "verdict_after": str(r["verdict_after"]),
+        }
+        for k in keys:
+            entry[f"{k}_residents_new"] = _clean(r[f"{k}_residents_new"])
+            entry[f"{k}_status_before"] = str(r[f"{k}_status_before"])
+            entry[f"{k}_status_after"] = str(r[f"{k}_status_after"])
+        communities.append(entry)
     return {
         "summary": {k: _clean(v) for k, v in outcome.summary.items()},
         "kinds": [{"key": k, "name_zh": kind_names.get(k, k)} for k in keys],
-        "sites": [
-            {str(k): _clean(v) for k, v in row.items()}
-            for row in outcome.sites.to_dict(orient="records")
-        ],
+        "sites": [site(row) for row in outcome.sites.to_dict(orient="records")],
+        "communities": communities,
         "changed": [
             {
                 "id": str(r["id"]),
@@ -256,37 +292,42 @@ def _curve_svg(alt: pd.DataFrame) -> Markup:
 
 
 def plan_section(outcome: PlanOutcome, *, kind_names: Mapping[str, str]) -> Markup:
-    """The plan as an HTML section (for ``plan.html`` and the audit's report)."""
+    """The plan as an HTML section (for ``plan.html`` and the audit's ``report.html``)."""
     s = outcome.summary
     e = escape
     status = str(s["status"])
+    kinds = "、".join(kind_names.get(k, k) for k in str(s["kinds"]).split(";"))
     parts = [
-        '<section id="plan"><h2>选址补短板 · siting plan</h2>',
-        f"<p><b>{e(MODEL_ZH.get(str(s['model']), s['model']))}</b> · 设施类型 "
-        f"{e('、'.join(kind_names.get(k, k) for k in str(s['kinds']).split(';')))} · "
+        '<section id="plan" aria-labelledby="h-plan">'
+        '<h2 id="h-plan">选址补短板 <span class="en">Siting plan</span></h2>',
+        f"<p><b>{e(MODEL_ZH.get(str(s['model']), s['model']))}</b> · 设施类型 {e(kinds)} · "
         f"状态 <b class='status-{e(status)}'>{e(STATUS_ZH.get(status, status))}</b>"
-        f" · 差距 gap {_fmt(s['gap'], 4)}</p>",
+        f" · 差距 {_fmt(s['gap'], 4)}</p>",
         f"<p>{e(s['reason'])}</p>",
         f"<p>新增点位 {s['n_sites']} 处，费用 {_fmt(s['cost'], 1)}，新覆盖居民 "
         f"{_fmt(s['residents_new'])} 人次；完整社区 {s['communities_complete_before']} → "
         f"{s['communities_complete_after']}。</p>",
-        "<h3>选中点位 sites</h3><table><thead><tr><th>编号</th><th>名称</th><th>设施</th>"
-        "<th>费用</th><th>新覆盖居民</th><th>经度</th><th>纬度</th></tr></thead><tbody>",
+        '<h3>选中点位</h3><div class="table-scroll"><table class="data"><thead><tr>'
+        '<th scope="col">编号</th><th scope="col">名称</th><th scope="col">设施</th>'
+        '<th scope="col">费用</th><th scope="col">新覆盖居民</th><th scope="col">新覆盖的社区</th>'
+        '<th scope="col">经度</th><th scope="col">纬度</th></tr></thead><tbody>',
     ]
     for r in outcome.sites.to_dict(orient="records"):
         names = "、".join(kind_names.get(k, k) for k in str(r["kinds"]).split(";") if k)
         parts.append(
             f"<tr><td>{e(r['id'])}</td><td>{e(r['name'])}</td><td>{e(names)}</td>"
-            f"<td>{_fmt(r['cost'], 1)}</td><td>{_fmt(r['residents_new'])}</td>"
-            f"<td>{float(r['lon']):.6f}</td><td>{float(r['lat']):.6f}</td></tr>"
+            f"<td class='n'>{_fmt(r['cost'], 1)}</td><td class='n'>{_fmt(r['residents_new'])}</td>"
+            f"<td>{e(r.get('communities_new', '') or '—')}</td>"
+            f"<td class='n'>{float(r['lon']):.6f}</td><td class='n'>{float(r['lat']):.6f}</td></tr>"
         )
-    parts.append("</tbody></table><h3>判定改变的社区 verdicts that change</h3>")
+    parts.append("</tbody></table></div><h3>判定改变的社区</h3>")
     changed = outcome.communities[outcome.communities["changed"]]
     if len(changed) == 0:
         parts.append("<p>没有社区的判定因本方案而改变。</p>")
     else:
         parts.append(
-            "<table><thead><tr><th>社区</th><th>之前</th><th>之后</th></tr></thead><tbody>"
+            '<div class="table-scroll"><table class="data"><thead><tr><th scope="col">社区</th>'
+            '<th scope="col">之前</th><th scope="col">之后</th></tr></thead><tbody>'
         )
         for r in changed.to_dict(orient="records"):
             parts.append(
@@ -294,29 +335,72 @@ def plan_section(outcome: PlanOutcome, *, kind_names: Mapping[str, str]) -> Mark
                 f"<td>{e(VERDICT_ZH.get(str(r['verdict_before']), r['verdict_before']))}</td>"
                 f"<td>{e(VERDICT_ZH.get(str(r['verdict_after']), r['verdict_after']))}</td></tr>"
             )
-        parts.append("</tbody></table>")
+        parts.append("</tbody></table></div>")
     alt = outcome.alternatives
     if len(alt):
-        parts.append("<h3>方案比较 alternatives (p = 1 … N)</h3>")
+        parts.append("<h3>方案比较（p = 1 … N）</h3>")
         parts.append(str(_curve_svg(alt)))
         parts.append(
-            "<table><thead><tr><th>p</th><th>状态</th><th>点位</th><th>费用</th>"
-            "<th>新覆盖居民</th><th>差距</th></tr></thead><tbody>"
+            '<div class="table-scroll"><table class="data"><thead><tr><th scope="col">p</th>'
+            '<th scope="col">状态</th><th scope="col">点位</th><th scope="col">费用</th>'
+            '<th scope="col">新覆盖居民</th><th scope="col">差距</th></tr></thead><tbody>'
         )
         for r in alt.to_dict(orient="records"):
             parts.append(
                 f"<tr><td>{int(r['p'])}</td><td>{e(STATUS_ZH.get(str(r['status']), r['status']))}"
-                f"</td><td>{int(r['n_sites'])}</td><td>{_fmt(r['cost'], 1)}</td>"
-                f"<td>{_fmt(r['residents_new'])}</td><td>{_fmt(r['gap'], 4)}</td></tr>"
+                f"</td><td class='n'>{int(r['n_sites'])}</td>"
+                f"<td class='n'>{_fmt(r['cost'], 1)}</td>"
+                f"<td class='n'>{_fmt(r['residents_new'])}</td><td class='n'>{_fmt(r['gap'], 4)}"
+                "</td></tr>"
             )
-        parts.append("</tbody></table>")
+        parts.append("</tbody></table></div>")
     parts.append("</section>")
     return Markup("".join(parts))
+
+
+PLAN_BEGIN = "<!-- BEGIN plan -->"
+PLAN_END = "<!-- END plan -->"
+
+
+def insert_plan_section(
+    report: Path, outcome: PlanOutcome, *, kind_names: Mapping[str, str]
+) -> bool:
+    """Put the plan's section into an audit's ``report.html`` (replacing an earlier plan's).
+
+    The section goes before ``</main>`` and a link ``选址方案`` into the report's table of
+    contents, each between ``<!-- BEGIN plan -->`` / ``<!-- END plan -->`` markers so that
+    the next plan replaces them. Returns ``False`` (the file untouched) when the report is
+    missing or has no ``</main>``.
+    """
+    if not report.is_file():
+        return False
+    html = _strip_plan(report.read_text(encoding="utf-8"))
+    if "</main>" not in html:
+        return False
+    section = f"{PLAN_BEGIN}{plan_section(outcome, kind_names=kind_names)}{PLAN_END}\n"
+    html = html.replace("</main>", section + "</main>", 1)
+    if "</nav>" in html:
+        html = html.replace(
+            "</nav>", f'{PLAN_BEGIN}<a href="#plan">选址方案</a>{PLAN_END}</nav>', 1
+        )
+    tmp = report.with_name(report.name + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(report)
+    return True
+
+
+def _strip_plan(html: str) -> str:
+    while PLAN_BEGIN in html and PLAN_END in html:
+        a = html.index(PLAN_BEGIN)
+        b = html.index(PLAN_END, a) + len(PLAN_END)
+        html = html[:a] + html[b:].removeprefix("\n")
+    return html
 
 
 STYLE = (
     "body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:2em;max-width:1100px}"
     "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px}"
+    ".table-scroll{overflow-x:auto}td.n{text-align:right}"
     "th{background:#1f4e79;color:#fff}.status-optimal{color:#176b2c}.status-feasible{color:#9a6700}"
     ".status-infeasible,.status-unknown{color:#b42318}svg.curve{max-width:480px}"
     "svg.curve circle{fill:#1f4e79}svg.curve text{font-size:11px}"
@@ -342,8 +426,13 @@ def write_plan_outputs(
     kind_names: Mapping[str, str],
     community_geometry: pd.Series,
     candidates: pd.DataFrame,
+    audit_stamp: Mapping[str, Any] | None = None,
 ) -> list[Path]:
-    """Write :data:`PLAN_FILES` into ``out_dir`` (created; earlier plan files replaced)."""
+    """Write :data:`PLAN_FILES` into ``out_dir`` (created; earlier plan files replaced).
+
+    ``audit_stamp`` (:func:`audit_stamp`) goes into ``plan.json`` as ``audit``, so that a
+    reader can tell a plan made on an audit that has since been rerun.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / name for name in PLAN_FILES]
     for p in paths:
@@ -352,8 +441,14 @@ def write_plan_outputs(
     write_plan_xlsx(outcome, paths[0], kind_names=kind_names)
     write_plan_gpkg(outcome, paths[1], community_geometry=community_geometry, candidates=candidates)
     write_plan_html(outcome, paths[2], kind_names=kind_names)
-    paths[3].write_text(
-        json.dumps(plan_json(outcome, kind_names=kind_names), ensure_ascii=False, indent=1),
-        encoding="utf-8",
-    )
+    doc = plan_json(outcome, kind_names=kind_names)
+    if audit_stamp is not None:
+        doc["audit"] = dict(audit_stamp)
+    paths[3].write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
     return paths
+
+
+def audit_stamp(audit_dir: Path) -> dict[str, Any]:
+    """What identifies an audit's output: ``audit.gpkg``'s size and modification time (ns)."""
+    st = (audit_dir / "audit.gpkg").stat()
+    return {"gpkg_size": int(st.st_size), "gpkg_mtime_ns": int(st.st_mtime_ns)}

@@ -1,7 +1,10 @@
-"""Programme outputs: the template workbook and ``progress.xlsx`` for the superior office."""
+"""Programme outputs: the template workbook, ``progress.xlsx`` for the superior office and
+``progress.json`` for the programme page."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,12 @@ from openpyxl.styles import Font, PatternFill
 from wanzheng.data.cells import save_workbook
 from wanzheng.plan.programme import Progress
 
-__all__ = ["write_programme_template", "write_progress_xlsx"]
+__all__ = [
+    "progress_json",
+    "write_programme_template",
+    "write_progress_json",
+    "write_progress_xlsx",
+]
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 
@@ -97,3 +105,78 @@ def write_progress_xlsx(progress: Progress, path: Path) -> None:
     wb.properties.title = "完整社区建设进度 programme progress"
     wb.properties.creator = "wanzheng"
     save_workbook(wb, path)
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    if isinstance(v, float | np.floating):
+        f = float(v)
+        return None if not math.isfinite(f) else round(f, 4)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, pd.Timestamp | dt.date):
+        return None if pd.isna(v) else v.isoformat()[:10]
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return v if isinstance(v, str | int) else str(v)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {str(k): _json_value(v) for k, v in row.items()} for row in frame.to_dict(orient="records")
+    ]
+
+
+def progress_json(progress: Progress) -> dict[str, Any]:
+    """``progress.json``: what the programme page (``/programme``) shows.
+
+    ``summary`` (as in ``progress.xlsx``), ``dates`` (the audits'), ``districts`` and
+    ``subdistricts`` (ranked as in ``areas``; a subdistrict carries the ``district`` most
+    of its communities lie in), ``communities`` (``verdicts``: the verdict at every date),
+    ``changes`` and ``late``. Booleans stay booleans; NaN becomes ``null``.
+    """
+    comm = progress.communities
+    dates = [c.removeprefix("verdict_") for c in comm.columns if c.startswith("verdict_")]
+    parent: dict[str, str] = {}
+    if len(comm):
+        for sub, group in comm.groupby("subdistrict", sort=True):
+            parent[str(sub)] = str(group["district"].astype(str).mode().iloc[0])
+    areas = progress.areas
+    districts = _records(areas[areas["level"] == "district"])
+    subdistricts = _records(areas[areas["level"] == "subdistrict"])
+    for row in subdistricts:
+        row["district"] = parent.get(str(row["area"]), "")
+    communities = []
+    for row in ({str(k): v for k, v in r.items()} for r in comm.to_dict(orient="records")):
+        communities.append(
+            {
+                "id": str(row["id"]),
+                "name": str(row["name"]),
+                "subdistrict": str(row["subdistrict"]),
+                "district": str(row["district"]),
+                "population": _json_value(row.get("population")),
+                "verdicts": {d: str(row[f"verdict_{d}"]) for d in dates},
+                "met": _json_value(row.get("met_last")),
+                "required": _json_value(row.get("required_last")),
+                "missing": [k for k in str(row.get("missing_last") or "").split(";") if k],
+            }
+        )
+    return {
+        "summary": {str(k): _json_value(v) for k, v in progress.summary.items()},
+        "dates": dates,
+        "districts": districts,
+        "subdistricts": subdistricts,
+        "communities": communities,
+        "changes": _records(progress.changes),
+        "late": _records(progress.late),
+    }
+
+
+def write_progress_json(progress: Progress, path: Path) -> None:
+    """Write :func:`progress_json` to ``path`` (UTF-8)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(
+        json.dumps(progress_json(progress), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    tmp.replace(path)

@@ -167,6 +167,7 @@ def _routers() -> list[APIRouter]:
         open311,
         ops,
         pages,
+        plan,
         proactive,
     )
 
@@ -179,6 +180,7 @@ def _routers() -> list[APIRouter]:
         open311.router,
         ops.router,  # /healthz, /readyz, /metrics
         audit.router,  # the front end: audit JSON/GeoJSON, pages and /static assets
+        plan.router,  # /api/plan/*: the audit's siting plan, the programme's progress
         pages.router,
     ]
 

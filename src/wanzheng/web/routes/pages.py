@@ -1,7 +1,8 @@
 """The pages and their bundled assets, served with no external resource at all.
 
 ``/`` and ``/dashboard``: the planners' audit dashboard; ``/resident`` and ``/m``: the
-residents' mobile page; ``/dispatch``: the dispatchers' console; ``/docs``: the API reference
+residents' mobile page; ``/dispatch``: the dispatchers' console; ``/programme``: a city's
+programme of complete communities (建设进度); ``/docs``: the API reference
 (Swagger UI on ``/openapi.json``). The pages are built from ``frontend/`` by ``make web`` into
 ``web/static/`` and ship inside the Python package, Swagger UI's scripts and styles included,
 so that every page renders on an intranet with no way out.
@@ -26,6 +27,7 @@ PAGES: dict[str, str] = {
     "/resident": "resident.html",
     "/m": "resident.html",
     "/dispatch": "dispatch.html",
+    "/programme": "programme.html",
     "/docs": "docs.html",
 }
 """URL path → built HTML file in :data:`STATIC_DIR`."""
