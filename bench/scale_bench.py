@@ -2,7 +2,8 @@
 
 ``python -m bench.scale_bench [--sizes 1000000,10000000] [--requests 200] [--no-write]``
 (``make bench-scale``) starts a throwaway PostgreSQL (``bench.cases_bench.postgres_server``),
-migrates it to the head revision, and fills it quickly with generated cases (``COPY``):
+migrates it to the head revision, and fills it quickly with generated cases, inside the server
+(``INSERT … SELECT`` over ``generate_series``, seeded):
 
 * 400 grids in 40 communities (the seed's three grids kept), the seed's departments and
   categories; a city's three years of cases, submissions growing 30 % a year;
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
 import json
 import os
 import statistics
@@ -44,7 +44,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = "scale"
@@ -109,129 +108,122 @@ def _seed_places(
     return grids, [c.key for c in leaf], dept, due
 
 
-def _chunk(
-    rng: np.random.Generator,
-    start_id: int,
-    n: int,
-    total: int,
-    grids: dict[str, str],
-    grid_w: np.ndarray,
-    cats: list[str],
-    cat_w: np.ndarray,
-    dept: dict[str, str],
-    due: dict[str, Any],
-) -> pd.DataFrame:
-    ids = np.arange(start_id, start_id + n, dtype=np.int64)
-    # submission times increase with the id (as in the service) and grow 30 % a year: the
-    # id's quantile maps to time through the inverse of the growing rate's integral
-    q = (ids - 1 + rng.random(n)) / total
-    g = np.log(1.3)
-    span_y = YEARS
-    t_years = np.log1p(q * (np.exp(g * span_y) - 1)) / g  # years since the start
-    age_days = (span_y - t_years) * 365.0
-    submitted = pd.to_datetime(NOW) - pd.to_timedelta(age_days, unit="D")
-    cat = np.asarray(cats, dtype=object)[rng.choice(len(cats), n, p=cat_w)]
-    grid = np.asarray(list(grids), dtype=object)[rng.choice(len(grids), n, p=grid_w)]
-    sign_h = np.array([due[c][0] for c in cat], dtype=float)
-    resp_h = np.array([due[c][1] for c in cat], dtype=float)
-    res_d = np.array([due[c][2] for c in cat], dtype=np.int64)
-    old = age_days > 30
-    u = rng.random(n)
-    state = np.where(
-        old,
-        np.select(
-            [u < 0.85, u < 0.93, u < 0.96, u < 0.98, u < 0.99],
-            ["closed", "resolved", "rejected", "merged", "in_progress"],
-            "dispatched",
-        ),
-        np.select(
-            [u < 0.10, u < 0.20, u < 0.40, u < 0.65, u < 0.85, u < 0.97],
-            ["submitted", "accepted", "dispatched", "in_progress", "resolved", "closed"],
-            "returned",
-        ),
-    )
-    sign_due = submitted + pd.to_timedelta(sign_h, unit="h")
-    respond_due = submitted + pd.to_timedelta(resp_h, unit="h")
-    resolve_due = submitted + pd.to_timedelta(res_d, unit="D")
-    accepted = state != "submitted"
-    # handled cases mostly within their deadlines, about a fifth late
-    late = rng.random(n) < 0.2
-    acc_at = submitted + pd.to_timedelta(np.where(late, sign_h * 1.5, sign_h * 0.5), unit="h")
-    resp_at = submitted + pd.to_timedelta(np.where(late, resp_h * 1.5, resp_h * 0.5), unit="h")
-    res_at = submitted + pd.to_timedelta(np.where(late, res_d * 1.3, res_d * 0.6), unit="D")
-    responded = np.isin(state, ["in_progress", "resolved", "closed", "returned"])
-    resolved = np.isin(state, ["resolved", "closed"])
-    now = pd.Timestamp(NOW)
+B = 10_000
+"""Buckets of the weighted draws: a grid / category per bucket, in proportion to its weight."""
 
-    def clip(ts: pd.DatetimeIndex, mask: np.ndarray) -> pd.Series:
-        s = pd.Series(ts.where(ts < now, now))
-        return s.where(mask)
+CASES_SQL = """
+INSERT INTO cases (
+  id, tracking_code, case_type, source, text, lon, lat, category_key, category_source,
+  department_key, grid_key, community_key, state, submitted_at, accepted_at, responded_at,
+  resolved_at, closed_at, updated_at, sign_due, respond_due, resolve_due, resolve_days,
+  extension_days, escalation_level, reopen_count, rating)
+SELECT id, 'B' || lpad(id::text, 11, '0'),
+  CASE WHEN r_type < 0.9 THEN 'request' ELSE 'complaint' END, 'web',
+  (%(texts)s::text[])[1 + floor(r_text * %(n_texts)s)::int],
+  116 + r_lon * 0.2, 39.8 + r_lat * 0.2, c.key, 'proposed', c.dept, g.key, g.community, st,
+  sub,
+  CASE WHEN st <> 'submitted' THEN least(sub + c.sign_h * f * interval '1 hour', %(now)s) END,
+  CASE WHEN st IN ('in_progress', 'resolved', 'closed', 'returned')
+       THEN least(sub + c.resp_h * f * interval '1 hour', %(now)s) END,
+  CASE WHEN st IN ('resolved', 'closed')
+       THEN least(sub + c.res_d * (0.4 + 0.7 * f) * interval '1 day', %(now)s) END,
+  CASE WHEN st = 'closed'
+       THEN least(sub + c.res_d * (0.4 + 0.7 * f) * interval '1 day', %(now)s) END,
+  sub, sub + c.sign_h * interval '1 hour', sub + c.resp_h * interval '1 hour',
+  sub + c.res_d * interval '1 day', c.res_d, 0, 0, 0,
+  CASE WHEN st = 'closed' THEN CASE WHEN r_rate < 0.8 THEN '满意' ELSE '不满意' END END
+FROM (
+  SELECT id, r_type, r_text, r_lon, r_lat, r_cat, r_grid, r_rate, sub,
+    -- handled mostly within the deadline, about a fifth late
+    CASE WHEN r_late < 0.2 THEN 1.5 ELSE 0.5 END AS f,
+    CASE WHEN age > 30 THEN
+      CASE WHEN u < 0.85 THEN 'closed' WHEN u < 0.93 THEN 'resolved'
+           WHEN u < 0.96 THEN 'rejected' WHEN u < 0.98 THEN 'merged'
+           WHEN u < 0.99 THEN 'in_progress' ELSE 'dispatched' END
+    ELSE
+      CASE WHEN u < 0.10 THEN 'submitted' WHEN u < 0.20 THEN 'accepted'
+           WHEN u < 0.40 THEN 'dispatched' WHEN u < 0.65 THEN 'in_progress'
+           WHEN u < 0.85 THEN 'resolved' WHEN u < 0.97 THEN 'closed' ELSE 'returned' END
+    END AS st
+  FROM (
+    SELECT id, r_type, r_text, r_lon, r_lat, r_cat, r_grid, r_rate, r_late, u, age,
+      %(now)s - age * interval '1 day' AS sub
+    FROM (
+      -- submission times rise with the id and grow 30 %% a year (inverse of the integral)
+      SELECT id, random() AS r_type, random() AS r_text, random() AS r_lon, random() AS r_lat,
+        random() AS r_cat, random() AS r_grid, random() AS r_rate, random() AS r_late,
+        random() AS u,
+        (%(years)s - ln(1 + ((id - 1 + random()) / %(total)s) * (%(growth)s ^ %(years)s - 1))
+           / ln(%(growth)s)) * 365.0 AS age
+      FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS id
+    ) a
+  ) b
+) s
+JOIN pick_cat c ON c.b = floor(s.r_cat * %(buckets)s)::int
+JOIN pick_grid g ON g.b = floor(s.r_grid * %(buckets)s)::int
+"""
 
-    rating = np.where(
-        state == "closed", np.where(rng.random(n) < 0.8, "satisfied", "unsatisfied"), None
-    )
-    return pd.DataFrame(
-        {
-            "id": ids,
-            "tracking_code": [f"B{i:011d}" for i in ids],
-            "case_type": np.where(rng.random(n) < 0.9, "request", "complaint"),
-            "source": "web",
-            "text": TEXTS[rng.integers(0, len(TEXTS), n)],
-            "lon": 116.0 + rng.random(n) * 0.2,
-            "lat": 39.8 + rng.random(n) * 0.2,
-            "category_key": cat,
-            "category_source": "proposed",
-            "department_key": [dept[c] for c in cat],
-            "grid_key": grid,
-            "community_key": [grids[k] for k in grid],
-            "state": state,
-            "submitted_at": submitted,
-            "accepted_at": clip(acc_at, accepted),
-            "responded_at": clip(resp_at, responded),
-            "resolved_at": clip(res_at, resolved),
-            "closed_at": clip(res_at, state == "closed"),
-            "updated_at": submitted,
-            "sign_due": sign_due,
-            "respond_due": respond_due,
-            "resolve_due": resolve_due,
-            "resolve_days": res_d,
-            "extension_days": 0,
-            "escalation_level": 0,
-            "reopen_count": 0,
-            "rating": rating,
-        }
-    )
+
+def _buckets(keys: list[str], weights: np.ndarray) -> list[str]:
+    """``B`` keys, each as often as its weight says (a draw is one bucket at random)."""
+    counts = np.floor(weights * B).astype(int)
+    counts[np.argmax(weights)] += B - counts.sum()
+    return [k for k, c in zip(keys, counts, strict=True) for _ in range(c)]
 
 
 def generate(url: str, n: int, *, seed: int = 15) -> float:
-    """Fill the cases table with ``n`` generated cases (COPY); returns the seconds taken."""
+    """Fill the cases table with ``n`` generated cases (in the server: INSERT … SELECT over
+    ``generate_series``, seeded); returns the seconds taken, ANALYZE included."""
     import psycopg
     from sqlalchemy.engine import make_url
 
     t0 = time.perf_counter()
     grids, cats, dept, due = _seed_places(url)
     rng = np.random.default_rng(seed)
-    grid_w = _zipf_weights(len(grids), 0.7, rng)
-    cat_w = _zipf_weights(len(cats), 1.0, rng)
+    grid_keys = list(grids)
+    grid_pick = _buckets(grid_keys, _zipf_weights(len(grid_keys), 0.7, rng))
+    cat_pick = _buckets(cats, _zipf_weights(len(cats), 1.0, rng))
     u = make_url(url)
-    host = u.query.get("host")
-    with psycopg.connect(dbname=u.database, user=u.username, host=str(host)) as conn:
+    with psycopg.connect(dbname=u.database, user=u.username, host=str(u.query["host"])) as conn:
         conn.execute("SET synchronous_commit = off")
-        step = 250_000
-        for start in range(1, n + 1, step):
-            frame = _chunk(
-                rng, start, min(step, n - start + 1), n, grids, grid_w, cats, cat_w, dept, due
+        conn.execute("SELECT setseed(%s)", (seed / 100,))
+        conn.execute(
+            "CREATE TEMP TABLE pick_cat (b int PRIMARY KEY, key text, dept text, "
+            "sign_h float8, resp_h float8, res_d int)"
+        )
+        conn.execute("CREATE TEMP TABLE pick_grid (b int PRIMARY KEY, key text, community text)")
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO pick_cat VALUES (%s, %s, %s, %s, %s, %s)",
+                [(b, k, dept[k], *due[k]) for b, k in enumerate(cat_pick)],
             )
-            buf = io.StringIO()
-            frame.to_csv(buf, index=False, header=False, date_format="%Y-%m-%d %H:%M:%S.%f+00")
-            cols = ", ".join(frame.columns)
-            with conn.cursor().copy(f"COPY cases ({cols}) FROM STDIN WITH (FORMAT csv)") as cp:
-                cp.write(buf.getvalue())
+            cur.executemany(
+                "INSERT INTO pick_grid VALUES (%s, %s, %s)",
+                [(b, k, grids[k]) for b, k in enumerate(grid_pick)],
+            )
+        step = 1_000_000
+        for first in range(1, n + 1, step):
+            last = min(n, first + step - 1)
+            conn.execute(
+                CASES_SQL,  # type: ignore[arg-type]
+                {
+                    "texts": list(TEXTS),
+                    "n_texts": len(TEXTS),
+                    "now": NOW,
+                    "years": YEARS,
+                    "growth": 1.3,
+                    "total": n,
+                    "first": first,
+                    "last": last,
+                    "buckets": B,
+                },
+            )
             conn.commit()
-            print(f"  {start + len(frame) - 1:,} cases", flush=True)
+            print(f"  {last:,} cases ({time.perf_counter() - t0:.0f} s)", flush=True)
         conn.execute(f"SELECT setval('cases_id_seq', {n})")
-        conn.execute("ANALYZE")
         conn.commit()
+        conn.autocommit = True
+        conn.execute("ANALYZE cases")
     return time.perf_counter() - t0
 
 
@@ -271,7 +263,7 @@ def _busy(url: str, column: str) -> str:
     return str(value)
 
 
-def scenarios(month: dt.date) -> list[tuple[str, str, str]]:
+def scenarios(month: dt.date, category: str) -> list[tuple[str, str, str]]:
     nxt = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     period = f"start={month.isoformat()}&end={nxt.isoformat()}"
     return [
@@ -281,19 +273,24 @@ def scenarios(month: dt.date) -> list[tuple[str, str, str]]:
         ("grid_worker", "/api/cases?limit=20", "grid worker: own grid"),
         ("grid_worker", "/api/cases?limit=20&state=dispatched", "grid worker: grid + state"),
         ("handler", "/api/cases?limit=20&state=dispatched", "handler: department + state"),
-        ("grid_worker", "/api/cases/overdue", "grid worker: overdue list"),
+        ("grid_worker", "/api/cases?limit=20&overdue=true", "grid worker: overdue, newest 20"),
+        ("dispatcher", "/api/cases?limit=20&overdue=true", "dispatcher: overdue, newest 20"),
+        ("dispatcher", f"/api/cases?limit=20&category={category}", "dispatcher: category"),
+        ("grid_worker", "/api/cases/overdue", "grid worker: overdue list (all)"),
         ("dispatcher", f"/api/measures?{period}&by=department", "measures: a month by department"),
         ("dispatcher", f"/api/measures?{period}&by=grid", "measures: a month by grid"),
     ]
 
 
-def measure(port: int, tokens: dict[str, str], requests: int) -> list[dict[str, Any]]:
+def measure(
+    port: int, tokens: dict[str, str], requests: int, category: str
+) -> list[dict[str, Any]]:
     import httpx
 
     month = (NOW.date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     rows = []
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
-        for role, path, label in scenarios(month):
+        for role, path, label in scenarios(month, category):
             head = {"Authorization": f"Bearer {tokens[role]}"}
             times = []
             size = 0
@@ -382,12 +379,13 @@ def run_size(n: int, requests: int) -> dict[str, Any]:
         gen_s = generate(url, n)
         grid = _busy(url, "grid_key")
         department = _busy(url, "department_key")
+        category = _busy(url, "category_key")
         tokens = _tokens(url, grid, department)
         result: dict[str, Any] = {"cases": n, "generate_s": gen_s, "grid": grid, "dept": department}
         with _service(url) as port:
-            result["with"] = measure(port, tokens, requests)
+            result["with"] = measure(port, tokens, requests, category)
             _schema(url, with_0009=False)
-            result["without"] = measure(port, tokens, requests)
+            result["without"] = measure(port, tokens, requests, category)
             _schema(url, with_0009=True)
         return result
 
@@ -404,8 +402,9 @@ def block(results: list[dict[str, Any]], load: tuple[float, float]) -> str:
         f"{load[0]:.2f} before and {load[1]:.2f} after — shared with other work) by "
         "`python -m bench.scale_bench` (`make bench-scale`). **Generated data**: three years "
         "of cases growing 30 % a year over 400 grids and the seed's categories (Zipf-like "
-        "weights), states by age (older than 30 days: 85 % closed, 2 % still open), written with "
-        "COPY into a throwaway PostgreSQL (fsync on) at the head schema; the service is one "
+        "weights), states by age (older than 30 days: 85 % closed, 2 % still open), generated "
+        "inside a throwaway PostgreSQL (fsync on; `INSERT … SELECT` over `generate_series`) at "
+        "the head schema, then ANALYZE; the service is one "
         "uvicorn process (`wanzheng serve`). Each figure: p50 / p99 of the timed requests, one "
         "after another on a keep-alive connection over loopback, after 5 untimed ones; *without "
         "0009*: the same requests with the indexes of migration 0009 dropped.",

@@ -182,20 +182,37 @@ def list_cases(
     actor: Actor,
     state: str | None = None,
     case_type: str | None = None,
+    category: str | None = None,
+    overdue_at: dt.datetime | None = None,
     unrouted: bool = False,
     limit: int = 100,
     offset: int = 0,
 ) -> Sequence[Case]:
     """The actor's queue: cases in scope, newest first.
 
-    ``unrouted`` (dispatchers) keeps cases whose location is in no grid — the subdistrict
-    dispatcher queue.
+    ``category`` keeps one category (its key; an unknown key is a ``DataError``).
+    ``overdue_at`` keeps the cases overdue at that time: open, with a deadline passed whose
+    event has not happened (:func:`missed_now` as a WHERE clause). ``unrouted``
+    (dispatchers) keeps cases whose location is in no grid — the subdistrict dispatcher
+    queue.
     """
     q = scoped(select(Case), actor)
     if state is not None:
         q = q.where(Case.state == state)
     if case_type is not None:
         q = q.where(Case.case_type == case_type)
+    if category is not None:
+        if session.get(CategoryRow, category) is None:
+            raise DataError(f"category: unknown category {category!r}")
+        q = q.where(Case.category_key == category)
+    if overdue_at is not None:
+        q = q.where(Case.state.not_in(_NOT_TIMED)).where(
+            or_(
+                and_(Case.accepted_at.is_(None), Case.sign_due < overdue_at),
+                and_(Case.responded_at.is_(None), Case.respond_due < overdue_at),
+                and_(Case.resolved_at.is_(None), Case.resolve_due < overdue_at),
+            )
+        )
     if unrouted:
         q = q.where(Case.grid_key.is_(None))
     q = q.order_by(Case.id.desc()).limit(min(max(limit, 1), 1000)).offset(max(offset, 0))
