@@ -76,6 +76,9 @@ bench-mixed: $(STAMP)
 ## make bench-batch: batch audits serially against a local Dask cluster (docs/benchmarks.md, block batch).
 bench-batch: $(STAMP)
 	$(BIN)/python -m bench.batch_bench
+## make bench-scale: staff lists and measures p50/p99 at 1M generated cases on PostgreSQL (block scale).
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.scale_bench
 ## make bench-forecast: the demand outlook on real service requests (../shared) against the best baseline.
 bench-forecast: $(STAMP)
 	$(BIN)/python -m bench.forecast_bench

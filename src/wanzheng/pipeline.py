@@ -96,6 +96,7 @@ def audit_to_dir(
     step: Callable[[str], None] | None = None,
     enrich: Enrich | None = None,
     write_progress: ProgressCallback | None = None,
+    threads: int | None = None,
 ) -> AuditRun:
     """Audit every community of ``area`` and write the audit's folder ``out``.
 
@@ -129,6 +130,9 @@ def audit_to_dir(
         Called with the result and the inputs read before the outputs are written.
     write_progress
         ``progress(file_name, done, total)`` while the outputs are written.
+    threads
+        Threads of the distance engine; ``None``: the CPUs this process may use (see
+        :func:`wanzheng.audit.run.run_audit`).
 
     Returns
     -------
@@ -184,6 +188,7 @@ def audit_to_dir(
             "area_name": area_name,
         },
         step=say,
+        threads=threads,
     )
     if enrich is not None:
         result = enrich(result, AuditInputs(area=area, ledger=ledger, communities=comms))

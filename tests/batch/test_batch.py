@@ -8,6 +8,7 @@ extracts of tests/data; a corrupt copy of one is the broken area.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 import shutil
 import subprocess
@@ -31,6 +32,7 @@ from wanzheng.batch import (
     run_batch,
     write_summary,
 )
+from wanzheng.data.audit_output import load_audit_output
 from wanzheng.errors import DataError
 
 WANZHENG = [sys.executable, "-c", "from wanzheng.cli import main; main()"]
@@ -75,6 +77,7 @@ osm = "inputs/cau.osm.pbf"
 out = "out/cau"
 ledger = "inputs/ledger.csv"
 communities = "inputs/comms.geojson"
+date = 2025-06-30
 
 [[area]]
 name = "清华"
@@ -155,6 +158,8 @@ def test_area_folder_is_what_wanzheng_audit_writes(
         str(inputs / "ledger.csv"),
         "--communities",
         str(inputs / "comms.geojson"),
+        "--date",
+        "2025-06-30",
     )
     assert proc.returncode == 0, proc.stderr
     batch = workdir / "out" / "cau"
@@ -170,6 +175,9 @@ def test_area_folder_is_what_wanzheng_audit_writes(
     html_alone = (alone / "report.html").read_text(encoding="utf-8")
     assert len(stamp.findall(html_batch)) == 1
     assert stamp.sub("", html_batch) == stamp.sub("", html_alone)
+    # the manifest's date is the audit's date, as `wanzheng audit --date` records it
+    assert load_audit_output(batch).sources["audit_date"] == "2025-06-30"
+    assert load_audit_output(workdir / "out" / "thu").sources.get("audit_date") is None
 
 
 def test_serial_run_gives_the_same_tables(first: BatchRun, workdir: Path, tmp_path: Path) -> None:
@@ -283,11 +291,11 @@ def test_manifest_in_xlsx_reads_like_toml(workdir: Path, tmp_path: Path) -> None
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    ws.append(["name", "osm", "out", "ledger", "communities", "catalogue"])
+    ws.append(["name", "osm", "out", "ledger", "communities", "catalogue", "date"])
     inputs = workdir / "inputs"
     ws.append(["农大", str(inputs / "cau.osm.pbf"), "out/cau", str(inputs / "ledger.csv"),
-               str(inputs / "comms.geojson"), None])  # fmt: skip
-    ws.append(["清华", str(inputs / "thu.osm.pbf"), "out/thu", None, None, None])
+               str(inputs / "comms.geojson"), None, dt.datetime(2025, 6, 30)])  # fmt: skip
+    ws.append(["清华", str(inputs / "thu.osm.pbf"), "out/thu", None, None, None, "2025-07-01"])
     wb.save(tmp_path / "batch.xlsx")
     from_xlsx = load_manifest(tmp_path / "batch.xlsx")
     from_toml = load_manifest(workdir / "batch.toml")[:2]
@@ -296,6 +304,8 @@ def test_manifest_in_xlsx_reads_like_toml(workdir: Path, tmp_path: Path) -> None
     assert from_xlsx[0].osm == from_toml[0].osm
     assert from_xlsx[0].ledger == from_toml[0].ledger
     assert from_xlsx[1].ledger is None and from_xlsx[1].catalogue is None
+    assert from_xlsx[0].audit_date == from_toml[0].audit_date == "2025-06-30"
+    assert from_xlsx[1].audit_date == "2025-07-01" and from_toml[1].audit_date is None
 
 
 @pytest.mark.parametrize(
@@ -316,12 +326,14 @@ def test_manifest_in_xlsx_reads_like_toml(workdir: Path, tmp_path: Path) -> None
             '[[area]]\nname = "b"\nosm = "x.pbf"\nout = "o"\n',
             "area 2 (b): field 'out'",
         ),
+        ('[[area]]\nname = "a"\nosm = "x.pbf"\nout = "o"\ndate = "30.06.2025"\n',
+         "area 1 (a): field 'date': expected a day such as 2025-12-31, got '30.06.2025'"),
         ("[area]\nname = 1\n", "array of tables"),
         ("[[area]\n", "not valid TOML"),
         ("", "no area"),
     ],
-    ids=["no-osm", "osm-missing", "unknown", "origins", "dup-name", "dup-out", "table", "toml",
-         "empty"],
+    ids=["no-osm", "osm-missing", "unknown", "origins", "dup-name", "dup-out", "date", "table",
+         "toml", "empty"],
 )  # fmt: skip
 def test_bad_manifest_names_area_and_field(tmp_path: Path, body: str, message: str) -> None:
     (tmp_path / "x.pbf").write_bytes(b"")
@@ -331,9 +343,104 @@ def test_bad_manifest_names_area_and_field(tmp_path: Path, body: str, message: s
     assert "m.toml" in str(err.value)
 
 
+@pytest.fixture(scope="module")
+def faulty(scheduler: str) -> Iterator[str]:
+    """The module's cluster with the fault plugin of tests/batchfaults.py in every worker."""
+    from batchfaults import Faults
+    from distributed import Client
+
+    with Client(scheduler) as client:
+        client.register_plugin(Faults())
+    yield scheduler
+
+
+def _one_area(tmp_path: Path, workdir: Path, name: str) -> list[Any]:
+    (tmp_path / "m.toml").write_text(
+        f'[[area]]\nname = "{name}"\nosm = "{workdir / "inputs" / "thu.osm.pbf"}"\n'
+        f'out = "{name}"\n',
+        encoding="utf-8",
+    )
+    return load_manifest(tmp_path / "m.toml")
+
+
+def test_a_transient_failure_is_retried_and_the_area_succeeds(
+    first: BatchRun, workdir: Path, faulty: str, tmp_path: Path
+) -> None:
+    from batchfaults import attempts, plant
+
+    areas = _one_area(tmp_path, workdir, "flaky")
+    plant(areas[0].out, "flaky", stage="graph")
+    (outcome,) = run_batch(areas, scheduler=faulty, retries=1).outcomes
+    assert (outcome.status, outcome.message) == ("done", "")
+    assert attempts(areas[0].out) == 2  # failed once in stage graph, then ran through
+    for name in TABLES:
+        assert (areas[0].out / name).read_bytes() == (workdir / "out" / "thu" / name).read_bytes()
+
+
+def test_a_permanent_failure_is_reported_after_the_retries(
+    first: BatchRun, workdir: Path, faulty: str, tmp_path: Path
+) -> None:
+    from batchfaults import attempts, plant
+
+    areas = _one_area(tmp_path, workdir, "disk")
+    plant(areas[0].out, "broken", stage="graph")
+    (outcome,) = run_batch(areas, scheduler=faulty, retries=2).outcomes
+    assert attempts(areas[0].out) == 3  # the first attempt and two retries, no more
+    assert (outcome.name, outcome.status, outcome.stage) == ("disk", "failed", "graph")
+    assert outcome.message == f"OSError: {areas[0].osm}: input/output error (attempt 3)"
+    assert not areas[0].out.exists()
+
+
+def test_a_worker_killed_for_memory_fails_its_area_and_the_others_finish(
+    workdir: Path, tmp_path: Path
+) -> None:
+    """Its own cluster (started by run_batch, 1 GiB per worker): one area needs 1.5 GiB."""
+    from batchfaults import Faults, attempts, plant
+    from distributed import Client
+
+    inputs = workdir / "inputs"
+    (tmp_path / "m.toml").write_text(
+        "".join(
+            f'[[area]]\nname = "{n}"\nosm = "{inputs / f}"\nout = "{n}"\n'
+            for n, f in (("hog", "thu.osm.pbf"), ("cau", "cau.osm.pbf"))
+        ),
+        encoding="utf-8",
+    )
+    areas = load_manifest(tmp_path / "m.toml")
+    plant(areas[0].out, "hog", stage="graph", nbytes=3 * 2**29)
+
+    def with_faults(address: str, dashboard: str | None) -> None:
+        with Client(address) as client:
+            client.register_plugin(Faults())
+
+    run = run_batch(
+        areas, workers=2, memory_limit="1GiB", retries=1, dashboard_address=":0",
+        on_start=with_faults,
+    )  # fmt: skip
+    got = by_name(run)
+    assert got["cau"].status == "done"
+    hog = got["hog"]
+    assert (hog.status, hog.stage) == ("failed", "graph")
+    assert hog.message.startswith("out of memory: the worker running this area went over its")
+    assert "restarted by Dask 2 time(s)" in hog.message
+    assert attempts(areas[0].out) == 2  # retries=1: Dask's allowed-failures, not its 3
+    assert not areas[0].out.exists()
+
+
 def test_bad_manifest_on_the_command_line_is_one_clear_line(tmp_path: Path) -> None:
     (tmp_path / "m.toml").write_text('[[area]]\nname = "a"\nout = "o"\n', encoding="utf-8")
     proc = cli("batch", "run", str(tmp_path / "m.toml"), "--serial")
     assert proc.returncode == 2
     assert "m.toml: area 1 (a): field 'osm' is missing" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("cores", "workers", "threads"), [(2, 2, 1), (2, 1, 2), (8, 2, 4), (8, 3, 2), (2, 4, 1)]
+)
+def test_each_worker_runs_the_engine_on_its_share_of_the_cores(
+    cores: int, workers: int, threads: int
+) -> None:
+    from wanzheng.batch import worker_threads
+
+    assert worker_threads(cores, workers) == threads

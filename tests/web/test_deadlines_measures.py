@@ -117,3 +117,23 @@ def test_a_finished_case_shows_no_overdue_deadline(api: Any) -> None:
     for cid in (done, dropped):
         assert api.get(f"/api/cases/{cid}", "dispatcher").json()["overdue"] == {}
     assert api.get("/api/cases/overdue", "dispatcher").json() == []
+
+
+def test_the_queue_filters_by_category_and_overdue(api: Any) -> None:
+    a = api.submit()["id"]  # west-1, city_management
+    b = api.submit(lon=api.EAST_1[0], lat=api.EAST_1[1], text="电梯坏了")["id"]  # housing
+    api.act(b, "dispatcher", "accept")
+    cat_a = api.get(f"/api/cases/{a}", "dispatcher").json()["category"]
+    cat_b = api.get(f"/api/cases/{b}", "dispatcher").json()["category"]
+    assert cat_a != cat_b
+    assert [c["id"] for c in api.get("/api/cases", "dispatcher", category=cat_b).json()] == [b]
+    assert api.get("/api/cases", "dispatcher", overdue="true").json() == []  # nothing due yet
+    api.clock.advance(hours=3)  # a's sign deadline (2 h) passed; b was signed in time
+    over = api.get("/api/cases", "dispatcher", overdue="true").json()
+    assert [c["id"] for c in over] == [a] and over[0]["overdue"] == {"sign": 1.0}
+    # the same cases as the overdue list, in the caller's scope only
+    assert {o["id"] for o in api.get("/api/cases/overdue", "dispatcher").json()} == {a}
+    assert api.get("/api/cases", "housing", overdue="true").json() == []
+    assert api.get("/api/cases", "dispatcher", overdue="true", category=cat_b).json() == []
+    r = api.client.get("/api/cases?category=no.such", headers=api.h("dispatcher"))
+    assert r.status_code == 422 and r.json()["field"] == "category"

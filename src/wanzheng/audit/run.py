@@ -173,6 +173,7 @@ def run_audit(
     origins: Literal["centroid", "buildings"] = "centroid",
     sources: Mapping[str, Any] | None = None,
     step: Callable[[str], None] | None = None,
+    threads: int | None = None,
 ) -> AuditResult:
     """Audit every community of an area against the facility catalogue.
 
@@ -203,6 +204,10 @@ def run_audit(
         Provenance to carry into the result (file names …).
     step
         Called with a short label before each stage (for progress display).
+    threads
+        Threads of the distance engine (:func:`~wanzheng.network.engine.nearest_by_kind`);
+        ``None``: the CPUs this process may use. A batch worker sharing a machine with
+        others passes its share, so that the workers do not oversubscribe the cores.
 
     Returns
     -------
@@ -274,6 +279,7 @@ def run_audit(
         fsnap.leg_m[usable].astype(np.float64),
         n_kinds=len(keys),
         cutoff_m=cutoff,
+        threads=threads,
     )
     usable_rows = np.flatnonzero(usable)
     dist, src_local = origin_distances(

@@ -16,6 +16,7 @@ from wanzheng.batch.run import (
     audit_area_task,
     fingerprint,
     run_batch,
+    worker_threads,
 )
 from wanzheng.batch.summary import SUMMARY_COLUMNS, build_summary, write_summary
 
@@ -31,5 +32,6 @@ __all__ = [
     "fingerprint",
     "load_manifest",
     "run_batch",
+    "worker_threads",
     "write_summary",
 ]

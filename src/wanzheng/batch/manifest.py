@@ -9,9 +9,11 @@ TOML, one ``[[area]]`` table per area::
     ledger = "ledgers/cau.xlsx"       # optional: facility ledger (``--facilities``)
     communities = "cau.geojson"       # optional: community file (``--communities``)
     catalogue = "city.toml"           # optional: catalogue override (``--standard``)
+    date = 2025-12-31                 # optional: the day the data describe (``--date``)
 
 or an XLSX (or CSV) workbook with the same columns, one row per area. Relative paths are
-taken against the manifest's folder. Optional settings, per area: ``origins``
+taken against the manifest's folder. ``date`` is recorded in the area's sources as
+``wanzheng audit --date`` records it. Optional settings, per area: ``origins``
 (``centroid`` / ``buildings``), ``floor_area_per_person`` (m²), ``ledger_crs`` and
 ``communities_crs`` (``wgs84`` / ``gcj02`` / ``bd09``).
 
@@ -21,6 +23,7 @@ name, else its position) and the field.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import tomllib
 from collections.abc import Mapping
@@ -40,6 +43,7 @@ FIELDS: dict[str, str] = {
     "ledger": "facility ledger, CSV or XLSX (optional)",
     "communities": "community file: GeoJSON, GeoPackage, XLSX or CSV (optional)",
     "catalogue": "catalogue override, TOML (optional)",
+    "date": "the day the area's data describe, YYYY-MM-DD, as `wanzheng audit --date` (optional)",
     "origins": "centroid or buildings (optional, default centroid)",
     "floor_area_per_person": "m² of residential floor per resident (optional)",
     "ledger_crs": "coordinate system of the ledger: wgs84, gcj02, bd09 (optional, gcj02)",
@@ -67,6 +71,7 @@ class Area:
     floor_area_per_person_m2: float | None = None
     ledger_crs: str = "gcj02"
     communities_crs: str = "wgs84"
+    audit_date: str | None = None
 
     def inputs(self) -> dict[str, Path]:
         """The input files by field name (those given)."""
@@ -85,6 +90,7 @@ class Area:
             "floor_area_per_person_m2": self.floor_area_per_person_m2,
             "ledger_crs": self.ledger_crs,
             "communities_crs": self.communities_crs,
+            "audit_date": self.audit_date,
         }
 
 
@@ -152,9 +158,9 @@ def _table_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
     for i, row in enumerate(table.frame.itertuples(index=False)):
         rec: dict[str, Any] = {}
         for col, value in zip(table.frame.columns, row, strict=True):
-            if col == "floor_area_per_person":
+            if col in ("floor_area_per_person", "date"):
                 if value is not None and cell_text(value) != "":
-                    rec[col] = value
+                    rec[col] = value  # a number, a date cell or text; checked in _area
             elif (text := cell_text(value)) != "":
                 rec[col] = text
         records.append((f"row {int(table.rows[i])}", rec))
@@ -213,7 +219,28 @@ def _area(path: Path, where: str, rec: Mapping[str, Any], base: Path) -> Area:
         floor_area_per_person_m2=_floor_area(label, rec.get("floor_area_per_person")),
         ledger_crs=crs["ledger_crs"],
         communities_crs=crs["communities_crs"],
+        audit_date=_audit_date(label, rec.get("date")),
     )
+
+
+def _audit_date(label: str, value: Any) -> str | None:
+    """The ``date`` field as ISO ``YYYY-MM-DD`` (a TOML date, a date cell or text)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time(0):
+            raise DataError(
+                f"{label}: field 'date': expected a day such as 2025-12-31, got {value!r}"
+            )
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            pass
+    raise DataError(f"{label}: field 'date': expected a day such as 2025-12-31, got {value!r}")
 
 
 def _floor_area(label: str, value: Any) -> float | None:

@@ -15,11 +15,18 @@ Failures
     Bad input (any :class:`~wanzheng.errors.WanzhengError`) fails the area at once with its
     stage and message: retrying cannot mend a file. Anything else (an I/O error, a worker lost
     to the out-of-memory killer) is raised to Dask, which retries it ``retries`` times; what
-    still fails is reported with the last stage the area reached. The other areas go on.
+    still fails is reported with the last stage the area reached. A worker that its nanny
+    restarts for going over its memory limit fails its area as *out of memory* (from Dask's
+    :data:`MEMORY_TOPIC` events) after ``retries`` more attempts (the local cluster's
+    ``allowed-failures``). The other areas go on.
 Memory
     Each task measures the peak resident memory of its worker process while it ran (Linux:
     the high-water mark ``VmHWM``, reset before the task; elsewhere ``ru_maxrss``, the peak of
     the process so far). Workers have one thread, so a worker holds one area at a time.
+Threads
+    The distance engine of a worker runs on its share of the machine's cores
+    (:func:`worker_threads`: cores ÷ worker threads on that host), and the local cluster's
+    workers run without Dask's statistical profiler and GIL monitor (:data:`QUIET_WORKERS`).
 """
 
 from __future__ import annotations
@@ -41,7 +48,9 @@ from wanzheng.errors import WanzhengError
 from wanzheng.report import BATCH_STATE_NAME
 
 __all__ = [
+    "MEMORY_TOPIC",
     "PROGRESS_TOPIC",
+    "QUIET_WORKERS",
     "STATE_NAME",
     "AreaFailure",
     "AreaOutcome",
@@ -49,6 +58,7 @@ __all__ = [
     "audit_area_task",
     "fingerprint",
     "run_batch",
+    "worker_threads",
 ]
 
 STATE_NAME = BATCH_STATE_NAME
@@ -210,7 +220,11 @@ def _summary_columns(out: Path) -> dict[str, list[Any]]:
 
 
 def audit_area_task(
-    area: Area, *, force: bool = False, on_stage: StageCallback | None = None
+    area: Area,
+    *,
+    force: bool = False,
+    on_stage: StageCallback | None = None,
+    threads: int | None = None,
 ) -> AreaOutcome:
     """Audit one area into its folder, or skip it when unchanged; the unit of a batch.
 
@@ -223,6 +237,9 @@ def audit_area_task(
     on_stage
         Called with the area's name and each stage it starts; inside a Dask worker with no
         callback, the stages are published on :data:`PROGRESS_TOPIC`.
+    threads
+        Threads of the distance engine; ``None``: the CPUs of the process (see
+        :func:`worker_threads` for a worker sharing its machine).
 
     Returns
     -------
@@ -270,7 +287,9 @@ def audit_area_task(
             communities_crs=area.communities_crs,
             floor_area_per_person_m2=area.floor_area_per_person_m2,
             origins=area.origins,
+            audit_date=area.audit_date,
             step=step,
+            threads=threads,
         )
         peak = _peak_rss_bytes()
         state = {"area": area.name, "fingerprint": print_, "peak_rss_bytes": peak}
@@ -314,15 +333,46 @@ def _worker_publisher() -> StageCallback | None:
     except (ImportError, ValueError):
         return None
 
+    address = str(worker.address)
+
     def publish(name: str, stage: str) -> None:
-        worker.log_event(PROGRESS_TOPIC, {"area": name, "stage": stage})
+        worker.log_event(PROGRESS_TOPIC, {"area": name, "stage": stage, "worker": address})
 
     return publish
 
 
-def _dask_task(area: Area, force: bool) -> AreaOutcome:
+def worker_threads(cores: int, workers_on_host: int) -> int:
+    """Engine threads for one batch worker: its share of the machine's cores (at least 1).
+
+    ``workers_on_host`` areas run at once on a machine of ``cores`` CPUs (one per worker
+    thread); each gets ``cores // workers_on_host`` engine threads, so that two workers on
+    two cores run one thread each instead of two (four threads on two cores would make both
+    wait on each other and cost more CPU in switching than they gain).
+    """
+    return max(1, cores // max(1, workers_on_host))
+
+
+def _dask_task(area: Area, force: bool, per_host: dict[str, int]) -> AreaOutcome:
     # module-level so that workers unpickle it by reference
-    return audit_area_task(area, force=force)
+    from distributed import get_worker
+
+    host = _host(str(get_worker().address))
+    threads = worker_threads(_cpus(), per_host.get(host, 1))
+    return audit_area_task(area, force=force, threads=threads)
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (its affinity mask on Linux), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _host(address: str) -> str:
+    """``tcp://127.0.0.1:4321`` -> ``127.0.0.1``."""
+    rest = address.split("://", 1)[-1]
+    return rest.rsplit(":", 1)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,36 +450,63 @@ def run_batch(
                 outcomes.append(_failed(area, exc.stage, exc.message))
         return BatchRun(outcomes=tuple(outcomes), scheduler="serial", dashboard=None)
     with _client(
-        scheduler, workers=workers, memory_limit=memory_limit, dashboard=dashboard_address
+        scheduler,
+        workers=workers,
+        memory_limit=memory_limit,
+        dashboard=dashboard_address,
+        retries=retries,
     ) as client:
         dashboard = _dashboard(client)
         address = str(client.scheduler.address)
         if on_start is not None:
             on_start(address, dashboard)
-        last_stage: dict[str, str] = {}
+        seen = _Seen()
 
         def on_event(event: tuple[float, dict[str, str]]) -> None:
             _, msg = event
-            last_stage[msg["area"]] = msg["stage"]
+            seen.stage[msg["area"]] = msg["stage"]
+            if msg.get("worker"):
+                seen.workers.setdefault(msg["area"], set()).add(msg["worker"])
             if on_stage is not None:
                 on_stage(msg["area"], msg["stage"])
 
         client.subscribe_topic(PROGRESS_TOPIC, on_event)
         try:
-            outcomes = _gather(client, areas, force=force, retries=retries, last=last_stage)
+            outcomes = _gather(client, areas, force=force, retries=retries, seen=seen)
         finally:
             client.unsubscribe_topic(PROGRESS_TOPIC)
     return BatchRun(outcomes=tuple(outcomes), scheduler=address, dashboard=dashboard)
 
 
+@dataclass
+class _Seen:
+    """What the progress events said: each area's last stage and the workers that ran it."""
+
+    stage: dict[str, str] = field(default_factory=dict)
+    workers: dict[str, set[str]] = field(default_factory=dict)
+
+
+MEMORY_TOPIC = "worker-restart-memory"
+"""Dask's event topic on which a nanny reports restarting its worker for memory."""
+
+
 def _gather(
-    client: Any, areas: Sequence[Area], *, force: bool, retries: int, last: dict[str, str]
+    client: Any, areas: Sequence[Area], *, force: bool, retries: int, seen: _Seen
 ) -> list[AreaOutcome]:
     from distributed import as_completed
 
+    per_host: dict[str, int] = {}
+    for info in client.scheduler_info(n_workers=-1)["workers"].values():
+        host = _host(str(info.get("host") or info.get("id") or ""))
+        per_host[host] = per_host.get(host, 0) + int(info.get("nthreads") or 1)
     futures = {
         client.submit(
-            _dask_task, area, force, key=f"wanzheng-audit-{i}-{area.name}", retries=retries
+            _dask_task,
+            area,
+            force,
+            per_host,
+            key=f"wanzheng-audit-{i}-{area.name}",
+            retries=retries,
         ): area
         for i, area in enumerate(areas)
     }
@@ -441,9 +518,30 @@ def _gather(
         except AreaFailure as exc:
             got[area.name] = _failed(area, exc.stage, exc.message)
         except Exception as exc:  # the worker died (KilledWorker) or the task could not run
-            stage = last.get(area.name, "worker")
-            got[area.name] = _failed(area, stage, f"{type(exc).__name__}: {exc}")
+            stage = seen.stage.get(area.name, "worker")
+            message = _out_of_memory(client, seen.workers.get(area.name, set()), exc)
+            got[area.name] = _failed(area, stage, message or f"{type(exc).__name__}: {exc}")
     return [got[a.name] for a in areas]
+
+
+def _out_of_memory(client: Any, workers: set[str], exc: Exception) -> str | None:
+    """Why the workers that ran an area died, when their nanny restarted them for memory."""
+    last = getattr(exc, "last_worker", None)
+    addresses = set(workers)
+    if last is not None:
+        addresses.add(str(getattr(last, "address", last)))
+    try:
+        events = client.get_events(MEMORY_TOPIC)
+    except Exception:  # an old scheduler without the topic: say what Dask said
+        return None
+    rss = [int(msg.get("rss") or 0) for _, msg in events if msg.get("worker") in addresses]
+    if not rss:
+        return None
+    return (
+        f"out of memory: the worker running this area went over its memory limit "
+        f"({max(rss) / 2**30:.2f} GiB resident) and was restarted by Dask "
+        f"{len(rss)} time(s); give workers more memory (--memory-limit) or run the area alone"
+    )
 
 
 def _failed(area: Area, stage: str, message: str) -> AreaOutcome:
@@ -452,10 +550,25 @@ def _failed(area: Area, stage: str, message: str) -> AreaOutcome:
     )
 
 
+QUIET_WORKERS: dict[str, Any] = {
+    # the statistical profiler samples every thread's stack 100 times a second and the GIL
+    # monitor polls every millisecond: both take the GIL from the audit (docs/batch.md)
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+}
+"""Dask settings of the local cluster's workers: no profiler, no GIL monitor."""
+
+
 @contextlib.contextmanager
 def _client(
-    scheduler: str | None, *, workers: int | None, memory_limit: str | None, dashboard: str
+    scheduler: str | None,
+    *,
+    workers: int | None,
+    memory_limit: str | None,
+    dashboard: str,
+    retries: int,
 ) -> Iterator[Any]:
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
@@ -463,7 +576,10 @@ def _client(
             yield client
         return
     n = workers if workers is not None else (os.cpu_count() or 1)
+    # a task whose worker dies (out of memory) is tried again `retries` times, not Dask's 3
+    config = {**QUIET_WORKERS, "distributed.scheduler.allowed-failures": retries}
     with (
+        dask.config.set(config),
         LocalCluster(
             n_workers=n,
             threads_per_worker=1,

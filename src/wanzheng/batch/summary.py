@@ -148,14 +148,14 @@ def _write_gpkg(summary: pd.DataFrame, path: Path) -> None:
 
     from wanzheng.data.cells import safe_frame
 
-    # the audit's own GeoPackage writer's column and geometry handling, for the same layers
-    from wanzheng.report.gpkg import CRS, _fields, _geometry_type
+    # the column and geometry handling of the audit's own GeoPackage layers
+    from wanzheng.report.gpkg import CRS, layer_geometry, ogr_fields
 
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         path.unlink()
-    gtype, geoms = _geometry_type(list(shapely.from_wkb(summary["geometry"].to_numpy(object))))
-    data, names, masks = _fields(safe_frame(summary[list(SUMMARY_COLUMNS)]))
+    gtype, geoms = layer_geometry(list(shapely.from_wkb(summary["geometry"].to_numpy(object))))
+    data, names, masks = ogr_fields(safe_frame(summary[list(SUMMARY_COLUMNS)]))
     pyogrio.raw.write(
         path,
         shapely.to_wkb(geoms),

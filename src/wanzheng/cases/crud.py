@@ -182,20 +182,37 @@ def list_cases(
     actor: Actor,
     state: str | None = None,
     case_type: str | None = None,
+    category: str | None = None,
+    overdue_at: dt.datetime | None = None,
     unrouted: bool = False,
     limit: int = 100,
     offset: int = 0,
 ) -> Sequence[Case]:
     """The actor's queue: cases in scope, newest first.
 
-    ``unrouted`` (dispatchers) keeps cases whose location is in no grid — the subdistrict
-    dispatcher queue.
+    ``category`` keeps one category (its key; an unknown key is a ``DataError``).
+    ``overdue_at`` keeps the cases overdue at that time: open, with a deadline passed whose
+    event has not happened (:func:`missed_now` as a WHERE clause). ``unrouted``
+    (dispatchers) keeps cases whose location is in no grid — the subdistrict dispatcher
+    queue.
     """
     q = scoped(select(Case), actor)
     if state is not None:
         q = q.where(Case.state == state)
     if case_type is not None:
         q = q.where(Case.case_type == case_type)
+    if category is not None:
+        if session.get(CategoryRow, category) is None:
+            raise DataError(f"category: unknown category {category!r}")
+        q = q.where(Case.category_key == category)
+    if overdue_at is not None:
+        q = q.where(Case.state.not_in(_NOT_TIMED)).where(
+            or_(
+                and_(Case.accepted_at.is_(None), Case.sign_due < overdue_at),
+                and_(Case.responded_at.is_(None), Case.respond_due < overdue_at),
+                and_(Case.resolved_at.is_(None), Case.resolve_due < overdue_at),
+            )
+        )
     if unrouted:
         q = q.where(Case.grid_key.is_(None))
     q = q.order_by(Case.id.desc()).limit(min(max(limit, 1), 1000)).offset(max(offset, 0))
@@ -521,8 +538,19 @@ def find_cases(
     return session.scalars(q.order_by(Case.id.desc()).limit(limit)).all()
 
 
-def measures_frame(session: Session, *, case_type: str | None = None) -> pd.DataFrame:
-    """All cases as the DataFrame :func:`wanzheng.cases.measures.case_measures` takes."""
+def measures_frame(
+    session: Session,
+    *,
+    case_type: str | None = None,
+    submitted_from: dt.datetime | None = None,
+    submitted_before: dt.datetime | None = None,
+) -> pd.DataFrame:
+    """The cases as the DataFrame :func:`wanzheng.cases.measures.case_measures` takes.
+
+    ``submitted_from`` / ``submitted_before`` keep the cases submitted in that period (the
+    only ones ``case_measures`` counts over ``[start, end)``), read by the index on
+    ``submitted_at`` instead of the whole table; ``None``: every case.
+    """
     q = select(
         Case.id,
         Case.department_key,
@@ -540,6 +568,10 @@ def measures_frame(session: Session, *, case_type: str | None = None) -> pd.Data
     )
     if case_type is not None:
         q = q.where(Case.case_type == case_type)
+    if submitted_from is not None:
+        q = q.where(Case.submitted_at >= submitted_from)
+    if submitted_before is not None:
+        q = q.where(Case.submitted_at < submitted_before)
     rows = session.execute(q).all()
     return pd.DataFrame(
         [tuple(r) for r in rows],

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wanzheng.db.base import Base, UTCDateTime
@@ -156,6 +156,12 @@ class Case(Base):
     """A case (诉求/工单). ``state`` always equals the ``to_state`` of its latest event."""
 
     __tablename__ = "cases"
+    # the staff lists: the newest cases of a scope or a state (migration 0009)
+    __table_args__ = (
+        Index("ix_cases_state_id", "state", "id"),
+        Index("ix_cases_grid_key_id", "grid_key", "id"),
+        Index("ix_cases_department_key_id", "department_key", "id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tracking_code: Mapped[str] = mapped_column(String(32), unique=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
@@ -173,17 +179,15 @@ class Case(Base):
     #: classifier), ``default`` (no proposal: other.general), ``imported`` (an import row's
     #: 诉求类别) or ``staff`` (confirmed or changed by a dispatcher: action ``recategorise``).
     category_source: Mapped[str] = mapped_column(String(16), server_default="proposed")
-    department_key: Mapped[str | None] = mapped_column(
-        ForeignKey("departments.key"), nullable=True, index=True
-    )
-    grid_key: Mapped[str | None] = mapped_column(ForeignKey("grids.key"), nullable=True, index=True)
+    department_key: Mapped[str | None] = mapped_column(ForeignKey("departments.key"), nullable=True)
+    grid_key: Mapped[str | None] = mapped_column(ForeignKey("grids.key"), nullable=True)
     community_key: Mapped[str | None] = mapped_column(ForeignKey("communities.key"), nullable=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), nullable=True)
     #: The resident account the case belongs to: the one that filed it logged in, or that
     #: claimed it with its tracking code. A phone never makes a case an account's: cases
     #: without an owner are seen by accounts that proved the phone (``users.person_id``).
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
-    state: Mapped[str] = mapped_column(String(32), index=True)
+    state: Mapped[str] = mapped_column(String(32))
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     responded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -33,16 +33,27 @@ from wanzheng.errors import NotFoundError
 from wanzheng.report._common import OSM_ATTRIBUTION
 from wanzheng.report.tables import communities_table, facilities_table
 
-__all__ = ["GPKG_LAYERS", "write_dashboard_extras", "write_gpkg"]
+__all__ = ["GPKG_LAYERS", "layer_geometry", "ogr_fields", "write_dashboard_extras", "write_gpkg"]
 
 GPKG_LAYERS = ("communities", "facilities", "network")
 CRS = "EPSG:4326"
 
 
-def _fields(
+def ogr_fields(
     table: pd.DataFrame,
 ) -> tuple[list[npt.NDArray[Any]], list[str], list[npt.NDArray[np.bool_] | None]]:
-    """Columns as arrays for OGR: strings as objects, nullable integers with a null mask."""
+    """A table's columns as the arrays ``pyogrio.raw.write`` takes.
+
+    Strings (and anything else) as object arrays with ``""`` for missing, floats as float64,
+    integers and booleans as int64, nullable integers (``Int64``) as int64 with a null mask.
+    Used by every GeoPackage layer the product writes (audit, siting, batch summary).
+
+    Returns
+    -------
+    tuple
+        ``(data, names, masks)``: one array per column, the column names, and per column a
+        boolean null mask or ``None``.
+    """
     data: list[npt.NDArray[Any]] = []
     masks: list[npt.NDArray[np.bool_] | None] = []
     for name in table.columns:
@@ -63,8 +74,17 @@ def _fields(
     return data, [str(c) for c in table.columns], masks
 
 
-def _geometry_type(geoms: Sequence[Any]) -> tuple[str, npt.NDArray[np.object_]]:
-    """The layer's geometry type and the geometries (Polygons promoted when mixed)."""
+def layer_geometry(geoms: Sequence[Any]) -> tuple[str, npt.NDArray[np.object_]]:
+    """The OGR geometry type of a layer and its geometries.
+
+    One type for the whole layer: Polygons are promoted to MultiPolygons when both occur;
+    any other mix is ``Unknown``.
+
+    Returns
+    -------
+    tuple
+        ``(geometry_type, geometries)``, e.g. ``("MultiPolygon", array of shapely objects)``.
+    """
     arr = np.asarray(geoms, dtype=object)
     types = {shapely.get_type_id(g) for g in arr}
     names = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 6: "MultiPolygon"}
@@ -143,8 +163,8 @@ def write_gpkg(result: AuditResult, path: Path) -> None:
     }
 
     comm = communities_table(result)
-    gtype, geoms = _geometry_type(list(_community_geometries(result)))
-    data, names, masks = _fields(comm)
+    gtype, geoms = layer_geometry(list(_community_geometries(result)))
+    data, names, masks = ogr_fields(comm)
     pyogrio.raw.write(
         path,
         shapely.to_wkb(geoms),
@@ -160,7 +180,7 @@ def write_gpkg(result: AuditResult, path: Path) -> None:
 
     fac = facilities_table(result)
     points = shapely.points(fac["lon"].to_numpy(np.float64), fac["lat"].to_numpy(np.float64))
-    data, names, masks = _fields(fac)
+    data, names, masks = ogr_fields(fac)
     pyogrio.raw.write(
         path,
         shapely.to_wkb(points),
@@ -185,7 +205,7 @@ def write_gpkg(result: AuditResult, path: Path) -> None:
             ),
         }
     )
-    data, names, masks = _fields(edges)
+    data, names, masks = ogr_fields(edges)
     pyogrio.raw.write(
         path,
         _segment_wkb(

@@ -32,7 +32,7 @@ from openpyxl import Workbook
 
 from wanzheng.data.cells import save_workbook
 from wanzheng.plan.outcome import PlanOutcome
-from wanzheng.report.gpkg import _fields
+from wanzheng.report.gpkg import ogr_fields
 
 __all__ = [
     "PLAN_FILES",
@@ -130,7 +130,7 @@ def write_plan_gpkg(
 ) -> None:
     """Write ``plan.gpkg``: ``plan_sites``, ``plan_communities``, ``plan_candidates``."""
     sites = outcome.sites
-    data, names, masks = _fields(sites.drop(columns=[]))
+    data, names, masks = ogr_fields(sites.drop(columns=[]))
     pyogrio.raw.write(
         path,
         shapely.to_wkb(
@@ -155,7 +155,7 @@ def write_plan_gpkg(
     if single.shape[0]:
         polys[single] = shapely.multipolygons(polys[single], indices=np.arange(single.shape[0]))
     keep = (kind == 3) | (kind == 6)
-    data, names, masks = _fields(comm[keep].reset_index(drop=True))
+    data, names, masks = ogr_fields(comm[keep].reset_index(drop=True))
     pyogrio.raw.write(
         path,
         shapely.to_wkb(polys[keep]),
@@ -177,7 +177,7 @@ def write_plan_gpkg(
             "chosen": [int(i in chosen) for i in candidates["id"].astype(str)],
         }
     )
-    data, names, masks = _fields(cand)
+    data, names, masks = ogr_fields(cand)
     pyogrio.raw.write(
         path,
         shapely.to_wkb(

@@ -849,11 +849,16 @@ def queue(
     actor: CurrentActor,
     state: str | None = None,
     case_type: str | None = None,
+    category: Annotated[str | None, Query(description="A category key.")] = None,
+    overdue: Annotated[
+        bool, Query(description="Only open cases with a deadline passed and unmet now.")
+    ] = False,
     unrouted: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> list[CaseStaff]:
-    """The caller's queue: own cases (resident), own grid, own department, or all."""
+    """The caller's queue: own cases (resident), own grid, own department, or all; newest
+    first, filtered by state, type, category, overdue."""
     if actor.user_id is None:
         from wanzheng.errors import PermissionDeniedError
 
@@ -865,6 +870,8 @@ def queue(
         actor=actor,
         state=state,
         case_type=case_type,
+        category=category,
+        overdue_at=desk.now() if overdue else None,
         unrouted=unrouted,
         limit=limit,
         offset=offset,

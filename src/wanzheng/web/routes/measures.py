@@ -46,7 +46,7 @@ def get_measures(
     t0, t1 = _day(start, "start"), _day(end, "end")
     if t1 <= t0:
         raise DataError("end: must be after start")
-    df = measures_frame(session, case_type=case_type)
+    df = measures_frame(session, case_type=case_type, submitted_from=t0, submitted_before=t1)
     table = case_measures(df, by=by, start=t0, end=t1, now=desk.now(), period=period)
     out = []
     for key, row in table.iterrows():

@@ -1,0 +1,448 @@
+"""Staff lists and measures at scale: p50 / p99 latency at 1M (and 10M) stored cases on PostgreSQL.
+
+``python -m bench.scale_bench [--sizes 1000000,10000000] [--requests 200] [--no-write]``
+(``make bench-scale``) starts a throwaway PostgreSQL (``bench.cases_bench.postgres_server``),
+migrates it to the head revision, and fills it quickly with generated cases, inside the server
+(``INSERT … SELECT`` over ``generate_series``, seeded):
+
+* 400 grids in 40 communities (the seed's three grids kept), the seed's departments and
+  categories; a city's three years of cases, submissions growing 30 % a year;
+* grids and categories drawn from Zipf-like weights (a few busy grids, a long tail), the
+  department of each case its category's;
+* states by age: cases older than 30 days mostly closed (85 %), resolved, rejected or merged,
+  2 % still open (stuck); the last 30 days spread over the open states; deadlines from the
+  category's hours and days, about 20 % of the recent open cases past one.
+
+It then runs the real service (one uvicorn process, as ``wanzheng serve``) and times, one
+request after the other on a keep-alive connection, the requests the staff's screens make:
+
+* ``GET /api/cases?limit=20`` for a dispatcher (all cases), with ``state=`` a common and a
+  rare state; for a grid worker (their grid) alone and with a state; for a handler (their
+  department) with a state;
+* ``GET /api/cases/overdue`` for a grid worker (their grid's open cases past a deadline);
+* ``GET /api/measures`` over one month, by department and by grid.
+
+Each figure is the p50 and p99 of ``--requests`` timed requests after 5 untimed ones. The run
+is repeated without the indexes of migration 0009 (dropped, then created again) to show what
+they buy. Figures go into the ``scale`` block of ``docs/benchmarks.md``. Generated data:
+the latencies depend on the table's size and distribution, which are stated, not on real
+case texts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+BLOCK = "scale"
+NOW = dt.datetime(2026, 11, 30, 4, 0, tzinfo=dt.UTC)
+YEARS = 3
+N_GRIDS, N_COMMUNITIES = 400, 40
+TEXTS = np.array(
+    [
+        "小区北门路灯不亮，晚上很黑",
+        "楼下烧烤油烟扰民",
+        "电梯经常停运，老人上下楼困难",
+        "垃圾清运不及时，有异味",
+        "人行道井盖松动，存在隐患",
+        "楼道堆放杂物，消防通道堵塞",
+        "噪音扰民，夜间施工",
+        "自来水水压低，高层用水困难",
+    ]
+)
+
+
+def _zipf_weights(n: int, s: float, rng: np.random.Generator) -> np.ndarray:
+    w = 1.0 / np.arange(1, n + 1) ** s
+    rng.shuffle(w)
+    return w / w.sum()
+
+
+def _seed_places(
+    url: str,
+) -> tuple[dict[str, str], list[str], dict[str, str], dict[str, Any]]:
+    """Grids and communities of a city; returns grids, categories, category→department and
+    the categories' deadlines."""
+    from sqlalchemy import select
+
+    from wanzheng.cases.models import CategoryRow, Community, Grid
+    from wanzheng.db import make_engine, make_sessionmaker
+
+    engine = make_engine(url, pool_size=1)
+    with make_sessionmaker(engine)() as s, s.begin():
+        for c in range(N_COMMUNITIES):
+            s.add(Community(key=f"c{c:02d}", name=f"社区{c:02d}"))
+        s.flush()
+        for g in range(N_GRIDS):
+            x, y = 116.0 + (g % 20) * 0.01, 39.8 + (g // 20) * 0.01
+            poly = f"POLYGON(({x} {y},{x + 0.01} {y},{x + 0.01} {y + 0.01},{x} {y + 0.01},{x} {y}))"
+            s.add(
+                Grid(
+                    key=f"g{g:03d}",
+                    name=f"网格{g:03d}",
+                    community_key=f"c{g % N_COMMUNITIES:02d}",
+                    polygon_wkt=poly,
+                )
+            )
+    with make_sessionmaker(engine)() as s:
+        grids = {g.key: g.community_key for g in s.scalars(select(Grid).order_by(Grid.key))}
+        cats = list(s.scalars(select(CategoryRow).order_by(CategoryRow.key)))
+        leaf = [c for c in cats if c.department_key is not None] or cats
+        dept = {c.key: c.department_key or "office" for c in leaf}
+        due = {
+            c.key: (c.sign_hours or 2.0, c.respond_hours or 24.0, c.resolve_days or 7) for c in leaf
+        }
+    engine.dispose()
+    return grids, [c.key for c in leaf], dept, due
+
+
+B = 10_000
+"""Buckets of the weighted draws: a grid / category per bucket, in proportion to its weight."""
+
+CASES_SQL = """
+INSERT INTO cases (
+  id, tracking_code, case_type, source, text, lon, lat, category_key, category_source,
+  department_key, grid_key, community_key, state, submitted_at, accepted_at, responded_at,
+  resolved_at, closed_at, updated_at, sign_due, respond_due, resolve_due, resolve_days,
+  extension_days, escalation_level, reopen_count, rating)
+SELECT id, 'B' || lpad(id::text, 11, '0'),
+  CASE WHEN r_type < 0.9 THEN 'request' ELSE 'complaint' END, 'web',
+  (%(texts)s::text[])[1 + floor(r_text * %(n_texts)s)::int],
+  116 + r_lon * 0.2, 39.8 + r_lat * 0.2, c.key, 'proposed', c.dept, g.key, g.community, st,
+  sub,
+  CASE WHEN st <> 'submitted' THEN least(sub + c.sign_h * f * interval '1 hour', %(now)s) END,
+  CASE WHEN st IN ('in_progress', 'resolved', 'closed', 'returned')
+       THEN least(sub + c.resp_h * f * interval '1 hour', %(now)s) END,
+  CASE WHEN st IN ('resolved', 'closed')
+       THEN least(sub + c.res_d * (0.4 + 0.7 * f) * interval '1 day', %(now)s) END,
+  CASE WHEN st = 'closed'
+       THEN least(sub + c.res_d * (0.4 + 0.7 * f) * interval '1 day', %(now)s) END,
+  sub, sub + c.sign_h * interval '1 hour', sub + c.resp_h * interval '1 hour',
+  sub + c.res_d * interval '1 day', c.res_d, 0, 0, 0,
+  CASE WHEN st = 'closed' THEN CASE WHEN r_rate < 0.8 THEN '满意' ELSE '不满意' END END
+FROM (
+  SELECT id, r_type, r_text, r_lon, r_lat, r_cat, r_grid, r_rate, sub,
+    -- handled mostly within the deadline, about a fifth late
+    CASE WHEN r_late < 0.2 THEN 1.5 ELSE 0.5 END AS f,
+    CASE WHEN age > 30 THEN
+      CASE WHEN u < 0.85 THEN 'closed' WHEN u < 0.93 THEN 'resolved'
+           WHEN u < 0.96 THEN 'rejected' WHEN u < 0.98 THEN 'merged'
+           WHEN u < 0.99 THEN 'in_progress' ELSE 'dispatched' END
+    ELSE
+      CASE WHEN u < 0.10 THEN 'submitted' WHEN u < 0.20 THEN 'accepted'
+           WHEN u < 0.40 THEN 'dispatched' WHEN u < 0.65 THEN 'in_progress'
+           WHEN u < 0.85 THEN 'resolved' WHEN u < 0.97 THEN 'closed' ELSE 'returned' END
+    END AS st
+  FROM (
+    SELECT id, r_type, r_text, r_lon, r_lat, r_cat, r_grid, r_rate, r_late, u, age,
+      %(now)s - age * interval '1 day' AS sub
+    FROM (
+      -- submission times rise with the id and grow 30 %% a year (inverse of the integral)
+      SELECT id, random() AS r_type, random() AS r_text, random() AS r_lon, random() AS r_lat,
+        random() AS r_cat, random() AS r_grid, random() AS r_rate, random() AS r_late,
+        random() AS u,
+        (%(years)s - ln(1 + ((id - 1 + random()) / %(total)s) * (%(growth)s ^ %(years)s - 1))
+           / ln(%(growth)s)) * 365.0 AS age
+      FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS id
+    ) a
+  ) b
+) s
+JOIN pick_cat c ON c.b = floor(s.r_cat * %(buckets)s)::int
+JOIN pick_grid g ON g.b = floor(s.r_grid * %(buckets)s)::int
+"""
+
+
+def _buckets(keys: list[str], weights: np.ndarray) -> list[str]:
+    """``B`` keys, each as often as its weight says (a draw is one bucket at random)."""
+    counts = np.floor(weights * B).astype(int)
+    counts[np.argmax(weights)] += B - counts.sum()
+    return [k for k, c in zip(keys, counts, strict=True) for _ in range(c)]
+
+
+def generate(url: str, n: int, *, seed: int = 15) -> float:
+    """Fill the cases table with ``n`` generated cases (in the server: INSERT … SELECT over
+    ``generate_series``, seeded); returns the seconds taken, ANALYZE included."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    t0 = time.perf_counter()
+    grids, cats, dept, due = _seed_places(url)
+    rng = np.random.default_rng(seed)
+    grid_keys = list(grids)
+    grid_pick = _buckets(grid_keys, _zipf_weights(len(grid_keys), 0.7, rng))
+    cat_pick = _buckets(cats, _zipf_weights(len(cats), 1.0, rng))
+    u = make_url(url)
+    with psycopg.connect(dbname=u.database, user=u.username, host=str(u.query["host"])) as conn:
+        conn.execute("SET synchronous_commit = off")
+        conn.execute("SELECT setseed(%s)", (seed / 100,))
+        conn.execute(
+            "CREATE TEMP TABLE pick_cat (b int PRIMARY KEY, key text, dept text, "
+            "sign_h float8, resp_h float8, res_d int)"
+        )
+        conn.execute("CREATE TEMP TABLE pick_grid (b int PRIMARY KEY, key text, community text)")
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO pick_cat VALUES (%s, %s, %s, %s, %s, %s)",
+                [(b, k, dept[k], *due[k]) for b, k in enumerate(cat_pick)],
+            )
+            cur.executemany(
+                "INSERT INTO pick_grid VALUES (%s, %s, %s)",
+                [(b, k, grids[k]) for b, k in enumerate(grid_pick)],
+            )
+        step = 1_000_000
+        for first in range(1, n + 1, step):
+            last = min(n, first + step - 1)
+            conn.execute(
+                CASES_SQL,  # type: ignore[arg-type]
+                {
+                    "texts": list(TEXTS),
+                    "n_texts": len(TEXTS),
+                    "now": NOW,
+                    "years": YEARS,
+                    "growth": 1.3,
+                    "total": n,
+                    "first": first,
+                    "last": last,
+                    "buckets": B,
+                },
+            )
+            conn.commit()
+            print(f"  {last:,} cases ({time.perf_counter() - t0:.0f} s)", flush=True)
+        conn.execute(f"SELECT setval('cases_id_seq', {n})")
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("ANALYZE cases")
+    return time.perf_counter() - t0
+
+
+def _tokens(url: str, grid: str, department: str) -> dict[str, str]:
+    from wanzheng.cases.users import create_user, issue_token
+    from wanzheng.db import make_engine, make_sessionmaker
+
+    engine = make_engine(url, pool_size=1)
+    out = {}
+    with make_sessionmaker(engine)() as s, s.begin():
+        for role, kw in (
+            ("dispatcher", {}),
+            ("grid_worker", {"grid": grid}),
+            ("handler", {"department": department}),
+        ):
+            user = create_user(
+                s, username=f"bench-{role}", password="bench-pass-1234", role=role, **kw
+            )
+            s.flush()
+            out[role] = issue_token(s, user_id=user.id, now=dt.datetime.now(dt.UTC), ttl_hours=24)
+    engine.dispose()
+    return out
+
+
+def _busy(url: str, column: str) -> str:
+    """The busiest value of a column (the grid / department a worker would have)."""
+    from sqlalchemy import text
+
+    from wanzheng.db import make_engine
+
+    engine = make_engine(url, pool_size=1)
+    with engine.connect() as c:
+        value = c.execute(
+            text(f"SELECT {column} FROM cases GROUP BY {column} ORDER BY count(*) DESC LIMIT 1")
+        ).scalar_one()
+    engine.dispose()
+    return str(value)
+
+
+def scenarios(month: dt.date, category: str) -> list[tuple[str, str, str]]:
+    nxt = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    period = f"start={month.isoformat()}&end={nxt.isoformat()}"
+    return [
+        ("dispatcher", "/api/cases?limit=20", "dispatcher: newest 20"),
+        ("dispatcher", "/api/cases?limit=20&state=submitted", "dispatcher: state=submitted"),
+        ("dispatcher", "/api/cases?limit=20&state=returned", "dispatcher: state=returned (rare)"),
+        ("grid_worker", "/api/cases?limit=20", "grid worker: own grid"),
+        ("grid_worker", "/api/cases?limit=20&state=dispatched", "grid worker: grid + state"),
+        ("handler", "/api/cases?limit=20&state=dispatched", "handler: department + state"),
+        ("grid_worker", "/api/cases?limit=20&overdue=true", "grid worker: overdue, newest 20"),
+        ("dispatcher", "/api/cases?limit=20&overdue=true", "dispatcher: overdue, newest 20"),
+        ("dispatcher", f"/api/cases?limit=20&category={category}", "dispatcher: category"),
+        ("grid_worker", "/api/cases/overdue", "grid worker: overdue list (all)"),
+        ("dispatcher", f"/api/measures?{period}&by=department", "measures: a month by department"),
+        ("dispatcher", f"/api/measures?{period}&by=grid", "measures: a month by grid"),
+    ]
+
+
+def measure(
+    port: int, tokens: dict[str, str], requests: int, category: str
+) -> list[dict[str, Any]]:
+    import httpx
+
+    month = (NOW.date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    rows = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+        for role, path, label in scenarios(month, category):
+            head = {"Authorization": f"Bearer {tokens[role]}"}
+            times = []
+            size = 0
+            for i in range(5 + requests):
+                t0 = time.perf_counter()
+                r = client.get(path, headers=head)
+                took = time.perf_counter() - t0
+                if r.status_code != 200:
+                    raise SystemExit(f"{path}: HTTP {r.status_code}: {r.text[:300]}")
+                size = len(r.json())
+                if i >= 5:
+                    times.append(took * 1000)
+            times.sort()
+            row = {
+                "label": label,
+                "path": path,
+                "rows": size,
+                "p50_ms": statistics.median(times),
+                "p99_ms": times[min(len(times) - 1, int(np.ceil(0.99 * len(times))) - 1)],
+            }
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    return rows
+
+
+def _schema(url: str, *, with_0009: bool) -> None:
+    """Migrate down to 0005 (the indexes before 0009) or up to the head, then ANALYZE."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from wanzheng.db import make_engine
+    from wanzheng.db.migrate import alembic_config, upgrade_database
+
+    if with_0009:
+        upgrade_database(url)
+    else:
+        command.downgrade(alembic_config(url), "0005")
+    engine = make_engine(url, pool_size=1)
+    with engine.begin() as c:
+        c.execute(text("ANALYZE cases"))
+    engine.dispose()
+
+
+@contextmanager
+def _service(url: str) -> Iterator[int]:
+    """The service (``bench.cases_bench --serve``: one uvicorn process) on a free port."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    from bench.cases_bench import _free_port
+
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="wz-scale-") as data:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.cases_bench", "--serve", url, str(port), data,
+             "--workers", "1"],
+            cwd=ROOT,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 300  # a loaded machine imports slowly
+            while True:
+                try:
+                    with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/open311/v2/services.json", timeout=5
+                    ) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise SystemExit("bench: the service did not start") from None
+                    time.sleep(0.2)
+            yield port
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def run_size(n: int, requests: int) -> dict[str, Any]:
+    from bench.cases_bench import postgres_server
+    from wanzheng.cases.seed import prepare_database
+
+    with postgres_server() as url:
+        prepare_database(url)
+        print(f"generating {n:,} cases", flush=True)
+        gen_s = generate(url, n)
+        grid = _busy(url, "grid_key")
+        department = _busy(url, "department_key")
+        category = _busy(url, "category_key")
+        tokens = _tokens(url, grid, department)
+        result: dict[str, Any] = {"cases": n, "generate_s": gen_s, "grid": grid, "dept": department}
+        with _service(url) as port:
+            result["with"] = measure(port, tokens, requests, category)
+            _schema(url, with_0009=False)
+            result["without"] = measure(port, tokens, requests, category)
+            _schema(url, with_0009=True)
+        return result
+
+
+def block(results: list[dict[str, Any]], load: tuple[float, float]) -> str:
+    from bench.docs import _lscpu
+
+    cpu = _lscpu().get("Model name", "unknown CPU")
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "## Staff lists and measures at scale (PostgreSQL)",
+        "",
+        f"Measured {when} on this machine ({os.cpu_count()} CPUs, {cpu}; load average "
+        f"{load[0]:.2f} before and {load[1]:.2f} after — shared with other work) by "
+        "`python -m bench.scale_bench` (`make bench-scale`). **Generated data**: three years "
+        "of cases growing 30 % a year over 400 grids and the seed's categories (Zipf-like "
+        "weights), states by age (older than 30 days: 85 % closed, 2 % still open), generated "
+        "inside a throwaway PostgreSQL (fsync on; `INSERT … SELECT` over `generate_series`) at "
+        "the head schema, then ANALYZE; the service is one "
+        "uvicorn process (`wanzheng serve`). Each figure: p50 / p99 of the timed requests, one "
+        "after another on a keep-alive connection over loopback, after 5 untimed ones; *without "
+        "0009*: the same requests with the indexes of migration 0009 dropped.",
+        "",
+    ]
+    for r in results:
+        lines += [
+            f"### {r['cases']:,} cases (generated and loaded in {r['generate_s']:.0f} s; "
+            f"grid worker of {r['grid']}, handler of {r['dept']}, the busiest)",
+            "",
+            "| request | rows | p50 ms | p99 ms | p50 / p99 ms without 0009 |",
+            "|---|---|---|---|---|",
+        ]
+        for w, wo in zip(r["with"], r["without"], strict=True):
+            lines.append(
+                f"| {w['label']} (`{w['path'].split('?')[0]}`) | {w['rows']} | "
+                f"{w['p50_ms']:.1f} | **{w['p99_ms']:.1f}** | "
+                f"{wo['p50_ms']:.1f} / {wo['p99_ms']:.1f} |"
+            )
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000000")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    before = os.getloadavg()[0]
+    results = [run_size(int(n), args.requests) for n in args.sizes.split(",")]
+    body = block(results, (before, os.getloadavg()[0]))
+    print(body)
+    if not args.no_write:
+        from bench.docs import write_block
+
+        write_block(BLOCK, body)
+
+
+if __name__ == "__main__":
+    main()
