@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -400,11 +400,18 @@ def build_sender(
     return ChannelSender(pages, {"sms": sms})
 
 
+# built once (a tracking page reads it on every view); run as Core on the session's connection
+_NOTICES = (
+    select(Notice.subject, Notice.body, Notice.created_at)
+    .where(Notice.person_id == bindparam("person_id"))
+    .order_by(Notice.id.desc())
+)
+
+
 def notices_for(session: Session, *, person_id: str) -> list[dict[str, str]]:
     """A resident's notices, newest first (what the resident page shows)."""
-    rows = session.scalars(
-        select(Notice).where(Notice.person_id == person_id).order_by(Notice.id.desc())
-    ).all()
+    rows = session.connection().execute(_NOTICES, {"person_id": person_id})
     return [
-        {"subject": r.subject, "body": r.body, "created_at": r.created_at.isoformat()} for r in rows
+        {"subject": subject, "body": body, "created_at": created_at.isoformat()}
+        for subject, body, created_at in rows
     ]
