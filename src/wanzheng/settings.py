@@ -119,7 +119,7 @@ class Settings(BaseSettings):
         None,
         description="`package.module:function` making the SMS sender (called with the "
         "settings; returns an object with `send(message)`); none = write SMS to "
-        "`<data_dir>/sms/outbox.jsonl`.",
+        "`<data_dir>/sms/outbox.jsonl`, refused outside development.",
     )
     case_text_max_chars: int = Field(
         2000, description="Longest accepted case description, in characters."

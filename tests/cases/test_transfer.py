@@ -445,3 +445,33 @@ def test_unmasked_export_needs_the_accounts_password_and_logs_that_account(
     r = runner.invoke(app, argv)
     assert isinstance(r.exception, RateLimitedError), r.output
     assert _count(database_url, UnmaskLog) == 2
+
+
+def test_reimport_with_conflicting_rows_rejects_the_file_naming_them(
+    database_url: str, data_dir: Path, tmp_path: Path
+) -> None:
+    ok = data_dir / "cases" / "workorders_ok.xlsx"
+    r = runner.invoke(app, ["cases", "import", str(ok), "--database", database_url])
+    assert r.exit_code == 0, r.output
+    # a later export of the same system: row 2 unchanged, rows 3 and 5 changed, row 4 new
+    ws = openpyxl.load_workbook(ok).active
+    assert ws is not None
+    header, *old = (
+        [("" if v is None else str(v)) for v in r] for r in ws.iter_rows(values_only=True)
+    )
+    text = header.index("诉求内容")
+    changed_2 = [*old[1][:text], "楼下烧烤油烟扰民，夜里更严重", *old[1][text + 1 :]]
+    new = [*old[0][:text], "人行道地砖松动", *old[0][text + 1 :]]
+    new[0] = "GD2026090006"
+    changed_5 = [*old[4][:text], "反映的内容换了", *old[4][text + 1 :]]
+    f = tmp_path / "again.csv"
+    with f.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, old[0], changed_2, new, changed_5])
+    r = runner.invoke(app, ["cases", "import", str(f), "--database", database_url])
+    assert r.exit_code == 2, r.output
+    for n, order in [(3, "GD2026090002"), (5, "GD2026090005")]:
+        line = next(ln for ln in r.output.splitlines() if ln.startswith(f"rejected row {n}:"))
+        assert order in line and "different" in line, line
+    assert "rejected row 2" not in r.output and "rejected row 4" not in r.output
+    assert "nothing imported: 2 rows rejected" in r.output
+    assert _count(database_url, Case) == 5  # the new row was not written either

@@ -183,3 +183,49 @@ def test_two_workers_never_send_the_same_message(sessions: sessionmaker[Session]
     assert sorted(seen) == [f"notice:{i:02d}" for i in range(20)]
     with sessions() as s:
         assert set(outbox_frame(s)["status"]) == {"sent"}
+
+
+class EchoingGateway:
+    """An SMS gateway whose error repeats the message it refused (as real ones do)."""
+
+    def send(self, message: Message) -> None:
+        raise RuntimeError(f"template rejected: {message.body!r} to {message.recipient}")
+
+
+def test_staff_listing_never_shows_a_one_time_code(sessions: sessionmaker[Session]) -> None:
+    from wanzheng.proactive.outbox import ChannelSender
+
+    with sessions() as s:
+        enqueue(
+            s,
+            key="otp:resident-phone:1",
+            recipient="13912345678",
+            subject="resident-phone",
+            body="【民呼】您的验证码为 804215，10 分钟内有效。",
+            now=T0,
+            channel="sms",
+        )
+        s.commit()
+    sender = ChannelSender(PageLogSender(sessions, Path("/nonexistent")), {"sms": EchoingGateway()})
+    assert deliver(sessions, sender, now=T0).failed == 1
+    with sessions() as s:
+        frame = outbox_frame(s)
+    listed = str(frame.to_dict("records"))
+    assert "804215" not in listed and "13912345678" not in listed
+    row = frame.iloc[0]
+    assert row["recipient"] == "139****5678"
+    assert "template rejected" in row["last_error"] and "******" in row["last_error"]
+
+
+def test_file_sender_is_refused_outside_development(sessions: sessionmaker[Session]) -> None:
+    from wanzheng.errors import ConfigError
+    from wanzheng.proactive.outbox import FileSender, build_sender
+    from wanzheng.settings import Settings
+
+    production = Settings(environment="production", secret_key="k9-" + "Zq4xW8rT2mLp7vBn" * 3)
+    with pytest.raises(ConfigError, match="WANZHENG_SMS_SENDER is not set"):
+        build_sender(production, sessions)
+    # a gateway given explicitly is fine in production; the file sender in development
+    assert build_sender(production, sessions, sms=EchoingGateway()) is not None
+    dev = build_sender(Settings(data_dir=Path("/nonexistent")), sessions)
+    assert isinstance(dev._channels["sms"], FileSender)  # type: ignore[attr-defined]

@@ -148,6 +148,28 @@ def test_login_logout_and_token_hashing(api: Any) -> None:
     assert r.status_code == 401
 
 
+def test_a_token_revoked_elsewhere_is_refused_within_the_cache_ttl(api: Any) -> None:
+    """Tokens are remembered per process for a few seconds (``CaseDesk.actors``); a token
+    deleted by another process (another worker's logout, the CLI) stops working once its
+    entry is older than the TTL."""
+    import time
+
+    from sqlalchemy import delete
+
+    from wanzheng.cases.store import Token, make_engine, make_sessionmaker
+
+    api.client.app.state.desk.actors.ttl_s = 0.3
+    h = api.h("city")
+    assert api.client.get("/api/cases", headers=h).status_code == 200
+    engine = make_engine(api.url, pool_size=1)
+    with make_sessionmaker(engine)() as s:
+        s.execute(delete(Token))
+        s.commit()
+    engine.dispose()
+    time.sleep(0.4)
+    assert api.client.get("/api/cases", headers=h).status_code == 401
+
+
 def test_resident_sees_cases_of_a_phone_only_once_proven(api: Any, tmp_path: Path) -> None:
     c = api.submit(phone="13700001234", text="路灯坏了")
     r = api.client.post("/api/auth/register", json={"username": "zhang", "password": "pw123456"})

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, bindparam, false, func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
 from wanzheng.cases.deadlines import add_working_days, missed_deadlines, overdue_hours
 from wanzheng.cases.models import (
@@ -33,8 +33,12 @@ from wanzheng.cases.states import StateMachine
 from wanzheng.cases.users import Actor
 from wanzheng.errors import ConflictError, DataError, NotFoundError, PermissionDeniedError
 
+if TYPE_CHECKING:
+    from wanzheng.cases.reads import CaseRow
+
 __all__ = [
     "REROUTE_STATES",
+    "SCOPE_CLAUSES",
     "apply_action",
     "case_events",
     "claim_case",
@@ -49,6 +53,7 @@ __all__ = [
     "overdue_cases",
     "photo_visible",
     "rate_case",
+    "scope_rule",
     "scoped",
     "visible",
 ]
@@ -102,28 +107,49 @@ def visible(case: Case, actor: Actor) -> bool:
     return False
 
 
-def scoped(query: Select[Any], actor: Actor) -> Select[Any]:
-    """``query`` (a select of cases) restricted to the cases ``actor`` may see — the rule of
-    :func:`visible` as a WHERE clause: handlers their department, grid workers their grid,
+#: The WHERE clause of each form of scope, with bound parameters (:func:`scope_rule`).
+SCOPE_CLAUSES: dict[str, ColumnElement[bool] | None] = {
+    "all": None,
+    "none": false(),
+    "department": Case.department_key == bindparam("scope_department"),
+    "grid": Case.grid_key == bindparam("scope_grid"),
+    "owner": Case.owner_id == bindparam("scope_owner"),
+    "owner_or_person": or_(
+        Case.owner_id == bindparam("scope_owner"),
+        and_(Case.owner_id.is_(None), Case.person_id == bindparam("scope_person")),
+    ),
+}
+
+
+def scope_rule(actor: Actor) -> tuple[str, dict[str, Any]]:
+    """The rule of :func:`visible` as the key of its clause in :data:`SCOPE_CLAUSES` and the
+    values of the clause's parameters: handlers their department, grid workers their grid,
     residents their own cases, dispatchers and administrators everything."""
     if actor.role == "handler":
-        return query.where(Case.department_key == actor.department_key)
+        if actor.department_key is None:
+            return "none", {}
+        return "department", {"scope_department": actor.department_key}
     if actor.role == "grid_worker":
-        return query.where(Case.grid_key == actor.grid_key)
+        if actor.grid_key is None:
+            return "none", {}
+        return "grid", {"scope_grid": actor.grid_key}
     if actor.role == "resident":
         if actor.user_id is None:
-            return query.where(false())
+            return "none", {}
         if actor.person_id is None:
-            return query.where(Case.owner_id == actor.user_id)
-        return query.where(
-            or_(
-                Case.owner_id == actor.user_id,
-                and_(Case.owner_id.is_(None), Case.person_id == actor.person_id),
-            )
-        )
+            return "owner", {"scope_owner": actor.user_id}
+        return "owner_or_person", {"scope_owner": actor.user_id, "scope_person": actor.person_id}
     if actor.role in ("dispatcher", "admin"):
-        return query
-    return query.where(false())
+        return "all", {}
+    return "none", {}
+
+
+def scoped(query: Select[Any], actor: Actor) -> Select[Any]:
+    """``query`` (a select of cases) restricted to the cases ``actor`` may see — the rule of
+    :func:`visible` as a WHERE clause (:func:`scope_rule`)."""
+    shape, values = scope_rule(actor)
+    clause = SCOPE_CLAUSES[shape]
+    return query if clause is None else query.where(clause).params(values)
 
 
 def photo_visible(session: Session, *, sha256: str, ext: str, actor: Actor) -> bool:
@@ -206,13 +232,7 @@ def list_cases(
             raise DataError(f"category: unknown category {category!r}")
         q = q.where(Case.category_key == category)
     if overdue_at is not None:
-        q = q.where(Case.state.not_in(_NOT_TIMED)).where(
-            or_(
-                and_(Case.accepted_at.is_(None), Case.sign_due < overdue_at),
-                and_(Case.responded_at.is_(None), Case.respond_due < overdue_at),
-                and_(Case.resolved_at.is_(None), Case.resolve_due < overdue_at),
-            )
-        )
+        q = q.where(overdue_clause(overdue_at))
     if unrouted:
         q = q.where(Case.grid_key.is_(None))
     q = q.order_by(Case.id.desc()).limit(min(max(limit, 1), 1000)).offset(max(offset, 0))
@@ -429,7 +449,20 @@ def extend_deadline(
 _NOT_TIMED = ("closed", "merged", "rejected", "resolved")
 
 
-def missed_now(case: Case, now: dt.datetime) -> dict[str, float]:
+def overdue_clause(at: Any) -> ColumnElement[bool]:
+    """WHERE clause of the cases overdue at ``at`` (a datetime or a bound parameter): open,
+    with a deadline passed whose event has not happened (:func:`missed_now` in SQL)."""
+    return and_(
+        Case.state.not_in(_NOT_TIMED),
+        or_(
+            and_(Case.accepted_at.is_(None), Case.sign_due < at),
+            and_(Case.responded_at.is_(None), Case.respond_due < at),
+            and_(Case.resolved_at.is_(None), Case.resolve_due < at),
+        ),
+    )
+
+
+def missed_now(case: Case | CaseRow, now: dt.datetime) -> dict[str, float]:
     """The case's deadlines missed and still unmet at ``now``, with hours overdue
     (:func:`~wanzheng.cases.deadlines.missed_deadlines`); none once the case is resolved,
     closed, merged or rejected."""

@@ -51,7 +51,7 @@ from wanzheng.cases.states import StateMachine
 from wanzheng.cases.users import Actor
 from wanzheng.data.cells import restore_cell, save_workbook, write_csv
 from wanzheng.data.tabular import DEFAULT_LIMITS, Limits, read_table
-from wanzheng.errors import DataError
+from wanzheng.errors import ConflictError, DataError
 from wanzheng.place.match import Placement
 
 __all__ = [
@@ -302,6 +302,14 @@ def _import_row(
         )
     except DataError as exc:
         raise DataError(f"{path}: row {n}: {exc}") from None
+    except ConflictError:
+        # the same 工单编号 imported before with other content: which one is right is for
+        # a person to decide, so the row is refused (and with it the file, unless
+        # --skip-invalid) instead of one version silently winning
+        raise DataError(
+            f"{where('工单编号')}: {order_no} was imported before with different content; "
+            "correct the row or give it its own 工单编号"
+        ) from None
     if not created:
         return False
     dept = row.get("承办部门")

@@ -11,6 +11,8 @@ import datetime as dt
 import functools
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -26,6 +28,7 @@ from wanzheng.errors import ConflictError, DataError, PermissionDeniedError
 __all__ = [
     "STAFF_ROLES",
     "Actor",
+    "ActorCache",
     "authenticate",
     "create_user",
     "hash_password",
@@ -33,6 +36,7 @@ __all__ = [
     "person_for",
     "prove_phone",
     "resolve_token",
+    "resolve_token_until",
     "revoke_token",
 ]
 
@@ -176,20 +180,108 @@ def issue_token(
 
 def resolve_token(session: Session, *, token: str, now: dt.datetime) -> Actor:
     """The actor a bearer token stands for; PermissionDeniedError when unknown or expired."""
-    row = session.get(Token, _hash_token(token))
+    return resolve_token_until(session, token=token, now=now)[0]
+
+
+def resolve_token_until(
+    session: Session, *, token: str, now: dt.datetime
+) -> tuple[Actor, dt.datetime]:
+    """:func:`resolve_token` and the moment the token expires (one query of plain columns)."""
+    row = session.execute(
+        select(
+            Token.expires_at,
+            User.id,
+            User.active,
+            User.role,
+            User.username,
+            User.department_key,
+            User.grid_key,
+            User.person_id,
+        )
+        .join(User, User.id == Token.user_id, isouter=True)
+        .where(Token.token_hash == _hash_token(token))
+    ).first()
     if row is None or row.expires_at <= now:
         raise PermissionDeniedError("authorization: unknown or expired token")
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    if row.id is None or not row.active:
         raise PermissionDeniedError("authorization: the account is disabled")
-    return Actor(
-        role=user.role,
-        user_id=user.id,
-        username=user.username,
-        department_key=user.department_key,
-        grid_key=user.grid_key,
-        person_id=user.person_id,
+    actor = Actor(
+        role=row.role,
+        user_id=row.id,
+        username=row.username,
+        department_key=row.department_key,
+        grid_key=row.grid_key,
+        person_id=row.person_id,
     )
+    return actor, row.expires_at
+
+
+class ActorCache:
+    """The actors of recently resolved bearer tokens, kept for ``ttl_s`` seconds.
+
+    Every request with a token would otherwise read the token and its account. An entry
+    serves until ``ttl_s`` seconds after it was read or until the token expires, whichever
+    comes first; a logout or an account change in this process drops it at once
+    (:meth:`forget`, :meth:`clear`), so a revocation made elsewhere (another serving
+    process, the CLI) is in force within ``ttl_s``. Keys are the tokens' SHA-256, as in the
+    database.
+
+    Parameters
+    ----------
+    ttl_s
+        Seconds an entry is trusted (0 disables the cache).
+    max_entries
+        Entries kept; the cache is emptied when full.
+    """
+
+    def __init__(self, *, ttl_s: float = 2.0, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[Actor, float, dt.datetime]] = {}
+        self._lock = threading.Lock()
+        self._generation = 0
+
+    def stamp(self) -> tuple[float, int]:
+        """Take before reading a token: :meth:`put` refuses a read that a :meth:`forget` or
+        :meth:`clear` overtook."""
+        return time.monotonic(), self._generation
+
+    def get(self, token: str, *, now: dt.datetime) -> Actor | None:
+        """The cached actor of ``token`` while its entry is fresh and the token valid."""
+        entry = self._entries.get(_hash_token(token))
+        if entry is None:
+            return None
+        actor, read_at, expires_at = entry
+        if time.monotonic() - read_at > self.ttl_s or expires_at <= now:
+            return None
+        return actor
+
+    def put(
+        self, token: str, actor: Actor, *, expires_at: dt.datetime, stamp: tuple[float, int]
+    ) -> None:
+        """Remember ``actor`` for ``token`` as read from the database after ``stamp``
+        (:meth:`stamp`)."""
+        read_at, generation = stamp
+        if self.ttl_s <= 0:
+            return
+        with self._lock:
+            if generation != self._generation:
+                return  # a logout or an account change happened during the read
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[_hash_token(token)] = (actor, read_at, expires_at)
+
+    def forget(self, token: str) -> None:
+        """Drop ``token`` (logout)."""
+        with self._lock:
+            self._generation += 1
+            self._entries.pop(_hash_token(token), None)
+
+    def clear(self) -> None:
+        """Drop every entry (an account was created, changed or disabled)."""
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
 
 
 def revoke_token(session: Session, *, token: str) -> None:

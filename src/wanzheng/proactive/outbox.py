@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,10 +32,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from wanzheng.cases.masking import mask_phone
 from wanzheng.errors import ConfigError, DataError
 from wanzheng.proactive.models import Notice, OutboxRow
 
@@ -256,9 +258,28 @@ def outbox_frame(session: Session, *, status: str | None = None, limit: int = 50
     if status is not None:
         q = q.where(OutboxRow.status == status)
     cols = ["key", "channel", "recipient", "status", "attempts", "next_attempt_at", "last_error"]
-    return pd.DataFrame(
-        [{c: getattr(r, c) for c in cols} for r in session.scalars(q).all()], columns=cols
-    )
+    records = []
+    for r in session.scalars(q).all():
+        rec = {c: getattr(r, c) for c in cols}
+        # Staff never read what only the recipient may (a one-time code, the phone): the body
+        # is not listed, a sender's error that echoes it is redacted, SMS recipients masked.
+        rec["last_error"] = _without_secrets(r.last_error, f"{r.body} {r.recipient}")
+        if r.channel == "sms":
+            rec["recipient"] = mask_phone(r.recipient)
+        records.append(rec)
+    return pd.DataFrame(records, columns=cols)
+
+
+_DIGIT_RUN = re.compile(r"\d{4,}")
+
+
+def _without_secrets(text: str | None, body: str) -> str | None:
+    """``text`` with every run of four or more digits of ``body`` (codes, numbers) starred."""
+    if not text:
+        return text
+    for secret in sorted(set(_DIGIT_RUN.findall(body)), key=len, reverse=True):
+        text = text.replace(secret, "*" * len(secret))
+    return text
 
 
 class PageLogSender:
@@ -369,13 +390,15 @@ def build_sender(
     """The installation's sender: ``sms`` messages (one-time codes) through ``sms``, else the
     factory named by ``settings.sms_sender`` (``"package.module:function"``, called with the
     settings, returning a :class:`Sender` — the office's SMS gateway), else a
-    :class:`FileSender` writing ``<data_dir>/sms/outbox.jsonl``; every other channel through
-    :class:`PageLogSender` (the resident pages and ``<data_dir>/proactive/notices.jsonl``).
+    :class:`FileSender` writing ``<data_dir>/sms/outbox.jsonl`` (development only); every other
+    channel through :class:`PageLogSender` (the resident pages and
+    ``<data_dir>/proactive/notices.jsonl``).
 
     Raises
     ------
     ConfigError
-        ``settings.sms_sender`` cannot be imported or does not make a Sender.
+        ``settings.sms_sender`` cannot be imported or does not make a Sender; or it is unset
+        outside development (the file sender keeps codes in clear).
     """
     if sms is None and settings.sms_sender:
         import importlib
@@ -395,16 +418,30 @@ def build_sender(
                 f"{type(sms).__name__}, which has no send(message)"
             )
     if sms is None:
+        if settings.environment != "development":
+            # the file holds phones and one-time codes in clear: a development stand-in only
+            raise ConfigError(
+                f"WANZHENG_SMS_SENDER is not set: in {settings.environment} one-time codes "
+                "must go to the office's SMS gateway ('package.module:function' returning a "
+                "Sender); the file sender (<data_dir>/sms/outbox.jsonl) is for development only"
+            )
         sms = FileSender(settings.data_dir / "sms" / "outbox.jsonl", clock=clock)
     pages = PageLogSender(sessions, settings.data_dir / "proactive" / "notices.jsonl", clock=clock)
     return ChannelSender(pages, {"sms": sms})
 
 
+# built once (a tracking page reads it on every view); run as Core on the session's connection
+_NOTICES = (
+    select(Notice.subject, Notice.body, Notice.created_at)
+    .where(Notice.person_id == bindparam("person_id"))
+    .order_by(Notice.id.desc())
+)
+
+
 def notices_for(session: Session, *, person_id: str) -> list[dict[str, str]]:
     """A resident's notices, newest first (what the resident page shows)."""
-    rows = session.scalars(
-        select(Notice).where(Notice.person_id == person_id).order_by(Notice.id.desc())
-    ).all()
+    rows = session.connection().execute(_NOTICES, {"person_id": person_id})
     return [
-        {"subject": r.subject, "body": r.body, "created_at": r.created_at.isoformat()} for r in rows
+        {"subject": subject, "body": body, "created_at": created_at.isoformat()}
+        for subject, body, created_at in rows
     ]

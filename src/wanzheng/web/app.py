@@ -39,6 +39,7 @@ from wanzheng.cases.crud import escalate_overdue
 from wanzheng.cases.routing import GridIndex
 from wanzheng.cases.states import StateMachine, load_state_machine
 from wanzheng.cases.tables import grid_index
+from wanzheng.cases.users import Actor, ActorCache, resolve_token_until
 from wanzheng.db import Database
 from wanzheng.proactive.outbox import Sender, build_sender
 from wanzheng.settings import Settings
@@ -76,6 +77,9 @@ class CaseDesk:
     committer: GroupCommitter
     sender: Sender
     index_ttl_s: float = 30.0
+    #: Actors of recently seen bearer tokens (a logout here drops its entry at once; one
+    #: elsewhere is in force within the cache's ``ttl_s``).
+    actors: ActorCache = field(default_factory=ActorCache)
     _index: GridIndex | None = field(default=None, repr=False)
     _index_at: float = field(default=0.0, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -107,6 +111,16 @@ class CaseDesk:
     def now(self) -> dt.datetime:
         """The current time (UTC, from the injectable clock)."""
         return self.clock()
+
+    def actor_of(self, token: str) -> Actor:
+        """The actor of a bearer token, read on the read path (PermissionDeniedError when
+        unknown, expired or disabled) and remembered in :attr:`actors`."""
+        stamp = self.actors.stamp()
+        now = self.now()
+        with self.reads() as session:
+            actor, expires_at = resolve_token_until(session, token=token, now=now)
+        self.actors.put(token, actor, expires_at=expires_at, stamp=stamp)
+        return actor
 
     def index(self, session: Session) -> GridIndex:
         """Grid / area index, rebuilt after an admin edit or every ``index_ttl_s`` seconds."""

@@ -7,14 +7,15 @@ write path).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 
-from wanzheng.cases.users import Actor, resolve_token
+from wanzheng.cases.users import Actor
 from wanzheng.errors import PermissionDeniedError
 from wanzheng.web.app import CaseDesk
 
@@ -27,15 +28,22 @@ __all__ = [
     "ResidentActor",
     "StaffActor",
     "bearer_token",
+    "desk_of",
     "require_roles",
 ]
 
 
-def get_desk(request: Request) -> CaseDesk:
+def desk_of(request: Request) -> CaseDesk:
     """The application's :class:`CaseDesk`."""
     desk = request.app.state.desk
     assert isinstance(desk, CaseDesk)  # set by create_app
     return desk
+
+
+async def get_desk(request: Request) -> CaseDesk:
+    """:func:`desk_of` as a dependency (``async``: FastAPI runs a plain function in a worker
+    thread, a hop that costs more than the lookup)."""
+    return desk_of(request)
 
 
 Desk = Annotated[CaseDesk, Depends(get_desk)]
@@ -71,26 +79,29 @@ class _BearerHeader(HTTPBearer):
 _bearer = _BearerHeader(scheme_name="bearer", auto_error=False)
 
 
-def get_actor(desk: Desk, authorization: Annotated[str | None, Security(_bearer)]) -> Actor:
+async def get_actor(desk: Desk, authorization: Annotated[str | None, Security(_bearer)]) -> Actor:
     """The caller: anonymous resident without a token, else the token's user.
 
-    The lookup uses its own short read transaction, so that nothing is held while a request
-    does slow work (photos).
+    A token seen in the last seconds is answered from :attr:`CaseDesk.actors` on the event
+    loop; otherwise it is read in a worker thread with its own short read transaction, so
+    that nothing is held while a request does slow work (photos).
     """
     token = bearer_token(authorization)
     if token is None:
         return Actor.public()
-    with desk.reads() as session:
-        return resolve_token(session, token=token, now=desk.now())
+    actor = desk.actors.get(token, now=desk.now())
+    if actor is not None:
+        return actor
+    return await run_in_threadpool(desk.actor_of, token)
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 
-def require_roles(*roles: str) -> Callable[[Actor], Actor]:
+def require_roles(*roles: str) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency admitting only ``roles`` (401 for anonymous callers, 403 otherwise)."""
 
-    def dep(actor: CurrentActor) -> Actor:
+    async def dep(actor: CurrentActor) -> Actor:
         if actor.user_id is None:
             raise PermissionDeniedError("authorization: log in first")
         if actor.role not in roles:

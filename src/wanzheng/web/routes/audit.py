@@ -127,9 +127,10 @@ def _state(request: Request) -> AuditState:
 State = Annotated[AuditState, Depends(_state)]
 
 
-def place_names(request: Request) -> Callable[[float | None, float | None], str | None]:
+async def place_names(request: Request) -> Callable[[float | None, float | None], str | None]:
     """A function naming points of the loaded audit's area (``None`` without an audit or a
-    point), for the case views: ``石科院生活区附近 · 学院路``."""
+    point), for the case views: ``石科院生活区附近 · 学院路``. (``async``: FastAPI would run a
+    plain function in a worker thread, a hop that costs more than this lookup.)"""
     state = _state(request)
 
     def name(lon: float | None, lat: float | None) -> str | None:

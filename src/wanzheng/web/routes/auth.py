@@ -143,6 +143,7 @@ def logout(desk: Desk, authorization: Annotated[str | None, Header()] = None) ->
     token = bearer_token(authorization)
     if token is not None:
         desk.write(lambda s: revoke_token(s, token=token))
+        desk.actors.forget(token)
 
 
 @router.get("/me", response_model=Me)
@@ -257,6 +258,8 @@ def verify_phone(
         return False, record_failures(s, keys=keys, now=now)
 
     ok, until = desk.write(work)
+    if ok:
+        desk.actors.clear()  # the account's tokens now stand for a proven phone
     if not ok:
         raise_if_locked(until, now=now, what="code")
         raise PermissionDeniedError("code: wrong or expired code; ask for a new one")

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -23,13 +23,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from wanzheng.cases.contacts import Contact, unmask_contact
 from wanzheng.cases.crud import (
     apply_action,
-    case_events,
     claim_case,
     escalate_overdue,
     extend_deadline,
     get_case,
     get_case_by_tracking,
-    list_cases,
     missed_now,
     overdue_cases,
     photo_visible,
@@ -44,9 +42,22 @@ from wanzheng.cases.intake import (
     store_prepared,
     store_prepared_many,
 )
-from wanzheng.cases.masking import ID_NUMBER_PATTERN, PHONE_PATTERN
+from wanzheng.cases.masking import (
+    ID_NUMBER_PATTERN,
+    PHONE_PATTERN,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+)
 from wanzheng.cases.models import Case
 from wanzheng.cases.photos import photo_path, store_photo
+from wanzheng.cases.reads import (
+    CaseRow,
+    case_row,
+    case_row_by_tracking,
+    case_rows,
+    event_rows,
+)
 from wanzheng.cases.users import Actor
 from wanzheng.errors import DataError, NotFoundError, PermissionDeniedError, WanzhengError
 from wanzheng.proactive.outbox import enqueue, notices_for
@@ -59,8 +70,8 @@ from wanzheng.web.deps import (
     ReadSession,
     ResidentActor,
     StaffActor,
+    desk_of,
     get_actor,
-    get_desk,
 )
 from wanzheng.web.errors import error_response, status_of
 from wanzheng.web.openapi import BIGINT_MAX, ID_MAX, CaseId, errors
@@ -283,9 +294,9 @@ def public_text(text: str) -> str:
     return redact(text, addresses=True).text
 
 
-def _events(session: Session, case: Case, *, public: bool) -> list[EventOut]:
+def _events(session: Session, case_id: int, *, public: bool) -> list[EventOut]:
     out = []
-    for e in case_events(session, case_id=case.id):
+    for e in event_rows(session, case_id=case_id):
         note = e.note
         if public and note is not None:
             note = public_text(note)
@@ -303,9 +314,10 @@ def _events(session: Session, case: Case, *, public: bool) -> list[EventOut]:
 
 
 def public_view(
-    session: Session, desk: CaseDesk, case: Case, *, place: str | None = None
+    session: Session, desk: CaseDesk, case: CaseRow, *, place: str | None = None
 ) -> CasePublic:
     """The identity-free view of a case (``place``: the pin's place in words)."""
+    code = quote(case.tracking_code, safe="")
     return CasePublic(
         id=case.id,
         state=case.state,
@@ -317,16 +329,13 @@ def public_view(
         updated_at=case.updated_at,
         resolve_due=case.resolve_due,
         rating=case.rating,
-        events=_events(session, case, public=True),
+        events=_events(session, case.id, public=True),
         notices=[NoticeOut(**n) for n in notices_for(session, person_id=page_recipient(case))],
-        photos=[
-            f"/api/track/{quote(case.tracking_code, safe='')}/photos/{p.sha256}.{p.ext}"
-            for p in case.photos
-        ],
+        photos=[f"/api/track/{code}/photos/{sha256}.{ext}" for sha256, ext in case.photos],
     )
 
 
-def page_recipient(case: Case) -> str:
+def page_recipient(case: Case | CaseRow) -> str:
     """The outbox recipient of messages shown on a case's tracking page."""
     return f"case:{case.tracking_code}"
 
@@ -361,16 +370,14 @@ def notify_merge(session: Session, *, case: Case, target: Case, now: dt.datetime
 def staff_view(
     session: Session,
     desk: CaseDesk,
-    case: Case,
+    case: CaseRow,
     actor: Actor,
     *,
     with_events: bool = False,
     place: str | None = None,
 ) -> CaseStaff:
     """The staff view of a case (contact masked; ``place``: the pin's place in words)."""
-    now = desk.now()
-    contact = unmask_contact(session, case=case, actor=actor, purpose=None, now=now, unmask=False)
-    missed = missed_now(case, now)
+    missed = missed_now(case, desk.now())
     return CaseStaff(
         id=case.id,
         tracking_code=case.tracking_code,
@@ -404,16 +411,30 @@ def staff_view(
         rating=case.rating,
         merged_into=case.merged_into_id,
         overdue={k: round(v, 3) for k, v in missed.items()},
-        photos=[f"/api/photos/{p.sha256}.{p.ext}" for p in case.photos],
+        photos=[f"/api/photos/{sha256}.{ext}" for sha256, ext in case.photos],
         contact=ContactOut(
-            name=contact.name,
-            phone=contact.phone,
-            id_number=contact.id_number,
-            masked=contact.masked,
+            name=mask_name(case.person_name),
+            phone=mask_phone(case.person_phone),
+            id_number=mask_id_number(case.person_id_number),
+            masked=True,
         ),
         actions=desk.machine.actions_from(case.state, role=actor.role),
-        events=_events(session, case, public=False) if with_events else None,
+        events=_events(session, case.id, public=False) if with_events else None,
     )
+
+
+_STAFF_LIST: TypeAdapter[list[CaseStaff]] = TypeAdapter(list[CaseStaff])
+
+
+def _json(model: BaseModel | list[CaseStaff]) -> Response:
+    """A view as its JSON answer, the bytes FastAPI would write for the response model,
+    without FastAPI validating the freshly built model a second time."""
+    body = (
+        model.model_dump_json().encode("utf-8")
+        if isinstance(model, BaseModel)
+        else _STAFF_LIST.dump_json(model)
+    )
+    return Response(body, media_type="application/json")
 
 
 def _iso_z(t: dt.datetime) -> str:
@@ -641,13 +662,9 @@ async def post_case(request: Request) -> Response:
     """
     # Anonymous JSON submissions are answered by IntakeFastPath before routing; this route
     # answers the others (and documents the endpoint) with the same helpers.
-    desk = get_desk(request)
+    desk = desk_of(request)
     authorization = request.headers.get("authorization")
-    actor = (
-        Actor.public()
-        if authorization is None
-        else await run_in_threadpool(get_actor, desk, authorization)
-    )
+    actor = Actor.public() if authorization is None else await get_actor(desk, authorization)
     idempotency_key = request.headers.get("idempotency-key")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     photos: list[bytes] = []
@@ -776,10 +793,16 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 
 
 @router.get("/track/{code}", response_model=CasePublic, responses=errors(404))
-def track(code: str, session: ReadSession, desk: Desk, names: PlaceNames) -> CasePublic:
+async def track(code: str, desk: Desk, names: PlaceNames) -> Response:
     """Follow a case by its tracking code (no login; no personal data shown)."""
-    case = get_case_by_tracking(session, code=code)
-    return public_view(session, desk, case, place=names(case.lon, case.lat))
+
+    def read() -> Response:
+        with desk.reads() as session:
+            case = case_row_by_tracking(session, code=code)
+            return _json(public_view(session, desk, case, place=names(case.lon, case.lat)))
+
+    # one hop to a worker thread for the whole read (the session, the queries, the JSON)
+    return await run_in_threadpool(read)
 
 
 @router.post("/track/{code}/claim", response_model=CasePublic, responses=errors(403, 404, 409, 429))
@@ -814,7 +837,8 @@ def claim(
         raise_if_locked(until, now=now, what="tracking_code")
         raise
     with desk.reads() as s:
-        return public_view(s, desk, case, place=names(case.lon, case.lat))
+        row = case_row_by_tracking(s, code=case.tracking_code)
+        return public_view(s, desk, row, place=names(case.lon, case.lat))
 
 
 @router.post("/track/{code}/rating", response_model=CasePublic, responses=errors(404, 409))
@@ -836,15 +860,15 @@ def rate(code: str, body: RatingIn, desk: Desk, names: PlaceNames) -> CasePublic
 
     case = desk.write(work)
     with desk.reads() as session:
-        return public_view(session, desk, case, place=names(case.lon, case.lat))
+        row = case_row_by_tracking(session, code=case.tracking_code)
+        return public_view(session, desk, row, place=names(case.lon, case.lat))
 
 
 # --- staff ------------------------------------------------------------------------------------
 
 
 @router.get("/cases", response_model=list[CaseStaff])
-def queue(
-    session: ReadSession,
+async def queue(
     desk: Desk,
     actor: CurrentActor,
     state: str | None = None,
@@ -856,7 +880,7 @@ def queue(
     unrouted: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
-) -> list[CaseStaff]:
+) -> Response:
     """The caller's queue: own cases (resident), own grid, own department, or all; newest
     first, filtered by state, type, category, overdue."""
     if actor.user_id is None:
@@ -865,18 +889,24 @@ def queue(
         raise PermissionDeniedError("authorization: log in to list cases")
     if state is not None and state not in desk.machine.states:
         raise DataError(f"state: unknown state {state!r}")
-    rows = list_cases(
-        session,
-        actor=actor,
-        state=state,
-        case_type=case_type,
-        category=category,
-        overdue_at=desk.now() if overdue else None,
-        unrouted=unrouted,
-        limit=limit,
-        offset=offset,
-    )
-    return [staff_view(session, desk, c, actor) for c in rows]
+
+    def read() -> Response:
+        with desk.reads() as session:
+            rows = case_rows(
+                session,
+                actor=actor,
+                state=state,
+                case_type=case_type,
+                category=category,
+                overdue_at=desk.now() if overdue else None,
+                unrouted=unrouted,
+                limit=limit,
+                offset=offset,
+            )
+            return _json([staff_view(session, desk, c, actor) for c in rows])
+
+    # one hop to a worker thread for the whole read (the session, the queries, the JSON)
+    return await run_in_threadpool(read)
 
 
 @router.get("/cases/overdue", response_model=list[OverdueOut])
@@ -924,7 +954,7 @@ def case_detail(
     """One case with its events (residents: only their own)."""
     if actor.user_id is None:
         raise NotFoundError(f"case: no case {case_id} visible to you")
-    case = get_case(session, case_id=case_id, actor=actor)
+    case = case_row(session, case_id=case_id, actor=actor)
     return staff_view(session, desk, case, actor, with_events=True, place=names(case.lon, case.lat))
 
 
@@ -963,8 +993,10 @@ def act(
 
     case = desk.write(work)
     with desk.reads() as session:
+        # the case as committed, whatever the action did to the caller's scope
+        row = case_row(session, case_id=case.id, actor=Actor.system())
         place = names(case.lon, case.lat)
-        return staff_view(session, desk, case, actor, with_events=True, place=place)
+        return staff_view(session, desk, row, actor, with_events=True, place=place)
 
 
 class DuplicateOut(BaseModel):
@@ -1039,7 +1071,8 @@ def extend(case_id: CaseId, body: ExtensionIn, desk: Desk, actor: DispatcherActo
         )
     )
     with desk.reads() as session:
-        return staff_view(session, desk, case, actor, with_events=True)
+        row = case_row(session, case_id=case.id, actor=Actor.system())
+        return staff_view(session, desk, row, actor, with_events=True)
 
 
 @router.get("/cases/{case_id:int}/contact", response_model=ContactOut, responses=errors(404))
