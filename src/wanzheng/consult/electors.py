@@ -60,18 +60,16 @@ def _phone_hash(secret: str, community_id: str, phone: str) -> str:
     return mac(secret, "consult-phone", community_id, normalise_phone(phone))
 
 
-def import_electors(
-    session: Session,
-    *,
+def load_electors(
     path: Path,
+    *,
     secret: str,
-    now: dt.datetime,
     community_id: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
-) -> dict[str, int]:
-    """Load the office's resident list (CSV/XLSX: ``身份证号``, optional ``手机``, and
-    ``社区编号`` unless ``community_id`` is given) as HMACs; the communities it names are
-    replaced (a resident no longer listed can no longer vote).
+) -> dict[tuple[str, str], str | None]:
+    """Read the office's resident list (CSV/XLSX: ``身份证号``, optional ``手机``, and
+    ``社区编号`` unless ``community_id`` is given) into HMACs:
+    ``(community, identifier HMAC) -> phone HMAC or None``. Nothing else is kept.
 
     Raises
     ------
@@ -97,6 +95,18 @@ def import_electors(
             rows[(comm, key)] = _phone_hash(secret, comm, phone) if phone else None
         except DataError as exc:
             raise DataError(f"{table.where(i, 'phone')}: {exc}") from None
+    return rows
+
+
+def store_electors(
+    session: Session,
+    *,
+    rows: Mapping[tuple[str, str], str | None],
+    source: str,
+    now: dt.datetime,
+) -> dict[str, int]:
+    """Replace the resident lists of the communities ``rows`` names (:func:`load_electors`);
+    a resident no longer listed can no longer be matched."""
     communities = sorted({c for c, _ in rows})
     kept = {
         (e.community_id, e.id_hash): e
@@ -119,12 +129,27 @@ def import_electors(
                     community_id=comm,
                     id_hash=key,
                     phone_hash=phone_hash,
-                    source=str(path)[:300],
+                    source=source[:300],
                     imported_at=now,
                 )
             )
     session.flush()
     return {"electors": len(rows), "communities": len(communities), "removed": removed}
+
+
+def import_electors(
+    session: Session,
+    *,
+    path: Path,
+    secret: str,
+    now: dt.datetime,
+    community_id: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> dict[str, int]:
+    """:func:`load_electors` then :func:`store_electors` (the file read inside the caller's
+    transaction: for scripts and the CLI; the web reads first, then writes)."""
+    rows = load_electors(path, secret=secret, community_id=community_id, limits=limits)
+    return store_electors(session, rows=rows, source=str(path), now=now)
 
 
 def prove_elector(
