@@ -494,6 +494,7 @@ def view_consultation(
                 "deadline": s.deadline.isoformat(),
                 "started_at": s.started_at.isoformat() if s.started_at else None,
                 "done_at": s.done_at.isoformat() if s.done_at else None,
+                "done_by": s.done_by if staff else None,
                 "overdue": s.kind in late,
                 "days_late": late[s.kind].days_late if s.kind in late else None,
                 "failure": late[s.kind].failure if s.kind in late else None,

@@ -1,10 +1,11 @@
 """The pages and their bundled assets, served with no external resource at all.
 
 ``/`` and ``/dashboard``: the planners' audit dashboard; ``/resident`` and ``/m``: the
-residents' mobile page; ``/dispatch``: the dispatchers' console; ``/docs``: the API reference
-(Swagger UI on ``/openapi.json``). The pages are built from ``frontend/`` by ``make web`` into
-``web/static/`` and ship inside the Python package, Swagger UI's scripts and styles included,
-so that every page renders on an intranet with no way out.
+residents' mobile page; ``/dispatch``: the dispatchers' console; ``/consult`` and
+``/consult/staff``: consultations (议事协商) for residents and for staff; ``/docs``: the API
+reference (Swagger UI on ``/openapi.json``). The pages are built from ``frontend/`` by
+``make web`` into ``web/static/`` and ship inside the Python package, Swagger UI's scripts and
+styles included, so that every page renders on an intranet with no way out.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ PAGES: dict[str, str] = {
     "/m": "resident.html",
     "/dispatch": "dispatch.html",
     "/docs": "docs.html",
+    "/consult": "consult.html",
+    "/consult/staff": "consult-staff.html",
 }
 """URL path → built HTML file in :data:`STATIC_DIR`."""
 
