@@ -47,14 +47,49 @@ async function showList() {
     });
   }
   const props = await api("/api/consult/proposals");
-  document.getElementById("proposals").innerHTML = props
+  const pl = document.getElementById("proposals");
+  pl.innerHTML = props
     .map(
-      (p) => `<li class="card"><strong>${esc(p.title)}</strong>
+      (p) => `<li class="card proposal" data-id="${p.id}"><strong>${esc(p.title)}</strong>
         <p class="small">${esc(p.body)}</p>
-        <p class="small muted">联署 ${num(p.supports)} / ${num(p.threshold)}${p.reached ? " · 已达到门槛" : ""}</p></li>`,
+        <p class="small muted"><span class="supports">联署 ${num(p.supports)} / ${num(p.threshold)}</span>${p.reached ? " · 已达到门槛" : ""}</p>
+        <button type="button" class="btn small secondary support" data-id="${p.id}" aria-label="联署支持：${esc(p.title)}">联署支持</button></li>`,
     )
     .join("");
+  for (const b of pl.querySelectorAll("button.support")) {
+    b.addEventListener("click", () => {
+      const form = document.getElementById("support-form");
+      form.dataset.id = b.dataset.id;
+      form.hidden = false;
+      document.getElementById("support-error").textContent = "";
+      document.getElementById("support-identifier").focus();
+    });
+  }
 }
+
+document.getElementById("support-cancel").addEventListener("click", () => {
+  document.getElementById("support-form").hidden = true;
+});
+
+document.getElementById("support-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const form = e.currentTarget;
+  const err = document.getElementById("support-error");
+  err.textContent = "";
+  try {
+    const res = await api(`/api/consult/proposals/${form.dataset.id}/support`, {
+      method: "POST",
+      body: { identifier: document.getElementById("support-identifier").value.trim() },
+    });
+    form.hidden = true;
+    document.getElementById("support-identifier").value = "";
+    toast(`联署成功，目前共 ${num(res.supports)} 人联署`);
+    await showList();
+  } catch (ex) {
+    err.textContent =
+      ex instanceof ApiError && ex.status === 409 ? "您已经联署过这项提议" : errorText(ex);
+  }
+});
 
 function optionMap(el, option) {
   const map = createMap(el, { zoom: 16, animate: false });

@@ -32,6 +32,7 @@ def _open_consultation(data_dir: Path) -> int:
     from wanzheng.consult import OptionDraft
     from wanzheng.consult import store as cs
     from wanzheng.consult.electors import load_electors, store_electors
+    from wanzheng.consult.proposals import create_proposal
     from wanzheng.db import make_engine, make_sessionmaker
     from wanzheng.settings import Settings
 
@@ -76,6 +77,10 @@ def _open_consultation(data_dir: Path) -> int:
         cs.open_vote(
             s, consultation_id=cid, closes_at=now + dt.timedelta(days=7), by="staff", now=now
         )
+        create_proposal(
+            s, community_id=COMMUNITY, title="小广场增设座椅", body="老人散步没有地方休息",
+            threshold=20, secret=settings.secret_key, now=now, identifier=RESIDENTS[1].identifier,
+        )  # fmt: skip
         s.commit()
     engine.dispose()
     return cid
@@ -142,14 +147,29 @@ def test_a_resident_votes_on_a_phone(
     page.locator("#cast").click()
     page.wait_for_function("() => document.querySelector('#vote-error').textContent !== ''")
     assert page.locator("#vote-error").inner_text() == "您已经投过票了，每人只能投一票"
+    # a proposal supported from the list page, once
+    page.goto(f"{base}/consult")
+    page.wait_for_selector("#proposals .proposal")
+    proposal = page.locator("#proposals .proposal").first
+    assert "联署 1 / 20" in proposal.inner_text()
+    proposal.locator("button.support").click()
+    assert unlabelled(page) == []
+    page.fill("#support-identifier", RESIDENTS[2].identifier)
+    page.locator("#support-send").click()
+    page.wait_for_selector("#proposals .proposal .supports:has-text('联署 2 / 20')")
+    page.locator("#proposals .proposal button.support").first.click()
+    page.fill("#support-identifier", RESIDENTS[2].identifier)
+    page.locator("#support-send").click()
+    page.wait_for_function("() => document.querySelector('#support-error').textContent !== ''")
+    assert page.locator("#support-error").inner_text() == "您已经联署过这项提议"
     # nothing on the page names a voter
     body = page.locator("body").inner_text()
     assert all(r.identifier not in body and r.phone not in body for r in RESIDENTS)
     # the browser logs the refusals it was shown (not on the list, a guessed receipt, a
-    # second vote); nothing else
+    # second vote, a second support); nothing else
     expected = ("403 (Forbidden)", "404 (Not Found)", "409 (Conflict)")
     assert [e for e in watch.errors if not e.endswith(expected)] == []
-    assert len(watch.errors) == 3
+    assert len(watch.errors) == 4
     assert watch.foreign == []
     ctx.close()
 
