@@ -4,7 +4,8 @@ Alembic history, revision 0006). Operations live in ``consult/store.py``.
 The ballot is secret by construction: :class:`Voter` records *that* an elector voted (one row
 per elector and consultation, which is what makes "one vote each" a unique constraint), and
 :class:`Ballot` records *what* was chosen, under a random key and with the day only, so that
-no column, order or timestamp joins the two. A voter keeps a receipt (only its HMAC is stored
+no column or timestamp joins the two (the physical row order is visible only to whoever reads
+the database files: ``docs/consult.md``, "Limits"). A voter keeps a receipt (only its HMAC is stored
 on the ballot) to read their own ballot back; nobody else can.
 """
 
