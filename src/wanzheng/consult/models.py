@@ -1,5 +1,6 @@
 """The consultations' tables (on :class:`wanzheng.db.Base`, migrated by the database's one
-Alembic history, revision 0006). Operations live in ``consult/store.py``.
+Alembic history, revision 0006). Operations live in ``consult/store.py``, ``ballots.py``,
+``electors.py`` and ``proposals.py``.
 
 The ballot is secret by construction: :class:`Voter` records *that* an elector voted (one row
 per elector and consultation, which is what makes "one vote each" a unique constraint), and
