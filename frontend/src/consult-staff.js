@@ -138,6 +138,68 @@ document.getElementById("confirm-form").addEventListener("submit", async (e) => 
   }
 });
 
+// Options from the file `wanzheng consult options` writes (costed siting alternatives with
+// their reach), else one per line of the text box: "title|cost".
+async function newOptions() {
+  const file = document.getElementById("n-file").files[0];
+  if (file) {
+    const spec = JSON.parse(await file.text());
+    return { spec, options: spec.options ?? spec };
+  }
+  const options = val("n-options")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const [title, cost] = line.split(/[|｜]/).map((x) => x.trim());
+      return cost ? { title, cost: Number(cost) } : { title };
+    });
+  return { spec: {}, options };
+}
+
+document.getElementById("new-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const err = document.getElementById("new-error");
+  err.textContent = "";
+  let spec, options;
+  try {
+    ({ spec, options } = await newOptions());
+  } catch {
+    err.textContent = "方案文件无法读取";
+    return;
+  }
+  const method = val("n-method");
+  const body = {
+    title: val("n-title"),
+    community_id: val("n-community") || spec.community_id,
+    community_name: val("n-community-name") || spec.community_name || "",
+    origin: spec.origin ?? val("n-origin"),
+    origin_ref: val("n-ref") || spec.origin_ref || "",
+    evidence: spec.evidence ?? {},
+    method,
+    verify: val("n-verify"),
+    notice_days: Number(val("n-days") || 7),
+    responsible: { all: val("n-responsible") },
+    options: options.map((o) => ({
+      title: o.title, description: o.description ?? "", cost: o.cost ?? null,
+      source: o.source === "plan" ? "plan" : "staff", residents_new: o.residents_new ?? null,
+      site: o.site ?? null, reach: o.reach ?? [],
+    })),
+  };
+  if (method === "pick_n") body.pick_n = Number(val("n-pick"));
+  if (method === "budget") body.budget = Number(val("n-budget"));
+  try {
+    const res = await call("/api/consult/consultations", { method: "POST", body });
+    toast("议题已发起");
+    document.getElementById("new-form").reset();
+    document.getElementById("new-box").open = false;
+    await load();
+    await open(res.id);
+  } catch (ex) {
+    err.textContent = ex instanceof ApiError && ex.status === 422 ? "请填写议题、社区、负责人和至少两个方案" : message(ex);
+  }
+});
+
 async function load() {
   const [list, late] = await Promise.all([call("/api/consult/staff/consultations"), call("/api/consult/staff/overdue")]);
   document.getElementById("list").innerHTML = list

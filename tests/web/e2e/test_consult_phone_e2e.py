@@ -200,6 +200,19 @@ def test_staff_enter_a_booth_count_that_another_must_confirm(
     page.wait_for_selector("#toast.show.error")
     assert page.locator("#toast").inner_text() == "录入人不能复核自己录入的票数"
     assert unlabelled(page) == []
+
+    # a new consultation with options written by staff
+    page.locator("#new-box summary").click()
+    page.fill("#n-title", "楼道堆物清理方式")
+    page.fill("#n-community", COMMUNITY)
+    page.select_option("#n-origin", "topic")
+    page.fill("#n-responsible", "网格长")
+    page.fill("#n-options", "统一清运|500\n居民自行清理|0")
+    assert unlabelled(page) == []
+    page.locator("#new-submit").click()
+    page.wait_for_selector("#d-title:has-text('楼道堆物清理方式')")
+    assert page.locator("#action-title").inner_text() == "发布公示"
+    assert page.locator("#list tr").count() == 2
     page.screenshot(path=str(artifacts / "consult-staff.png"), full_page=True)
     assert [e for e in watch.errors if not e.endswith("403 (Forbidden)")] == []
     assert watch.foreign == []
