@@ -38,6 +38,8 @@ export default defineConfig({
         dispatch: resolve(here, "dispatch.html"),
         programme: resolve(here, "programme.html"),
         docs: resolve(here, "docs.html"),
+        consult: resolve(here, "consult.html"),
+        "consult-staff": resolve(here, "consult-staff.html"),
       },
     },
   },

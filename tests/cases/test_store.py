@@ -41,6 +41,7 @@ ADMIN = Actor(role="admin", user_id=None, username="t")
 def test_migrations_match_the_models(database_url: str) -> None:
     """The migrated schema is exactly the models of every domain (one metadata, one history)."""
     import wanzheng.cases.models
+    import wanzheng.consult.models
     import wanzheng.proactive.models
 
     declared = set(Base.metadata.tables)

@@ -177,6 +177,7 @@ def _routers() -> list[APIRouter]:
         audit,
         auth,
         cases,
+        consult,
         measures,
         open311,
         ops,
@@ -191,6 +192,7 @@ def _routers() -> list[APIRouter]:
         admin.router,
         measures.router,
         proactive.router,
+        consult.router,  # 议事协商
         open311.router,
         ops.router,  # /healthz, /readyz, /metrics
         audit.router,  # the front end: audit JSON/GeoJSON, pages and /static assets
