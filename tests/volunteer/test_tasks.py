@@ -60,7 +60,7 @@ def test_matched_by_distance_checked_in_resolved_and_in_the_units_report(desk: D
         (desk.vol_ids["east1"], 550.0),
         (desk.vol_ids["west1"], 750.0),
     ]
-    assert matches[0]["name"] == "李**" and matches[0]["walk_min"] == 7
+    assert matches[0]["name"] == "李**" and matches[0]["walk_min"] == 10
     # the volunteer's own list shows the task with the same walk, its place to ~100 m
     (mine,) = tasks_for_volunteer(s, actor=desk.vols["east1"], matcher=matcher, now=T0)
     assert mine["id"] == task.id and mine["distance_m"] == 550.0 and mine["address"] is None
@@ -72,11 +72,12 @@ def test_matched_by_distance_checked_in_resolved_and_in_the_units_report(desk: D
     s.rollback()
 
     # the check-in code goes to the resident of the case by SMS (and to the staff member)
-    issued = issue_place_code(
+    placed = issue_place_code(
         s, task_id=task.id, step="checkin", actor=desk.gw_east, secret=SECRET, now=START
     )
     s.commit()
-    assert _code_in_sms(desk, issued.key) == issued.code
+    issued = placed.issued
+    assert placed.sms_to_resident and _code_in_sms(desk, issued.key) == issued.code
     wrong = "000000" if issued.code != "000000" else "111111"
     assert not check_in(
         s, task_id=task.id, actor=desk.vols["east1"], code=wrong, secret=SECRET, now=START
@@ -102,12 +103,14 @@ def test_matched_by_distance_checked_in_resolved_and_in_the_units_report(desk: D
         actor=desk.dispatcher,
         secret=SECRET,
         now=START + dt.timedelta(minutes=80),
+        notify=False,
     )
+    assert not out.sms_to_resident
     entry = check_out(
         s,
         task_id=task.id,
         actor=desk.vols["east1"],
-        code=out.code,
+        code=out.issued.code,
         secret=SECRET,
         now=START + dt.timedelta(minutes=82),
         done=True,

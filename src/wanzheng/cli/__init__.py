@@ -67,6 +67,9 @@ def _register(*, audit_only: bool = False) -> None:
     from wanzheng.cli import batch
 
     batch.register(app)
+    from wanzheng.cli import volunteer
+
+    volunteer.register(app)
 
 
 _register(audit_only=_audit_only(sys.argv))

@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from wanzheng.cases.masking import mask_name
 from wanzheng.cases.models import Community, Grid, Person
 from wanzheng.cases.users import Actor
 from wanzheng.errors import DataError, PermissionDeniedError
@@ -216,11 +217,13 @@ def service_record(
     end: dt.datetime | None = None,
 ) -> ServiceRecord:
     """The service record of one volunteer (staff in scope, or the volunteer's own account)
-    over ``[start, end)`` (default: everything)."""
+    over ``[start, end)`` (default: everything). The name is in full for the volunteer, a
+    dispatcher or an administrator (who hand the record out), masked for a grid worker."""
     if actor.role != "resident":
         require_staff(actor)
     v = get_volunteer(session, volunteer_id=volunteer_id, actor=actor)
     person = session.get(Person, v.person_id)
+    full_name = actor.role in ("dispatcher", "admin", "resident")
     community = session.get(Community, v.community_key)
     grid = session.get(Grid, v.grid_key)
     q = (
@@ -261,7 +264,11 @@ def service_record(
     return ServiceRecord(
         person={
             "id": v.id,
-            "name": person.name if person else "",
+            "name": (person.name or "")
+            if person and full_name
+            else mask_name(person.name)
+            if person
+            else "",
             "kind": KINDS[v.kind],
             "community": community.name if community else v.community_key,
             "grid": grid.name if grid else v.grid_key,

@@ -29,7 +29,7 @@ from wanzheng.volunteer.tasks import get_task, task_view
 
 __all__ = ["DEFAULT_MAX_WALK_M", "match_volunteers", "tasks_for_volunteer"]
 
-#: Farthest walk suggested, metres (15 minutes at 80 m/min, the life circle's own reach).
+#: Farthest walk suggested, metres (20 minutes at the catalogue's 60 m/min).
 DEFAULT_MAX_WALK_M = 1200.0
 
 
@@ -63,7 +63,7 @@ def match_volunteers(
     now: dt.datetime,
     max_walk_m: float = DEFAULT_MAX_WALK_M,
     limit: int = 20,
-    walk_speed_m_per_min: float = 80.0,
+    walk_speed_m_per_min: float = 60.0,
 ) -> list[dict[str, Any]]:
     """Volunteers suited to a task, nearest first (names masked; grid workers see only
     volunteers of their own grid).
@@ -127,7 +127,7 @@ def tasks_for_volunteer(
     now: dt.datetime,
     max_walk_m: float = DEFAULT_MAX_WALK_M,
     only_available: bool = True,
-    walk_speed_m_per_min: float = 80.0,
+    walk_speed_m_per_min: float = 60.0,
 ) -> list[dict[str, Any]]:
     """Open tasks the calling volunteer may take, nearest first: their skill, within
     ``max_walk_m`` of their home grid, and (with ``only_available``) inside their weekly

@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -69,6 +70,7 @@ __all__ = [
     "LIVE_STATES",
     "MAX_TASK_HOURS",
     "NO_SHOW_GRACE",
+    "PlaceCode",
     "cancel_task",
     "check_in",
     "check_out",
@@ -166,6 +168,8 @@ def publish_task(
         skill; no place.
     """
     require_staff(actor)
+    if actor.user_id is None:
+        raise PermissionDeniedError("publish: a task is published by a staff account")
     case = get_case(session, case_id=case_id, actor=actor)
     if case.state not in CASE_STATES:
         raise ConflictError(
@@ -352,6 +356,15 @@ def cancel_task(
     return task
 
 
+@dataclass(frozen=True, slots=True)
+class PlaceCode:
+    """A code for the place (to be handed out, never stored) and whether it was also put in
+    the outbox as an SMS to the case's resident."""
+
+    issued: IssuedCode
+    sms_to_resident: bool
+
+
 def _policy(task: VolunteerTask, now: dt.datetime) -> CodePolicy:
     # a code lives until two hours after the task's window, at least ten minutes
     ttl = max(600.0, (task.ends_at + dt.timedelta(hours=2) - now).total_seconds())
@@ -367,7 +380,7 @@ def issue_place_code(
     secret: str,
     now: dt.datetime,
     notify: bool = True,
-) -> IssuedCode:
+) -> PlaceCode:
     """A one-time code for the current claim's check-in (``step="checkin"``) or check-out
     (``"checkout"``), for staff in the task's scope to hand to the place.
 
@@ -402,6 +415,7 @@ def issue_place_code(
     )
     case = session.get(Case, task.case_id)
     phone = case.person.phone if case is not None and case.person is not None else None
+    sent = False
     if notify and phone:
         word = "签到" if step == "checkin" else "签退"
         local = task.starts_at.astimezone(BEIJING).strftime("%m月%d日 %H:%M")
@@ -417,7 +431,8 @@ def issue_place_code(
             ),
             now=now,
         )
-    return issued
+        sent = True
+    return PlaceCode(issued=issued, sms_to_resident=sent)
 
 
 def _publisher(session: Session, task: VolunteerTask, case: Case) -> Actor:
@@ -590,7 +605,7 @@ def task_view(
     *,
     actor: Actor,
     distance_m: float | None = None,
-    walk_speed_m_per_min: float = 80.0,
+    walk_speed_m_per_min: float = 60.0,
     skill_names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """A task as shown. Staff see the place and the claimant (masked); a volunteer sees the

@@ -168,6 +168,7 @@ def _routers() -> list[APIRouter]:
         ops,
         pages,
         proactive,
+        volunteer,
     )
 
     return [
@@ -176,6 +177,7 @@ def _routers() -> list[APIRouter]:
         admin.router,
         measures.router,
         proactive.router,
+        volunteer.router,  # 双报到
         open311.router,
         ops.router,  # /healthz, /readyz, /metrics
         audit.router,  # the front end: audit JSON/GeoJSON, pages and /static assets
