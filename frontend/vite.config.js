@@ -36,6 +36,8 @@ export default defineConfig({
         dashboard: resolve(here, "dashboard.html"),
         resident: resolve(here, "resident.html"),
         dispatch: resolve(here, "dispatch.html"),
+        volunteer: resolve(here, "volunteer.html"),
+        "volunteer-staff": resolve(here, "volunteer-staff.html"),
         docs: resolve(here, "docs.html"),
       },
     },

@@ -1,10 +1,11 @@
 """The pages and their bundled assets, served with no external resource at all.
 
 ``/`` and ``/dashboard``: the planners' audit dashboard; ``/resident`` and ``/m``: the
-residents' mobile page; ``/dispatch``: the dispatchers' console; ``/docs``: the API reference
-(Swagger UI on ``/openapi.json``). The pages are built from ``frontend/`` by ``make web`` into
-``web/static/`` and ship inside the Python package, Swagger UI's scripts and styles included,
-so that every page renders on an intranet with no way out.
+residents' mobile page; ``/dispatch``: the dispatchers' console; ``/volunteer``: the
+volunteers' phone page and ``/volunteer/staff`` the staff view of 双报到; ``/docs``: the API
+reference (Swagger UI on ``/openapi.json``). The pages are built from ``frontend/`` by
+``make web`` into ``web/static/`` and ship inside the Python package, Swagger UI's scripts
+and styles included, so that every page renders on an intranet with no way out.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ PAGES: dict[str, str] = {
     "/resident": "resident.html",
     "/m": "resident.html",
     "/dispatch": "dispatch.html",
+    "/volunteer": "volunteer.html",
+    "/volunteer/staff": "volunteer-staff.html",
     "/docs": "docs.html",
 }
 """URL path → built HTML file in :data:`STATIC_DIR`."""
