@@ -61,7 +61,7 @@ async function loadVolunteers() {
   document.querySelector("#vol-table tbody").innerHTML = vols
     .map(
       (v) => `<tr><td>${esc(v.name)}</td><td>${esc(v.kind_label)}</td><td>${esc(v.phone)}</td>
-        <td>${esc(v.grid)}</td><td>${esc(v.unit ?? "")}</td><td>${esc((v.skill_labels || []).join("、"))}</td></tr>`,
+        <td>${esc(v.grid_name)}</td><td>${esc(v.unit ?? "")}</td><td>${esc((v.skill_labels || []).join("、"))}</td></tr>`,
     )
     .join("");
 }
@@ -139,7 +139,7 @@ document.getElementById("task-table").addEventListener("click", async (e) => {
           ? `<ol>${rows
               .map(
                 (r) =>
-                  `<li>${esc(r.name)} · ${esc(r.grid)} · ${esc(t("vol.walk", { m: num(r.distance_m), min: r.walk_min }))}</li>`,
+                  `<li>${esc(r.name)} · ${esc(r.grid_name ?? r.grid)} · ${esc(t("vol.walk", { m: num(r.distance_m), min: r.walk_min }))}</li>`,
               )
               .join("")}</ol>`
           : `<p class="muted">${esc(t("vs.matches.none"))}</p>`

@@ -125,7 +125,7 @@ async function load() {
   try {
     me = await api("/api/volunteers/me", { token: tok });
     document.getElementById("vol-name").textContent = `${me.name} · ${me.kind_label}`;
-    const facts = [me.unit, me.grid, (me.skill_labels || []).join("、")].filter(Boolean);
+    const facts = [me.unit, me.grid_name, (me.skill_labels || []).join("、")].filter(Boolean);
     document.getElementById("vol-facts").textContent = facts.join(" · ");
     show("vol-view", true);
     await Promise.all([loadClaims(), loadTasks(), loadRecord()]);
@@ -171,6 +171,7 @@ document.getElementById("signout").addEventListener("click", async () => {
 });
 
 async function act(path, body, done) {
+  document.body.dataset.busy = "yes";
   try {
     const out = await api(path, { method: "POST", token: token(), body });
     toast(done(out));
@@ -179,6 +180,8 @@ async function act(path, body, done) {
   } catch (ex) {
     message(errorText(ex), true);
     toast(errorText(ex), "error");
+  } finally {
+    delete document.body.dataset.busy;
   }
 }
 
@@ -210,4 +213,6 @@ document.getElementById("claims").addEventListener("submit", (e) => {
 });
 
 onLangChange(() => load());
-load();
+load().finally(() => {
+  document.body.dataset.ready = "yes";
+});

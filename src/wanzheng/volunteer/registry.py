@@ -418,6 +418,8 @@ def volunteer_view(
         session.flush()
         masked = False
     known = skill_names if skill_names is not None else load_skills()
+    grid = session.get(Grid, volunteer.grid_key)
+    community = session.get(Community, volunteer.community_key)
     return {
         "id": volunteer.id,
         "kind": volunteer.kind,
@@ -426,7 +428,9 @@ def volunteer_view(
         "phone": mask_phone(phone) if masked else phone,
         "masked": masked,
         "community": volunteer.community_key,
+        "community_name": community.name if community else volunteer.community_key,
         "grid": volunteer.grid_key,
+        "grid_name": grid.name if grid else volunteer.grid_key,
         "unit": volunteer.unit,
         "skills": list(volunteer.skills),
         "skill_labels": [known.get(s, s) for s in volunteer.skills],

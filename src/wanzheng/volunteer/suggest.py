@@ -33,9 +33,10 @@ __all__ = ["DEFAULT_MAX_WALK_M", "match_volunteers", "tasks_for_volunteer"]
 DEFAULT_MAX_WALK_M = 1200.0
 
 
-def _homes(session: Session, grids: set[str]) -> dict[str, tuple[float, float]]:
+def _homes(session: Session, grids: set[str]) -> dict[str, tuple[float, float, str]]:
+    """Home point (lon, lat) and name of each grid."""
     rows = session.scalars(select(Grid).where(Grid.key.in_(grids))).all() if grids else []
-    return {g.key: grid_home(g.polygon_wkt) for g in rows}
+    return {g.key: (*grid_home(g.polygon_wkt), g.name) for g in rows}
 
 
 def _busy(session: Session, task: VolunteerTask) -> set[int]:
@@ -110,6 +111,7 @@ def match_volunteers(
                 "name": mask_name(person.name if person else None),
                 "kind": v.kind,
                 "grid": v.grid_key,
+                "grid_name": homes[v.grid_key][2],
                 "distance_m": round(float(d), 1),
                 "walk_min": math.ceil(float(d) / walk_speed_m_per_min),
                 "quarter_hours": round(served.get(v.id, 0) / 60.0, 2),
