@@ -37,6 +37,8 @@ export default defineConfig({
         resident: resolve(here, "resident.html"),
         dispatch: resolve(here, "dispatch.html"),
         programme: resolve(here, "programme.html"),
+        volunteer: resolve(here, "volunteer.html"),
+        "volunteer-staff": resolve(here, "volunteer-staff.html"),
         docs: resolve(here, "docs.html"),
         consult: resolve(here, "consult.html"),
         "consult-staff": resolve(here, "consult-staff.html"),

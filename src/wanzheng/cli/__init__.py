@@ -70,6 +70,9 @@ def _register(*, audit_only: bool = False) -> None:
     from wanzheng.cli import consult
 
     consult.register(app)
+    from wanzheng.cli import volunteer
+
+    volunteer.register(app)
 
 
 _register(audit_only=_audit_only(sys.argv))

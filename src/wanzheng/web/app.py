@@ -184,6 +184,7 @@ def _routers() -> list[APIRouter]:
         pages,
         plan,
         proactive,
+        volunteer,
     )
 
     return [
@@ -193,6 +194,7 @@ def _routers() -> list[APIRouter]:
         measures.router,
         proactive.router,
         consult.router,  # 议事协商
+        volunteer.router,  # 双报到
         open311.router,
         ops.router,  # /healthz, /readyz, /metrics
         audit.router,  # the front end: audit JSON/GeoJSON, pages and /static assets

@@ -20,7 +20,8 @@ from sqlalchemy import DateTime
 # every module that declares tables, so that Base.metadata holds them all
 import wanzheng.cases.models
 import wanzheng.consult.models
-import wanzheng.proactive.models  # noqa: F401
+import wanzheng.proactive.models
+import wanzheng.volunteer.models  # noqa: F401
 from wanzheng.db.base import Base, UTCDateTime
 from wanzheng.db.engine import make_engine
 

@@ -3,7 +3,8 @@
 ``/`` and ``/dashboard``: the planners' audit dashboard; ``/resident`` and ``/m``: the
 residents' mobile page; ``/dispatch``: the dispatchers' console; ``/programme``: a city's
 programme of complete communities (建设进度); ``/consult`` and ``/consult/staff``:
-consultations (议事协商) for residents and for staff; ``/docs``: the API reference
+consultations (议事协商) for residents and for staff; ``/volunteer``: the volunteers' phone
+page and ``/volunteer/staff`` the staff view of 双报到; ``/docs``: the API reference
 (Swagger UI on ``/openapi.json``). The pages are built from ``frontend/`` by ``make web`` into
 ``web/static/`` and ship inside the Python package, Swagger UI's scripts and styles included,
 so that every page renders on an intranet with no way out.
@@ -29,6 +30,8 @@ PAGES: dict[str, str] = {
     "/m": "resident.html",
     "/dispatch": "dispatch.html",
     "/programme": "programme.html",
+    "/volunteer": "volunteer.html",
+    "/volunteer/staff": "volunteer-staff.html",
     "/docs": "docs.html",
     "/consult": "consult.html",
     "/consult/staff": "consult-staff.html",

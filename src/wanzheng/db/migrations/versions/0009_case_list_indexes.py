@@ -9,7 +9,7 @@ The composite indexes also serve every lookup the single-column ones served (sam
 column), so those are dropped and intake writes no more index entries than before.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-03 13:10:00
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
