@@ -4,6 +4,7 @@ real CAU extract with the shipped sample ledger, checked against independent com
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import tomllib
@@ -148,3 +149,24 @@ def test_wanzheng_audit_is_both_the_function_and_the_subpackage() -> None:
 def test_version_is_the_packages() -> None:
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
     assert wanzheng.__version__ == meta["project"]["version"]
+
+
+def test_kind_details_agree_in_report_dashboard_and_read_back(
+    audit: wanzheng.Audit, tmp_path: Path
+) -> None:
+    """One source for what a kind is: the report's kinds, the dashboard's (live and read back
+    from the folder) and the catalogue fallback for folders without them are the same rows."""
+    from wanzheng.data.audit_output import KIND_COLUMNS, _kinds_from_catalogue, load_audit_output
+    from wanzheng.report._common import kind_infos
+    from wanzheng.web.audit_view import AuditView
+
+    def rows(records: list[dict[str, object]]) -> list[tuple[object, ...]]:
+        return [tuple(r[c] for c in KIND_COLUMNS) for r in records]
+
+    report = rows([dataclasses.asdict(k) for k in kind_infos(audit.result)])
+    live = rows(AuditView.from_result(audit.result).kinds_json())
+    audit.to_files(tmp_path / "out")
+    back = rows(AuditView.from_output(load_audit_output(tmp_path / "out")).kinds_json())
+    fallback = rows(_kinds_from_catalogue(list(audit.kinds["key"])).to_dict("records"))
+    assert len(report) == len(audit.kinds) > 10
+    assert report == live == back == fallback
