@@ -21,6 +21,7 @@ from sqlalchemy.sql import Select
 
 from wanzheng.cases.deadlines import add_working_days, missed_deadlines, overdue_hours
 from wanzheng.cases.models import (
+    AFTER_PHOTO_POSITION,
     Case,
     CaseEvent,
     CaseExtension,
@@ -34,8 +35,11 @@ from wanzheng.cases.users import Actor
 from wanzheng.errors import ConflictError, DataError, NotFoundError, PermissionDeniedError
 
 __all__ = [
+    "AFTER_PHOTO_MAX",
+    "AFTER_PHOTO_STATES",
     "REROUTE_STATES",
     "apply_action",
+    "attach_after_photos",
     "case_events",
     "claim_case",
     "escalate_overdue",
@@ -304,6 +308,67 @@ def apply_action(
     to = t.target if t.target is not None else case.state
     _event(session, case, action=action, to=to, actor=actor, now=now, note=text_note)
     session.flush()
+    return case
+
+
+AFTER_PHOTO_MAX = 6
+"""Most photos staff attach to one case (办结照片)."""
+AFTER_PHOTO_STATES = frozenset({"dispatched", "in_progress", "resolved", "reopened"})
+"""States in which the handler attaches photos of the place: while handling it and once
+resolved (before the resident's rating closes it)."""
+
+
+def attach_after_photos(
+    session: Session,
+    *,
+    case_id: int,
+    actor: Actor,
+    photos: Sequence[tuple[str, str]],
+    now: dt.datetime,
+) -> Case:
+    """Attach photos of the place after the work (办结照片) to a case, with an event ``photo``.
+
+    ``photos`` are ``(sha256, ext)`` of photos already stored
+    (:func:`wanzheng.cases.photos.store_photo`). Handlers and grid workers in scope,
+    dispatchers and administrators may attach them while the case is in
+    :data:`AFTER_PHOTO_STATES`; at most :data:`AFTER_PHOTO_MAX` per case.
+
+    Raises
+    ------
+    PermissionDeniedError
+        A resident (or another role) tried.
+    NotFoundError
+        The case does not exist or is outside the actor's scope.
+    ConflictError
+        The case is not being handled (state), or the photos would exceed the limit.
+    """
+    if actor.role not in ("handler", "grid_worker", "dispatcher", "admin"):
+        raise PermissionDeniedError("photos: only staff handling the case attach photos")
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFoundError(f"case: no case {case_id} visible to you")
+    _in_scope_for_action(case, actor)
+    if case.state not in AFTER_PHOTO_STATES:
+        raise ConflictError(
+            f"photos: a case in state {case.state!r} takes no photos "
+            f"(expected one of {sorted(AFTER_PHOTO_STATES)})"
+        )
+    if not photos:
+        raise DataError("photos: expected at least one photo")
+    have = [p.position for p in case.photos if p.position >= AFTER_PHOTO_POSITION]
+    if len(have) + len(photos) > AFTER_PHOTO_MAX:
+        raise ConflictError(
+            f"photos: a case takes at most {AFTER_PHOTO_MAX} photos of the handler "
+            f"({len(have)} attached already)"
+        )
+    start = max(have, default=AFTER_PHOTO_POSITION - 1) + 1
+    for i, (sha, ext) in enumerate(photos):
+        session.add(CasePhoto(case_id=case.id, position=start + i, sha256=sha, ext=ext))
+    _event(
+        session, case, action="photo", to=case.state, actor=actor, now=now, note=f"{len(photos)}张"
+    )
+    session.flush()
+    session.refresh(case, ["photos"])
     return case
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, File, Query, Request, Response
+from fastapi import UploadFile as FormFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,7 +23,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wanzheng.cases.contacts import Contact, unmask_contact
 from wanzheng.cases.crud import (
+    AFTER_PHOTO_MAX,
     apply_action,
+    attach_after_photos,
     case_events,
     claim_case,
     escalate_overdue,
@@ -171,6 +174,11 @@ class CasePublic(BaseModel):
         description="The case's photos, each at /api/track/{code}/photos/{name}: the holder of "
         "the tracking code sees the photos filed with it.",
     )
+    after_photos: list[str] = Field(
+        default_factory=list,
+        description="Photos of the place after the work (办结照片) the handler attached, at "
+        "the same address.",
+    )
 
 
 class ContactOut(BaseModel):
@@ -221,7 +229,12 @@ class CaseStaff(BaseModel):
     rating: str | None
     merged_into: int | None
     overdue: dict[str, float]
-    photos: list[str]
+    photos: list[str] = Field(description="The resident's photos, each at /api/photos/{name}.")
+    after_photos: list[str] = Field(
+        default_factory=list,
+        description="Photos of the place after the work (办结照片), attached by staff with "
+        "POST /api/cases/{id}/photos.",
+    )
     contact: ContactOut
     actions: list[str]
     events: list[EventOut] | None = None
@@ -322,6 +335,12 @@ def public_view(
         photos=[
             f"/api/track/{quote(case.tracking_code, safe='')}/photos/{p.sha256}.{p.ext}"
             for p in case.photos
+            if not p.after
+        ],
+        after_photos=[
+            f"/api/track/{quote(case.tracking_code, safe='')}/photos/{p.sha256}.{p.ext}"
+            for p in case.photos
+            if p.after
         ],
     )
 
@@ -404,7 +423,8 @@ def staff_view(
         rating=case.rating,
         merged_into=case.merged_into_id,
         overdue={k: round(v, 3) for k, v in missed.items()},
-        photos=[f"/api/photos/{p.sha256}.{p.ext}" for p in case.photos],
+        photos=[f"/api/photos/{p.sha256}.{p.ext}" for p in case.photos if not p.after],
+        after_photos=[f"/api/photos/{p.sha256}.{p.ext}" for p in case.photos if p.after],
         contact=ContactOut(
             name=contact.name,
             phone=contact.phone,
@@ -1033,6 +1053,61 @@ def extend(case_id: CaseId, body: ExtensionIn, desk: Desk, actor: DispatcherActo
     )
     with desk.reads() as session:
         return staff_view(session, desk, case, actor, with_events=True)
+
+
+@router.post(
+    "/cases/{case_id:int}/photos",
+    response_model=CaseStaff,
+    responses=errors(401, 403, 404, 409),
+)
+async def add_photos(
+    case_id: CaseId,
+    desk: Desk,
+    actor: StaffActor,
+    names: PlaceNames,
+    photos: Annotated[
+        list[FormFile],
+        File(
+            description=f"1-{AFTER_PHOTO_MAX} photos (JPEG, PNG, WebP) of the place after the work."
+        ),
+    ],
+) -> CaseStaff:
+    """Attach photos of the place after the work (办结照片) to a case being handled
+    (已派单, 办理中, 重办, or resolved before it is rated): handlers and grid workers in scope,
+    dispatchers. The console offers it with 办结; the resident sees them on the tracking page."""
+    if len(photos) > AFTER_PHOTO_MAX:
+        raise DataError(f"photos: at most {AFTER_PHOTO_MAX} photos, got {len(photos)}")
+    stored = []
+    for i, upload in enumerate(photos):
+        data = await upload.read(desk.settings.photo_max_bytes + 1)
+        stored.append(
+            await run_in_threadpool(
+                store_photo,
+                data,
+                photo_dir=desk.photo_dir,
+                max_bytes=desk.settings.photo_max_bytes,
+                field=f"photos[{i}]",
+            )
+        )
+    now = desk.now()
+
+    def work(session: Session) -> Case:
+        return attach_after_photos(
+            session,
+            case_id=case_id,
+            actor=actor,
+            photos=[(p.sha256, p.ext) for p in stored],
+            now=now,
+        )
+
+    case = await run_in_threadpool(desk.write, work)
+
+    def view() -> CaseStaff:
+        with desk.reads() as session:
+            place = names(case.lon, case.lat)
+            return staff_view(session, desk, case, actor, with_events=True, place=place)
+
+    return await run_in_threadpool(view)
 
 
 @router.get("/cases/{case_id:int}/contact", response_model=ContactOut, responses=errors(404))
