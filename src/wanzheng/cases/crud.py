@@ -274,15 +274,17 @@ def apply_action(
         dept = session.get(Department, department) if department is not None else None
         if dept is None:
             raise DataError(f"department: unknown department {department!r}")
+        to_grid = ""
         if grid is not None:
             g = session.get(Grid, grid)
             if g is None:
                 raise DataError(f"grid: unknown grid {grid!r}")
             case.grid_key = g.key
             case.community_key = g.community_key
+            to_grid = f"（{g.name or g.key}）"
         case.department_key = department
         case.accepted_at = case.accepted_at or now
-        text_note = note or f"派往{dept.name or dept.key}"
+        text_note = note or f"派往{dept.name or dept.key}{to_grid}"
     elif action == "start":
         case.responded_at = case.responded_at or now
         case.accepted_at = case.accepted_at or now
@@ -365,7 +367,13 @@ def attach_after_photos(
     for i, (sha, ext) in enumerate(photos):
         session.add(CasePhoto(case_id=case.id, position=start + i, sha256=sha, ext=ext))
     _event(
-        session, case, action="photo", to=case.state, actor=actor, now=now, note=f"{len(photos)}张"
+        session,
+        case,
+        action="photo",
+        to=case.state,
+        actor=actor,
+        now=now,
+        note=f"办结照片{len(photos)}张",
     )
     session.flush()
     session.refresh(case, ["photos"])
