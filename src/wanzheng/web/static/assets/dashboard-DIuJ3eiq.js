@@ -31,9 +31,9 @@ import"./_commonjsHelpers-B-UnjaXt.js";import{i as B_,c as N_,t as G,a as Bn,A a
       ${(t.evidence??[]).length?`<div class="wide"><dt>${V(G("dash.evidence"))}</dt>
            <dd id="evidence"><ul class="evidence">${t.evidence.map(o=>`<li data-kind="${V(o.kind)}"><span class="pill ${bl[t.kinds[o.kind]?.status??"no_data"]??""}">${V(Ui(o.kind))}</span>
                ${V(G("dash.evidence.count").replace("{cases}",Ot(o.n_cases)).replace("{residents}",Ot(o.n_residents)))}</li>`).join("")}</ul></dd></div>`:""}
-      ${(t.edge_uncertain??[]).length?`<div class="wide"><dt>${V(G("dash.edge"))}</dt>
+      ${t.edge_uncertain&&(t.edge_uncertain_kinds??[]).length?`<div class="wide"><dt>${V(G("dash.edge"))}</dt>
            <dd class="small" id="edge-uncertain">${V(G("dash.edge.text").replace("{m}",t.edge_distance_m??"?"))}
-           ${t.edge_uncertain.map(o=>`<span class="pill">${V(Ui(o))}</span>`).join(" ")}</dd></div>`:""}
+           ${t.edge_uncertain_kinds.map(o=>`<span class="pill">${V(Ui(o))}</span>`).join(" ")}</dd></div>`:""}
     </dl>
     <fieldset class="reach"><legend>${V(G("dash.reach"))} <span class="muted small">${V(G("dash.reach.hint"))}</span></legend>${a}</fieldset>
     <div class="table-wrap"><table class="kinds-table">
