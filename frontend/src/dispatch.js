@@ -26,16 +26,6 @@ import {
 const TOKEN_KEY = "wanzheng.token";
 // The queue tabs are the states of states.toml, in its order (served by /api/ui/vocabulary).
 const QUEUES = () => queueOrder();
-// The deadline that matters in each state.
-const DUE_OF = {
-  submitted: "sign_due",
-  accepted: "respond_due",
-  dispatched: "respond_due",
-  reopened: "respond_due",
-  returned: "respond_due",
-  disputed: "resolve_due",
-  in_progress: "resolve_due",
-};
 
 const state = {
   token: null, me: null, cases: [], queue: "submitted", selected: null, duplicates: [], photoUrls: [], outlook: null,
@@ -143,9 +133,10 @@ async function refresh() {
   }
 }
 
+// The deadline the case now runs against, as the service says (next_due: sign / respond /
+// resolve, from what has happened to the case; null once resolved or closed).
 function dueOf(c) {
-  const key = DUE_OF[c.state];
-  return key ? c[key] : null;
+  return c.next_due ? c[`${c.next_due}_due`] : null;
 }
 
 function countdown(iso) {

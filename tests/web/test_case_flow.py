@@ -251,3 +251,27 @@ def test_dispatch_chooses_the_grid(api: Any) -> None:
     api.act(other, "dispatcher", "accept")
     r = api.act(other, "dispatcher", "dispatch", department="city_management", grid="x", expect=422)
     assert "grid" in r.text
+
+
+def test_next_due_follows_what_has_happened(api: Any) -> None:
+    """The deadline a case runs against comes from the service: sign until accepted, respond
+    until handling starts (a re-dispatch after a return keeps the response met), resolve until
+    resolved, none after."""
+    cid = api.submit()["id"]
+
+    def due() -> str | None:
+        return api.get(f"/api/cases/{cid}", "dispatcher").json()["next_due"]
+
+    assert due() == "sign"
+    api.act(cid, "dispatcher", "accept")
+    assert due() == "respond"
+    api.act(cid, "dispatcher", "dispatch", department="city_management")
+    assert due() == "respond"
+    api.act(cid, "city", "start")
+    assert due() == "resolve"
+    api.act(cid, "city", "return", reason="需要城管执法配合")
+    api.act(cid, "dispatcher", "dispatch", department="city_management")
+    assert due() == "resolve"  # it was responded to once: the clock is the resolve deadline
+    api.act(cid, "city", "start")
+    api.act(cid, "city", "resolve", note="已修复")
+    assert due() is None

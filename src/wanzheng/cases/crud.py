@@ -50,6 +50,7 @@ __all__ = [
     "list_cases",
     "measures_frame",
     "missed_now",
+    "next_deadline",
     "overdue_cases",
     "photo_visible",
     "rate_case",
@@ -483,6 +484,23 @@ def extend_deadline(
 
 
 _NOT_TIMED = ("closed", "merged", "rejected", "resolved")
+
+
+def next_deadline(case: Case) -> str | None:
+    """The deadline the case now runs against: ``sign`` until it is accepted, then
+    ``respond`` until handling starts, then ``resolve`` until it is resolved; ``None`` once
+    resolved, closed, merged or rejected (the clock of :func:`missed_now`). The console shows
+    this one in its queues."""
+    if case.state in _NOT_TIMED:
+        return None
+    for name, done in (
+        ("sign", case.accepted_at),
+        ("respond", case.responded_at),
+        ("resolve", case.resolved_at),
+    ):
+        if done is None:
+            return name
+    return None
 
 
 def missed_now(case: Case, now: dt.datetime) -> dict[str, float]:

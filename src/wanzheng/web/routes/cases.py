@@ -34,6 +34,7 @@ from wanzheng.cases.crud import (
     get_case_by_tracking,
     list_cases,
     missed_now,
+    next_deadline,
     overdue_cases,
     photo_visible,
     rate_case,
@@ -219,6 +220,11 @@ class CaseStaff(BaseModel):
     sign_due: dt.datetime
     respond_due: dt.datetime
     resolve_due: dt.datetime
+    next_due: str | None = Field(
+        None,
+        description="The deadline the case now runs against: sign (until accepted), respond "
+        "(until handling starts), resolve (until resolved); null once resolved or closed.",
+    )
     accepted_at: dt.datetime | None
     responded_at: dt.datetime | None
     resolved_at: dt.datetime | None
@@ -413,6 +419,7 @@ def staff_view(
         sign_due=case.sign_due,
         respond_due=case.respond_due,
         resolve_due=case.resolve_due,
+        next_due=next_deadline(case),
         accepted_at=case.accepted_at,
         responded_at=case.responded_at,
         resolved_at=case.resolved_at,
