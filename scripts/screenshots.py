@@ -13,11 +13,18 @@ elderly stations and canteens) and a programme's progress between the demo audit
 subdistricts by longitude, a 2025 target of 20 %), and ``dashboard-plan.png`` (1366 × 900),
 ``programme.png`` (1366 × 900) and ``programme-phone.png`` (390 × 844) are saved.
 ``--plan-only`` takes only these three.
+
+``python scripts/screenshots.py --roles`` takes the screen guides' pictures instead
+(``docs/roles/img/``): one case walked through by each role with the demo accounts — the
+resident files it with a photo on a phone, the dispatcher accepts it and dispatches it to a
+department and grid, the handler starts it and resolves it with a photo of the place after the
+work, the grid worker sees it on a phone, and the resident follows it.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import socket
 import subprocess
@@ -26,11 +33,13 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "img"
+ROLES_OUT = ROOT / "docs" / "roles" / "img"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "wanzheng-demo"
@@ -43,14 +52,24 @@ def _free_port() -> int:
 
 
 def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
+    roles = "--roles" in sys.argv[1:]
+    (ROLES_OUT if roles else OUT).mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="wanzheng-shots-"))
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     exe = Path(sys.executable).with_name("wanzheng")
     server = subprocess.Popen(
-        [str(exe), "demo", "--serve", "--port", str(port), "--out", str(work / "out"),
-         "--data-dir", str(work / "data")],
+        [
+            str(exe),
+            "demo",
+            "--serve",
+            "--port",
+            str(port),
+            "--out",
+            str(work / "out"),
+            "--data-dir",
+            str(work / "data"),
+        ],
         stdout=subprocess.DEVNULL,
     )
     try:
@@ -65,10 +84,13 @@ def main() -> None:
                 time.sleep(0.5)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-            if "--plan-only" not in sys.argv:
-                shoot(browser, base, work / "out" / "report.html")
-            make_plan_and_progress(exe, work)
-            shoot_plan(browser, base)
+            if roles:
+                shoot_roles(browser, base, work)
+            else:
+                if "--plan-only" not in sys.argv:
+                    shoot(browser, base, work / "out" / "report.html")
+                make_plan_and_progress(exe, work)
+                shoot_plan(browser, base)
             browser.close()
     finally:
         server.terminate()
@@ -177,7 +199,10 @@ def shoot_plan(browser: object, base: str) -> None:
     page.wait_for_selector("body[data-ready=yes]", timeout=60_000)
     page.locator("#plan [data-site='0']").click()
     page.wait_for_timeout(600)
-    page.evaluate("() => { const s = document.getElementById('side'); s.scrollTop = document.getElementById('plan-card').offsetTop - s.offsetTop - 8; }")
+    page.evaluate(
+        "() => { const s = document.getElementById('side'); "
+        "s.scrollTop = document.getElementById('plan-card').offsetTop - s.offsetTop - 8; }"
+    )
     page.locator(".plan-pin").first.hover()
     page.wait_for_timeout(400)
     page.screenshot(path=str(OUT / "dashboard-plan.png"))
@@ -193,6 +218,127 @@ def shoot_plan(browser: object, base: str) -> None:
     res.screenshot(path=str(OUT / "programme-phone.png"))
     desk.close()
     phone.close()
+
+
+def _photo(path: Path, colour: tuple[int, int, int]) -> Path:
+    """A plain photo file for the uploads (a lamp post on a wall), made here."""
+    from PIL import Image
+
+    img = Image.new("RGB", (1200, 900), colour)
+    for y in range(150, 800):
+        for x in range(560, 640):
+            img.putpixel((x, y), (60, 60, 60))
+    for y in range(100, 180):
+        for x in range(520, 680):
+            img.putpixel((x, y), (250, 220, 60))
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=85)
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def _sign_in(page: object, base: str, username: str) -> None:
+    page.goto(f"{base}/dispatch")  # type: ignore[attr-defined]
+    page.wait_for_selector("body[data-ready=yes]", timeout=60_000)  # type: ignore[attr-defined]
+    page.fill("#username", username)  # type: ignore[attr-defined]
+    page.fill("#password", PASSWORD)  # type: ignore[attr-defined]
+    page.locator("#login-form button[type=submit]").click()  # type: ignore[attr-defined]
+    page.wait_for_selector("#console:not([hidden])", timeout=30_000)  # type: ignore[attr-defined]
+
+
+def _act(page: object, label: str) -> None:
+    page.locator("#case-view .actions button", has_text=label).click()  # type: ignore[attr-defined]
+
+
+def shoot_roles(browser: object, base: str, work: Path) -> None:
+    """One case through every role's screens, into ``docs/roles/img/``."""
+    b: Any = browser
+    phone_opts: dict[str, Any] = {
+        "viewport": PHONE,
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+        "locale": "zh-CN",
+    }
+    # --- resident: files the problem with a photo, gets a tracking code ----------------------
+    phone = b.new_context(**phone_opts)
+    res = phone.new_page()
+    res.goto(f"{base}/resident")
+    res.wait_for_selector("body[data-ready=yes]", timeout=60_000)
+    res.fill("#text", "小区东门的路灯不亮已经一周了，晚上很黑，老人出门不安全")
+    box = res.locator("#map").bounding_box()
+    res.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    res.wait_for_selector("#loc-status.ok")
+    res.set_input_files("#photos", str(_photo(work / "before.jpg", (40, 40, 70))))
+    res.wait_for_selector("#previews[data-count='1']:not([data-busy])", timeout=30_000)
+    res.wait_for_timeout(800)
+    res.screenshot(path=str(ROLES_OUT / "resident-report.png"), full_page=True)
+    res.locator("#submit").click()
+    res.wait_for_selector("#tracking-code", timeout=30_000)
+    code = res.locator("#tracking-code").inner_text().strip()
+    res.screenshot(path=str(ROLES_OUT / "resident-receipt.png"))
+
+    # --- dispatcher: lands on 已提交, accepts, dispatches to a department and a grid ----------
+    desk = b.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = desk.new_page()
+    _sign_in(page, base, "dispatcher")
+    page.wait_for_selector(".qitem", timeout=30_000)
+    page.locator(".qitem").first.click()
+    page.wait_for_selector("#case-view h3", timeout=30_000)
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(ROLES_OUT / "dispatcher-case.png"))
+    _act(page, "签收")
+    page.wait_for_selector("#detail-state:has-text('已签收')")
+    _act(page, "派单")
+    page.locator("#f-department").select_option("city_management")
+    page.locator("#f-grid").select_option("west-1")
+    page.locator("#action-form").scroll_into_view_if_needed()
+    page.screenshot(path=str(ROLES_OUT / "dispatcher-dispatch.png"))
+    page.locator("#action-form button[type=submit]").click()
+    page.wait_for_selector("#detail-state:has-text('已派单')")
+    page.locator("#rates").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ROLES_OUT / "dispatcher-rates.png"))
+
+    # --- handler: lands on 已派单, starts, resolves with a photo after the work ---------------
+    work_ctx = b.new_context(viewport=DESKTOP, locale="zh-CN")
+    hpage = work_ctx.new_page()
+    _sign_in(hpage, base, "city-management")
+    hpage.wait_for_selector(".qitem", timeout=30_000)
+    hpage.screenshot(path=str(ROLES_OUT / "handler-queue.png"))
+    hpage.locator(".qitem").first.click()
+    hpage.wait_for_selector("#case-view h3", timeout=30_000)
+    _act(hpage, "响应办理")
+    hpage.wait_for_selector("#detail-state:has-text('办理中')")
+    _act(hpage, "办结")
+    hpage.fill("#f-note", "已更换东门路灯灯泡，夜间照明恢复")
+    hpage.set_input_files("#f-after", str(_photo(work / "after.jpg", (120, 160, 210))))
+    hpage.wait_for_selector("#after-previews[data-count='1']", timeout=30_000)
+    hpage.locator("#action-form").scroll_into_view_if_needed()
+    hpage.screenshot(path=str(ROLES_OUT / "handler-resolve.png"))
+    hpage.locator("#action-form button[type=submit]").click()
+    hpage.wait_for_selector("#after-photos img", timeout=30_000)
+    hpage.locator("#after-photos").scroll_into_view_if_needed()
+    hpage.wait_for_timeout(500)
+    hpage.screenshot(path=str(ROLES_OUT / "handler-resolved.png"))
+
+    # --- grid worker, on a phone: the grid's own cases ---------------------------------------
+    gw = b.new_context(**phone_opts).new_page()
+    _sign_in(gw, base, "grid-west-1")
+    gw.wait_for_selector(".qtab.on", timeout=30_000)
+    gw.locator(".qtab", has_text="已办结待评价").click()
+    gw.locator(".qitem").first.click()
+    gw.wait_for_selector("#case-view h3", timeout=30_000)
+    gw.wait_for_timeout(800)
+    gw.screenshot(path=str(ROLES_OUT / "grid-worker-case.png"), full_page=True)
+
+    # --- resident: follows the case, sees the photo after the work, rates it -----------------
+    res.goto(f"{base}/resident?code={code}")
+    res.wait_for_selector("#case-after-photos img", timeout=30_000)
+    res.wait_for_timeout(500)
+    res.screenshot(path=str(ROLES_OUT / "resident-track.png"), full_page=True)
+    for ctx in (phone, desk, work_ctx):
+        ctx.close()
 
 
 if __name__ == "__main__":

@@ -269,10 +269,10 @@ function renderCommunity() {
              )
              .join("")}</ul></dd></div>`
         : ""}
-      ${(p.edge_uncertain ?? []).length
+      ${p.edge_uncertain && (p.edge_uncertain_kinds ?? []).length
         ? `<div class="wide"><dt>${esc(t("dash.edge"))}</dt>
            <dd class="small" id="edge-uncertain">${esc(t("dash.edge.text").replace("{m}", p.edge_distance_m ?? "?"))}
-           ${p.edge_uncertain.map((k) => `<span class="pill">${esc(kindName(k))}</span>`).join(" ")}</dd></div>`
+           ${p.edge_uncertain_kinds.map((k) => `<span class="pill">${esc(kindName(k))}</span>`).join(" ")}</dd></div>`
         : ""}
     </dl>
     <fieldset class="reach"><legend>${esc(t("dash.reach"))} <span class="muted small">${esc(t("dash.reach.hint"))}</span></legend>${reachBoxes}</fieldset>

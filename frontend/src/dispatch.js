@@ -5,6 +5,7 @@ import "./style.css";
 import { api, ApiError, errorText, esc, initPage, num, toast, when } from "./common.js";
 import { onLangChange, t } from "./i18n.js";
 import { createMap, drawBase, L } from "./map.js";
+import { shrinkPhoto } from "./photos.js";
 import {
   actionLabel,
   actionRequires,
@@ -12,6 +13,8 @@ import {
   categoryLabel,
   departmentLabel,
   departments,
+  gridLabel,
+  grids,
   actionsFrom,
   loadVocabulary,
   queueOrder,
@@ -23,20 +26,12 @@ import {
 const TOKEN_KEY = "wanzheng.token";
 // The queue tabs are the states of states.toml, in its order (served by /api/ui/vocabulary).
 const QUEUES = () => queueOrder();
-// The deadline that matters in each state.
-const DUE_OF = {
-  submitted: "sign_due",
-  accepted: "respond_due",
-  dispatched: "respond_due",
-  reopened: "respond_due",
-  returned: "respond_due",
-  disputed: "resolve_due",
-  in_progress: "resolve_due",
-};
 
 const state = {
   token: null, me: null, cases: [], queue: "submitted", selected: null, duplicates: [], photoUrls: [], outlook: null,
+  afterPhotos: [], // 办结照片 chosen in the resolve form, already shrunk: { blob, name, url }
 };
+const MAX_AFTER_PHOTOS = 6; // the case desk keeps at most six photos of the handler per case
 let miniMap = null;
 
 initPage();
@@ -138,9 +133,10 @@ async function refresh() {
   }
 }
 
+// The deadline the case now runs against, as the service says (next_due: sign / respond /
+// resolve, from what has happened to the case; null once resolved or closed).
 function dueOf(c) {
-  const key = DUE_OF[c.state];
-  return key ? c[key] : null;
+  return c.next_due ? c[`${c.next_due}_due`] : null;
 }
 
 function countdown(iso) {
@@ -239,11 +235,15 @@ async function loadDuplicates(c) {
 
 // ---------------------------------------------------------------- one case
 
-async function loadPhotos(names) {
-  for (const u of state.photoUrls) URL.revokeObjectURL(u);
-  state.photoUrls = [];
-  const box = document.getElementById("photos");
+async function loadPhotos(names, boxId = "photos", fresh = true) {
+  if (fresh) {
+    for (const u of state.photoUrls) URL.revokeObjectURL(u);
+    state.photoUrls = [];
+  }
+  const box = document.getElementById(boxId);
   if (!box) return;
+  const label = boxId === "photos" ? t("disp.photos") : t("disp.after");
+  let n = 0;
   for (const name of names) {
     try {
       const src = name.startsWith("/") ? name : `/api/photos/${encodeURIComponent(name)}`;
@@ -257,7 +257,8 @@ async function loadPhotos(names) {
       a.href = url;
       a.target = "_blank";
       a.rel = "noopener";
-      a.innerHTML = `<img src="${url}" alt="${esc(t("disp.photos"))} ${state.photoUrls.length}" />`;
+      n += 1;
+      a.innerHTML = `<img src="${url}" alt="${esc(label)} ${n}" />`;
       box.append(a);
     } catch {
       /* a missing photo does not stop the page */
@@ -289,7 +290,12 @@ function fieldFor(req, c, candidates) {
     const opts = departments()
       .map((d) => `<option value="${esc(d.key)}"${d.key === c.department ? " selected" : ""}>${esc(d.name)}</option>`)
       .join("");
-    return `<label class="field" for="f-department">${esc(t("disp.unit"))}</label><select id="f-department" name="department" required>${opts}</select>`;
+    // 派单 to a grid: its grid workers see the case; "by location" keeps the grid of the pin.
+    const gridOpts = grids()
+      .map((g) => `<option value="${esc(g.key)}"${g.key === c.grid ? " selected" : ""}>${esc(gridLabel(g.key))}</option>`)
+      .join("");
+    return `<label class="field" for="f-department">${esc(t("disp.unit"))}</label><select id="f-department" name="department" required>${opts}</select>
+      <label class="field" for="f-grid">${esc(t("disp.grid"))}</label><select id="f-grid" name="grid"><option value=""${c.grid ? "" : " selected"}>${esc(t("disp.grid.auto"))}</option>${gridOpts}</select>`;
   }
   if (req === "merged_into") {
     const first = candidates[0]?.case.id ?? "";
@@ -359,6 +365,7 @@ function renderCase() {
         <div><dt>${esc(t("disp.category"))}</dt><dd id="category">${esc(categoryLabel(c.category))}${c.category_source === "staff" ? ` <span class="pill small" id="category-confirmed">${esc(t("disp.confirmed"))}</span>` : ""}</dd></div>
         <div><dt>${esc(t("disp.proposed"))}</dt><dd id="proposed">${proposed}</dd></div>
         <div><dt>${esc(t("disp.unit"))}</dt><dd>${esc(departmentLabel(c.department))}</dd></div>
+        <div><dt>${esc(t("disp.grid"))}</dt><dd id="case-grid">${esc(gridLabel(c.grid))}</dd></div>
         <div><dt>${esc(t("disp.reporter"))}</dt><dd>${esc(c.contact?.name ?? "–")} ${esc(c.contact?.phone ?? "")}</dd></div>
         <div><dt>${esc(t("disp.location"))}</dt><dd id="case-location">${c.lon != null ? (c.place ? `${esc(c.place)} <span class="muted small">${c.lat.toFixed(5)}, ${c.lon.toFixed(5)}</span>` : `${c.lat.toFixed(5)}, ${c.lon.toFixed(5)}`) : esc(c.address ?? "–")}</dd></div>
         ${deadlines}
@@ -366,6 +373,7 @@ function renderCase() {
       <div id="mini-map" class="mini-map" aria-label="${esc(t("disp.location"))}"></div>
     </div>
     <div id="photos" class="previews"></div>
+    ${(c.after_photos ?? []).length ? `<section aria-labelledby="h-after"><h4 id="h-after">${esc(t("disp.after"))}</h4><div id="after-photos" class="previews"></div></section>` : ""}
     <section aria-labelledby="h-dupes"><h4 id="h-dupes">${esc(t("disp.duplicates"))}</h4>${dupes}</section>
     <section aria-labelledby="h-actions"><h4 id="h-actions">${esc(t("disp.actions"))}</h4>
       <div class="actions row gap wrap">${actions || `<span class="muted small">–</span>`}</div>
@@ -374,7 +382,7 @@ function renderCase() {
     <section aria-labelledby="h-history"><h4 id="h-history">${esc(t("disp.history"))}</h4><ol class="timeline">${events}</ol></section>
   </article>`;
   drawMini(c);
-  loadPhotos(c.photos ?? []);
+  loadPhotos(c.photos ?? [], "photos").then(() => loadPhotos(c.after_photos ?? [], "after-photos", false));
 }
 
 async function drawMini(c) {
@@ -404,7 +412,14 @@ function showActionForm(action, presetMerge) {
   }
   form.hidden = false;
   form.dataset.action = action;
-  form.innerHTML = `${req.map((r) => fieldFor(r, c, candidates)).join("")}
+  clearAfterPhotos();
+  const photoField = action === "resolve"
+    ? `<label class="field" for="f-after">${esc(t("disp.after.add"))}</label>
+      <input id="f-after" type="file" accept="image/*" multiple />
+      <p id="after-status" class="muted small" aria-live="polite"></p>
+      <div id="after-previews" class="previews" data-count="0"></div>`
+    : "";
+  form.innerHTML = `${req.map((r) => fieldFor(r, c, candidates)).join("")}${photoField}
     <div class="row gap"><button type="submit" class="btn">${esc(actionLabel(action))}</button>
     <button type="button" class="btn secondary" id="action-cancel">${esc(t("common.close"))}</button></div>`;
   if (presetMerge) form.querySelector("[name=merged_into]").value = presetMerge;
@@ -414,9 +429,61 @@ function showActionForm(action, presetMerge) {
   });
 }
 
+// ---------------------------------------------------------------- 办结照片 (after photos)
+
+function clearAfterPhotos() {
+  for (const p of state.afterPhotos) URL.revokeObjectURL(p.url);
+  state.afterPhotos = [];
+}
+
+function renderAfterPreviews() {
+  const box = document.getElementById("after-previews");
+  if (!box) return;
+  box.innerHTML = state.afterPhotos
+    .map(
+      (p, i) => `<figure class="preview"><img src="${esc(p.url)}" alt="${esc(t("disp.after"))} ${i + 1}" />
+        <button type="button" class="remove" data-remove-after="${i}" aria-label="${esc(t("res.photos.remove", { n: i + 1 }))}">×</button></figure>`,
+    )
+    .join("");
+  box.dataset.count = String(state.afterPhotos.length);
+  const input = document.getElementById("f-after");
+  if (input) input.disabled = state.afterPhotos.length >= MAX_AFTER_PHOTOS;
+}
+
+// Shrunk in the browser like the residents' photos (long side 2000 px, JPEG, no EXIF).
+async function addAfterPhotos(input) {
+  const files = [...input.files];
+  input.value = "";
+  const status = document.getElementById("after-status");
+  status.textContent = t("res.photos.shrinking");
+  for (const file of files.slice(0, MAX_AFTER_PHOTOS - state.afterPhotos.length)) {
+    try {
+      const blob = await shrinkPhoto(file);
+      const name = `${file.name.replace(/\.[^.]*$/, "") || "photo"}.jpg`;
+      state.afterPhotos.push({ blob, name, url: URL.createObjectURL(blob) });
+    } catch {
+      status.textContent = t("res.photos.unreadable");
+      renderAfterPreviews();
+      return;
+    }
+  }
+  status.textContent = files.length > MAX_AFTER_PHOTOS ? t("res.photos.many") : "";
+  renderAfterPreviews();
+}
+
+async function uploadAfterPhotos(caseId) {
+  if (!state.afterPhotos.length) return;
+  const form = new FormData();
+  for (const p of state.afterPhotos) form.append("photos", p.blob, p.name);
+  await call(`/api/cases/${caseId}/photos`, { method: "POST", body: form });
+  clearAfterPhotos();
+}
+
 async function doAction(action, fields) {
   const c = state.selected;
   try {
+    // the photos first: a resolve that follows them then shows them in the same history
+    if (action === "resolve") await uploadAfterPhotos(c.id);
     state.selected = await call(`/api/cases/${c.id}/actions`, { method: "POST", body: { action, ...fields } });
     toast(`${actionLabel(action)} · ${t("disp.done.ok")}`);
     state.cases = await call("/api/cases?limit=1000");
@@ -424,6 +491,7 @@ async function doAction(action, fields) {
     state.queue = QUEUES().includes(state.selected.state) ? state.selected.state : state.queue;
     renderQueues();
     renderCase();
+    await computeRates(); // the measures follow every action
   } catch (ex) {
     toast(errorText(ex), "error");
   }
@@ -432,10 +500,21 @@ async function doAction(action, fields) {
 document.getElementById("case-view").addEventListener("click", (e) => {
   const act = e.target.closest("button[data-action]");
   if (act) showActionForm(act.dataset.action);
+  const drop = e.target.closest("button[data-remove-after]");
+  if (drop) {
+    const [gone] = state.afterPhotos.splice(Number(drop.dataset.removeAfter), 1);
+    if (gone) URL.revokeObjectURL(gone.url);
+    renderAfterPreviews();
+    return;
+  }
   const merge = e.target.closest("button[data-merge]");
   if (merge) showActionForm("merge", merge.dataset.merge);
   const open = e.target.closest("button[data-open]");
   if (open) openCase(Number(open.dataset.open));
+});
+
+document.getElementById("case-view").addEventListener("change", (e) => {
+  if (e.target.id === "f-after") addAfterPhotos(e.target);
 });
 
 document.getElementById("case-view").addEventListener("submit", (e) => {
@@ -443,7 +522,7 @@ document.getElementById("case-view").addEventListener("submit", (e) => {
   e.preventDefault();
   const fields = {};
   for (const [k, v] of new FormData(e.target)) {
-    if (v === "") continue;
+    if (v === "" || typeof v !== "string") continue; // photos go up on their own
     fields[k] = k === "merged_into" ? Number(v) : v;
   }
   doAction(e.target.dataset.action, fields);

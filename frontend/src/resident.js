@@ -388,6 +388,9 @@ function renderCase() {
       ${(c.photos ?? []).length ? `<section aria-label="${esc(t("res.photos.yours"))}"><div class="previews" id="case-photos">${c.photos
         .map((u, i) => `<a href="${esc(u)}" target="_blank" rel="noopener"><img src="${esc(u)}" alt="${esc(t("res.photos.yours"))} ${i + 1}" /></a>`)
         .join("")}</div></section>` : ""}
+      ${(c.after_photos ?? []).length ? `<section aria-labelledby="h-after"><h2 id="h-after">${esc(t("res.photos.after"))}</h2><div class="previews" id="case-after-photos">${c.after_photos
+        .map((u, i) => `<a href="${esc(u)}" target="_blank" rel="noopener"><img src="${esc(u)}" alt="${esc(t("res.photos.after"))} ${i + 1}" /></a>`)
+        .join("")}</div></section>` : ""}
       ${token() ? `<p><button type="button" class="btn secondary" id="claim">${esc(t("res.acct.claim"))}</button></p>` : ""}
       ${rating}
       ${notices}

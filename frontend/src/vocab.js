@@ -5,7 +5,7 @@
 import { api } from "./common.js";
 import { currentLang } from "./i18n.js";
 
-let vocab = { states: {}, actions: {}, events: {}, roles: {}, categories: {}, departments: [], ratings: [] };
+let vocab = { states: {}, actions: {}, events: {}, roles: {}, categories: {}, departments: [], grids: [], ratings: [] };
 
 /** Load the vocabulary once (missing pieces fall back to keys). */
 export async function loadVocabulary() {
@@ -80,4 +80,16 @@ export function departments() {
 
 export function departmentLabel(key) {
   return vocab.departments.find((d) => d.key === key)?.name ?? key ?? "–";
+}
+
+/** Grids (网格) with their community, for 派单 to a grid. */
+export function grids() {
+  return vocab.grids;
+}
+
+export function gridLabel(key) {
+  if (!key) return "–";
+  const g = vocab.grids.find((x) => x.key === key);
+  if (!g) return key;
+  return g.community ? `${g.community} · ${g.name}` : g.name;
 }

@@ -25,7 +25,16 @@ if TYPE_CHECKING:
     from wanzheng.data.ledger import Ledger
     from wanzheng.report import OutputFiles, ProgressCallback
 
-__all__ = ["STAGES", "AuditInputs", "AuditRun", "Enrich", "audit_to_dir", "origins_option"]
+__all__ = [
+    "STAGES",
+    "AuditInputs",
+    "AuditRun",
+    "Enrich",
+    "audit_area",
+    "audit_to_dir",
+    "origins_option",
+    "write_audit_files",
+]
 
 STAGES: dict[str, str] = {
     "load": "读取 OSM / reading OSM",
@@ -144,12 +153,65 @@ def audit_to_dir(
     WanzhengError
         Any input is wrong (the message names the file, row and field); nothing is written.
     """
+    say = step if step is not None else (lambda _name: None)
+    result, ledger, comms = audit_area(
+        area,
+        facilities=facilities,
+        communities=communities,
+        standard=standard,
+        facilities_crs=facilities_crs,
+        communities_crs=communities_crs,
+        floor_area_per_person_m2=floor_area_per_person_m2,
+        origins=origins,
+        audit_date=audit_date,
+        area_name=area_name,
+        step=say,
+        threads=threads,
+    )
+    if enrich is not None:
+        result = enrich(result, AuditInputs(area=area, ledger=ledger, communities=comms))
+    say("outputs")
+    files = write_audit_files(result, out, progress=write_progress)
+    return AuditRun(result=result, files=files, ledger=ledger)
+
+
+def write_audit_files(
+    result: AuditResult, out: Path, *, progress: ProgressCallback | None = None
+) -> OutputFiles:
+    """Write the audit's folder ``out``: the report's files, then what the dashboard reads
+    inside ``audit.gpkg`` (what ``wanzheng serve --audit-dir`` shows)."""
+    from wanzheng.report import write_dashboard_extras, write_outputs
+
+    files = write_outputs(result, out, progress=progress)
+    write_dashboard_extras(result, out)
+    return files
+
+
+def audit_area(
+    area: Path,
+    *,
+    facilities: Path | None = None,
+    communities: Path | None = None,
+    standard: Path | None = None,
+    facilities_crs: str = "gcj02",
+    communities_crs: str = "wgs84",
+    floor_area_per_person_m2: float | None = None,
+    origins: str = "centroid",
+    audit_date: str | None = None,
+    area_name: str | None = None,
+    step: Callable[[str], None] | None = None,
+    threads: int | None = None,
+) -> tuple[AuditResult, Ledger | None, pd.DataFrame | None]:
+    """Read the inputs and audit ``area``, writing nothing (the stages up to ``verdicts``).
+
+    The parameters are those of :func:`audit_to_dir`. Returns the result, the ledger as read
+    (or ``None``) and the community table as read (or ``None``).
+    """
     from wanzheng.audit.run import run_audit
     from wanzheng.data.communities import load_communities
     from wanzheng.data.ledger import load_ledger
     from wanzheng.data.osm import load_osm
     from wanzheng.data.tabular import Limits
-    from wanzheng.report import write_dashboard_extras, write_outputs
     from wanzheng.settings import Settings
     from wanzheng.standards import load_catalogue, load_kind_rules
 
@@ -190,10 +252,4 @@ def audit_to_dir(
         step=say,
         threads=threads,
     )
-    if enrich is not None:
-        result = enrich(result, AuditInputs(area=area, ledger=ledger, communities=comms))
-    say("outputs")
-    files = write_outputs(result, out, progress=write_progress)
-    # buildings, kinds and coverage inside audit.gpkg for the web dashboard
-    write_dashboard_extras(result, out)
-    return AuditRun(result=result, files=files, ledger=ledger)
+    return result, ledger, comms

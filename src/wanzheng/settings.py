@@ -16,12 +16,28 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from wanzheng.errors import ConfigError
 
-__all__ = ["PLACEHOLDER_SECRET", "SECRET_MIN_CHARS", "Settings"]
+__all__ = [
+    "DUPLICATE_MIN_SIMILARITY",
+    "DUPLICATE_RADIUS_M",
+    "DUPLICATE_WINDOW_DAYS",
+    "PLACEHOLDER_SECRET",
+    "SECRET_MIN_CHARS",
+    "Settings",
+]
 
 PLACEHOLDER_SECRET = "change-me"
 
 SECRET_MIN_CHARS = 32
 """Shortest secret key accepted outside development (``secrets.token_urlsafe(32)`` gives 43)."""
+
+# The duplicate search's defaults, one place for the service, the case desk's function and the
+# docs (tests/test_settings.py checks docs/settings.md and the role guides against them).
+DUPLICATE_RADIUS_M = 200.0
+"""Duplicate candidates: largest distance from the case, metres."""
+DUPLICATE_WINDOW_DAYS = 30.0
+"""Duplicate candidates: largest time between the two reports, days."""
+DUPLICATE_MIN_SIMILARITY = 0.2
+"""Duplicate candidates: smallest text similarity (cosine, 0-1)."""
 
 _PLACEHOLDERS = frozenset(
     {PLACEHOLDER_SECRET, "changeme", "change_me", "secret", "secret-key", "dev", "test", "none"}
@@ -65,13 +81,16 @@ class Settings(BaseSettings):
         "keyword rules' proposal.",
     )
     duplicate_radius_m: float = Field(
-        200.0, description="Duplicate candidates: largest distance from the case, in metres."
+        DUPLICATE_RADIUS_M,
+        description="Duplicate candidates: largest distance from the case, in metres.",
     )
     duplicate_window_days: float = Field(
-        30.0, description="Duplicate candidates: largest time between the reports, in days."
+        DUPLICATE_WINDOW_DAYS,
+        description="Duplicate candidates: largest time between the reports, in days.",
     )
     duplicate_min_similarity: float = Field(
-        0.2, description="Duplicate candidates: smallest text similarity (cosine, 0-1)."
+        DUPLICATE_MIN_SIMILARITY,
+        description="Duplicate candidates: smallest text similarity (cosine, 0-1).",
     )
     audit_dir: Path | None = Field(
         None, description="Audit output directory (`wanzheng audit --out`) the dashboard shows."

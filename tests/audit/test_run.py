@@ -222,7 +222,8 @@ def test_edge_of_the_data_is_flagged(result: AuditResult, catalogue: Catalogue) 
     thr = {k.key: k.threshold_m for k in catalogue.audited}
     assert (table["edge_distance_m"] >= 0).all()
     for _, row in table.iterrows():
-        flagged = [k for k in row["edge_uncertain"].split(";") if k]
+        flagged = [k for k in row["edge_uncertain_kinds"].split(";") if k]
+        assert row["edge_uncertain"] is (flagged != [])  # a flag, the kinds beside it
         expected = [
             k for k in thr if row[f"{k}_status"] == "missing" and thr[k] > row["edge_distance_m"]
         ]

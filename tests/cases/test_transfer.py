@@ -475,3 +475,41 @@ def test_reimport_with_conflicting_rows_rejects_the_file_naming_them(
     assert "rejected row 2" not in r.output and "rejected row 4" not in r.output
     assert "nothing imported: 2 rows rejected" in r.output
     assert _count(database_url, Case) == 5  # the new row was not written either
+
+
+def test_export_row_and_header_are_one_list() -> None:
+    """The export's header and its row builder name the same columns in the same order."""
+    import datetime as dt
+
+    from wanzheng.cases.states import load_state_machine
+    from wanzheng.cases.transfer import EXPORT_COLUMNS, _export_row
+
+    t = dt.datetime(2026, 9, 1, 1, 15, tzinfo=dt.UTC)
+    case = Case(id=7, submitted_at=t, resolved_at=None, state="resolved", category_key="x")
+    case.category_source = "staff"
+    row = _export_row(
+        case,
+        text="路灯不亮",
+        address=None,
+        contact=(None, None, None),
+        machine=load_state_machine(),
+    )
+    assert list(row) == list(EXPORT_COLUMNS)
+    assert row["受理时间"] == "2026-09-01 09:15:00"  # Beijing time
+    assert row["办理状态"] == "已办结待评价"
+    assert row["分类已确认"] == "是"
+
+
+def test_import_reads_every_state_label_the_export_writes() -> None:
+    """办理状态 comes from states.toml: each importable state's label (what the export writes)
+    reads back as that state; the other systems' labels stay accepted."""
+    from wanzheng.cases.states import load_state_machine
+    from wanzheng.cases.transfer import IMPORTED_STATES, state_names
+
+    machine = load_state_machine()
+    names = state_names(machine)
+    for key in IMPORTED_STATES:
+        assert names[machine.states[key].label] == key
+    assert names["已办结"] == "resolved"
+    assert names["已办结已回访"] == "closed"
+    assert set(names.values()) == set(IMPORTED_STATES)

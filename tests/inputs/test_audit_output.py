@@ -15,23 +15,41 @@ from wanzheng.errors import DataError, NotFoundError
 from wanzheng.standards import load_catalogue
 
 
-def _write(gpkg: Path, *, network: bool = True, dashboard: str | None = None) -> None:
+def _write(
+    gpkg: Path,
+    *,
+    network: bool = True,
+    dashboard: str | None = None,
+    edge: tuple[str, ...] | None = None,
+) -> None:
     squares = [
         shapely.box(116.30, 39.90, 116.301, 39.901),
         shapely.box(116.302, 39.90, 116.303, 39.901),
     ]
+    fields = [
+        np.array(["c1", "c2"], dtype=object),
+        np.array(["东区", "西区"], dtype=object),
+        np.array([1200.0, 800.0]),
+        np.array(["complete", "incomplete"], dtype=object),
+        np.array(["met", "missing"], dtype=object),
+        np.array(["120.5", ""], dtype=object),
+    ]
+    names = [
+        "id",
+        "name",
+        "population",
+        "verdict",
+        "kindergarten_status",
+        "kindergarten_distance_m",
+    ]
+    if edge is not None:  # an audit written when `edge_uncertain` held the kinds
+        fields.append(np.array(edge, dtype=object))
+        names.append("edge_uncertain")
     pyogrio.raw.write(
         gpkg,
         shapely.to_wkb(np.array(squares, dtype=object)),
-        [
-            np.array(["c1", "c2"], dtype=object),
-            np.array(["东区", "西区"], dtype=object),
-            np.array([1200.0, 800.0]),
-            np.array(["complete", "incomplete"], dtype=object),
-            np.array(["met", "missing"], dtype=object),
-            np.array(["120.5", ""], dtype=object),
-        ],
-        ["id", "name", "population", "verdict", "kindergarten_status", "kindergarten_distance_m"],
+        fields,
+        names,
         layer="communities",
         driver="GPKG",
         geometry_type="Polygon",
@@ -105,6 +123,15 @@ def test_a_plain_output_reads_back_with_catalogue_kinds(tmp_path: Path) -> None:
     assert out.sources["walk_speed_m_per_min"] == cat.walk_speed_m_per_min
     assert len(out.evidence) == 0 and len(out.buildings) == 0
     assert list(tmp_path.iterdir()) == [tmp_path / "audit.gpkg"]  # no GDAL side files
+
+
+def test_an_older_output_with_the_kinds_in_edge_uncertain_reads_as_flag_and_kinds(
+    tmp_path: Path,
+) -> None:
+    _write(tmp_path / "audit.gpkg", edge=("", "kindergarten"))
+    comm = load_audit_output(tmp_path).communities
+    assert comm["edge_uncertain"].tolist() == [False, True]
+    assert comm["edge_uncertain_kinds"].tolist() == ["", "kindergarten"]
 
 
 def test_missing_directory_layer_or_bad_json_are_clear_errors(tmp_path: Path) -> None:

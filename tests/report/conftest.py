@@ -143,7 +143,8 @@ def _community(
     row["no_data"] = "health_station"
     row["missing_life_circle"] = life_missing
     row["edge_distance_m"] = edge_m
-    row["edge_uncertain"] = "kindergarten" if missing and edge_m < 300 else ""
+    row["edge_uncertain_kinds"] = "kindergarten" if missing and edge_m < 300 else ""
+    row["edge_uncertain"] = bool(row["edge_uncertain_kinds"])
     return row
 
 

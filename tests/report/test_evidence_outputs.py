@@ -44,13 +44,14 @@ def test_report_and_workbook_show_evidence_beside_the_verdict(
 
     book = load_workbook(tmp_path / "communities.xlsx", read_only=True)
     rows = list(book["communities"].iter_rows(values_only=True))
-    assert rows[1][-1] == "evidence"
-    by_id = {r[0]: r[-1] for r in rows[2:]}
+    legend = [r for r in book["columns"].iter_rows(values_only=True) if r[0] == "communities"]
+    assert rows[0][-1] == "居民诉求（设施：件/人）" and legend[-1][2] == "evidence"
+    by_id = {r[0]: r[-1] for r in rows[1:]}
     assert by_id[comm.at["静淑苑", "id"]] == "菜市场（生鲜） 4/3；社区卫生服务站 1/1"
     assert by_id[comm.at["学士居", "id"]] in ("", None)
     sheet = list(book["evidence"].iter_rows(values_only=True))
-    assert len(sheet) == 2 + 3
-    assert sheet[3][7] == "'=看病难"  # a formula start written as text
+    assert len(sheet) == 1 + 3
+    assert sheet[2][7] == "'=看病难"  # a formula start written as text
 
 
 def test_no_cases_no_evidence(real_result: AuditResult, tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ CSV_COLUMNS = [
     "missing_life_circle",
     "edge_distance_m",
     "edge_uncertain",
+    "edge_uncertain_kinds",
 ]
 
 
@@ -72,7 +73,8 @@ def test_communities_csv_has_bom_and_exact_values(result: AuditResult, tmp_path:
     assert [r["no_data"] for r in rows] == ["health_station"] * 3
     assert [r["missing_life_circle"] for r in rows] == ["", "", "supermarket"]
     assert [r["edge_distance_m"] for r in rows] == ["512.0", "250.0", "40.0"]
-    assert [r["edge_uncertain"] for r in rows] == ["", "kindergarten", "kindergarten"]
+    assert [r["edge_uncertain"] for r in rows] == ["False", "True", "True"]
+    assert [r["edge_uncertain_kinds"] for r in rows] == ["", "kindergarten", "kindergarten"]
     assert not any(c.endswith("_share_within") for c in rows[0]), "centroid origins: no shares"
 
 
@@ -124,16 +126,24 @@ def workbook(result: AuditResult, tmp_path: Path) -> openpyxl.Workbook:
     return openpyxl.load_workbook(path)
 
 
+def _keys(workbook: openpyxl.Workbook, sheet: str) -> list[str]:
+    """The English keys of a sheet's columns, from the sheet ``columns``."""
+    rows = list(workbook["columns"].iter_rows(min_row=2, values_only=True))
+    return [str(key) for name, _, key in rows if name == sheet]
+
+
 def test_xlsx_sheets_and_headers(workbook: openpyxl.Workbook) -> None:
-    assert workbook.sheetnames == ["communities", "coverage", "kinds", "sources"]
+    assert workbook.sheetnames == ["communities", "coverage", "kinds", "sources", "columns"]
     ws = workbook["communities"]
     zh = [c.value for c in ws[1]]
-    keys = [c.value for c in ws[2]]
-    assert keys == CSV_COLUMNS, "row 2 holds the CSV column keys"
+    assert _keys(workbook, "communities") == CSV_COLUMNS
+    legend = [r for r in workbook["columns"].iter_rows(values_only=True) if r[0] == "communities"]
+    assert [r[1] for r in legend] == [z.replace("\n", " ") for z in zh]
+    assert ws.cell(row=2, column=1).value == "c1", "one header row: the data start on row 2"
     assert zh[:4] == ["编号", "社区名称", "人口（人）", "人口来源"]
     assert zh[4] == "幼儿园\n距离（米）"
     assert zh[5] == "幼儿园\n状态"
-    assert zh[-8:] == [
+    assert zh[-9:] == [
         "达标类别数",
         "有数据类别数",
         "结论",
@@ -141,43 +151,54 @@ def test_xlsx_sheets_and_headers(workbook: openpyxl.Workbook) -> None:
         "无数据类别",
         "生活圈缺失类别",
         "距数据边界(米)",
+        "缺失可能因数据边界",
         "可能在数据范围外的缺失类别",
     ]
-    assert ws.freeze_panes == "C3"
-    assert ws.auto_filter.ref == "A2:T5"
+    assert ws.freeze_panes == "C2"
+    assert ws.auto_filter.ref == "A1:U4"
 
 
-def test_xlsx_reads_with_pandas_header_row_2(result: AuditResult, tmp_path: Path) -> None:
+def _read_keyed(path: Path, sheet: str) -> pd.DataFrame:
+    """A sheet as pandas reads it by default (one header row), renamed to the English keys."""
+    frame = pd.read_excel(path, sheet_name=sheet)
+    legend = pd.read_excel(path, sheet_name="columns")
+    legend = legend[legend["工作表"] == sheet]
+    assert [h.replace("\n", " ") for h in frame.columns] == legend["中文表头"].tolist()
+    return frame.set_axis(legend["英文键"].tolist(), axis=1)
+
+
+def test_xlsx_reads_with_pandas_defaults(result: AuditResult, tmp_path: Path) -> None:
     path = tmp_path / "communities.xlsx"
     write_communities_xlsx(result, path)
-    df = pd.read_excel(path, sheet_name="communities", header=1)
+    df = _read_keyed(path, "communities")
     assert df.columns.tolist() == CSV_COLUMNS
     assert df["name"].tolist() == ["阳光小区", "和平里", "东园"]
+    assert df["edge_uncertain"].tolist() == ["否", "是", "是"]
 
 
 def test_xlsx_community_values(workbook: openpyxl.Workbook) -> None:
     ws = workbook["communities"]
-    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=3)]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
     assert len(rows) == 3
     c1, c2, c3 = rows
     assert c1[:4] == ["c1", "阳光小区", 3200, "给定"]
     assert c1[4:8] == [120.3, "达标", 420.1, "达标"]
     assert c1[8:10] == [None, "无数据"], "no data: blank, not '>500'"
     assert c1[11] == "不按距离审计"
-    assert c1[-8:] == [1, 1, "待定（缺数据）", None, "社区卫生服务站", None, 512, None]
+    assert c1[-9:] == [1, 1, "待定（缺数据）", None, "社区卫生服务站", None, 512, "否", None]
     assert c2[2:4] == [5000, "估算"]
     assert c2[4:6] == [650.0, "缺失"]
-    assert c2[-6] == "不完整"
-    assert c2[-5] == "幼儿园"
-    assert c2[-2:] == [250, "幼儿园"]
+    assert c2[-7] == "不完整"
+    assert c2[-6] == "幼儿园"
+    assert c2[-3:] == [250, "是", "幼儿园"]
     assert c3[2:4] == [None, "未知"]
     assert c3[4:8] == [">500", "缺失", ">500", "缺失"]
-    assert c3[-5] == "幼儿园"
-    assert c3[-3] == "综合超市", "life-circle gaps in their own column"
+    assert c3[-6] == "幼儿园"
+    assert c3[-4] == "综合超市", "life-circle gaps in their own column"
     header = [c.value for c in ws[1]]
     assert header[6] == "综合超市（生活圈）\n距离（米）"
-    assert header[-3] == "生活圈缺失类别"
-    assert ws.cell(row=3, column=5).number_format == "0.0"
+    assert header[-4] == "生活圈缺失类别"
+    assert ws.cell(row=2, column=5).number_format == "0.0"
 
 
 def test_xlsx_conditional_fills_cover_status_and_verdict(workbook: openpyxl.Workbook) -> None:
@@ -187,8 +208,8 @@ def test_xlsx_conditional_fills_cover_status_and_verdict(workbook: openpyxl.Work
         ranges = str(cf.sqref).split()
         for rule in cf.rules:
             rules[rule.formula[0]] = (ranges, rule.dxf.fill.fgColor.rgb)
-    # Status columns F, H, J, L and the verdict column O, rows 3-5.
-    expected_ranges = ["F3:F5", "H3:H5", "J3:J5", "L3:L5", "O3:O5"]
+    # Status columns F, H, J, L and the verdict column O, rows 2-4.
+    expected_ranges = ["F2:F4", "H2:H4", "J2:J4", "L2:L4", "O2:O4"]
     assert sorted(rules['"缺失"'][0]) == sorted(expected_ranges)
     assert rules['"达标"'][1].endswith("C8E6C9")
     assert rules['"缺失"'][1].endswith("FFCDD2")
@@ -198,7 +219,7 @@ def test_xlsx_conditional_fills_cover_status_and_verdict(workbook: openpyxl.Work
 
 
 def test_xlsx_kinds_coverage_and_sources_sheets(workbook: openpyxl.Workbook) -> None:
-    kinds = [[c.value for c in row] for row in workbook["kinds"].iter_rows(min_row=3)]
+    kinds = [[c.value for c in row] for row in workbook["kinds"].iter_rows(min_row=2)]
     assert [k[0] for k in kinds] == [
         "kindergarten",
         "supermarket",
@@ -215,9 +236,9 @@ def test_xlsx_kinds_coverage_and_sources_sheets(workbook: openpyxl.Workbook) -> 
     ]
     assert kinds[3][4] == "不按距离审计"
     assert kinds[0][8:10] == ["完整居住社区建设标准（试行）", "Item 2"]
-    assert [c.value for c in workbook["kinds"][2]][6] == "in_verdict"
+    assert _keys(workbook, "kinds")[6] == "in_verdict"
 
-    cov = [[c.value for c in row] for row in workbook["coverage"].iter_rows(min_row=3)]
+    cov = [[c.value for c in row] for row in workbook["coverage"].iter_rows(min_row=2)]
     assert [r[0] for r in cov] == ["kindergarten", "supermarket", "health_station"]
     assert cov[0][3:] == [
         1,
@@ -235,7 +256,7 @@ def test_xlsx_kinds_coverage_and_sources_sheets(workbook: openpyxl.Workbook) -> 
     assert cov[2][4] == "否（无数据）"
     assert cov[2][9] is None, "no share is shown for a kind without data"
 
-    src = {r[0].value: r[1].value for r in workbook["sources"].iter_rows(min_row=3)}
+    src = {r[0].value: r[1].value for r in workbook["sources"].iter_rows(min_row=2)}
     assert src["设施标准目录"] == "完整居住社区建设标准（试行）测试目录"
     assert src["目录版本"] == "2026.1-test"
     assert src["地图数据署名"] == "© OpenStreetMap contributors, ODbL"
@@ -261,12 +282,12 @@ def test_buildings_origins_add_shares(make_result: Any, tmp_path: Path) -> None:
     assert [r["health_station_share_within"] for r in rows] == ["", "", ""]
     xlsx = tmp_path / "communities.xlsx"
     write_communities_xlsx(result, xlsx)
-    back = pd.read_excel(xlsx, sheet_name="communities", header=1)
+    back = _read_keyed(xlsx, "communities")
     assert back.columns.tolist() == cols
     assert back["kindergarten_share_within"].tolist() == [1.0, 0.25, 0.0]
     book = openpyxl.load_workbook(xlsx)
-    assert book["communities"].cell(row=3, column=6).number_format == "0%"
-    src = {r[0].value: r[1].value for r in book["sources"].iter_rows(min_row=3)}
+    assert book["communities"].cell(row=2, column=6).number_format == "0%"
+    src = {r[0].value: r[1].value for r in book["sources"].iter_rows(min_row=2)}
     assert src["步行距离起点"] == "住宅建筑（按人口加权）（buildings）"
 
 
@@ -287,7 +308,7 @@ def test_ledger_names_like_formulas_are_written_as_text(
     xlsx = tmp_path / "communities.xlsx"
     write_communities_xlsx(result, xlsx)
     ws = openpyxl.load_workbook(xlsx)["communities"]
-    cell = ws.cell(row=3, column=2)
+    cell = ws.cell(row=2, column=2)
     assert cell.value == '\'=HYPERLINK("http://evil","详情")' and cell.data_type == "s"
     for sheet in openpyxl.load_workbook(xlsx).worksheets:
         for row in sheet.iter_rows():

@@ -384,6 +384,8 @@ def test_edge_of_the_data_reaches_the_dashboard(tmp_path: Path) -> None:
     by_id = {f["properties"]["id"]: f["properties"] for f in features}
     for row in result.communities.itertuples():
         props = by_id[str(row.id)]
-        assert props["edge_uncertain"] == [k for k in str(row.edge_uncertain).split(";") if k]
+        kinds = [k for k in str(row.edge_uncertain_kinds).split(";") if k]
+        assert props["edge_uncertain_kinds"] == kinds
+        assert props["edge_uncertain"] is bool(kinds)
         assert props["edge_distance_m"] == pytest.approx(round(row.edge_distance_m), abs=1)
     assert any(p["edge_uncertain"] for p in by_id.values())

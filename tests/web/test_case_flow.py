@@ -188,3 +188,90 @@ def test_merge_links_the_cases_and_tells_both_residents(api: Any) -> None:
     assert (
         api.client.post("/api/proactive/outbox/deliver", headers=api.h("admin")).json()["sent"] == 0
     )
+
+
+def _jpeg(color: tuple[int, int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), color).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def test_handler_attaches_after_photos_when_resolving(api: Any) -> None:
+    """办结照片: the handler in scope attaches them; staff and the resident see them apart from
+    the resident's own photos; outside the states of handling, out of scope or as a resident
+    they are refused."""
+    c = api.submit()
+    cid, code = c["id"], c["tracking_code"]
+    files = [("photos", ("after.jpg", _jpeg((10, 200, 10)), "image/jpeg"))]
+
+    def post(user: str, expect: int) -> dict[str, Any]:
+        r = api.client.post(f"/api/cases/{cid}/photos", files=files, headers=api.h(user))
+        assert r.status_code == expect, r.text
+        return dict(r.json())
+
+    post("dispatcher", 409)  # submitted: nothing is being handled yet
+    api.act(cid, "dispatcher", "accept")
+    api.act(cid, "dispatcher", "dispatch", department="city_management")
+    api.act(cid, "city", "start")
+    post("housing", 404)  # another department: the case is not theirs
+    post("resident", 403)
+    body = post("city", 200)
+    assert body["photos"] == [] and len(body["after_photos"]) == 1
+    assert body["events"][-1]["action"] == "photo"
+    assert body["state"] == "in_progress"
+    api.act(cid, "city", "resolve", note="已更换灯泡")
+    photo = api.client.get(body["after_photos"][0], headers=api.h("city"))
+    assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
+    public = api.client.get(f"/api/track/{code}").json()
+    assert public["photos"] == [] and len(public["after_photos"]) == 1
+    shown = api.client.get(public["after_photos"][0])
+    assert shown.status_code == 200 and shown.content == photo.content
+    # at most six photos of the handler per case
+    files = [("photos", (f"{i}.jpg", _jpeg((i, 0, 0)), "image/jpeg")) for i in range(6)]
+    post("city", 409)
+
+
+def test_dispatch_chooses_the_grid(api: Any) -> None:
+    """派单 to a grid: its grid worker sees the case, the other grid's does not; the console
+    offers the grids (with their community) from the vocabulary."""
+    vocab = api.client.get("/api/ui/vocabulary").json()
+    grids = {g["key"]: g for g in vocab["grids"]}
+    assert grids["east-1"]["name"] == "东区第一网格" and grids["east-1"]["community"] == "东区社区"
+    cid = api.submit()["id"]  # pinned in west-1
+    api.act(cid, "dispatcher", "accept")
+    r = api.act(cid, "dispatcher", "dispatch", department="city_management", grid="east-1")
+    assert r.json()["grid"] == "east-1"
+    assert api.get(f"/api/cases/{cid}", "gw_east1").status_code == 200
+    assert api.get(f"/api/cases/{cid}", "gw_west1").status_code == 404
+    other = api.submit()["id"]
+    api.act(other, "dispatcher", "accept")
+    r = api.act(other, "dispatcher", "dispatch", department="city_management", grid="x", expect=422)
+    assert "grid" in r.text
+
+
+def test_next_due_follows_what_has_happened(api: Any) -> None:
+    """The deadline a case runs against comes from the service: sign until accepted, respond
+    until handling starts (a re-dispatch after a return keeps the response met), resolve until
+    resolved, none after."""
+    cid = api.submit()["id"]
+
+    def due() -> str | None:
+        return api.get(f"/api/cases/{cid}", "dispatcher").json()["next_due"]
+
+    assert due() == "sign"
+    api.act(cid, "dispatcher", "accept")
+    assert due() == "respond"
+    api.act(cid, "dispatcher", "dispatch", department="city_management")
+    assert due() == "respond"
+    api.act(cid, "city", "start")
+    assert due() == "resolve"
+    api.act(cid, "city", "return", reason="需要城管执法配合")
+    api.act(cid, "dispatcher", "dispatch", department="city_management")
+    assert due() == "resolve"  # it was responded to once: the clock is the resolve deadline
+    api.act(cid, "city", "start")
+    api.act(cid, "city", "resolve", note="已修复")
+    assert due() is None

@@ -60,8 +60,9 @@ class AuditResult:
         ``verdict`` (a :data:`Verdict` over those kinds), ``missing`` and ``no_data``
         (``;``-joined keys of verdict kinds) and ``missing_life_circle`` (missing kinds of the
         wider life circles, reported beside the verdict), ``edge_distance_m`` (distance from
-        the origin to the edge of the area the data covers) and ``edge_uncertain`` (missing
-        kinds whose threshold reaches past that edge: one may lie just outside the data).
+        the origin to the edge of the area the data covers), ``edge_uncertain`` (bool: some
+        missing kind's threshold reaches past that edge, so one may lie just outside the data)
+        and ``edge_uncertain_kinds`` (those kinds, ``;``-joined keys).
     facilities
         One row per (facility, kind): ``id``, ``name``, ``kind``, ``lon``, ``lat``, ``source``
         (``osm`` / ``ledger``), ``snap_leg_m``.

@@ -356,10 +356,11 @@ def run_audit(
     edge = _edge_distance_m(graph.projection, o_lon, o_lat, fac, extract.buildings)
     table["edge_distance_m"] = edge
     thr = np.asarray(thresholds)
-    table["edge_uncertain"] = [
+    table["edge_uncertain_kinds"] = [
         ";".join(k for k, s, t in zip(keys, row, thr, strict=True) if s == "missing" and t > e)
         for row, e in zip(status, edge, strict=True)
     ]
+    table["edge_uncertain"] = table["edge_uncertain_kinds"] != ""
     table["geometry"] = comms["geometry"].to_numpy(object)
 
     coverage = area_coverage(status, table["population"].to_numpy(np.float64), keys)

@@ -21,6 +21,7 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from wanzheng.cases.deadlines import add_working_days, missed_deadlines, overdue_hours
 from wanzheng.cases.models import (
+    AFTER_PHOTO_POSITION,
     Case,
     CaseEvent,
     CaseExtension,
@@ -37,9 +38,12 @@ if TYPE_CHECKING:
     from wanzheng.cases.reads import CaseRow
 
 __all__ = [
+    "AFTER_PHOTO_MAX",
+    "AFTER_PHOTO_STATES",
     "REROUTE_STATES",
     "SCOPE_CLAUSES",
     "apply_action",
+    "attach_after_photos",
     "case_events",
     "claim_case",
     "escalate_overdue",
@@ -50,6 +54,7 @@ __all__ = [
     "list_cases",
     "measures_frame",
     "missed_now",
+    "next_deadline",
     "overdue_cases",
     "photo_visible",
     "rate_case",
@@ -307,15 +312,17 @@ def apply_action(
         dept = session.get(Department, department) if department is not None else None
         if dept is None:
             raise DataError(f"department: unknown department {department!r}")
+        to_grid = ""
         if grid is not None:
             g = session.get(Grid, grid)
             if g is None:
                 raise DataError(f"grid: unknown grid {grid!r}")
             case.grid_key = g.key
             case.community_key = g.community_key
+            to_grid = f"（{g.name or g.key}）"
         case.department_key = department
         case.accepted_at = case.accepted_at or now
-        text_note = note or f"派往{dept.name or dept.key}"
+        text_note = note or f"派往{dept.name or dept.key}{to_grid}"
     elif action == "start":
         case.responded_at = case.responded_at or now
         case.accepted_at = case.accepted_at or now
@@ -341,6 +348,73 @@ def apply_action(
     to = t.target if t.target is not None else case.state
     _event(session, case, action=action, to=to, actor=actor, now=now, note=text_note)
     session.flush()
+    return case
+
+
+AFTER_PHOTO_MAX = 6
+"""Most photos staff attach to one case (办结照片)."""
+AFTER_PHOTO_STATES = frozenset({"dispatched", "in_progress", "resolved", "reopened"})
+"""States in which the handler attaches photos of the place: while handling it and once
+resolved (before the resident's rating closes it)."""
+
+
+def attach_after_photos(
+    session: Session,
+    *,
+    case_id: int,
+    actor: Actor,
+    photos: Sequence[tuple[str, str]],
+    now: dt.datetime,
+) -> Case:
+    """Attach photos of the place after the work (办结照片) to a case, with an event ``photo``.
+
+    ``photos`` are ``(sha256, ext)`` of photos already stored
+    (:func:`wanzheng.cases.photos.store_photo`). Handlers and grid workers in scope,
+    dispatchers and administrators may attach them while the case is in
+    :data:`AFTER_PHOTO_STATES`; at most :data:`AFTER_PHOTO_MAX` per case.
+
+    Raises
+    ------
+    PermissionDeniedError
+        A resident (or another role) tried.
+    NotFoundError
+        The case does not exist or is outside the actor's scope.
+    ConflictError
+        The case is not being handled (state), or the photos would exceed the limit.
+    """
+    if actor.role not in ("handler", "grid_worker", "dispatcher", "admin"):
+        raise PermissionDeniedError("photos: only staff handling the case attach photos")
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFoundError(f"case: no case {case_id} visible to you")
+    _in_scope_for_action(case, actor)
+    if case.state not in AFTER_PHOTO_STATES:
+        raise ConflictError(
+            f"photos: a case in state {case.state!r} takes no photos "
+            f"(expected one of {sorted(AFTER_PHOTO_STATES)})"
+        )
+    if not photos:
+        raise DataError("photos: expected at least one photo")
+    have = [p.position for p in case.photos if p.position >= AFTER_PHOTO_POSITION]
+    if len(have) + len(photos) > AFTER_PHOTO_MAX:
+        raise ConflictError(
+            f"photos: a case takes at most {AFTER_PHOTO_MAX} photos of the handler "
+            f"({len(have)} attached already)"
+        )
+    start = max(have, default=AFTER_PHOTO_POSITION - 1) + 1
+    for i, (sha, ext) in enumerate(photos):
+        session.add(CasePhoto(case_id=case.id, position=start + i, sha256=sha, ext=ext))
+    _event(
+        session,
+        case,
+        action="photo",
+        to=case.state,
+        actor=actor,
+        now=now,
+        note=f"办结照片{len(photos)}张",
+    )
+    session.flush()
+    session.refresh(case, ["photos"])
     return case
 
 
@@ -460,6 +534,23 @@ def overdue_clause(at: Any) -> ColumnElement[bool]:
             and_(Case.resolved_at.is_(None), Case.resolve_due < at),
         ),
     )
+
+
+def next_deadline(case: Case | CaseRow) -> str | None:
+    """The deadline the case now runs against: ``sign`` until it is accepted, then
+    ``respond`` until handling starts, then ``resolve`` until it is resolved; ``None`` once
+    resolved, closed, merged or rejected (the clock of :func:`missed_now`). The console shows
+    this one in its queues."""
+    if case.state in _NOT_TIMED:
+        return None
+    for name, done in (
+        ("sign", case.accepted_at),
+        ("respond", case.responded_at),
+        ("resolve", case.resolved_at),
+    ):
+        if done is None:
+            return name
+    return None
 
 
 def missed_now(case: Case | CaseRow, now: dt.datetime) -> dict[str, float]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from wanzheng.cases.models import Case
 from wanzheng.errors import NotFoundError
+from wanzheng.settings import DUPLICATE_MIN_SIMILARITY, DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_DAYS
 
 if TYPE_CHECKING:  # the text module is imported only when duplicates are asked for
     from wanzheng.text.dedupe import DuplicateCandidate
@@ -21,9 +22,9 @@ def duplicate_candidates(
     session: Session,
     *,
     case_id: int,
-    radius_m: float = 200.0,
-    window_days: float = 30.0,
-    min_similarity: float = 0.2,
+    radius_m: float = DUPLICATE_RADIUS_M,
+    window_days: float = DUPLICATE_WINDOW_DAYS,
+    min_similarity: float = DUPLICATE_MIN_SIMILARITY,
     limit: int = 5,
 ) -> list[tuple[Case, DuplicateCandidate]]:
     """Open cases that probably report the same thing as case ``case_id``, best first.

@@ -224,14 +224,28 @@ class CaseEvent(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+AFTER_PHOTO_POSITION = 100
+"""First ``CasePhoto.position`` of the photos staff attach when handling a case (办结照片); the
+resident's photos take the positions below it (at most six)."""
+
+
 class CasePhoto(Base):
-    """A photo of a case, stored content-addressed on disk by its SHA-256."""
+    """A photo of a case, stored content-addressed on disk by its SHA-256.
+
+    ``position`` orders the photos: below :data:`AFTER_PHOTO_POSITION` the resident's (filed
+    with the case), from it on the handler's (the place after the work, 办结照片).
+    """
 
     __tablename__ = "case_photos"
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     ext: Mapped[str] = mapped_column(String(8))
+
+    @property
+    def after(self) -> bool:
+        """True for a photo staff attached when handling the case (办结照片)."""
+        return self.position >= AFTER_PHOTO_POSITION
 
 
 class CaseExtension(Base):

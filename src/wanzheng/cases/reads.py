@@ -24,7 +24,14 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from wanzheng.cases.crud import SCOPE_CLAUSES, overdue_clause, scope_rule
-from wanzheng.cases.models import Case, CaseEvent, CasePhoto, CategoryRow, Person
+from wanzheng.cases.models import (
+    AFTER_PHOTO_POSITION,
+    Case,
+    CaseEvent,
+    CasePhoto,
+    CategoryRow,
+    Person,
+)
 from wanzheng.cases.users import Actor
 from wanzheng.errors import DataError, NotFoundError
 
@@ -41,9 +48,10 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class CaseRow:
     """A case as its views show it (attribute names as on :class:`Case`), with the contact
-    fields of its person (``None`` without one) and its photos as ``(sha256, ext)``."""
+    fields of its person (``None`` without one) and its photos as ``(sha256, ext, after)``
+    (``after``: attached by staff when handling the case, 办结照片)."""
 
-    photos: tuple[tuple[str, str], ...]
+    photos: tuple[tuple[str, str, bool], ...]
     id: int
     tracking_code: str
     case_type: str
@@ -134,7 +142,7 @@ def _select() -> Select[*tuple[Any, ...]]:
 # columns and its cache key costs more than running it. They run on the session's
 # connection (Core results, no ORM loading).
 _PHOTOS = (
-    select(CasePhoto.case_id, CasePhoto.sha256, CasePhoto.ext)
+    select(CasePhoto.case_id, CasePhoto.sha256, CasePhoto.ext, CasePhoto.position)
     .where(CasePhoto.case_id.in_(bindparam("ids", expanding=True)))
     .order_by(CasePhoto.case_id, CasePhoto.position)
 )
@@ -192,9 +200,9 @@ def _rows(
     rows: Sequence[Any] = conn.execute(query, values).all()
     if not rows:
         return []
-    photos: dict[int, list[tuple[str, str]]] = {}
-    for case_id, sha256, ext in conn.execute(_PHOTOS, {"ids": [r[0] for r in rows]}):
-        photos.setdefault(case_id, []).append((sha256, ext))
+    photos: dict[int, list[tuple[str, str, bool]]] = {}
+    for case_id, sha256, ext, position in conn.execute(_PHOTOS, {"ids": [r[0] for r in rows]}):
+        photos.setdefault(case_id, []).append((sha256, ext, position >= AFTER_PHOTO_POSITION))
     return [CaseRow(tuple(photos.get(r[0], ())), *r) for r in rows]
 
 

@@ -29,8 +29,11 @@ from wanzheng.cases.contacts import (
     unmask_log,
 )
 from wanzheng.cases.crud import (
+    AFTER_PHOTO_MAX,
+    AFTER_PHOTO_STATES,
     REROUTE_STATES,
     apply_action,
+    attach_after_photos,
     case_events,
     escalate_overdue,
     extend_deadline,
@@ -86,6 +89,8 @@ from wanzheng.cases.users import (
 from wanzheng.db import Base, UTCDateTime, make_engine, make_sessionmaker
 
 __all__ = [
+    "AFTER_PHOTO_MAX",
+    "AFTER_PHOTO_STATES",
     "CATEGORY_SOURCES",
     "REROUTE_STATES",
     "ROLES_WHO_UNMASK",
@@ -112,6 +117,7 @@ __all__ = [
     "UnmaskLog",
     "User",
     "apply_action",
+    "attach_after_photos",
     "authenticate",
     "case_events",
     "create_case",

@@ -15,7 +15,7 @@ column        needed    meaning
 联系人         no        name (stored once, masked in every output)
 联系电话       no        phone (stored once, masked in every output)
 承办部门       no        department key or name; empty = the category's department
-办理状态       no        已提交/已签收/已派单/办理中/已办结/已关闭/不予受理; default 已关闭
+办理状态       no        a state label of states.toml (:func:`state_names`); default 已关闭
 办结时间       no        resolution time (needed for 已办结 / 已关闭)
 满意度         no        满意 / 基本满意 / 不满意
 ============  ========  ====================================================================
@@ -62,6 +62,7 @@ __all__ = [
     "export_cases",
     "import_cases",
     "read_workorders",
+    "state_names",
 ]
 
 IMPORT_COLUMNS = (
@@ -98,16 +99,30 @@ IMPORT_ALIASES: dict[str, tuple[str, ...]] = {
 }
 """Import column (as in the template) → other headers accepted for it."""
 _REQUIRED = ("工单编号", "受理时间", "诉求内容")
-_STATE_NAMES = {
-    "已提交": "submitted",
-    "已签收": "accepted",
-    "已派单": "dispatched",
-    "办理中": "in_progress",
-    "已办结": "resolved",
-    "已关闭": "closed",
-    "已办结已回访": "closed",
-    "不予受理": "rejected",
-}
+IMPORTED_STATES = (
+    "submitted",
+    "accepted",
+    "dispatched",
+    "in_progress",
+    "resolved",
+    "closed",
+    "rejected",
+)
+"""States an imported work order may be in (its 办理状态 is a state's label in states.toml)."""
+_STATE_ALIASES = {"已办结": "resolved", "已办结已回访": "closed"}
+"""Labels other systems' exports use, besides the labels of states.toml."""
+
+
+def state_names(machine: StateMachine) -> dict[str, str]:
+    """办理状态 accepted by an import → state key: the label of each of
+    :data:`IMPORTED_STATES` in the state machine (so an export reads back), then the aliases
+    other systems write."""
+    names = {machine.states[k].label: k for k in IMPORTED_STATES}
+    for alias, key in _STATE_ALIASES.items():
+        names.setdefault(alias, key)
+    return names
+
+
 EXPORT_COLUMNS = (
     "工单编号",
     "受理时间",
@@ -262,12 +277,11 @@ def _import_row(
     if category is not None:
         by_name = session.scalar(select(CategoryRow.key).where(CategoryRow.name == str(category)))
         category = by_name or str(category)
-    state_name = str(row.get("办理状态") or "已关闭")
-    state = _STATE_NAMES.get(state_name)
+    known = state_names(machine)
+    state_name = str(row.get("办理状态") or machine.states["closed"].label)
+    state = known.get(state_name)
     if state is None:
-        raise DataError(
-            f"{where('办理状态')}: expected one of {list(_STATE_NAMES)}, got {state_name!r}"
-        )
+        raise DataError(f"{where('办理状态')}: expected one of {list(known)}, got {state_name!r}")
     resolved = row.get("办结时间")
     resolved_at = _time(resolved, where("办结时间")) if resolved is not None else None
     if state in ("resolved", "closed") and resolved_at is None:
@@ -428,6 +442,46 @@ def import_cases(
     )
 
 
+def _beijing(t: dt.datetime | None) -> str | None:
+    return t.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S") if t is not None else None
+
+
+def _export_row(
+    c: Case,
+    *,
+    text: str,
+    address: str | None,
+    contact: tuple[str | None, str | None, str | None],
+    machine: StateMachine,
+) -> dict[str, Any]:
+    """One case as export header → value (``tests/cases/test_transfer.py`` checks its keys are
+    :data:`EXPORT_COLUMNS`, in order)."""
+    name, phone, idn = contact
+    return {
+        "工单编号": c.id,
+        "受理时间": _beijing(c.submitted_at),
+        "诉求内容": text,
+        "诉求类别": c.category_key,
+        "经度": c.lon,
+        "纬度": c.lat,
+        "地址": address,
+        "联系人": name,
+        "联系电话": phone,
+        "身份证号": idn,
+        "承办部门": c.department_key,
+        "网格": c.grid_key,
+        "社区": c.community_key,
+        "办理状态": machine.states[c.state].label,
+        "办结时间": _beijing(c.resolved_at),
+        "满意度": c.rating,
+        "督办级别": c.escalation_level,
+        "重办次数": c.reopen_count,
+        "类型": c.case_type,
+        "分类来源": c.category_source,
+        "分类已确认": "是" if c.category_source == "staff" else "否",
+    }
+
+
 def export_cases(
     session: Session,
     *,
@@ -475,33 +529,10 @@ def export_cases(
             name, phone, idn = mask_name(name), mask_phone(phone), mask_id_number(idn)
             text = redact(text, addresses=True).text
             address = redact(address, addresses=True).text if address else address
-        rows.append(
-            [
-                c.id,
-                c.submitted_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
-                text,
-                c.category_key,
-                c.lon,
-                c.lat,
-                address,
-                name,
-                phone,
-                idn,
-                c.department_key,
-                c.grid_key,
-                c.community_key,
-                machine.states[c.state].label,
-                c.resolved_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
-                if c.resolved_at
-                else None,
-                c.rating,
-                c.escalation_level,
-                c.reopen_count,
-                c.case_type,
-                c.category_source,
-                "是" if c.category_source == "staff" else "否",
-            ]
+        row = _export_row(
+            c, text=text, address=address, contact=(name, phone, idn), machine=machine
         )
+        rows.append([row[k] for k in EXPORT_COLUMNS])
     # Text cells through data.cells (formula injection): resident text is never a formula.
     if path.suffix.lower() == ".csv":
         write_csv(path, EXPORT_COLUMNS, rows)

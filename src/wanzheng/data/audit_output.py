@@ -267,6 +267,13 @@ def load_audit_output(audit_dir: Path) -> AuditOutput:
     origin = shapely.point_on_surface(np.asarray(comm["geometry"].to_numpy(), dtype=object))
     comm["origin_lon"] = shapely.get_x(origin)
     comm["origin_lat"] = shapely.get_y(origin)
+    if "edge_uncertain" in comm and "edge_uncertain_kinds" not in comm:
+        # an audit written before the flag and its kinds were two columns: the kinds were
+        # in ``edge_uncertain``
+        comm["edge_uncertain_kinds"] = comm["edge_uncertain"].fillna("").astype(str)
+    if "edge_uncertain_kinds" in comm:
+        comm["edge_uncertain_kinds"] = comm["edge_uncertain_kinds"].fillna("").astype(str)
+        comm["edge_uncertain"] = comm["edge_uncertain_kinds"] != ""
     for col in comm.columns:
         if str(col).endswith("_distance_m"):
             comm[col] = pd.to_numeric(comm[col], errors="coerce").astype("float64")

@@ -438,7 +438,7 @@ def _community_records(
                 "edge": round(float(rec["edge_distance_m"]))
                 if is_finite(rec.get("edge_distance_m"))
                 else None,
-                "edgeu": [k for k in str(rec.get("edge_uncertain") or "").split(";") if k],
+                "edgeu": [k for k in str(rec.get("edge_uncertain_kinds") or "").split(";") if k],
             }
         )
     return out

@@ -61,6 +61,7 @@ COMMUNITY_SUMMARY_COLUMNS = [
     "missing_life_circle",
     "edge_distance_m",
     "edge_uncertain",
+    "edge_uncertain_kinds",
 ]
 FACILITY_COLUMNS = ["id", "name", "kind", "lon", "lat", "source", "snap_leg_m"]
 
@@ -75,7 +76,6 @@ STATUS_FILL: dict[str, str] = {
     "undetermined": "E0E0E0",
 }
 HEADER_FILL = "1F4E79"
-KEY_ROW_FILL = "EEF3F8"
 
 
 def _population(series: pd.Series) -> pd.Series:
@@ -95,8 +95,9 @@ def communities_table(result: AuditResult) -> pd.DataFrame:
     ``no_data`` / ``not_audited``), then ``met``, ``required``, ``verdict``, ``missing``,
     ``no_data`` (``;``-joined keys of the kinds that decide the verdict) and
     ``missing_life_circle`` (``;``-joined keys of the missing wider life-circle kinds),
-    ``edge_distance_m`` (metres from the community's origin to the edge of the data) and
-    ``edge_uncertain`` (missing kinds whose threshold reaches past that edge).
+    ``edge_distance_m`` (metres from the community's origin to the edge of the data),
+    ``edge_uncertain`` (bool: a missing kind's threshold reaches past that edge) and
+    ``edge_uncertain_kinds`` (those kinds, ``;``-joined keys).
     """
     src = result.communities
     out = pd.DataFrame(
@@ -132,10 +133,13 @@ def communities_table(result: AuditResult) -> pd.DataFrame:
     if "edge_distance_m" in src:
         edge = pd.to_numeric(src["edge_distance_m"], errors="coerce").astype("float64")
         out["edge_distance_m"] = edge.round(0).to_numpy()
-        out["edge_uncertain"] = src["edge_uncertain"].fillna("").astype(str).to_numpy()
+        kinds = src["edge_uncertain_kinds"].fillna("").astype(str)
+        out["edge_uncertain"] = (kinds != "").to_numpy(bool)
+        out["edge_uncertain_kinds"] = kinds.to_numpy()
     else:
         out["edge_distance_m"] = np.nan
-        out["edge_uncertain"] = ""
+        out["edge_uncertain"] = False
+        out["edge_uncertain_kinds"] = ""
     return out
 
 
@@ -205,17 +209,33 @@ def _display_width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
 
 
-def _header(ws: Worksheet, zh: list[str], keys: list[str]) -> None:
-    """Row 1: zh-CN headers (bold, white on dark blue); row 2: the English/CSV keys."""
+Legend = list[tuple[str, str, str]]
+"""(sheet, zh-CN header, CSV key) of every column written: the sheet ``columns``."""
+
+
+def _header(ws: Worksheet, zh: list[str], keys: list[str], legend: Legend) -> None:
+    """Row 1: the zh-CN headers (bold, white on dark blue), the only header row, so the
+    sheet reads as a table anywhere (``pandas.read_excel`` with its defaults, filters, pivot
+    tables); each column's English/CSV key goes to ``legend`` (the sheet ``columns``)."""
     for col, (label, key) in enumerate(zip(zh, keys, strict=True), start=1):
         top = ws.cell(row=1, column=col, value=label)
         top.font = Font(bold=True, color="FFFFFF")
         top.fill = PatternFill("solid", fgColor=HEADER_FILL)
         top.alignment = Alignment(wrap_text=True, vertical="center")
-        sub = ws.cell(row=2, column=col, value=key)
-        sub.font = Font(italic=True, color="404040", size=9)
-        sub.fill = PatternFill("solid", fgColor=KEY_ROW_FILL)
+        legend.append((ws.title, label.replace("\n", " "), key))
     ws.row_dimensions[1].height = 32
+
+
+def _columns_sheet(ws: Worksheet, legend: Legend) -> None:
+    """Every column of the workbook: its sheet, its zh-CN header and its English key (the
+    column name in ``communities.csv`` and the GeoPackage)."""
+    zh = ["工作表", "中文表头", "英文键"]
+    _header(ws, zh, ["sheet", "header_zh", "key"], [])
+    rows = [list(r) for r in legend]
+    for row in rows:
+        ws.append(row)
+    ws.freeze_panes = "A2"
+    _widths(ws, rows, zh, cap=60)
 
 
 def _widths(ws: Worksheet, rows: list[list[Any]], header: list[str], *, cap: int = 40) -> None:
@@ -229,7 +249,9 @@ def _kind_names(keys: str, names: dict[str, str]) -> str:
     return "、".join(names.get(k, k) for k in keys.split(";") if k) if keys else ""
 
 
-def _community_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) -> None:
+def _community_sheet(
+    ws: Worksheet, result: AuditResult, kinds: list[KindInfo], legend: Legend
+) -> None:
     table = communities_table(result)
     audited = [k for k in kinds if k.audited]
     names = {k.key: k.name_zh for k in kinds}
@@ -261,6 +283,7 @@ def _community_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) 
         "无数据类别",
         "生活圈缺失类别",
         "距数据边界(米)",
+        "缺失可能因数据边界",
         "可能在数据范围外的缺失类别",
     ]
     keys += COMMUNITY_SUMMARY_COLUMNS
@@ -269,7 +292,7 @@ def _community_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) 
         zh.append("居民诉求（设施：件/人）")
         keys.append("evidence")
     verdict_col = keys.index("verdict") + 1
-    _header(ws, zh, keys)
+    _header(ws, zh, keys, legend)
 
     rows: list[list[Any]] = []
     records = table.to_dict("records")
@@ -300,7 +323,8 @@ def _community_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) 
             _kind_names(rec["no_data"], names),
             _kind_names(rec["missing_life_circle"], names),
             None if pd.isna(rec["edge_distance_m"]) else float(rec["edge_distance_m"]),
-            _kind_names(rec["edge_uncertain"], names),
+            "是" if rec["edge_uncertain"] else "否",
+            _kind_names(rec["edge_uncertain_kinds"], names),
         ]
         if asked:
             row.append(asked.get(str(rec["id"]), ""))
@@ -308,10 +332,10 @@ def _community_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) 
         ws.append(row)
 
     n_rows = len(rows)
-    last_row = n_rows + 2
+    last_row = n_rows + 1
     right = Alignment(horizontal="right")
     for col, k in dist_cols:
-        for r in range(3, last_row + 1):
+        for r in range(2, last_row + 1):
             cell = ws.cell(row=r, column=col)
             if isinstance(cell.value, str):
                 cell.alignment = right  # '>1000'; numbers are right-aligned already
@@ -326,13 +350,13 @@ def _community_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) 
             note += f"“{beyond}”表示步行 {cutoff:g} 米（搜索上限）内没有该类设施。"
         ws.cell(row=1, column=col).comment = Comment(note, "wanzheng")
     for col in share_cols:
-        for r in range(3, last_row + 1):
+        for r in range(2, last_row + 1):
             ws.cell(row=r, column=col).number_format = "0%"
 
     # Conditional fills: one rule per status/verdict label over every status and verdict cell.
     if n_rows:
         ranges = " ".join(
-            f"{get_column_letter(c)}3:{get_column_letter(c)}{last_row}"
+            f"{get_column_letter(c)}2:{get_column_letter(c)}{last_row}"
             for c in [*status_cols, verdict_col]
         )
         labels = {**{STATUS_ZH[s]: s for s in STATUS_ZH}, **{VERDICT_ZH[v]: v for v in VERDICT_ZH}}
@@ -342,8 +366,8 @@ def _community_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) 
                 ranges,
                 CellIsRule(operator="equal", formula=[f'"{label}"'], fill=fill),  # type: ignore[no-untyped-call]
             )
-    ws.freeze_panes = "C3"
-    ws.auto_filter.ref = f"A2:{get_column_letter(len(keys))}{last_row}"
+    ws.freeze_panes = "C2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(keys))}{last_row}"
     _widths(ws, rows, [z.split("\n")[0] for z in zh], cap=36)
 
 
@@ -358,7 +382,9 @@ def _evidence_text(result: AuditResult, names: dict[str, str]) -> dict[str, str]
     return {k: "；".join(v) for k, v in out.items()}
 
 
-def _evidence_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) -> None:
+def _evidence_sheet(
+    ws: Worksheet, result: AuditResult, kinds: list[KindInfo], legend: Legend
+) -> None:
     """One row per community and kind residents asked for, beside the verdict and status."""
     names = {k.key: k.name_zh for k in kinds}
     zh = [
@@ -381,7 +407,7 @@ def _evidence_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) -
         "n_residents",
         "examples",
     ]
-    _header(ws, zh, keys)
+    _header(ws, zh, keys, legend)
     comm = result.communities.set_index(result.communities["id"].astype(str))
     rows: list[list[Any]] = []
     for rec in result.evidence.to_dict("records"):
@@ -400,25 +426,25 @@ def _evidence_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) -
         ]
         rows.append(row)
         ws.append(row)
-    ws.freeze_panes = "C3"
+    ws.freeze_panes = "C2"
     _widths(ws, rows, zh, cap=60)
 
 
-def _dropped_sheet(ws: Worksheet, result: AuditResult) -> None:
+def _dropped_sheet(ws: Worksheet, result: AuditResult, legend: Legend) -> None:
     """Residential objects of the data not audited as communities, with why."""
     zh = ["编号", "名称", "来源", "未审计原因"]
     keys = ["id", "name", "source", "reason"]
-    _header(ws, zh, keys)
+    _header(ws, zh, keys, legend)
     rows: list[list[Any]] = []
     for rec in result.dropped_communities.to_dict("records"):
         row: list[Any] = [str(rec[k]) for k in keys]  # made safe on save
         rows.append(row)
         ws.append(row)
-    ws.freeze_panes = "A3"
+    ws.freeze_panes = "A2"
     _widths(ws, rows, zh, cap=60)
 
 
-def _kinds_sheet(ws: Worksheet, kinds: list[KindInfo]) -> None:
+def _kinds_sheet(ws: Worksheet, kinds: list[KindInfo], legend: Legend) -> None:
     zh = [
         "键",
         "中文名称",
@@ -443,9 +469,9 @@ def _kinds_sheet(ws: Worksheet, kinds: list[KindInfo]) -> None:
         "source",
         "clause",
     ]
-    _header(ws, zh, keys)
+    _header(ws, zh, keys, legend)
     rows: list[list[Any]] = []
-    for r, k in enumerate(kinds, start=3):
+    for r, k in enumerate(kinds, start=2):
         row: list[Any] = [
             k.key,
             k.name_zh,
@@ -464,11 +490,13 @@ def _kinds_sheet(ws: Worksheet, kinds: list[KindInfo]) -> None:
             ws.cell(row=r, column=6).fill = PatternFill("solid", fgColor="FFF3CD")
         for c in (8, 9, 10):
             ws.cell(row=r, column=c).alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "B3"
+    ws.freeze_panes = "B2"
     _widths(ws, rows, zh, cap=50)
 
 
-def _coverage_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) -> None:
+def _coverage_sheet(
+    ws: Worksheet, result: AuditResult, kinds: list[KindInfo], legend: Legend
+) -> None:
     zh = [
         "键",
         "类别",
@@ -499,11 +527,11 @@ def _coverage_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) -
         keys += ["evidence", "confidence"]
     zh.append("计入结论")
     keys.append("in_verdict")
-    _header(ws, zh, keys)
+    _header(ws, zh, keys, legend)
     names = {k.key: k.name_zh for k in kinds}
     decides = {k.key: k.in_verdict for k in kinds}
     rows: list[list[Any]] = []
-    for r, rec in enumerate(result.coverage.to_dict("records"), start=3):
+    for r, rec in enumerate(result.coverage.to_dict("records"), start=2):
         has = bool(rec.get("has_data", True))
         share = rec.get("population_share")
         row: list[Any] = [
@@ -532,12 +560,12 @@ def _coverage_sheet(ws: Worksheet, result: AuditResult, kinds: list[KindInfo]) -
         ws.cell(row=r, column=10).number_format = "0.0%"
         if not has:
             ws.cell(row=r, column=5).fill = PatternFill("solid", fgColor=STATUS_FILL["no_data"])
-    ws.freeze_panes = "C3"
+    ws.freeze_panes = "C2"
     _widths(ws, rows, zh)
 
 
-def _sources_sheet(ws: Worksheet, result: AuditResult) -> None:
-    _header(ws, ["项目", "内容"], ["key", "value"])
+def _sources_sheet(ws: Worksheet, result: AuditResult, legend: Legend) -> None:
+    _header(ws, ["项目", "内容"], ["key", "value"], legend)
     rows: list[list[Any]] = []
     for key, label, text in source_rows(result):
         rows.append([label, text or "—"])
@@ -550,7 +578,7 @@ def _sources_sheet(ws: Worksheet, result: AuditResult) -> None:
     for row in extra:
         rows.append(row)
         ws.append(row)
-    for r in range(3, ws.max_row + 1):
+    for r in range(2, ws.max_row + 1):
         ws.cell(row=r, column=2).alignment = Alignment(wrap_text=True, vertical="top")
     _widths(ws, rows, ["项目", "内容"], cap=80)
 
@@ -558,15 +586,17 @@ def _sources_sheet(ws: Worksheet, result: AuditResult) -> None:
 def write_communities_xlsx(result: AuditResult, path: Path) -> None:
     """Write ``communities.xlsx`` (openpyxl).
 
-    Sheets: ``communities`` (row 1 zh-CN headers, row 2 the CSV column keys, data from row 3,
-    panes frozen below the headers and right of the name, fills by status and verdict as
-    conditional formats), ``coverage`` (per kind), ``kinds`` (the catalogue: key, names, tier,
-    threshold, verified, requirement, source, clause) and ``sources`` (catalogue name and
-    version, input files, population method, OSM attribution). An audit given residents' cases
-    adds the column ``evidence`` to ``communities`` and the sheet ``evidence`` (per community and
-    kind asked for: verdict, the kind's status, cases, residents, redacted examples). Residential
-    objects of the data not audited as communities are listed with why on the sheet ``dropped``.
-    Distances beyond the search cutoff are written as the text ``>{cutoff}``.
+    Every sheet has one header row (zh-CN) and its data from row 2; the sheet ``columns`` (last)
+    gives each column's English key, the column name of ``communities.csv``. Sheets:
+    ``communities`` (panes frozen below the header and right of the name, fills by status and
+    verdict as conditional formats), ``coverage`` (per kind), ``kinds`` (the catalogue: key,
+    names, tier, threshold, verified, requirement, source, clause) and ``sources`` (catalogue
+    name and version, input files, population method, OSM attribution). An audit given
+    residents' cases adds the column ``evidence`` to ``communities`` and the sheet ``evidence``
+    (per community and kind asked for: verdict, the kind's status, cases, residents, redacted
+    examples). Residential objects of the data not audited as communities are listed with why on
+    the sheet ``dropped``. Distances beyond the search cutoff are written as the text
+    ``>{cutoff}``.
     """
     kinds = kind_infos(result)
     wb = Workbook()
@@ -574,14 +604,16 @@ def write_communities_xlsx(result: AuditResult, path: Path) -> None:
     if ws is None:  # pragma: no cover - a new Workbook always has an active sheet
         ws = wb.create_sheet()
     ws.title = "communities"
-    _community_sheet(ws, result, kinds)
-    _coverage_sheet(wb.create_sheet("coverage"), result, kinds)
-    _kinds_sheet(wb.create_sheet("kinds"), kinds)
-    _sources_sheet(wb.create_sheet("sources"), result)
+    legend: Legend = []
+    _community_sheet(ws, result, kinds, legend)
+    _coverage_sheet(wb.create_sheet("coverage"), result, kinds, legend)
+    _kinds_sheet(wb.create_sheet("kinds"), kinds, legend)
+    _sources_sheet(wb.create_sheet("sources"), result, legend)
     if len(result.evidence):
-        _evidence_sheet(wb.create_sheet("evidence"), result, kinds)
+        _evidence_sheet(wb.create_sheet("evidence"), result, kinds, legend)
     if len(result.dropped_communities):
-        _dropped_sheet(wb.create_sheet("dropped"), result)
+        _dropped_sheet(wb.create_sheet("dropped"), result, legend)
+    _columns_sheet(wb.create_sheet("columns"), legend)
     wb.properties.title = "完整社区体检 communities"
     wb.properties.creator = "wanzheng"
     save_workbook(wb, path)

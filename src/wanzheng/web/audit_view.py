@@ -298,7 +298,8 @@ class AuditView:
                             else [k for k in wider if per_kind[k]["status"] == "missing"]
                         ),
                         "no_data": _split(row.get("no_data")),
-                        "edge_uncertain": _split(row.get("edge_uncertain")),
+                        "edge_uncertain": bool(row.get("edge_uncertain")),
+                        "edge_uncertain_kinds": _split(row.get("edge_uncertain_kinds")),
                         "edge_distance_m": _round(row.get("edge_distance_m"), 0),
                         "origin": [
                             _round(row.get("origin_lon"), 6),

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, File, Query, Request, Response
+from fastapi import UploadFile as FormFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -22,13 +23,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wanzheng.cases.contacts import Contact, unmask_contact
 from wanzheng.cases.crud import (
+    AFTER_PHOTO_MAX,
     apply_action,
+    attach_after_photos,
     claim_case,
     escalate_overdue,
     extend_deadline,
     get_case,
     get_case_by_tracking,
     missed_now,
+    next_deadline,
     overdue_cases,
     photo_visible,
     rate_case,
@@ -182,6 +186,11 @@ class CasePublic(BaseModel):
         description="The case's photos, each at /api/track/{code}/photos/{name}: the holder of "
         "the tracking code sees the photos filed with it.",
     )
+    after_photos: list[str] = Field(
+        default_factory=list,
+        description="Photos of the place after the work (办结照片) the handler attached, at "
+        "the same address.",
+    )
 
 
 class ContactOut(BaseModel):
@@ -222,6 +231,11 @@ class CaseStaff(BaseModel):
     sign_due: dt.datetime
     respond_due: dt.datetime
     resolve_due: dt.datetime
+    next_due: str | None = Field(
+        None,
+        description="The deadline the case now runs against: sign (until accepted), respond "
+        "(until handling starts), resolve (until resolved); null once resolved or closed.",
+    )
     accepted_at: dt.datetime | None
     responded_at: dt.datetime | None
     resolved_at: dt.datetime | None
@@ -232,7 +246,12 @@ class CaseStaff(BaseModel):
     rating: str | None
     merged_into: int | None
     overdue: dict[str, float]
-    photos: list[str]
+    photos: list[str] = Field(description="The resident's photos, each at /api/photos/{name}.")
+    after_photos: list[str] = Field(
+        default_factory=list,
+        description="Photos of the place after the work (办结照片), attached by staff with "
+        "POST /api/cases/{id}/photos.",
+    )
     contact: ContactOut
     actions: list[str]
     events: list[EventOut] | None = None
@@ -331,7 +350,16 @@ def public_view(
         rating=case.rating,
         events=_events(session, case.id, public=True),
         notices=[NoticeOut(**n) for n in notices_for(session, person_id=page_recipient(case))],
-        photos=[f"/api/track/{code}/photos/{sha256}.{ext}" for sha256, ext in case.photos],
+        photos=[
+            f"/api/track/{code}/photos/{sha256}.{ext}"
+            for sha256, ext, after in case.photos
+            if not after
+        ],
+        after_photos=[
+            f"/api/track/{code}/photos/{sha256}.{ext}"
+            for sha256, ext, after in case.photos
+            if after
+        ],
     )
 
 
@@ -401,6 +429,7 @@ def staff_view(
         sign_due=case.sign_due,
         respond_due=case.respond_due,
         resolve_due=case.resolve_due,
+        next_due=next_deadline(case),
         accepted_at=case.accepted_at,
         responded_at=case.responded_at,
         resolved_at=case.resolved_at,
@@ -411,7 +440,8 @@ def staff_view(
         rating=case.rating,
         merged_into=case.merged_into_id,
         overdue={k: round(v, 3) for k, v in missed.items()},
-        photos=[f"/api/photos/{sha256}.{ext}" for sha256, ext in case.photos],
+        photos=[f"/api/photos/{sha256}.{ext}" for sha256, ext, after in case.photos if not after],
+        after_photos=[f"/api/photos/{sha256}.{ext}" for sha256, ext, after in case.photos if after],
         contact=ContactOut(
             name=mask_name(case.person_name),
             phone=mask_phone(case.person_phone),
@@ -1073,6 +1103,62 @@ def extend(case_id: CaseId, body: ExtensionIn, desk: Desk, actor: DispatcherActo
     with desk.reads() as session:
         row = case_row(session, case_id=case.id, actor=Actor.system())
         return staff_view(session, desk, row, actor, with_events=True)
+
+
+@router.post(
+    "/cases/{case_id:int}/photos",
+    response_model=CaseStaff,
+    responses=errors(401, 403, 404, 409),
+)
+async def add_photos(
+    case_id: CaseId,
+    desk: Desk,
+    actor: StaffActor,
+    names: PlaceNames,
+    photos: Annotated[
+        list[FormFile],
+        File(
+            description=f"1-{AFTER_PHOTO_MAX} photos (JPEG, PNG, WebP) of the place after the work."
+        ),
+    ],
+) -> CaseStaff:
+    """Attach photos of the place after the work (办结照片) to a case being handled
+    (已派单, 办理中, 重办, or resolved before it is rated): handlers and grid workers in scope,
+    dispatchers. The console offers it with 办结; the resident sees them on the tracking page."""
+    if len(photos) > AFTER_PHOTO_MAX:
+        raise DataError(f"photos: at most {AFTER_PHOTO_MAX} photos, got {len(photos)}")
+    stored = []
+    for i, upload in enumerate(photos):
+        data = await upload.read(desk.settings.photo_max_bytes + 1)
+        stored.append(
+            await run_in_threadpool(
+                store_photo,
+                data,
+                photo_dir=desk.photo_dir,
+                max_bytes=desk.settings.photo_max_bytes,
+                field=f"photos[{i}]",
+            )
+        )
+    now = desk.now()
+
+    def work(session: Session) -> Case:
+        return attach_after_photos(
+            session,
+            case_id=case_id,
+            actor=actor,
+            photos=[(p.sha256, p.ext) for p in stored],
+            now=now,
+        )
+
+    case = await run_in_threadpool(desk.write, work)
+
+    def view() -> CaseStaff:
+        with desk.reads() as session:
+            place = names(case.lon, case.lat)
+            row = case_row(session, case_id=case.id, actor=Actor.system())
+            return staff_view(session, desk, row, actor, with_events=True, place=place)
+
+    return await run_in_threadpool(view)
 
 
 @router.get("/cases/{case_id:int}/contact", response_model=ContactOut, responses=errors(404))

@@ -88,12 +88,14 @@ def static(path: str) -> FileResponse:
 @router.get("/api/ui/vocabulary", tags=["pages"])
 def vocabulary(request: Request) -> dict[str, Any]:
     """Labels the pages show: states, actions, other history events, roles, categories,
-    departments, rating values (zh-CN ``label``; English ``label_en`` where the data has it).
+    departments, grids (with their community), rating values (zh-CN ``label``; English
+    ``label_en`` where the data has it).
 
     This is the one source of these labels: the pages carry no copy of them.
 
     All of it is the case desk's own public data (``states.toml``, ``categories.toml``, the
-    departments table); nothing about any case or person.
+    departments, communities and grids tables, without the grids' polygons); nothing about
+    any case or person.
     """
     from wanzheng.cases.tables import list_table
 
@@ -103,6 +105,17 @@ def vocabulary(request: Request) -> dict[str, Any]:
         departments = [
             {"key": r["key"], "name": r.get("name") or r["key"]}
             for r in list_table(session, table="departments")
+        ]
+        communities = {
+            r["key"]: r.get("name") or r["key"] for r in list_table(session, table="communities")
+        }
+        grids = [
+            {
+                "key": r["key"],
+                "name": r.get("name") or r["key"],
+                "community": communities.get(r.get("community_key") or ""),
+            }
+            for r in list_table(session, table="grids")
         ]
     return {
         "states": {
@@ -128,5 +141,6 @@ def vocabulary(request: Request) -> dict[str, Any]:
             for k, c in tree.categories.items()
         },
         "departments": departments,
+        "grids": grids,
         "ratings": list(machine.rating.values),
     }
