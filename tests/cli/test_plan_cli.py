@@ -136,3 +136,22 @@ def test_the_audits_own_plan_goes_into_its_report(audit_dir: Path, tmp_path: Pat
                "--out", str(tmp_path / "elsewhere"))  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert (own / "report.html").read_text(encoding="utf-8") == html
+
+
+def test_sites_named_with_the_areas_osm_places(
+    audit_dir: Path, cau_pbf: Path, tmp_path: Path
+) -> None:
+    from wanzheng.data.osm_names import load_osm_names
+
+    out = tmp_path / "plan"
+    proc = run("plan", "site", str(audit_dir), "--kinds", "canteen,convenience_store",
+               "--add", "3", "--osm", str(cau_pbf), "--out", str(out))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    names = set(load_osm_names(cau_pbf)["name"].astype(str))
+    beside = [s["name"] for s in plan["sites"] if s["name"].endswith("旁")]
+    # a site beside a place is beside one of the area's named places
+    for name in beside:
+        place = name.split(" · ")[-1].removesuffix("旁")
+        assert place in names, name
+    assert all(s["name"] and not re.fullmatch(r"N_?\d+", s["name"]) for s in plan["sites"])

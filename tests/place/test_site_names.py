@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from wanzheng.place.reverse import build_place_namer, crossings
+from wanzheng.place.reverse import build_place_namer, crossings, named_points
 
 LON0, LAT0 = 116.35, 40.0
 M_LAT = 1.0 / 111_320.0
@@ -95,3 +95,30 @@ def test_describe_is_unchanged_by_crossings_and_places() -> None:
     namer = build_place_namer(communities(), network(), pois=pois())
     assert namer.describe(*at(400, 130)).text is None
     assert namer.describe(*at(30, 20)).text == "学院路"
+
+
+def test_named_points_of_an_osm_names_table() -> None:
+    # a shop (point), a named building (polygon: a point inside it), a street and a region
+    # (left out), an unnamed address (left out)
+    x0, y0 = at(100, 100)
+    x1, y1 = at(140, 140)
+    names = pd.DataFrame(
+        {
+            "name": ["便民超市", "信息楼", "学院路", "海淀区", ""],
+            "cls": ["poi", "building", "road", "region", "building"],
+            "geometry": [
+                shapely.Point(*at(400, 100)),
+                shapely.box(x0, y0, x1, y1),
+                shapely.LineString([at(-500, 0), at(500, 0)]),
+                shapely.box(x0 - 1, y0 - 1, x1 + 1, y1 + 1),
+                shapely.Point(*at(0, 0)),
+            ],
+        }
+    )
+    points = build_place_namer(communities(), network(), pois=named_points(names))
+    assert list(named_points(names)["name"]) == ["便民超市", "信息楼"]
+    building = named_points(names).iloc[1]
+    assert shapely.box(x0, y0, x1, y1).contains(shapely.Point(building["lon"], building["lat"]))
+    # 30 m from the shop, and beside the building (its inside point within 80 m)
+    assert points.name_site(*at(400, 130)) == "便民超市旁"
+    assert points.name_site(*at(150, 110)) == "信息楼旁"

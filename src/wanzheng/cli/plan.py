@@ -57,6 +57,7 @@ def site(
     demand: str = "communities",
     spacing_m: float = 150.0,
     alternatives: int | None = None,
+    osm: Path | None = None,
     console: Console,
 ) -> Path:
     """Read an audit's output, site the kinds, write the plan's files; return ``plan.html``.
@@ -93,11 +94,16 @@ def site(
         cand = None
         # sites proposed from the network, named by the audit's own places: its streets and
         # their crossings, its communities and facilities (学院路与成府路交叉口附近)
-        from wanzheng.place.reverse import build_place_namer
+        import pandas as pd
 
-        site_name = build_place_namer(
-            store.communities, store.network, pois=store.facilities
-        ).name_site
+        from wanzheng.place.reverse import build_place_namer, named_points
+
+        pois = store.facilities[["name", "lon", "lat"]]
+        if osm is not None:  # shops, schools, bus stops … of the area's OSM file
+            from wanzheng.data.osm_names import load_osm_names
+
+            pois = pd.concat([pois, named_points(load_osm_names(osm))], ignore_index=True)
+        site_name = build_place_namer(store.communities, store.network, pois=pois).name_site
     else:
         cand = load_candidates(candidates, kinds=kind_names, default_crs=candidates_crs)
     n_alt = alternatives if alternatives is not None else (add or 0)
@@ -292,6 +298,14 @@ def register(app: typer.Typer) -> None:
             int | None,
             typer.Option(help="Also the best plan for p = 1 … N (default: --add; at most 20)."),
         ] = None,
+        osm: Annotated[
+            Path | None,
+            typer.Option(
+                "--osm",
+                help="The area's OSM file: its named places (shops, schools, bus stops …) "
+                "also name the sites proposed from the network.",
+            ),
+        ] = None,
     ) -> None:
         """Where new facilities of KINDS should go to close the audit's gaps (proven optimal)."""
         console = Console()
@@ -308,6 +322,7 @@ def register(app: typer.Typer) -> None:
             demand=demand,
             spacing_m=spacing,
             alternatives=alternatives,
+            osm=osm,
             console=console,
         )
         console.print(f"plan: [bold]{page}[/]")

@@ -38,6 +38,7 @@ __all__ = [
     "PlaceNamer",
     "build_place_namer",
     "crossings",
+    "named_points",
 ]
 
 NEAR_COMMUNITY_M = 200.0
@@ -184,6 +185,27 @@ def _nearest(
     if not len(near):
         return None
     return int(near[0]), float(dist[0])
+
+
+def named_points(names: pd.DataFrame) -> pd.DataFrame:
+    """The named places of an OSM file as points, for :func:`build_place_namer`'s ``pois``.
+
+    ``names`` is :func:`wanzheng.data.osm_names.load_osm_names`'s table; shops, schools,
+    bus stops and other named features (``poi``) and named buildings are kept (streets name
+    themselves through the network, regions are too large to stand beside). Areas become a
+    point on their surface. Columns ``name``, ``lon``, ``lat``.
+    """
+    keep = names[names["cls"].isin(("poi", "building")) & (names["name"].astype(str) != "")]
+    geoms = np.asarray(keep["geometry"].to_numpy(), dtype=object)
+    ok = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    points = shapely.point_on_surface(geoms[ok]) if ok.any() else np.empty(0, dtype=object)
+    return pd.DataFrame(
+        {
+            "name": keep["name"].astype(str).to_numpy(object)[ok],
+            "lon": shapely.get_x(points) if len(points) else np.empty(0),
+            "lat": shapely.get_y(points) if len(points) else np.empty(0),
+        }
+    )
 
 
 def crossings(network: pd.DataFrame) -> pd.DataFrame:
