@@ -14,7 +14,8 @@ from wanzheng.cases.crud import get_case, measures_frame
 from wanzheng.cases.measures import case_measures
 from wanzheng.cases.models import CaseEvent, UnmaskLog
 from wanzheng.errors import NotFoundError, PermissionDeniedError
-from wanzheng.proactive.models import OutboxRow
+from wanzheng.proactive.models import OutboxRow, ProactiveAction
+from wanzheng.proactive.service import create_task_case
 from wanzheng.volunteer.ledger import service_record, unit_report
 from wanzheng.volunteer.matching import WalkingMatcher
 from wanzheng.volunteer.registry import get_volunteer, list_volunteers, volunteer_view
@@ -148,8 +149,52 @@ def test_matched_by_distance_checked_in_resolved_and_in_the_units_report(desk: D
     assert record.entries.iloc[0]["outcome"] == "已买菜送到家"
 
 
-def test_no_shows_scopes_and_masking(desk: Desk) -> None:
+def test_proactive_visit_no_shows_scopes_and_masking(desk: Desk) -> None:
     s = desk.session
+    # a proactive visit (the rule's case, dispatched to the register's grid by the rule)
+    proposal = {
+        "key": "visit_alone:P7:2026-W39",
+        "rule_id": "visit_alone",
+        "title": "独居老人探访",
+        "category": "civil_affairs.elderly",
+        "due_at": END + dt.timedelta(days=1),
+        "reason": "独居，80 岁以上",
+        "person_id": "P7",
+        "grid_id": "east-1",
+        "community_id": "east",
+    }
+    visit, routed = create_task_case(s, proposal=proposal, now=T0)
+    s.add(
+        ProactiveAction(
+            key=proposal["key"],
+            rule_id="visit_alone",
+            action="task",
+            to="grid",
+            person_id="P7",
+            grid_id="east-1",
+            community_id="east",
+            period="2026-W39",
+            title="独居老人探访",
+            reason=proposal["reason"],
+            created_at=T0,
+            due_at=END + dt.timedelta(days=1),
+            case_id=visit.id,
+        )
+    )
+    assert routed and visit.state == "dispatched" and visit.lon is None
+    vtask = publish_task(
+        s, case_id=visit.id, actor=desk.gw_east, starts_at=START, ends_at=END, now=T0, skill="visit"
+    )
+    assert (vtask.source, vtask.title) == ("proactive", "独居老人探访")
+    # no map location: the place is the grid's centre, the east-1 volunteer's home (0 m)
+    matches = match_volunteers(
+        s,
+        task_id=vtask.id,
+        actor=desk.gw_east,
+        matcher=WalkingMatcher.from_network(hand_network()),
+        now=T0,
+    )
+    assert [(m["volunteer_id"], m["distance_m"]) for m in matches] == [(desk.vol_ids["east1"], 0.0)]
     task = publish_task(
         s, case_id=desk.case_id, actor=desk.gw_east, starts_at=START, ends_at=END, now=T0
     )

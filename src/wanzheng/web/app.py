@@ -168,6 +168,18 @@ async def _escalation_loop(desk: CaseDesk, interval_s: float) -> None:
             await run_in_threadpool(desk.deliver_notices)
         except Exception:  # the outbox keeps the messages; the next pass retries
             _log.exception("outbox delivery pass failed")
+        try:
+            await run_in_threadpool(_volunteer_sweep, desk)
+        except Exception:  # the next pass records them
+            _log.exception("volunteer no-show pass failed")
+
+
+def _volunteer_sweep(desk: CaseDesk) -> int:
+    """Record volunteers' no-shows and expire tasks past their end (docs/volunteers.md)."""
+    from wanzheng.volunteer.tasks import record_no_shows
+
+    now = desk.now()
+    return len(desk.write(lambda s: record_no_shows(s, now=now)))
 
 
 def _routers() -> list[APIRouter]:

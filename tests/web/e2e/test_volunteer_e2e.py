@@ -1,7 +1,8 @@
 """The volunteer's page on a phone (390 × 844) in a real Chromium against a real service with
 the demo audit loaded: the volunteer signs in, sees a task near home with its walk on the
 real network, takes it, checks in with the code the resident was sent and checks out; the
-case resolves. No raw key or stray English on the zh-CN page, every control labelled."""
+case resolves. No raw key or stray English on the zh-CN page, every control labelled. Then
+the staff view shows the task done by the masked volunteer and the registry masked."""
 
 from __future__ import annotations
 
@@ -197,3 +198,24 @@ def test_volunteer_takes_checks_in_and_out_on_a_phone(
     watch.check()
     phone.close()
     assert vol["phone"] == "137****0011"
+
+    # the staff view: the task done by the (masked) volunteer, the registry masked
+    desk = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    page = desk.new_page()
+    watch = PageWatch(page, base)
+    page.goto(f"{base}/volunteer/staff")
+    page.fill("#username", "dispatcher")
+    page.fill("#password", PASSWORD)
+    page.locator("#login-form button[type=submit]").click()
+    row = page.locator(f'#task-table tr[data-task="{task["id"]}"]')
+    row.wait_for(timeout=20_000)
+    assert "已完成" in row.inner_text() and "王**" in row.inner_text()
+    page.locator("#vol-table tbody tr").first.wait_for()
+    registry = page.locator("#vol-table").inner_text()
+    assert "137****0011" in registry and VOL_PHONE not in registry and "王建华" not in registry
+    assert unlabelled(page) == []
+    page.screenshot(path=str(artifacts / "volunteer-staff.png"), full_page=True)
+    watch.check()
+    desk.close()
