@@ -91,7 +91,7 @@ class Receipt(BaseModel):
     receipt: str = Field(min_length=8, max_length=64)
 
 
-class CodeIn(BaseModel):
+class ConsultCodeIn(BaseModel):
     community_id: str = Field(min_length=1, max_length=64)
     phone: str = Field(min_length=5, max_length=32)
 
@@ -203,7 +203,11 @@ def get_public(consultation_id: ConsultationId, session: ReadSession, desk: Desk
 
 @router.post("/code", status_code=202, responses=errors(429))
 def send_code(
-    body: CodeIn, request: Request, background: BackgroundTasks, session: ReadSession, desk: Desk
+    body: ConsultCodeIn,
+    request: Request,
+    background: BackgroundTasks,
+    session: ReadSession,
+    desk: Desk,
 ) -> dict[str, str]:
     """Send a one-time code to the phone if it is on the community's resident list (SMS,
     through the outbox). The answer is the same either way, so the list cannot be probed."""

@@ -93,7 +93,7 @@ class TaskIn(BaseModel):
     lat: float | None = Field(None, ge=-90, le=90)
 
 
-class CodeIn(BaseModel):
+class VolunteerCodeIn(BaseModel):
     """Which code to hand out at the place."""
 
     step: Literal["checkin", "checkout"]
@@ -340,7 +340,7 @@ def get_matches(
 @router.post("/tasks/{task_id}/codes", response_model=CodeOut, responses=errors(404, 409, 429))
 def post_code(
     task_id: TaskId,
-    body: CodeIn,
+    body: VolunteerCodeIn,
     desk: Desk,
     background: BackgroundTasks,
     actor: VolunteerStaff,
