@@ -317,7 +317,7 @@ def measure(
 
 
 def _schema(url: str, *, with_0009: bool) -> None:
-    """Migrate down to 0005 (the indexes before 0009) or up to the head, then ANALYZE."""
+    """Migrate down to the revision before 0009 or up to the head, then ANALYZE."""
     from alembic import command
     from sqlalchemy import text
 
@@ -327,7 +327,7 @@ def _schema(url: str, *, with_0009: bool) -> None:
     if with_0009:
         upgrade_database(url)
     else:
-        command.downgrade(alembic_config(url), "0005")
+        command.downgrade(alembic_config(url), "0009-1")  # the revision before 0009
     engine = make_engine(url, pool_size=1)
     with engine.begin() as c:
         c.execute(text("ANALYZE cases"))
