@@ -103,7 +103,11 @@ def test_demo_audits_the_embedded_area(tmp_path: Path) -> None:
         facility_rows = list(csv.DictReader(fh))
     sources = [r["source"] for r in facility_rows]
     ids = [r["id"] for r in facility_rows]
-    assert sources.count("ledger") == 10  # nine mapped rows, one of them under two kinds
+    # nine mapped sample rows (one of them under two kinds) and 109 illustrative rows
+    assert sources.count("ledger") == 10 + 109
+    # the first screen shows a mix, not every community 不完整 (datasets/SOURCE.md)
+    verdicts = [r["verdict"] for r in rows]
+    assert verdicts.count("complete") == 3 and verdicts.count("incomplete") == 8, verdicts
 
     # The headline numbers agree: CLI, report, dashboard (its summary API) and XLSX.
     import re
