@@ -8,7 +8,7 @@ the threshold) and given to every tool: wanzheng as the sparse pairs, spopt as t
 demand × site matrix it takes (unreachable = 10⁹ m). Timings therefore compare the models and
 solvers, not the distance computation (reported separately).
 
-Per instance and model (MCLP with p sites, LSCP):
+Per instance and model (MCLP with p sites, LSCP, p-median with p sites):
 
 * ``wanzheng``: :class:`wanzheng.plan.MCLP` / :class:`~wanzheng.plan.LSCP` — build (sparse
   structure), greedy + swap heuristic with its bound, HiGHS warm-started;
@@ -16,6 +16,12 @@ Per instance and model (MCLP with p sites, LSCP):
   with PuLP's bundled CBC (spopt's default), status as PuLP reports it (``LpStatus``) and the
   solution status (``sol_status``: 1 optimal, 2 feasible stopped early);
 * ``spopt+HiGHS``: the same dense PuLP model solved by HiGHS (``pulp.HiGHS``).
+
+p-median is the same instance for every tool: distances capped at the threshold (a demand point
+no open site reaches within it counts the threshold), which is wanzheng's ``PMedian`` with
+``radius_m`` = threshold and spopt's ``PMedian.from_cost_matrix`` on the dense matrix
+``min(distance, threshold)``. spopt's p-median has one assignment variable per demand × site
+pair (1,000,000 at 2,000 × 500), so it is compared at 2,000 × 500 only (``--pmedian``).
 
 Objective values are compared cell by cell; ``objective_diff`` is the largest difference with
 a peer that *proves* optimality. A last run gives CBC a time limit too short to prove the optimum
@@ -27,7 +33,17 @@ last line exactly::
     speedup_vs_spopt=<x> demand=<n> sites=<m> p=<p> status=<optimal|…> objective_diff=<d>
 
 ``python -m bench.plan_bench`` runs the full grid (5k / 10k demand, 1k / 2k sites, 300 / 500 m)
-and rewrites the ``plan`` block of docs/benchmarks.md.
+against the peers and rewrites the ``plan`` block of docs/benchmarks.md — hours on a 2-core
+machine, because spopt's dense build takes about 6 minutes per model at 5,000 × 1,000 and tens of
+minutes at 10,000 × 2,000. Two shorter runs print markdown rows instead:
+
+* ``--big``: wanzheng alone (no peer) at 10,000 × 2,000 (300 m and 500 m: MCLP p = 10, LSCP,
+  p-median p = 10) and 5,000 × 1,000 (MCLP and p-median p = 10): build, heuristic and its gap to
+  the proven optimum, solve, status — the issue's goals (build ≤ 1 s, heuristic within 1 % in
+  ≤ 1 s, optimum for p ≤ 10 in ≤ 60 s at 10k × 2k);
+* ``--pmedian``: p-median against spopt + CBC and HiGHS on spopt's model at 2,000 × 500.
+
+Each prints the 1-minute load average before and after.
 """
 
 from __future__ import annotations
@@ -125,7 +141,7 @@ def reachable(inst: Instance) -> Instance:
 def run_wanzheng(inst: Instance, model: str, p: int, time_limit_s: float) -> dict[str, Any]:
     import scipy.sparse as sp
 
-    from wanzheng.plan import LSCP, MCLP
+    from wanzheng.plan import LSCP, MCLP, PMedian
 
     t0 = time.perf_counter()
     matrix = sp.coo_array(
@@ -133,12 +149,17 @@ def run_wanzheng(inst: Instance, model: str, p: int, time_limit_s: float) -> dic
     )
     if model == "mclp":
         m: Any = MCLP.from_cost_matrix(matrix, inst.weight, inst.threshold_m, p)
+    elif model == "pmedian":
+        m = PMedian.from_cost_matrix(matrix, inst.weight, p, radius_m=inst.threshold_m)
     else:
         m = LSCP.from_cost_matrix(matrix, inst.weight, inst.threshold_m)
     build = time.perf_counter() - t0
     r = m.solve(time_limit_s=time_limit_s)
     total = time.perf_counter() - t0
     h = r.heuristic
+    h_obj = math.nan if h is None else float(h.objective)
+    # the heuristic's distance to the proven optimum (to the bound when not proven)
+    ref = r.objective if r.status == "optimal" else r.bound
     return {
         "tool": "wanzheng",
         "status": r.status,
@@ -150,6 +171,9 @@ def run_wanzheng(inst: Instance, model: str, p: int, time_limit_s: float) -> dic
         "total_s": total,
         "heuristic_objective": None if h is None else h.objective,
         "heuristic_s": r.seconds.get("heuristic", math.nan),
+        "heuristic_gap": abs(h_obj - ref) / abs(ref) if ref else math.nan,
+        "model_build_s": r.seconds["build"],
+        "solver": r.solver,
         "proven": r.status == "optimal",
     }
 
@@ -158,12 +182,16 @@ def run_spopt(
     inst: Instance, model: str, p: int, solver_name: str, time_limit_s: float
 ) -> dict[str, Any]:
     import pulp
-    from spopt.locate import LSCP, MCLP
+    from spopt.locate import LSCP, MCLP, PMedian
 
     t0 = time.perf_counter()
     dense = inst.dense()
     if model == "mclp":
         m: Any = MCLP.from_cost_matrix(dense, inst.weight, inst.threshold_m, p_facilities=p)
+    elif model == "pmedian":
+        # the same capped p-median as wanzheng's: a walk counts at most the threshold
+        capped = np.minimum(dense, inst.threshold_m)
+        m = PMedian.from_cost_matrix(capped, inst.weight, p_facilities=p)
     else:
         m = LSCP.from_cost_matrix(dense, inst.threshold_m)
     build = time.perf_counter() - t0
@@ -198,14 +226,21 @@ def run_spopt(
     }
 
 
-def compare(inst: Instance, model: str, p: int, time_limit_s: float) -> list[dict[str, Any]]:
+def compare(
+    inst: Instance,
+    model: str,
+    p: int,
+    time_limit_s: float,
+    tools: tuple[str, ...] = ("wanzheng", "cbc", "highs"),
+) -> list[dict[str, Any]]:
     rows = [
-        run_wanzheng(inst, model, p, time_limit_s),
-        run_spopt(inst, model, p, "cbc", time_limit_s),
-        run_spopt(inst, model, p, "highs", time_limit_s),
+        run_wanzheng(inst, model, p, time_limit_s)
+        if tool == "wanzheng"
+        else run_spopt(inst, model, p, tool, time_limit_s)
+        for tool in tools
     ]
     for r in rows:
-        r.update(instance=inst.name, model=model, p=p if model == "mclp" else None)
+        r.update(instance=inst.name, model=model, p=None if model == "lscp" else p)
     return rows
 
 
@@ -249,12 +284,121 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+BIG_GRID = [
+    (10_000, 2_000, 300.0),
+    (10_000, 2_000, 500.0),
+    (5_000, 1_000, 300.0),
+    (5_000, 1_000, 500.0),
+]
+
+
+def _load() -> float:
+    return os.getloadavg()[0]
+
+
+def big_run(
+    grid: list[tuple[int, int, float]], models: list[str], p: int, time_limit_s: float
+) -> None:
+    """wanzheng alone on the big instances (spopt's dense build would take tens of minutes)."""
+    print(f"load average (1 min) at start: {_load():.1f}", flush=True)
+    print(
+        "| instance | model | status | objective | model build s | heuristic s "
+        "| heuristic gap | HiGHS s | total s | proven gap | solved by |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        flush=True,
+    )
+    for n, m, r in grid:
+        inst = build_instance(n, m, r)
+        reached = reachable(inst)
+        label = (
+            f"{n:,} × {m:,}, {r:g} m ({inst.n_nodes:,} nodes, {inst.pair_m.shape[0]:,} pairs, "
+            f"distances {inst.distances_s:.2f} s)"
+        )
+        for model, case in (("mclp", inst), ("lscp", reached), ("pmedian", inst)):
+            if model not in models:
+                continue
+            g = run_wanzheng(case, model, p, time_limit_s)
+            highs_s = g["total_s"] - g["build_s"] - g["heuristic_s"]
+            name = (
+                "LSCP" if model == "lscp" else f"{'MCLP' if model == 'mclp' else 'p-median'} p={p}"
+            )
+            print(
+                f"| {label} | {name} | {g['status']} | {_fmt(g['objective'], 0)} "
+                f"| {_fmt(g['build_s'])} | {_fmt(g['heuristic_s'])} "
+                f"| {_fmt(100 * g['heuristic_gap'], 3)} % | {_fmt(highs_s)} "
+                f"| {_fmt(g['total_s'])} | {_fmt(100 * g['gap'], 3)} % | {g['solver']} |",
+                flush=True,
+            )
+            label = "〃"
+    print(f"load average (1 min) at end: {_load():.1f}", flush=True)
+
+
+def pmedian_run(
+    grid: list[tuple[int, int, float]], p: int, time_limit_s: float, tools: tuple[str, ...]
+) -> None:
+    """p-median against spopt + CBC and HiGHS on spopt's dense model, cell by cell."""
+    print(f"load average (1 min) at start: {_load():.1f}", flush=True)
+    for n, m, r in grid:
+        inst = build_instance(n, m, r)
+        rows = compare(inst, "pmedian", p, time_limit_s, tools)
+        print(f"{inst.name}: {inst.pair_m.shape[0]:,} pairs", flush=True)
+        print(table(rows), flush=True)
+        if tuple(tools) != ("wanzheng", "cbc", "highs"):
+            continue
+        print(
+            f"speedup_vs_spopt_cbc={rows[1]['total_s'] / rows[0]['total_s']:.1f} "
+            f"speedup_vs_spopt_highs={rows[2]['total_s'] / rows[0]['total_s']:.1f} "
+            f"objective_diff={_fmt(objective_diff(rows), 3)} "
+            f"heuristic_gap={100 * rows[0]['heuristic_gap']:.3f}% "
+            f"load={_load():.1f}",
+            flush=True,
+        )
+    print(f"load average (1 min) at end: {_load():.1f}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one instance, under 5 minutes")
     ap.add_argument("--time-limit", type=float, default=120.0)
     ap.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
+    ap.add_argument(
+        "--big",
+        action="store_true",
+        help="wanzheng alone at 10,000 × 2,000 and 5,000 × 1,000 (no peer: spopt's dense "
+        "build takes tens of minutes there); prints markdown rows",
+    )
+    ap.add_argument(
+        "--pmedian",
+        action="store_true",
+        help="p-median against spopt + CBC and HiGHS on spopt's model; prints markdown rows",
+    )
+    ap.add_argument(
+        "--size",
+        default="",
+        help="instances of --big / --pmedian, comma-separated DEMANDxSITESxMETRES (default: "
+        "--big the four big ones, --pmedian 2000x500x300)",
+    )
+    ap.add_argument(
+        "--models", default="mclp,lscp,pmedian", help="models of --big (default: all three)"
+    )
+    ap.add_argument(
+        "--tools",
+        default="wanzheng,cbc,highs",
+        help="tools of --pmedian, in order (default wanzheng,cbc,highs)",
+    )
+    ap.add_argument("--p", type=int, default=10, help="p of --big / --pmedian (default 10)")
     args = ap.parse_args()
+    sizes = [
+        (int(float(a)), int(float(b)), float(c))
+        for a, b, c in (s.split("x") for s in args.size.split(",") if s)
+    ]
+    if args.big:
+        big_run(sizes or BIG_GRID, args.models.split(","), args.p, args.time_limit)
+        return
+    if args.pmedian:
+        tools = tuple(args.tools.split(","))
+        pmedian_run(sizes or [(2_000, 500, 300.0)], args.p, args.time_limit, tools)
+        return
     if args.quick:
         grid = [(2_000, 500, 300.0)]
         p_values = [5]
