@@ -19,8 +19,14 @@ request after the other on a keep-alive connection, the requests the staff's scr
 * ``GET /api/cases?limit=20`` for a dispatcher (all cases), with ``state=`` a common and a
   rare state; for a grid worker (their grid) alone and with a state; for a handler (their
   department) with a state;
-* ``GET /api/cases/overdue`` for a grid worker (their grid's open cases past a deadline);
+* ``GET /api/cases/overdue`` for a grid worker (the first page, 100, of their grid's open
+  cases past a deadline, most late first);
 * ``GET /api/measures`` over one month, by department and by grid.
+
+Then, in one process on the same database, the previous code paths of the last two
+(``overdue_cases``: the whole list as ORM objects sorted in Python; ``measures_frame`` +
+``case_measures``: a month's rows into pandas) against the new ones (``overdue_page``,
+``sql_measures``), checked to agree, with the ratio.
 
 Each figure is the p50 and p99 of ``--requests`` timed requests after 5 untimed ones. The run
 is repeated without the indexes of migration 0009 (dropped, then created again) to show what
