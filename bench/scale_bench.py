@@ -360,6 +360,7 @@ def peers(url: str, grid: str, repeat: int) -> list[dict[str, Any]]:
     from wanzheng.cases.crud import measures_frame, overdue_cases, overdue_page
     from wanzheng.cases.measures import case_measures
     from wanzheng.cases.measures_sql import sql_measures
+    from wanzheng.cases.states import load_state_machine
     from wanzheng.cases.users import Actor
     from wanzheng.db import make_engine, make_sessionmaker
 
@@ -369,6 +370,7 @@ def peers(url: str, grid: str, repeat: int) -> list[dict[str, Any]]:
     t0 = dt.datetime.combine(month, dt.time(0), tzinfo=bj)
     t1 = dt.datetime.combine(nxt, dt.time(0), tzinfo=bj)
     now = dt.datetime.now(dt.UTC)
+    states = list(load_state_machine().states)
     worker = Actor(role="grid_worker", user_id=1, username="bench", grid_key=grid)
     engine = make_engine(url, pool_size=1)
     rows = []
@@ -382,7 +384,7 @@ def peers(url: str, grid: str, repeat: int) -> list[dict[str, Any]]:
             (
                 "grid worker: overdue list",
                 lambda: (s.expunge_all(), overdue_cases(s, actor=worker, now=now))[1],
-                lambda: overdue_page(s, actor=worker, now=now, limit=100),
+                lambda: overdue_page(s, actor=worker, now=now, limit=100, states=states),
             ),
             (
                 "measures: a month by department",

@@ -959,7 +959,14 @@ def overdue(
             escalation_level=c.escalation_level,
             missed={k: round(v, 3) for k, v in m.items()},
         )
-        for c, m in overdue_page(session, actor=actor, now=desk.now(), limit=limit, offset=offset)
+        for c, m in overdue_page(
+            session,
+            actor=actor,
+            now=desk.now(),
+            limit=limit,
+            offset=offset,
+            states=list(desk.machine.states),
+        )
     ]
 
 
