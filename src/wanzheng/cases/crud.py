@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import and_, bindparam, false, func, or_, select
 from sqlalchemy import case as sql_case
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -651,6 +652,10 @@ def overdue_page(
     q = scoped(select(*_OVERDUE_COLUMNS).where(overdue_clause(now)), actor)
     if states is not None:
         q = q.where(Case.state.in_(sorted(set(states) - set(_NOT_TIMED))))
+    if session.get_bind().dialect.name == "postgresql":
+        # psycopg prepares a statement run 5 times on a connection, and PostgreSQL then may
+        # plan it once for any grid: 300+ ms at 1M instead of 40; plan it for this scope
+        session.execute(sql_text("SET LOCAL plan_cache_mode = force_custom_plan"))
     q = q.order_by(_earliest_unmet(), Case.id).limit(limit).offset(offset)
     out = []
     for r in session.execute(q).all():
