@@ -19,8 +19,14 @@ request after the other on a keep-alive connection, the requests the staff's scr
 * ``GET /api/cases?limit=20`` for a dispatcher (all cases), with ``state=`` a common and a
   rare state; for a grid worker (their grid) alone and with a state; for a handler (their
   department) with a state;
-* ``GET /api/cases/overdue`` for a grid worker (their grid's open cases past a deadline);
+* ``GET /api/cases/overdue`` for a grid worker (the first page, 100, of their grid's open
+  cases past a deadline, most late first);
 * ``GET /api/measures`` over one month, by department and by grid.
+
+Then, in one process on the same database, the previous code paths of the last two
+(``overdue_cases``: the whole list as ORM objects sorted in Python; ``measures_frame`` +
+``case_measures``: a month's rows into pandas) against the new ones (``overdue_page``,
+``sql_measures``), checked to agree, with the ratio.
 
 Each figure is the p50 and p99 of ``--requests`` timed requests after 5 untimed ones. The run
 is repeated without the indexes of migration 0009 (dropped, then created again) to show what
@@ -276,7 +282,7 @@ def scenarios(month: dt.date, category: str) -> list[tuple[str, str, str]]:
         ("grid_worker", "/api/cases?limit=20&overdue=true", "grid worker: overdue, newest 20"),
         ("dispatcher", "/api/cases?limit=20&overdue=true", "dispatcher: overdue, newest 20"),
         ("dispatcher", f"/api/cases?limit=20&category={category}", "dispatcher: category"),
-        ("grid_worker", "/api/cases/overdue", "grid worker: overdue list (all)"),
+        ("grid_worker", "/api/cases/overdue", "grid worker: overdue list, most late 100"),
         ("dispatcher", f"/api/measures?{period}&by=department", "measures: a month by department"),
         ("dispatcher", f"/api/measures?{period}&by=grid", "measures: a month by grid"),
     ]
@@ -313,6 +319,93 @@ def measure(
             }
             print(json.dumps(row), flush=True)
             rows.append(row)
+    return rows
+
+
+def _timed(fn: Any, repeat: int) -> tuple[float, int]:
+    """Median milliseconds of ``repeat`` calls of ``fn`` (after one untimed) and its size."""
+    size = len(fn())
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), size
+
+
+def _same(label: str, old: Any, new: Any) -> None:
+    """The new path answers what the previous one did (else the run stops)."""
+    import pandas as pd
+
+    if isinstance(old, pd.DataFrame):
+        hours = "avg_handling_hours"
+        pd.testing.assert_frame_equal(
+            new.drop(columns=hours), old.drop(columns=hours), check_dtype=False, rtol=0, atol=0
+        )
+        pd.testing.assert_series_equal(new[hours], old[hours], check_dtype=False, atol=1e-6)
+        return
+    from wanzheng.cases.deadlines import overdue_hours
+
+    want = [round(overdue_hours(m), 6) for _, m in old[: len(new)]]
+    if [round(overdue_hours(m), 6) for _, m in new] != want:
+        raise SystemExit(f"bench: {label}: the page differs from the head of the whole list")
+
+
+def peers(url: str, grid: str, repeat: int) -> list[dict[str, Any]]:
+    """The previous code paths against the new ones, in one process on the same database:
+    the whole overdue list loaded as ORM objects and sorted in Python (``overdue_cases``) vs
+    one page ordered and limited by the database (``overdue_page``); a month's cases read
+    into pandas (``measures_frame`` + ``case_measures``) vs the aggregation in SQL
+    (``sql_measures``). Medians of ``repeat`` calls each."""
+    from wanzheng.cases.crud import measures_frame, overdue_cases, overdue_page
+    from wanzheng.cases.measures import case_measures
+    from wanzheng.cases.measures_sql import sql_measures
+    from wanzheng.cases.states import load_state_machine
+    from wanzheng.cases.users import Actor
+    from wanzheng.db import make_engine, make_sessionmaker
+
+    month = (NOW.date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    nxt = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    bj = dt.timezone(dt.timedelta(hours=8))
+    t0 = dt.datetime.combine(month, dt.time(0), tzinfo=bj)
+    t1 = dt.datetime.combine(nxt, dt.time(0), tzinfo=bj)
+    now = dt.datetime.now(dt.UTC)
+    states = list(load_state_machine().states)
+    worker = Actor(role="grid_worker", user_id=1, username="bench", grid_key=grid)
+    engine = make_engine(url, pool_size=1)
+    rows = []
+    with make_sessionmaker(engine)() as s:
+
+        def old_measures(by: str) -> Any:
+            frame = measures_frame(s, submitted_from=t0, submitted_before=t1)
+            return case_measures(frame, by=by, start=t0, end=t1, now=now)
+
+        pairs = [
+            (
+                "grid worker: overdue list",
+                lambda: (s.expunge_all(), overdue_cases(s, actor=worker, now=now))[1],
+                lambda: overdue_page(s, actor=worker, now=now, limit=100, states=states),
+            ),
+            (
+                "measures: a month by department",
+                lambda: old_measures("department"),
+                lambda: sql_measures(s, by="department", start=t0, end=t1, now=now),
+            ),
+            (
+                "measures: a month by grid",
+                lambda: old_measures("grid"),
+                lambda: sql_measures(s, by="grid", start=t0, end=t1, now=now),
+            ),
+        ]
+        for label, old, new in pairs:
+            old_ms, old_n = _timed(old, repeat)
+            new_ms, new_n = _timed(new, repeat * 4)
+            _same(label, old(), new())
+            row = {"label": label, "old_ms": old_ms, "old_rows": old_n, "new_ms": new_ms,
+                   "new_rows": new_n}  # fmt: skip
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    engine.dispose()
     return rows
 
 
@@ -387,6 +480,7 @@ def run_size(n: int, requests: int) -> dict[str, Any]:
             _schema(url, with_0009=False)
             result["without"] = measure(port, tokens, requests, category)
             _schema(url, with_0009=True)
+        result["peers"] = peers(url, grid, 5)
         return result
 
 
@@ -423,6 +517,25 @@ def block(results: list[dict[str, Any]], load: tuple[float, float]) -> str:
                 f"| {w['label']} (`{w['path'].split('?')[0]}`) | {w['rows']} | "
                 f"{w['p50_ms']:.1f} | **{w['p99_ms']:.1f}** | "
                 f"{wo['p50_ms']:.1f} / {wo['p99_ms']:.1f} |"
+            )
+        lines += [
+            "",
+            "Before / after on the same data, in one process (no HTTP; median of 5 calls of the "
+            "previous path, 20 of the new one):",
+            "",
+            "| request | previous path | rows | ms | new path | rows | ms | ratio |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for p in r.get("peers", []):
+            old_path, new_path = (
+                ("`overdue_cases` (ORM, all, sorted in Python)", "`overdue_page` (SQL order, 100)")
+                if "overdue" in p["label"]
+                else ("`measures_frame` + `case_measures` (pandas)", "`sql_measures` (GROUP BY)")
+            )
+            lines.append(
+                f"| {p['label']} | {old_path} | {p['old_rows']} | {p['old_ms']:.1f} | "
+                f"{new_path} | {p['new_rows']} | {p['new_ms']:.1f} | "
+                f"**{p['old_ms'] / p['new_ms']:.0f}×** |"
             )
         lines.append("")
     return "\n".join(lines).rstrip()

@@ -31,6 +31,16 @@ def test_overdue_list_escalation_and_extension(api: Any) -> None:
     api.clock.advance(hours=24)  # +27 h: sign 25 h over, respond 3 h over (both cases)
     r = api.client.post("/api/cases/escalate", headers=api.h("dispatcher")).json()
     assert sorted((o["id"], o["escalation_level"]) for o in r) == [(a, 2), (b, 1)]
+    # most late first, paged: a's sign deadline 25 h over, b's respond deadline 3 h over
+    over = api.get("/api/cases/overdue", "dispatcher").json()
+    assert [(o["id"], max(o["missed"].values())) for o in over] == [(a, 25.0), (b, 3.0)]
+    assert [o["id"] for o in api.get("/api/cases/overdue", "dispatcher", limit=1).json()] == [a]
+    page2 = api.get("/api/cases/overdue", "dispatcher", limit=1, offset=1).json()
+    assert [o["id"] for o in page2] == [b] and page2[0]["missed"] == {"respond": 3.0}
+    assert api.get("/api/cases/overdue", "dispatcher", offset=2).json() == []
+    for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}):
+        r = api.client.get("/api/cases/overdue", params=bad, headers=api.h("dispatcher"))
+        assert r.status_code == 422 and r.json()["field"] == next(iter(bad))
     ev = api.get(f"/api/cases/{a}", "dispatcher").json()["events"]
     assert [e["note"].split(" ")[0] for e in ev if e["action"] == "escalate"] == [
         "街道督办",

@@ -34,6 +34,7 @@ from wanzheng.cases.crud import (
     missed_now,
     next_deadline,
     overdue_cases,
+    overdue_page,
     photo_visible,
     rate_case,
 )
@@ -940,8 +941,15 @@ async def queue(
 
 
 @router.get("/cases/overdue", response_model=list[OverdueOut])
-def overdue(session: ReadSession, desk: Desk, actor: StaffActor) -> list[OverdueOut]:
-    """Open cases past a deadline in the caller's scope, most overdue first."""
+def overdue(
+    session: ReadSession,
+    desk: Desk,
+    actor: StaffActor,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
+) -> list[OverdueOut]:
+    """Open cases past a deadline in the caller's scope, most overdue first (ties: lower id
+    first); ``limit`` / ``offset`` page them as in ``GET /api/cases``."""
     return [
         OverdueOut(
             id=c.id,
@@ -951,7 +959,14 @@ def overdue(session: ReadSession, desk: Desk, actor: StaffActor) -> list[Overdue
             escalation_level=c.escalation_level,
             missed={k: round(v, 3) for k, v in m.items()},
         )
-        for c, m in overdue_cases(session, actor=actor, now=desk.now())
+        for c, m in overdue_page(
+            session,
+            actor=actor,
+            now=desk.now(),
+            limit=limit,
+            offset=offset,
+            states=list(desk.machine.states),
+        )
     ]
 
 

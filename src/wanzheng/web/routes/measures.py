@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from wanzheng.cases.crud import measures_frame
 from wanzheng.cases.deadlines import BEIJING
-from wanzheng.cases.measures import GROUPINGS, case_measures
+from wanzheng.cases.measures import GROUPINGS
+from wanzheng.cases.measures_sql import sql_measures
 from wanzheng.errors import DataError
 from wanzheng.web.deps import Desk, ReadSession, StaffActor
 
@@ -38,7 +38,8 @@ def get_measures(
     period: Literal["month", "week", "day"] = "month",
     case_type: Annotated[str | None, Query()] = None,
 ) -> list[dict[str, Any]]:
-    """响应率, 解决率, 满意率, average handling time and overdue count per group.
+    """响应率, 解决率, 满意率, average handling time and overdue count per group, aggregated by
+    the database (:func:`~wanzheng.cases.measures_sql.sql_measures`).
 
     ``start`` and ``end`` are Beijing dates; the period is ``[start 00:00, end 00:00)``.
     ``by`` is department, grid, community, category, period or all.
@@ -46,8 +47,9 @@ def get_measures(
     t0, t1 = _day(start, "start"), _day(end, "end")
     if t1 <= t0:
         raise DataError("end: must be after start")
-    df = measures_frame(session, case_type=case_type, submitted_from=t0, submitted_before=t1)
-    table = case_measures(df, by=by, start=t0, end=t1, now=desk.now(), period=period)
+    table = sql_measures(
+        session, by=by, start=t0, end=t1, now=desk.now(), period=period, case_type=case_type
+    )
     out = []
     for key, row in table.iterrows():
         item: dict[str, Any] = {by: key}

@@ -1,0 +1,244 @@
+"""The measures aggregated in SQL equal the pandas ``case_measures`` on the same stored cases,
+and the paged overdue list equals the whole list, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import insert, select
+
+from wanzheng.cases.crud import measures_frame, overdue_cases, overdue_page
+from wanzheng.cases.deadlines import overdue_hours
+from wanzheng.cases.measures import GROUPINGS, case_measures
+from wanzheng.cases.measures_sql import sql_measures
+from wanzheng.cases.models import Case, CategoryRow, Community, Department, Grid
+from wanzheng.cases.users import Actor
+from wanzheng.db import make_engine, make_sessionmaker
+from wanzheng.errors import DataError, PermissionDeniedError
+
+UTC = dt.UTC
+BJ = dt.timezone(dt.timedelta(hours=8))
+NOW = dt.datetime(2026, 10, 20, 3, 30, tzinfo=UTC)
+START = dt.datetime(2026, 9, 1, tzinfo=BJ)  # 08-31 16:00 UTC
+END = dt.datetime(2026, 11, 1, tzinfo=BJ)
+STATES = ("closed", "closed", "resolved", "in_progress", "submitted", "accepted", "merged",
+          "rejected")  # fmt: skip
+MACHINE_STATES = (*STATES[1:], "dispatched", "returned", "reopened", "disputed")
+RATINGS = (None, None, "满意", "基本满意", "不满意")
+
+
+def _fill(url: str) -> None:
+    """About 400 cases submitted from 08-25 to 11-05 (inside, on and outside the period's
+    edges), with every combination the definitions distinguish: responded on time, late,
+    not yet and still inside the response time, not yet and past it; resolved before or
+    after the deadline, open past it or not; every state, with and without ratings; keys
+    missing; two case types."""
+    engine = make_engine(url, pool_size=1)
+    rng = np.random.default_rng(15)
+    with make_sessionmaker(engine)() as s, s.begin():
+        cats = list(s.scalars(select(CategoryRow.key)))[:5]
+        depts = [*list(s.scalars(select(Department.key)))[:3], None]
+        grids = [*list(s.scalars(select(Grid.key)))[:3], None]
+        comms = [*list(s.scalars(select(Community.key)))[:2], None]
+        rows = []
+        base = dt.datetime(2026, 8, 25, tzinfo=UTC)
+        for i in range(400):
+            if i < 6:  # on the edges: the period's start and end, a month's Beijing midnight
+                edges = (START, END, dt.datetime(2026, 10, 1, tzinfo=BJ))
+                sub = edges[i % 3] - dt.timedelta(microseconds=i // 3)
+            else:
+                sub = base + dt.timedelta(minutes=int(rng.integers(0, 72 * 24 * 60)))
+            respond_due = sub + dt.timedelta(hours=int(rng.integers(1, 96)))
+            resolve_due = sub + dt.timedelta(days=int(rng.integers(1, 20)))
+            kind = int(rng.integers(0, 4))
+            responded = (
+                None
+                if kind == 0
+                else respond_due - dt.timedelta(minutes=int(rng.integers(1, 60)))
+                if kind == 1
+                else respond_due
+                if kind == 2
+                else respond_due + dt.timedelta(hours=int(rng.integers(1, 48)))
+            )
+            state = STATES[int(rng.integers(0, len(STATES)))]
+            resolved = None
+            if state in ("closed", "resolved") or rng.random() < 0.1:
+                resolved = resolve_due + dt.timedelta(
+                    hours=float(rng.normal(0, 72)), microseconds=int(rng.integers(0, 10**6))
+                )
+                resolved = max(resolved, sub + dt.timedelta(seconds=1))
+            rows.append(
+                {
+                    "tracking_code": f"T{i:06d}",
+                    "case_type": "proactive" if i % 7 == 0 else "request",
+                    "source": "web",
+                    "text": "测试",
+                    "category_key": cats[i % len(cats)],
+                    "department_key": depts[int(rng.integers(0, len(depts)))],
+                    "grid_key": grids[int(rng.integers(0, len(grids)))],
+                    "community_key": comms[int(rng.integers(0, len(comms)))],
+                    "state": state,
+                    "submitted_at": sub,
+                    "accepted_at": None if state == "submitted" else sub,
+                    "responded_at": responded,
+                    "resolved_at": resolved,
+                    "updated_at": sub,
+                    "sign_due": sub + dt.timedelta(hours=2),
+                    "respond_due": respond_due,
+                    "resolve_due": resolve_due,
+                    "resolve_days": 5,
+                    "extension_days": 0,
+                    "escalation_level": 0,
+                    "reopen_count": 0,
+                    "rating": RATINGS[int(rng.integers(0, len(RATINGS)))]
+                    if state in ("closed", "resolved")
+                    else None,
+                }
+            )
+        s.execute(insert(Case), rows)
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"], scope="module")
+def filled(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    # a module-scoped database of each kind, filled once
+    import shutil
+
+    from dbfixtures import _pg_execute, _with_database
+
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("measures") / "wanzheng.sqlite3"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        _fill(f"sqlite:///{path}")
+        yield f"sqlite:///{path}"
+        return
+    server = request.getfixturevalue("postgres_server_url")
+    tpl = request.getfixturevalue("_pg_template")
+    name = "wz_measures_sql"
+    _pg_execute(server, f"CREATE DATABASE {name} TEMPLATE {tpl} STRATEGY FILE_COPY")
+    url = _with_database(server, name)
+    _fill(url)
+    yield url
+    _pg_execute(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _compare(s: object, **kw: object) -> pd.DataFrame:
+    case_type = kw.pop("case_type", None)
+    start, end = kw["start"], kw["end"]
+    frame = measures_frame(s, case_type=case_type, submitted_from=start, submitted_before=end)  # type: ignore[arg-type]
+    want = case_measures(frame, now=NOW, **kw)  # type: ignore[arg-type]
+    got = sql_measures(s, now=NOW, case_type=case_type, **kw)  # type: ignore[arg-type]
+    assert list(got.index) == list(want.index)
+    assert list(got.columns) == list(want.columns)
+    hours = "avg_handling_hours"
+    # counts and rates exactly; hours to 1e-6 h (3.6 ms: SQLite's date functions keep ms)
+    pd.testing.assert_frame_equal(
+        got.drop(columns=hours), want.drop(columns=hours), check_dtype=False, rtol=0, atol=0
+    )
+    pd.testing.assert_series_equal(got[hours], want[hours], check_dtype=False, rtol=0, atol=1e-6)
+    return got
+
+
+def test_sql_measures_equal_pandas_measures(filled: str) -> None:
+    engine = make_engine(filled, pool_size=1)
+    with make_sessionmaker(engine)() as s:
+        seen = 0
+        for by, case_type in itertools.product(GROUPINGS, (None, "proactive")):
+            periods = ("month", "week", "day") if by == "period" else ("month",)
+            for period in periods:
+                got = _compare(s, by=by, start=START, end=END, period=period, case_type=case_type)
+                seen += len(got)
+        # the fixture reaches the edges the definitions name
+        total = _compare(s, by="all", start=START, end=END, period="month")
+        row = total.loc["all"]
+        assert 200 < row["cases"] < 400  # cases outside the period and merged/rejected left out
+        assert row["response_judged"] < row["cases"]  # some still inside their response time
+        assert 0 < row["responded_on_time"] < row["response_judged"]
+        assert row["overdue"] > 0 and 0 < row["satisfied"] < row["rated"]
+        by_grid = _compare(s, by="grid", start=START, end=END, period="month")
+        assert "(none)" in by_grid.index
+        # one day inside every response time (judged 0: NaN rate), and an empty period
+        late = dt.datetime(2026, 10, 20, tzinfo=BJ)
+        last = _compare(s, by="all", start=late, end=late + dt.timedelta(days=1), period="month")
+        assert last.loc["all", "cases"] > 0
+        empty = sql_measures(
+            s, by="grid", start=dt.datetime(2027, 1, 1, tzinfo=UTC),
+            end=dt.datetime(2027, 2, 1, tzinfo=UTC), now=NOW,
+        )  # fmt: skip
+        assert empty.empty and len(empty.columns) == 11
+        assert seen > 50
+        with pytest.raises(DataError, match="period"):
+            sql_measures(s, by="period", start=START, end=END, now=NOW, period="year")
+        with pytest.raises(DataError, match="by"):
+            sql_measures(s, by="street", start=START, end=END, now=NOW)
+    engine.dispose()
+
+
+def test_sql_measures_hand_checked(filled: str) -> None:
+    """One day's cases counted by hand from the stored rows (an independent reading)."""
+    engine = make_engine(filled, pool_size=1)
+    day0 = dt.datetime(2026, 10, 1, tzinfo=BJ)
+    day1 = day0 + dt.timedelta(days=3)
+    with make_sessionmaker(engine)() as s:
+        rows = [
+            r
+            for r in s.execute(select(Case)).scalars()
+            if day0 <= r.submitted_at < day1 and r.state not in ("merged", "rejected")
+        ]
+        got = sql_measures(s, by="all", start=day0, end=day1, now=NOW).loc["all"]
+    engine.dispose()
+    assert got["cases"] == len(rows) > 0
+    judged = [r for r in rows if r.responded_at is not None or r.respond_due < NOW]
+    on_time = [r for r in rows if r.responded_at is not None and r.responded_at <= r.respond_due]
+    assert got["response_judged"] == len(judged)
+    assert got["responded_on_time"] == len(on_time)
+    assert got["response_rate"] == pytest.approx(len(on_time) / len(judged))
+    solved = [r for r in rows if r.state == "closed" and r.rating != "不满意"]
+    assert got["solved"] == len(solved)
+    hours = [(r.resolved_at - r.submitted_at).total_seconds() / 3600 for r in rows if r.resolved_at]
+    if hours:
+        assert got["avg_handling_hours"] == pytest.approx(sum(hours) / len(hours), abs=1e-6)
+    else:
+        assert math.isnan(got["avg_handling_hours"])
+
+
+def test_overdue_page_is_the_overdue_list_in_pages(filled: str) -> None:
+    engine = make_engine(filled, pool_size=1)
+    with make_sessionmaker(engine)() as s:
+        grid = s.scalars(select(Case.grid_key).where(Case.grid_key.is_not(None))).first()
+        for actor in (
+            Actor(role="admin", user_id=1, username="a"),
+            Actor(role="grid_worker", user_id=2, username="g", grid_key=grid),
+        ):
+            whole = overdue_cases(s, actor=actor, now=NOW)
+            assert len(whole) > 10
+            pages = []
+            for offset in itertools.count(0, 7):
+                page = overdue_page(s, actor=actor, now=NOW, limit=7, offset=offset)
+                # naming the open states of the machine reads the same cases
+                named = overdue_page(
+                    s, actor=actor, now=NOW, limit=7, offset=offset, states=MACHINE_STATES
+                )
+                assert [(r.id, m) for r, m in named] == [(r.id, m) for r, m in page]
+                pages += page
+                if len(page) < 7:
+                    break
+            assert {r.id: m for r, m in pages} == {c.id: m for c, m in whole}
+            assert len(pages) == len(whole)
+            late = [overdue_hours(m) for _, m in pages]
+            assert late == sorted(late, reverse=True) and late == [
+                overdue_hours(m) for _, m in whole
+            ]
+            if actor.role == "grid_worker":
+                assert {r.grid_key for r, _ in pages} == {grid}
+        with pytest.raises(PermissionDeniedError):
+            overdue_page(s, actor=Actor(role="resident", user_id=3), now=NOW)
+    engine.dispose()
