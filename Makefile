@@ -67,7 +67,8 @@ bench-cases: $(STAMP)
 	$(BIN)/python -m bench.cases_bench
 
 ## make bench-text-real: the classifier on real messages (../shared/data) against a tuned
-## baseline, grouped nested cross-validation in one run (about 10-20 minutes).
+## baseline, grouped nested cross-validation in one run (the baseline's inner tuning dominates: two hours on
+## a shared machine, expect well over half an hour on a quiet one).
 bench-text-real: $(STAMP)
 	$(BIN)/python -m bench.text_real
 ## make bench-mixed: intake at 1,000/s while 50 clients read (wanzheng serve, SQLite + PostgreSQL).
