@@ -43,7 +43,10 @@ def test_site_on_the_network_writes_a_proven_plan(audit_dir: Path, tmp_path: Pat
     plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     s = plan["summary"]
     assert s["status"] == "optimal" and s["gap"] == 0
-    assert 1 <= s["n_sites"] <= 2
+    # both sites are used, each newly reaching residents (a second site adding nobody would
+    # be dropped), and the plan lists exactly the sites it counts
+    assert s["n_sites"] == len(plan["sites"]) == 2
+    assert all(site["residents_new"] > 0 for site in plan["sites"])
     # the objective is the residents newly covered, and the per-community table adds up to it
     comm = pd.read_excel(out / "plan.xlsx", sheet_name="communities")
     gained = comm["canteen_residents_new"].sum() + comm["convenience_store_residents_new"].sum()
