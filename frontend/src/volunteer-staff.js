@@ -3,11 +3,23 @@
 // publishing a dispatched case as a task, the registry (masked) and the units' quarterly
 // report. Grid workers see their grid; dispatchers and administrators everything.
 import "./style.css";
-import { api, errorText, esc, initPage, num, toast, when } from "./common.js";
+import {
+  api,
+  bindSignInForm,
+  errorText,
+  esc,
+  initPage,
+  num,
+  signOut,
+  STAFF_TOKEN,
+  toast,
+  tokenStore,
+  when,
+} from "./common.js";
 import { onLangChange, t } from "./i18n.js";
 
-const TOKEN_KEY = "wanzheng.token"; // shared with the dispatcher console
-const token = () => sessionStorage.getItem(TOKEN_KEY);
+const session = tokenStore(STAFF_TOKEN); // shared with the dispatcher console
+const token = () => session.get();
 let role = null;
 
 initPage();
@@ -89,7 +101,7 @@ async function load() {
     await Promise.all([loadTasks(), loadVolunteers(), loadSkills()]);
   } catch (ex) {
     if (ex.status === 401) {
-      sessionStorage.removeItem(TOKEN_KEY);
+      session.forget();
       show("login-view", true);
       show("desk", false);
       return;
@@ -98,29 +110,13 @@ async function load() {
   }
 }
 
-document.getElementById("login-form").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const err = document.getElementById("login-error");
-  err.textContent = "";
-  try {
-    const res = await api("/api/auth/token", {
-      method: "POST",
-      body: {
-        username: document.getElementById("username").value.trim(),
-        password: document.getElementById("password").value,
-      },
-    });
-    sessionStorage.setItem(TOKEN_KEY, res.access_token);
-    await load();
-  } catch (ex) {
-    err.textContent = errorText(ex);
-  }
+bindSignInForm(async (tok) => {
+  session.keep(tok);
+  await load();
 });
 
 document.getElementById("signout").addEventListener("click", async () => {
-  const tok = token();
-  sessionStorage.removeItem(TOKEN_KEY);
-  await api("/api/auth/logout", { method: "POST", token: tok }).catch(() => null);
+  await signOut(session);
   await load();
 });
 

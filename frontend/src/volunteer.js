@@ -3,11 +3,23 @@
 // is the resident account of the residents' page (one sign-in), once it proved the phone the
 // community registered.
 import "./style.css";
-import { api, errorText, esc, initPage, num, toast, when } from "./common.js";
+import {
+  api,
+  bindSignInForm,
+  errorText,
+  esc,
+  initPage,
+  num,
+  RESIDENT_TOKEN,
+  signOut,
+  toast,
+  tokenStore,
+  when,
+} from "./common.js";
 import { onLangChange, t } from "./i18n.js";
 
-const TOKEN_KEY = "wanzheng.resident.token"; // shared with /resident
-const token = () => sessionStorage.getItem(TOKEN_KEY);
+const session = tokenStore(RESIDENT_TOKEN); // shared with /resident
+const token = () => session.get();
 const LIVE = new Set(["claimed", "checked_in"]);
 let me = null;
 
@@ -131,7 +143,7 @@ async function load() {
     await Promise.all([loadClaims(), loadTasks(), loadRecord()]);
   } catch (ex) {
     if (ex.status === 401) {
-      sessionStorage.removeItem(TOKEN_KEY);
+      session.forget();
       show("login-view", true);
       show("signout", false);
       return;
@@ -144,29 +156,13 @@ async function load() {
   }
 }
 
-document.getElementById("login-form").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const err = document.getElementById("login-error");
-  err.textContent = "";
-  try {
-    const res = await api("/api/auth/token", {
-      method: "POST",
-      body: {
-        username: document.getElementById("username").value.trim(),
-        password: document.getElementById("password").value,
-      },
-    });
-    sessionStorage.setItem(TOKEN_KEY, res.access_token);
-    await load();
-  } catch (ex) {
-    err.textContent = errorText(ex);
-  }
+bindSignInForm(async (tok) => {
+  session.keep(tok);
+  await load();
 });
 
 document.getElementById("signout").addEventListener("click", async () => {
-  const tok = token();
-  sessionStorage.removeItem(TOKEN_KEY);
-  await api("/api/auth/logout", { method: "POST", token: tok }).catch(() => null);
+  await signOut(session);
   await load();
 });
 
