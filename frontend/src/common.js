@@ -102,6 +102,23 @@ export function when(iso) {
   return d.toLocaleString(currentLang(), { dateStyle: "short", timeStyle: "short" });
 }
 
+/** Show (`on`) or hide the element with id `id`. */
+export function show(id, on) {
+  document.getElementById(id).hidden = !on;
+}
+
+/** Write `text` in the page's message line (#msg), marked as an error when `error`. */
+export function showMessage(text, error = false) {
+  const out = document.getElementById("msg");
+  out.textContent = text;
+  out.className = `small ${error ? "error" : ""}`;
+}
+
+/** The translation of `key`, or `fallback` where the dictionary has none (a new state …). */
+export function tOr(key, fallback) {
+  return t(key) === key ? fallback : t(key);
+}
+
 /** Announce a short message in the page's live region (and show it as a toast). */
 export function toast(message, kind = "info") {
   let box = document.getElementById("toast");

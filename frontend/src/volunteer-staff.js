@@ -10,10 +10,13 @@ import {
   esc,
   initPage,
   num,
+  show,
+  showMessage,
   signOut,
   STAFF_TOKEN,
   toast,
   tokenStore,
+  tOr,
   when,
 } from "./common.js";
 import { onLangChange, t } from "./i18n.js";
@@ -24,20 +27,7 @@ let role = null;
 
 initPage();
 
-function show(id, on) {
-  document.getElementById(id).hidden = !on;
-}
-
-function message(text, error = false) {
-  const out = document.getElementById("msg");
-  out.textContent = text;
-  out.className = `small ${error ? "error" : ""}`;
-}
-
-function stateLabel(state) {
-  const key = `vs.state.${state}`;
-  return t(key) === key ? state : t(key);
-}
+const stateLabel = (state) => tOr(`vs.state.${state}`, state);
 
 function actions(task) {
   const b = (cls, key) =>
@@ -106,7 +96,7 @@ async function load() {
       show("desk", false);
       return;
     }
-    message(errorText(ex), true);
+    showMessage(errorText(ex), true);
   }
 }
 
@@ -160,7 +150,7 @@ document.getElementById("task-table").addEventListener("click", async (e) => {
       await loadTasks();
     }
   } catch (ex) {
-    message(errorText(ex), true);
+    showMessage(errorText(ex), true);
   }
 });
 
@@ -184,10 +174,10 @@ document.getElementById("publish-form").addEventListener("submit", async (e) => 
   try {
     await api("/api/volunteers/tasks", { method: "POST", token: token(), body });
     toast(t("vs.published"));
-    message("");
+    showMessage("");
     await loadTasks();
   } catch (ex) {
-    message(errorText(ex), true);
+    showMessage(errorText(ex), true);
   }
 });
 
@@ -211,7 +201,7 @@ document.getElementById("report-form").addEventListener("submit", async (e) => {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   } catch {
-    message(t("err.other"), true);
+    showMessage(t("err.other"), true);
   }
 });
 

@@ -11,9 +11,12 @@ import {
   initPage,
   num,
   RESIDENT_TOKEN,
+  show,
+  showMessage,
   signOut,
   toast,
   tokenStore,
+  tOr,
   when,
 } from "./common.js";
 import { onLangChange, t } from "./i18n.js";
@@ -25,20 +28,7 @@ let me = null;
 
 initPage();
 
-function show(id, on) {
-  document.getElementById(id).hidden = !on;
-}
-
-function message(text, error = false) {
-  const out = document.getElementById("msg");
-  out.textContent = text;
-  out.className = `small ${error ? "error" : ""}`;
-}
-
-function stateLabel(state) {
-  const key = `vol.state.${state}`;
-  return t(key) === key ? state : t(key);
-}
+const stateLabel = (state) => tOr(`vol.state.${state}`, state);
 
 function taskFacts(task) {
   const parts = [`${when(task.starts_at)} – ${when(task.ends_at)}`];
@@ -152,7 +142,7 @@ async function load() {
       show("not-volunteer", true);
       return;
     }
-    message(errorText(ex), true);
+    showMessage(errorText(ex), true);
   }
 }
 
@@ -171,10 +161,10 @@ async function act(path, body, done) {
   try {
     const out = await api(path, { method: "POST", token: token(), body });
     toast(done(out));
-    message("");
+    showMessage("");
     await Promise.all([loadClaims(), loadTasks(), loadRecord()]);
   } catch (ex) {
-    message(errorText(ex), true);
+    showMessage(errorText(ex), true);
     toast(errorText(ex), "error");
   } finally {
     delete document.body.dataset.busy;
