@@ -1,4 +1,4 @@
-// Shared by the three pages: the header, the language switch, JSON calls, small helpers.
+// Shared by the pages: the header, the language switch, JSON calls, sign-in, small helpers.
 import { applyI18n, currentLang, setLang, t } from "./i18n.js";
 
 /**
@@ -102,6 +102,23 @@ export function when(iso) {
   return d.toLocaleString(currentLang(), { dateStyle: "short", timeStyle: "short" });
 }
 
+/** Show (`on`) or hide the element with id `id`. */
+export function show(id, on) {
+  document.getElementById(id).hidden = !on;
+}
+
+/** Write `text` in the page's message line (#msg), marked as an error when `error`. */
+export function showMessage(text, error = false) {
+  const out = document.getElementById("msg");
+  out.textContent = text;
+  out.className = `small ${error ? "error" : ""}`;
+}
+
+/** The translation of `key`, or `fallback` where the dictionary has none (a new state …). */
+export function tOr(key, fallback) {
+  return t(key) === key ? fallback : t(key);
+}
+
 /** Announce a short message in the page's live region (and show it as a toast). */
 export function toast(message, kind = "info") {
   let box = document.getElementById("toast");
@@ -118,16 +135,92 @@ export function toast(message, kind = "info") {
   box._timer = setTimeout(() => box.classList.remove("show"), 4000);
 }
 
+/** Mark this page's link in the header's navigation as the current page. */
+export function markCurrentPage() {
+  for (const a of document.querySelectorAll(".nav a")) {
+    if (a.getAttribute("href") === location.pathname) a.setAttribute("aria-current", "page");
+  }
+}
+
 /** Wire the header: language switch button and current-page marker; then translate. */
 export function initPage() {
   const btn = document.getElementById("lang-switch");
   if (btn) {
     btn.addEventListener("click", () => setLang(currentLang() === "en" ? "zh-CN" : "en"));
   }
-  for (const a of document.querySelectorAll(".nav a")) {
-    if (a.getAttribute("href") === location.pathname) a.setAttribute("aria-current", "page");
-  }
+  markCurrentPage();
   applyI18n();
+}
+
+// ------------------------------------------------------------------------- sign-in
+// The pages keep their sign-in in sessionStorage (one tab, gone with it): the staff pages share
+// STAFF_TOKEN, the residents' and volunteers' phone pages share RESIDENT_TOKEN.
+export const STAFF_TOKEN = "wanzheng.token";
+export const RESIDENT_TOKEN = "wanzheng.resident.token";
+
+/**
+ * The token kept under `key`: `get()` (null when signed out or storage is disabled),
+ * `keep(token)` and `forget()`; storage errors are ignored (the page then asks again).
+ */
+export function tokenStore(key) {
+  return {
+    get() {
+      try {
+        return sessionStorage.getItem(key);
+      } catch {
+        return null;
+      }
+    },
+    keep(token) {
+      try {
+        sessionStorage.setItem(key, token);
+      } catch {
+        /* ignore */
+      }
+    },
+    forget() {
+      try {
+        sessionStorage.removeItem(key);
+      } catch {
+        /* ignore */
+      }
+    },
+  };
+}
+
+/** Exchange a user name and password for a token (rejects with ApiError 401 when wrong). */
+export async function requestToken(username, password) {
+  const res = await api("/api/auth/token", { method: "POST", body: { username, password } });
+  return res.access_token;
+}
+
+/**
+ * Sign out: forget the kept token and revoke `token` (by default the kept one) at the service.
+ * Best effort: the page is signed out even when the service cannot be reached.
+ */
+export async function signOut(store, token = store.get()) {
+  store.forget();
+  if (token) await api("/api/auth/logout", { method: "POST", token }).catch(() => null);
+}
+
+/**
+ * Wire the page's sign-in form (#login-form with #username, #password and #login-error): on
+ * submit, the name and password are exchanged for a token that goes to `accept(token)`, which
+ * keeps it once the page takes it; a failure of either is written in #login-error as
+ * `explain(error)` says.
+ */
+export function bindSignInForm(accept, { explain = errorText } = {}) {
+  document.getElementById("login-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const err = document.getElementById("login-error");
+    err.textContent = "";
+    try {
+      const username = document.getElementById("username").value.trim();
+      await accept(await requestToken(username, document.getElementById("password").value));
+    } catch (ex) {
+      err.textContent = explain(ex);
+    }
+  });
 }
 
 export { t };

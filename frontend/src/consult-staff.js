@@ -2,13 +2,25 @@
 // step as a form (notice, meeting, vote, paper counts and their confirmation, result,
 // execution, report-back). Calls the API only; the service checks every role and scope.
 import "./style.css";
-import { api, ApiError, esc, num, toast, when } from "./common.js";
+import {
+  api,
+  ApiError,
+  bindSignInForm,
+  esc,
+  markCurrentPage,
+  num,
+  signOut,
+  STAFF_TOKEN,
+  toast,
+  tokenStore,
+  when,
+} from "./common.js";
 
-const TOKEN_KEY = "wanzheng.token";
 const STEP = { notice: "公示", meeting: "议事会", vote: "投票", result: "结果公布", execution: "执行", report_back: "反馈" };
-const state = { token: sessionStorage.getItem(TOKEN_KEY), current: null };
+const session = tokenStore(STAFF_TOKEN); // shared with the dispatcher console
+const state = { current: null };
 
-const call = (path, opts = {}) => api(path, { ...opts, token: state.token });
+const call = (path, opts = {}) => api(path, { ...opts, token: session.get() });
 
 function message(ex) {
   if (!(ex instanceof ApiError)) return "网络连接失败";
@@ -223,31 +235,22 @@ async function start() {
   }
 }
 
-function logout() {
-  state.token = null;
-  sessionStorage.removeItem(TOKEN_KEY);
+async function logout() {
+  await signOut(session);
   document.getElementById("console").hidden = true;
   document.getElementById("login-view").hidden = false;
   document.getElementById("logout").hidden = true;
 }
 
-document.getElementById("login-form").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const err = document.getElementById("login-error");
-  try {
-    const res = await api("/api/auth/token", {
-      method: "POST",
-      body: { username: val("username"), password: document.getElementById("password").value },
-    });
-    state.token = res.access_token;
-    sessionStorage.setItem(TOKEN_KEY, state.token);
-    err.textContent = "";
+bindSignInForm(
+  async (tok) => {
+    session.keep(tok);
     await start();
-  } catch (ex) {
-    err.textContent = ex instanceof ApiError && ex.status === 401 ? "用户名或密码错误" : message(ex);
-  }
-});
+  },
+  { explain: (ex) => (ex instanceof ApiError && ex.status === 401 ? "用户名或密码错误" : message(ex)) },
+);
 document.getElementById("logout").addEventListener("click", logout);
 
-if (state.token) start();
+markCurrentPage();
+if (session.get()) start();
 document.body.dataset.ready = "yes";

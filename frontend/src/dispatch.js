@@ -2,7 +2,20 @@
 // proposed category, likely duplicates and history, the actions the caller may take, and
 // the three rates (响应率 / 解决率 / 满意率) for a period and unit.
 import "./style.css";
-import { api, ApiError, errorText, esc, initPage, num, toast, when } from "./common.js";
+import {
+  api,
+  ApiError,
+  bindSignInForm,
+  errorText,
+  esc,
+  initPage,
+  num,
+  signOut as endSession,
+  STAFF_TOKEN,
+  toast,
+  tokenStore,
+  when,
+} from "./common.js";
 import { onLangChange, t } from "./i18n.js";
 import { createMap, drawBase, L } from "./map.js";
 import { shrinkPhoto } from "./photos.js";
@@ -23,7 +36,7 @@ import {
   stateLabel,
 } from "./vocab.js";
 
-const TOKEN_KEY = "wanzheng.token";
+const session = tokenStore(STAFF_TOKEN);
 // The queue tabs are the states of states.toml, in its order (served by /api/ui/vocabulary).
 const QUEUES = () => queueOrder();
 
@@ -63,11 +76,7 @@ async function signIn(tokenValue) {
   state.token = tokenValue;
   state.me = await call("/api/auth/me");
   if (!state.me || state.me.role === "resident") throw new ApiError(403, "role: staff only", { field: "role" });
-  try {
-    sessionStorage.setItem(TOKEN_KEY, tokenValue);
-  } catch {
-    /* ignore */
-  }
+  session.keep(tokenValue);
   document.getElementById("login-view").hidden = true;
   document.getElementById("console").hidden = false;
   document.getElementById("signout").hidden = false;
@@ -93,33 +102,12 @@ function renderWho() {
 }
 
 function signOut() {
-  if (state.token) api("/api/auth/logout", { method: "POST", token: state.token }).catch(() => null);
+  endSession(session, state.token); // not awaited: the console signs out at once
   state.token = null;
-  try {
-    sessionStorage.removeItem(TOKEN_KEY);
-  } catch {
-    /* ignore */
-  }
   showLogin();
 }
 
-document.getElementById("login-form").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const err = document.getElementById("login-error");
-  err.textContent = "";
-  try {
-    const res = await api("/api/auth/token", {
-      method: "POST",
-      body: {
-        username: document.getElementById("username").value.trim(),
-        password: document.getElementById("password").value,
-      },
-    });
-    await signIn(res.access_token);
-  } catch (ex) {
-    err.textContent = errorText(ex);
-  }
-});
+bindSignInForm(signIn);
 document.getElementById("signout").addEventListener("click", signOut);
 
 // ---------------------------------------------------------------- queues
@@ -658,12 +646,7 @@ onLangChange(() => {
 
 async function main() {
   await loadVocabulary();
-  let saved = null;
-  try {
-    saved = sessionStorage.getItem(TOKEN_KEY);
-  } catch {
-    saved = null;
-  }
+  const saved = session.get();
   if (saved) {
     try {
       await signIn(saved);

@@ -3,7 +3,18 @@
 // claimed by its tracking code, and a phone proven with a one-time code shows the cases
 // filed with it (a phone typed at registration never does).
 import "./style.css";
-import { api, errorText, esc, initPage, toast, when } from "./common.js";
+import {
+  api,
+  errorText,
+  esc,
+  initPage,
+  requestToken,
+  RESIDENT_TOKEN,
+  signOut,
+  toast,
+  tokenStore,
+  when,
+} from "./common.js";
 import { onLangChange, t } from "./i18n.js";
 import { createMap, drawBase, L } from "./map.js";
 import { actionLabel, categoryLabel, loadVocabulary, stateLabel } from "./vocab.js";
@@ -401,8 +412,8 @@ function renderCase() {
 }
 
 // --- account: sign in, claim by tracking code, prove a phone ------------------------------
-const TOKEN_KEY = "wanzheng.resident.token";
-const token = () => sessionStorage.getItem(TOKEN_KEY);
+const session = tokenStore(RESIDENT_TOKEN); // shared with /volunteer
+const token = () => session.get();
 
 function acctMessage(text, error = false) {
   const out = document.getElementById("acct-msg");
@@ -425,7 +436,7 @@ async function renderAccount() {
           .join("")
       : `<li class="muted">${esc(t("res.acct.none"))}</li>`;
   } catch (ex) {
-    if (ex.status === 401) sessionStorage.removeItem(TOKEN_KEY);
+    if (ex.status === 401) session.forget();
     acctMessage(errorText(ex), true);
   }
 }
@@ -435,8 +446,7 @@ async function signIn(register) {
   const password = document.getElementById("acct-pass").value;
   try {
     if (register) await api("/api/auth/register", { method: "POST", body: { username, password } });
-    const res = await api("/api/auth/token", { method: "POST", body: { username, password } });
-    sessionStorage.setItem(TOKEN_KEY, res.access_token);
+    session.keep(await requestToken(username, password));
     acctMessage(register ? t("res.acct.registered") : "");
     await renderAccount();
     renderCase();
@@ -451,9 +461,7 @@ document.getElementById("login-form").addEventListener("submit", (e) => {
 });
 document.getElementById("acct-register").addEventListener("click", () => signIn(true));
 document.getElementById("acct-logout").addEventListener("click", async () => {
-  const tok = token();
-  sessionStorage.removeItem(TOKEN_KEY);
-  await api("/api/auth/logout", { method: "POST", token: tok }).catch(() => null);
+  await signOut(session);
   acctMessage("");
   renderAccount();
   renderCase();

@@ -3,29 +3,31 @@
 // publishing a dispatched case as a task, the registry (masked) and the units' quarterly
 // report. Grid workers see their grid; dispatchers and administrators everything.
 import "./style.css";
-import { api, errorText, esc, initPage, num, toast, when } from "./common.js";
+import {
+  api,
+  bindSignInForm,
+  errorText,
+  esc,
+  initPage,
+  num,
+  show,
+  showMessage,
+  signOut,
+  STAFF_TOKEN,
+  toast,
+  tokenStore,
+  tOr,
+  when,
+} from "./common.js";
 import { onLangChange, t } from "./i18n.js";
 
-const TOKEN_KEY = "wanzheng.token"; // shared with the dispatcher console
-const token = () => sessionStorage.getItem(TOKEN_KEY);
+const session = tokenStore(STAFF_TOKEN); // shared with the dispatcher console
+const token = () => session.get();
 let role = null;
 
 initPage();
 
-function show(id, on) {
-  document.getElementById(id).hidden = !on;
-}
-
-function message(text, error = false) {
-  const out = document.getElementById("msg");
-  out.textContent = text;
-  out.className = `small ${error ? "error" : ""}`;
-}
-
-function stateLabel(state) {
-  const key = `vs.state.${state}`;
-  return t(key) === key ? state : t(key);
-}
+const stateLabel = (state) => tOr(`vs.state.${state}`, state);
 
 function actions(task) {
   const b = (cls, key) =>
@@ -89,38 +91,22 @@ async function load() {
     await Promise.all([loadTasks(), loadVolunteers(), loadSkills()]);
   } catch (ex) {
     if (ex.status === 401) {
-      sessionStorage.removeItem(TOKEN_KEY);
+      session.forget();
       show("login-view", true);
       show("desk", false);
       return;
     }
-    message(errorText(ex), true);
+    showMessage(errorText(ex), true);
   }
 }
 
-document.getElementById("login-form").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const err = document.getElementById("login-error");
-  err.textContent = "";
-  try {
-    const res = await api("/api/auth/token", {
-      method: "POST",
-      body: {
-        username: document.getElementById("username").value.trim(),
-        password: document.getElementById("password").value,
-      },
-    });
-    sessionStorage.setItem(TOKEN_KEY, res.access_token);
-    await load();
-  } catch (ex) {
-    err.textContent = errorText(ex);
-  }
+bindSignInForm(async (tok) => {
+  session.keep(tok);
+  await load();
 });
 
 document.getElementById("signout").addEventListener("click", async () => {
-  const tok = token();
-  sessionStorage.removeItem(TOKEN_KEY);
-  await api("/api/auth/logout", { method: "POST", token: tok }).catch(() => null);
+  await signOut(session);
   await load();
 });
 
@@ -164,7 +150,7 @@ document.getElementById("task-table").addEventListener("click", async (e) => {
       await loadTasks();
     }
   } catch (ex) {
-    message(errorText(ex), true);
+    showMessage(errorText(ex), true);
   }
 });
 
@@ -188,10 +174,10 @@ document.getElementById("publish-form").addEventListener("submit", async (e) => 
   try {
     await api("/api/volunteers/tasks", { method: "POST", token: token(), body });
     toast(t("vs.published"));
-    message("");
+    showMessage("");
     await loadTasks();
   } catch (ex) {
-    message(errorText(ex), true);
+    showMessage(errorText(ex), true);
   }
 });
 
@@ -215,7 +201,7 @@ document.getElementById("report-form").addEventListener("submit", async (e) => {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   } catch {
-    message(t("err.other"), true);
+    showMessage(t("err.other"), true);
   }
 });
 

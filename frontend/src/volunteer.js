@@ -3,30 +3,32 @@
 // is the resident account of the residents' page (one sign-in), once it proved the phone the
 // community registered.
 import "./style.css";
-import { api, errorText, esc, initPage, num, toast, when } from "./common.js";
+import {
+  api,
+  bindSignInForm,
+  errorText,
+  esc,
+  initPage,
+  num,
+  RESIDENT_TOKEN,
+  show,
+  showMessage,
+  signOut,
+  toast,
+  tokenStore,
+  tOr,
+  when,
+} from "./common.js";
 import { onLangChange, t } from "./i18n.js";
 
-const TOKEN_KEY = "wanzheng.resident.token"; // shared with /resident
-const token = () => sessionStorage.getItem(TOKEN_KEY);
+const session = tokenStore(RESIDENT_TOKEN); // shared with /resident
+const token = () => session.get();
 const LIVE = new Set(["claimed", "checked_in"]);
 let me = null;
 
 initPage();
 
-function show(id, on) {
-  document.getElementById(id).hidden = !on;
-}
-
-function message(text, error = false) {
-  const out = document.getElementById("msg");
-  out.textContent = text;
-  out.className = `small ${error ? "error" : ""}`;
-}
-
-function stateLabel(state) {
-  const key = `vol.state.${state}`;
-  return t(key) === key ? state : t(key);
-}
+const stateLabel = (state) => tOr(`vol.state.${state}`, state);
 
 function taskFacts(task) {
   const parts = [`${when(task.starts_at)} – ${when(task.ends_at)}`];
@@ -131,7 +133,7 @@ async function load() {
     await Promise.all([loadClaims(), loadTasks(), loadRecord()]);
   } catch (ex) {
     if (ex.status === 401) {
-      sessionStorage.removeItem(TOKEN_KEY);
+      session.forget();
       show("login-view", true);
       show("signout", false);
       return;
@@ -140,33 +142,17 @@ async function load() {
       show("not-volunteer", true);
       return;
     }
-    message(errorText(ex), true);
+    showMessage(errorText(ex), true);
   }
 }
 
-document.getElementById("login-form").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const err = document.getElementById("login-error");
-  err.textContent = "";
-  try {
-    const res = await api("/api/auth/token", {
-      method: "POST",
-      body: {
-        username: document.getElementById("username").value.trim(),
-        password: document.getElementById("password").value,
-      },
-    });
-    sessionStorage.setItem(TOKEN_KEY, res.access_token);
-    await load();
-  } catch (ex) {
-    err.textContent = errorText(ex);
-  }
+bindSignInForm(async (tok) => {
+  session.keep(tok);
+  await load();
 });
 
 document.getElementById("signout").addEventListener("click", async () => {
-  const tok = token();
-  sessionStorage.removeItem(TOKEN_KEY);
-  await api("/api/auth/logout", { method: "POST", token: tok }).catch(() => null);
+  await signOut(session);
   await load();
 });
 
@@ -175,10 +161,10 @@ async function act(path, body, done) {
   try {
     const out = await api(path, { method: "POST", token: token(), body });
     toast(done(out));
-    message("");
+    showMessage("");
     await Promise.all([loadClaims(), loadTasks(), loadRecord()]);
   } catch (ex) {
-    message(errorText(ex), true);
+    showMessage(errorText(ex), true);
     toast(errorText(ex), "error");
   } finally {
     delete document.body.dataset.busy;

@@ -84,3 +84,12 @@ def test_codes_are_hashed_sent_expire_and_are_used_once(database_url: str) -> No
             s.commit()
     finally:
         engine.dispose()
+
+
+def test_the_policy_of_the_settings() -> None:
+    from wanzheng.settings import Settings
+
+    s = Settings(otp_ttl_s=120, otp_max_attempts=2, otp_max_sends=4, otp_send_window_s=900)
+    assert CodePolicy.from_settings(s) == CodePolicy(
+        ttl_s=120, max_attempts=2, max_sends=4, send_window_s=900
+    )

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from wanzheng.data.tabular import DEFAULT_LIMITS, Limits, check_xlsx_archive, read_table
+from wanzheng.data.tabular import (
+    DEFAULT_LIMITS,
+    Limits,
+    check_xlsx_archive,
+    read_json,
+    read_table,
+)
 from wanzheng.errors import DataError
 from wanzheng.settings import Settings
 
@@ -124,3 +130,16 @@ def test_a_broken_archive_is_a_data_error(tmp_path: Path) -> None:
     (tmp_path / "x.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(DataError, match="not a readable XLSX workbook"):
         read_table(tmp_path / "x.xlsx", aliases=ALIASES)
+
+
+def test_a_json_file_is_decoded_and_its_errors_name_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "sites.geojson"
+    path.write_bytes('{"name": "东升社区"}'.encode("gb18030"))  # a GBK file, as offices send
+    assert read_json(path, kind="GeoJSON") == {"name": "东升社区"}
+    path.write_text('{\n  "type": "FeatureCollection",\n  "features": [,]\n}', encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        read_json(path, kind="GeoJSON")
+    assert str(err.value).startswith(f"{path}: not a readable GeoJSON file (")
+    assert str(err.value).endswith("line 3)")
+    with pytest.raises(DataError, match=r"nowhere\.json: file not found"):
+        read_json(tmp_path / "nowhere.json")

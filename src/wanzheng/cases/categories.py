@@ -9,14 +9,13 @@ On arrival the service asks a :class:`CategoryClassifier` to propose a category;
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
 from wanzheng.errors import ConfigError
 from wanzheng.settings import Settings
+from wanzheng.standards.datafile import load_toml
 
 __all__ = [
     "Category",
@@ -137,13 +136,9 @@ def load_categories(path: Path | None = None) -> CategoryTree:
     ConfigError
         Duplicate or unknown keys, a leaf without a profile, a bad profile value.
     """
-    if path is None:
-        text = resources.files("wanzheng.cases").joinpath("categories.toml").read_text("utf-8")
-        origin = "wanzheng/cases/categories.toml"
-    else:
-        text = path.read_text("utf-8")
-        origin = str(path)
-    raw = tomllib.loads(text)
+    raw, origin = load_toml(
+        path, package="wanzheng.cases", name="categories.toml", what="category tree"
+    )
     profiles: dict[str, DeadlineProfile] = {}
     for key, p in _get(raw, "profiles", origin).items():
         where = f"{origin}: profiles.{key}"

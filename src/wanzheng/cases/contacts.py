@@ -16,7 +16,14 @@ from wanzheng.cases.models import Case, UnmaskLog
 from wanzheng.cases.users import Actor
 from wanzheng.errors import DataError, PermissionDeniedError
 
-__all__ = ["ROLES_WHO_UNMASK", "Contact", "log_bulk_unmask", "unmask_contact", "unmask_log"]
+__all__ = [
+    "ROLES_WHO_UNMASK",
+    "Contact",
+    "log_bulk_unmask",
+    "log_unmask",
+    "unmask_contact",
+    "unmask_log",
+]
 
 #: Roles that may see unmasked phone and ID numbers (each time logged).
 ROLES_WHO_UNMASK = frozenset({"dispatcher", "admin"})
@@ -52,22 +59,15 @@ def unmask_contact(
             id_number=mask_id_number(person.id_number),
             masked=True,
         )
-    if actor.role not in ROLES_WHO_UNMASK:
-        raise PermissionDeniedError(f"unmask: role {actor.role!r} may not see unmasked contacts")
-    if not purpose or not purpose.strip():
-        raise DataError("purpose: say why the unmasked contact is needed")
-    session.add(
-        UnmaskLog(
-            user_id=actor.user_id,
-            actor_label=actor.label,
-            person_id=person.id,
-            case_id=case.id,
-            fields="name,phone,id_number",
-            purpose=purpose,
-            at=now,
-        )
+    log_unmask(
+        session,
+        actor=actor,
+        purpose=purpose,
+        person_id=person.id,
+        case_id=case.id,
+        fields="name,phone,id_number",
+        now=now,
     )
-    session.flush()
     return Contact(name=person.name, phone=person.phone, id_number=person.id_number, masked=False)
 
 
@@ -75,18 +75,53 @@ def log_bulk_unmask(
     session: Session, *, actor: Actor, purpose: str, n_cases: int, now: dt.datetime
 ) -> None:
     """Log an unmasked export (one row naming how many cases it disclosed)."""
+    log_unmask(
+        session,
+        actor=actor,
+        purpose=purpose,
+        person_id=None,
+        case_id=None,
+        fields=f"export:{n_cases} cases",
+        now=now,
+        export=True,
+    )
+
+
+def log_unmask(
+    session: Session,
+    *,
+    actor: Actor,
+    purpose: str | None,
+    person_id: int | None,
+    case_id: int | None,
+    fields: str,
+    now: dt.datetime,
+    export: bool = False,
+) -> None:
+    """The one gate of every unmasking: the actor's role must be in :data:`ROLES_WHO_UNMASK`
+    and the purpose stated; then a log row names who saw which ``fields`` of whom, and why.
+
+    Raises
+    ------
+    PermissionDeniedError
+        The role may not see (``export``: export) unmasked data.
+    DataError
+        No purpose given.
+    """
     if actor.role not in ROLES_WHO_UNMASK:
-        raise PermissionDeniedError(f"unmask: role {actor.role!r} may not export unmasked data")
-    if not purpose.strip():
-        raise DataError("purpose: say why the unmasked export is needed")
+        refused = "export unmasked data" if export else "see unmasked contacts"
+        raise PermissionDeniedError(f"unmask: role {actor.role!r} may not {refused}")
+    if not purpose or not purpose.strip():
+        what = "export" if export else "contact"
+        raise DataError(f"purpose: say why the unmasked {what} is needed")
     session.add(
         UnmaskLog(
             user_id=actor.user_id,
             actor_label=actor.label,
-            person_id=None,
-            case_id=None,
-            fields=f"export:{n_cases} cases",
-            purpose=purpose,
+            person_id=person_id,
+            case_id=case_id,
+            fields=fields,
+            purpose=purpose.strip(),
             at=now,
         )
     )

@@ -52,6 +52,25 @@ MEASURE_COLUMNS = (
     "resolve_due",
 )
 
+#: The columns :func:`case_measures` returns, in order.
+MEASURES = (
+    "cases",
+    "responded_on_time",
+    "response_judged",
+    "response_rate",
+    "solved",
+    "resolution_rate",
+    "rated",
+    "satisfied",
+    "satisfaction_rate",
+    "avg_handling_hours",
+    "overdue",
+)
+# The counts summed per group (the rates are computed from them).
+_COUNTS = ("cases", "responded_on_time", "response_judged", "solved", "rated", "satisfied")
+# pandas' period codes of the ``period`` grouping.
+_FREQ = {"month": "M", "week": "W", "day": "D"}
+
 _EXCLUDED = ("merged", "rejected")
 _SATISFIED = ("满意", "基本满意")
 
@@ -106,7 +125,7 @@ def case_measures(
     df = df.loc[sel]
     if by == "period":
         local = df["submitted_at"].dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
-        freq = {"month": "M", "week": "W", "day": "D"}.get(period)
+        freq = _FREQ.get(period)
         if freq is None:
             raise DataError(f"period: expected month, week or day, got {period!r}")
         key = local.dt.to_period(freq).astype(str)
@@ -138,27 +157,23 @@ def case_measures(
         }
     )
     g = parts.groupby("key", sort=True)
-    counts = ["cases", "responded_on_time", "response_judged", "solved", "rated", "satisfied"]
-    out = g[[*counts, "overdue"]].sum()
+    out = g[[*_COUNTS, "overdue"]].sum()
     out["avg_handling_hours"] = g["handling_hours"].mean()
+    out.index.name = by
+    return _with_rates(out)
+
+
+def _with_rates(counts: pd.DataFrame) -> pd.DataFrame:
+    """The counts per group with the three rates added, columns in :data:`MEASURES`' order.
+
+    响应率 = responded_on_time / response_judged, 解决率 = solved / cases and
+    满意率 = satisfied / rated; a rate whose denominator is 0 is NaN, not 0. Shared with the
+    database's aggregation (:mod:`wanzheng.cases.measures_sql`), so both define them once.
+    """
+    out = counts.copy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        judged_n = out["response_judged"].where(out["response_judged"] > 0)
-        out["response_rate"] = out["responded_on_time"] / judged_n
+        judged = out["response_judged"].where(out["response_judged"] > 0)
+        out["response_rate"] = out["responded_on_time"] / judged
         out["resolution_rate"] = out["solved"] / out["cases"]
         out["satisfaction_rate"] = out["satisfied"] / out["rated"].where(out["rated"] > 0)
-    out.index.name = by
-    return out[
-        [
-            "cases",
-            "responded_on_time",
-            "response_judged",
-            "response_rate",
-            "solved",
-            "resolution_rate",
-            "rated",
-            "satisfied",
-            "satisfaction_rate",
-            "avg_handling_hours",
-            "overdue",
-        ]
-    ]
+    return out[list(MEASURES)]

@@ -18,13 +18,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from wanzheng.cases.measures import _EXCLUDED, _SATISFIED, GROUPINGS
+from wanzheng.cases.measures import _COUNTS, _EXCLUDED, _FREQ, _SATISFIED, GROUPINGS, _with_rates
 from wanzheng.cases.models import Case
 from wanzheng.errors import DataError
 
@@ -36,8 +35,6 @@ _COLUMNS = {
     "community": Case.community_key,
     "category": Case.category_key,
 }
-_FREQ = {"month": "M", "week": "W", "day": "D"}
-_COUNTS = ("cases", "responded_on_time", "response_judged", "solved", "rated", "satisfied")
 
 
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -143,23 +140,4 @@ def sql_measures(
     for n in (*_COUNTS, "overdue"):
         out[n] = out[n].astype("int64")
     out["avg_handling_hours"] = out["avg_handling_hours"].astype("float64")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        judged = out["response_judged"].where(out["response_judged"] > 0)
-        out["response_rate"] = out["responded_on_time"] / judged
-        out["resolution_rate"] = out["solved"] / out["cases"]
-        out["satisfaction_rate"] = out["satisfied"] / out["rated"].where(out["rated"] > 0)
-    return out[
-        [
-            "cases",
-            "responded_on_time",
-            "response_judged",
-            "response_rate",
-            "solved",
-            "resolution_rate",
-            "rated",
-            "satisfied",
-            "satisfaction_rate",
-            "avg_handling_hours",
-            "overdue",
-        ]
-    ]
+    return _with_rates(out)

@@ -29,12 +29,16 @@ import hmac
 import math
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from wanzheng.cases.models import OneTimeCode
 from wanzheng.errors import DataError, RateLimitedError
+
+if TYPE_CHECKING:
+    from wanzheng.settings import Settings
 
 __all__ = ["CodePolicy", "IssuedCode", "issue_code", "verify_code"]
 
@@ -49,6 +53,16 @@ class CodePolicy:
     max_attempts: int = 5
     max_sends: int = 3
     send_window_s: float = 3600.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CodePolicy:
+        """The policy of the settings (``WANZHENG_OTP_*``)."""
+        return cls(
+            ttl_s=settings.otp_ttl_s,
+            max_attempts=settings.otp_max_attempts,
+            max_sends=settings.otp_max_sends,
+            send_window_s=settings.otp_send_window_s,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,13 +8,12 @@ applies a transition with :func:`StateMachine.transition`; anything not in the t
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from wanzheng.errors import ConfigError, ConflictError, PermissionDeniedError
+from wanzheng.standards.datafile import load_toml
 
 __all__ = [
     "ROLES",
@@ -181,13 +180,9 @@ def load_state_machine(path: Path | None = None) -> StateMachine:
     ConfigError
         A transition names an unknown state, role or field, or a key is missing.
     """
-    if path is None:
-        text = resources.files("wanzheng.cases").joinpath("states.toml").read_text("utf-8")
-        origin = "wanzheng/cases/states.toml"
-    else:
-        text = path.read_text("utf-8")
-        origin = str(path)
-    raw = tomllib.loads(text)
+    raw, origin = load_toml(
+        path, package="wanzheng.cases", name="states.toml", what="state machine"
+    )
     states: dict[str, State] = {}
     for key, st in _need(raw, "states", origin).items():
         states[key] = State(

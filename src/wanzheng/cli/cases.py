@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from wanzheng.cli._common import DatabaseOpt, database_url, now_at, session_factory
+
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
+    from sqlalchemy.orm import Session
 
 
 if TYPE_CHECKING:
@@ -25,47 +24,13 @@ cases_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DatabaseOpt = Annotated[
-    str | None,
-    typer.Option("--database", help="SQLAlchemy URL; default from settings (SQLite file)."),
-]
-
-
-def _url(database: str | None) -> str:
-    from wanzheng.settings import Settings
-
-    return database or Settings().resolved_database_url
-
-
-@contextmanager
-def _sessions(database: str | None) -> Iterator[sessionmaker[Session]]:
-    """Prepare the database and yield a session factory; the engine is always disposed."""
-    from wanzheng.cases.seed import prepare_database
-    from wanzheng.db import make_engine, make_sessionmaker
-    from wanzheng.settings import Settings
-
-    url = _url(database)
-    s = Settings()
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    prepare_database(url, categories_file=s.categories_file, routing_file=s.routing_file)
-    engine = make_engine(url, pool_size=2)
-    try:
-        yield make_sessionmaker(engine)
-    finally:
-        engine.dispose()
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
 
 @cases_app.command("init-db")
 def init_db(database: DatabaseOpt = None) -> None:
     """Create or upgrade the database and seed empty routing/category tables."""
-    with _sessions(database):
+    with session_factory(database):
         pass
-    typer.echo(f"database ready: {_url(database)}")
+    typer.echo(f"database ready: {database_url(database)}")
 
 
 @cases_app.command("add-user")
@@ -81,7 +46,7 @@ def add_user(
     """Create a login (password hashed with argon2)."""
     from wanzheng.cases.users import create_user
 
-    with _sessions(database) as sm, sm() as s:
+    with session_factory(database) as sm, sm() as s:
         u = create_user(
             s,
             username=username,
@@ -108,7 +73,7 @@ def load_tables(
 
     seed = load_routing_seed(routing)
     n = 0
-    with _sessions(database) as sm, sm() as s:
+    with session_factory(database) as sm, sm() as s:
         for d in seed.departments:
             upsert_row(s, table="departments", key=d["key"], values={"name": d["name"]})
             n += 1
@@ -200,7 +165,7 @@ def import_(
         from wanzheng.errors import DataError
 
         raise DataError("--communities and --facilities go with --area")
-    with _sessions(database) as sm, sm() as s:
+    with session_factory(database) as sm, sm() as s:
         report = import_cases(
             s,
             path=path,
@@ -280,7 +245,7 @@ def export(
         password = os.environ.get("WANZHENG_PASSWORD") or typer.prompt(
             f"password of {user}", hide_input=True
         )
-    with _sessions(database) as sm, sm() as s:
+    with session_factory(database) as sm, sm() as s:
         actor = Actor.system()
         if unmask:
             u = _check_password(s, username=user or "", password=password or "")
@@ -291,7 +256,7 @@ def export(
             actor=actor,
             unmask=unmask,
             purpose=purpose,
-            now=_now(),
+            now=now_at(None),
             machine=load_state_machine(),
             confirmed_only=confirmed_only,
         )
@@ -312,7 +277,7 @@ def _check_password(session: Session, *, username: str, password: str) -> User:
     from wanzheng.errors import PermissionDeniedError
     from wanzheng.settings import Settings
 
-    now = _now()
+    now = now_at(None)
     keys = credential_keys(Settings(), kind="account", subject=username, address="cli")
     counted = check_keys(session, keys=[k for k, _, _ in keys], now=now, what="password")
     try:
@@ -333,8 +298,8 @@ def escalate(database: DatabaseOpt = None) -> None:
     from wanzheng.cases.crud import escalate_overdue
     from wanzheng.cases.states import load_state_machine
 
-    with _sessions(database) as sm, sm() as s:
-        changed = escalate_overdue(s, now=_now(), machine=load_state_machine())
+    with session_factory(database) as sm, sm() as s:
+        changed = escalate_overdue(s, now=now_at(None), machine=load_state_machine())
         s.commit()
     typer.echo(f"{len(changed)} overdue cases at their escalation level")
 

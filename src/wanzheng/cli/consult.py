@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from wanzheng.cli._common import AtOpt, DatabaseOpt, now_at, session_factory
 from wanzheng.errors import DataError
 
 __all__ = ["register"]
@@ -22,37 +23,12 @@ consult_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DatabaseOpt = Annotated[
-    str | None,
-    typer.Option("--database", help="SQLAlchemy URL; default from settings (SQLite file)."),
-]
-AtOpt = Annotated[
-    str | None,
-    typer.Option("--at", help="As if at this time (ISO, Beijing time if no zone); default now."),
-]
 ByOpt = Annotated[str, typer.Option("--by", help="Who does it (recorded with the step).")]
-
-
-def _now(at: str | None) -> Any:
-    from wanzheng.cli.proactive import _now as now
-
-    return now(at)
-
-
-def _time(value: str, option: str) -> Any:
-    from wanzheng.cli.proactive import _now as now
-
-    try:
-        return now(value)
-    except DataError:
-        raise DataError(f"{option}: expected a time like 2027-03-10T19:00, got {value!r}") from None
 
 
 def _run(database: str | None, fn: Any) -> Any:
     """Run ``fn(session)`` in one transaction on the case desk's database; commit."""
-    from wanzheng.cli.proactive import _sessions
-
-    with _sessions(database) as sessions, sessions() as session:
+    with session_factory(database) as sessions, sessions() as session:
         out = fn(session)
         session.commit()
         return out
@@ -152,7 +128,7 @@ def electors_cmd(
     from wanzheng.consult.electors import load_electors, store_electors
 
     rows = load_electors(path, secret=_secret(), community_id=community)
-    now = _now(at)
+    now = now_at(at)
     _echo(_run(database, lambda s: store_electors(s, rows=rows, source=str(path), now=now)))
 
 
@@ -196,7 +172,7 @@ def create(
     comm = community or spec.get("community_id")
     if not comm:
         raise DataError("--community: give the community (the options file names none)")
-    now = _now(at)
+    now = now_at(at)
     cid = _run(
         database,
         lambda s: create_consultation(
@@ -220,7 +196,7 @@ def show(
     """A consultation with its steps (overdue flagged), paper counts and result (JSON)."""
     from wanzheng.consult.store import view_consultation
 
-    now = _now(at)
+    now = now_at(at)
     _echo(
         _run(
             database,
@@ -234,7 +210,7 @@ def overdue_cmd(database: DatabaseOpt = None, at: AtOpt = None) -> None:
     """Steps past their deadline (议而不决、决而不行); exit status 1 if any."""
     from wanzheng.consult.store import overdue_steps
 
-    now = _now(at)
+    now = now_at(at)
     late = _run(database, lambda s: overdue_steps(s, now=now))
     for o in late:
         typer.echo(
@@ -256,7 +232,7 @@ def notice(
     """Post the notice; prints the earliest time of the meeting and the vote."""
     from wanzheng.consult.store import post_notice
 
-    now = _now(at)
+    now = now_at(at)
     typer.echo(
         _run(
             database,
@@ -279,7 +255,7 @@ def meeting(
     """Record the meeting (议事会)."""
     from wanzheng.consult.store import record_meeting
 
-    held, now = _time(held_at, "--held-at"), _now(at)
+    held, now = now_at(held_at, option="--held-at"), now_at(at)
     try:
         text = minutes.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -304,7 +280,7 @@ def open_cmd(
     """Open the vote."""
     from wanzheng.consult.store import open_vote
 
-    closes, now = _time(closes_at, "--closes-at"), _now(at)
+    closes, now = now_at(closes_at, option="--closes-at"), now_at(at)
     _run(
         database,
         lambda s: open_vote(s, consultation_id=consultation, closes_at=closes, by=by, now=now),
@@ -321,7 +297,7 @@ def close_cmd(
     """Close the vote."""
     from wanzheng.consult.store import close_vote
 
-    now = _now(at)
+    now = now_at(at)
     _run(database, lambda s: close_vote(s, consultation_id=consultation, by=by, now=now))
 
 
@@ -352,7 +328,7 @@ def paper(
     from wanzheng.consult.ballots import enter_paper
     from wanzheng.consult.store import view_consultation
 
-    now = _now(at)
+    now = now_at(at)
 
     def work(s: Any) -> None:
         view = view_consultation(s, consultation_id=consultation, now=now, staff=True)
@@ -376,7 +352,7 @@ def confirm(
     """Confirm a booth's count (not the person who entered it)."""
     from wanzheng.consult.ballots import confirm_paper
 
-    now = _now(at)
+    now = now_at(at)
     _run(
         database,
         lambda s: confirm_paper(s, consultation_id=consultation, booth=booth, by=by, now=now),
@@ -394,7 +370,7 @@ def result(
     """Count and post the result (JSON)."""
     from wanzheng.consult.store import post_result
 
-    now = _now(at)
+    now = now_at(at)
     _echo(
         _run(
             database,
@@ -424,7 +400,7 @@ def execution(
 
         keys = project_keys(load_programme(programme).projects)
     link, ref = ("project", project) if project is not None else ("case", case)
-    now = _now(at)
+    now = now_at(at)
     _run(
         database,
         lambda s: link_execution(
@@ -445,7 +421,7 @@ def done(
     """Mark the execution done."""
     from wanzheng.consult.store import complete_execution
 
-    now = _now(at)
+    now = now_at(at)
     _run(
         database,
         lambda s: complete_execution(s, consultation_id=consultation, note=note, by=by, now=now),
@@ -463,7 +439,7 @@ def report_back_cmd(
     """Report back to the residents."""
     from wanzheng.consult.store import report_back
 
-    now = _now(at)
+    now = now_at(at)
     _run(
         database,
         lambda s: report_back(s, consultation_id=consultation, text=text, by=by, now=now),

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from wanzheng.cli._common import BEIJING, AtOpt, DatabaseOpt, now_at, session_factory
 from wanzheng.errors import DataError
 
 if TYPE_CHECKING:
@@ -33,10 +32,6 @@ proactive_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DatabaseOpt = Annotated[
-    str | None,
-    typer.Option("--database", help="SQLAlchemy URL; default from settings (SQLite file)."),
-]
 CasesOpt = Annotated[
     Path | None,
     typer.Option(
@@ -45,45 +40,6 @@ CasesOpt = Annotated[
         "default: the case desk's database.",
     ),
 ]
-AtOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--at", help="Run as if at this time (ISO, Beijing time if no zone); default now."
-    ),
-]
-
-BEIJING = dt.timezone(dt.timedelta(hours=8))
-
-
-def _now(at: str | None) -> dt.datetime:
-    if at is None:
-        return dt.datetime.now(dt.UTC)
-    try:
-        t = dt.datetime.fromisoformat(at)
-    except ValueError as exc:
-        raise DataError(f"--at: expected a time like 2026-11-25T10:00, got {at!r}") from exc
-    return (t if t.tzinfo else t.replace(tzinfo=BEIJING)).astimezone(dt.UTC)
-
-
-@contextmanager
-def _sessions(database: str | None) -> Iterator[sessionmaker[Session]]:
-    """Bring the database to the current schema (every table); yield a session factory."""
-    from wanzheng.cases.seed import prepare_database
-    from wanzheng.db import make_engine, make_sessionmaker
-    from wanzheng.settings import Settings
-
-    s = Settings()
-    url = database or s.resolved_database_url
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    prepare_database(url, categories_file=s.categories_file, routing_file=s.routing_file)
-    engine = make_engine(url, pool_size=2)
-    try:
-        yield make_sessionmaker(engine)
-    finally:
-        engine.dispose()
-
-
 CASE_TABLE_ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("编号", "工单编号"),
     "text": ("内容", "诉求内容"),
@@ -139,7 +95,7 @@ def _cases(cases: Path | None, database: str | None) -> pd.DataFrame:
         return read_case_table(cases)
     from wanzheng.proactive.service import cases_frame
 
-    with _sessions(database) as sm, sm() as s:
+    with session_factory(database) as sm, sm() as s:
         return cases_frame(s)
 
 
@@ -176,12 +132,12 @@ def import_register_cmd(
     from wanzheng.settings import Settings
 
     register = load_register(file, limits=Limits.from_settings(Settings()))
-    with _sessions(database) as sm, sm() as s:
+    with session_factory(database) as sm, sm() as s:
         out = import_register(
             s,
             register=register,
             viewer=Viewer(user=user, role="administrator"),
-            now=_now(None),
+            now=now_at(None),
         )
         s.commit()
     typer.echo(f"imported {out['imported']} residents, removed {out['removed']} no longer listed")
@@ -230,13 +186,13 @@ def run(
 
     settings = Settings()
     rules = load_rules(rules_file or settings.proactive_rules_file)
-    now = _now(at)
+    now = now_at(at)
     events = (
         load_events(events_file, limits=Limits.from_settings(settings))
         if events_file is not None
         else []
     )
-    with _sessions(database) as sm:
+    with session_factory(database) as sm:
         with sm() as s:
             if dry_run:
                 proposals = propose(s, rules=rules, now=now, events=events)
@@ -291,8 +247,8 @@ def deliver_cmd(at: AtOpt = None, database: DatabaseOpt = None) -> None:
     """Deliver due outbox messages through the default sender (resident page + log)."""
     from wanzheng.settings import Settings
 
-    with _sessions(database) as sm:
-        _deliver(sm, Settings().data_dir, _now(at))
+    with session_factory(database) as sm:
+        _deliver(sm, Settings().data_dir, now_at(at))
 
 
 @proactive_app.command("purge")
@@ -308,8 +264,8 @@ def purge(
     from wanzheng.settings import Settings
 
     days = retention_days or Settings().proactive_retention_days
-    with _sessions(database) as sm, sm() as s:
-        out = purge_expired(s, now=_now(at), retention_days=days)
+    with session_factory(database) as sm, sm() as s:
+        out = purge_expired(s, now=now_at(at), retention_days=days)
         s.commit()
     typer.echo(f"purged {out['records']} register records, {out['log_rows']} access-log rows")
 
@@ -323,8 +279,8 @@ def completion(
     """Completion rate of proactive tasks (resolved, on time, overdue)."""
     from wanzheng.proactive.service import task_completion
 
-    with _sessions(database) as sm, sm() as s:
-        _print(task_completion(s, now=_now(at), by=by).reset_index())
+    with session_factory(database) as sm, sm() as s:
+        _print(task_completion(s, now=now_at(at), by=by).reset_index())
 
 
 @proactive_app.command("lists")
@@ -336,7 +292,7 @@ def lists(
     """The departments' lists (e.g. allowance eligibility checks for 社会事务办)."""
     from wanzheng.proactive.service import department_list
 
-    with _sessions(database) as sm, sm() as s:
+    with session_factory(database) as sm, sm() as s:
         table = department_list(s, department=department)
     _print(table)
     if out is not None:
@@ -482,7 +438,7 @@ def register(app: typer.Typer) -> None:
             rank_month,
         )
 
-        now = _now(at)
+        now = now_at(at)
         table = _cases(cases, database)
         found = find_hotspots(
             table,
@@ -515,7 +471,7 @@ def register(app: typer.Typer) -> None:
                 raise DataError(f"--create-task: no hotspot {create_task!r}")
             row = chosen.iloc[0]
             proposal = governance_task(row, now=now, month=str(month))
-            with _sessions(database) as sm, sm() as s:
+            with session_factory(database) as sm, sm() as s:
                 case_id, created = record_governance_task(
                     s, proposal=proposal, now=now, lon=float(row["lon"]), lat=float(row["lat"])
                 )

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from wanzheng.data.tabular import Limits
     from wanzheng.text.evaluate import Evaluation
+    from wanzheng.text.io import CaseTable
 
 __all__ = ["register"]
 
@@ -83,19 +84,9 @@ def register(app: typer.Typer) -> None:
         """Train a classifier; rows with an empty label or empty text are skipped and counted."""
         from wanzheng.errors import DataError
         from wanzheng.text.classify import train_classifier
-        from wanzheng.text.io import read_cases
         from wanzheng.text.model import load_label_tree, save_classifier
 
-        table = read_cases(
-            data,
-            text_columns=_columns(text_columns),
-            label_column=label_column,
-            encoding=encoding,
-            limits=_limits(),
-        )
-        texts, labels, skipped = table.training_rows()
-        if not texts:
-            raise DataError(f"{data}: column {label_column!r}: no row has both a label and text")
+        table, texts, labels, skipped = _labelled(data, text_columns, label_column, encoding)
         tree_kind = "custom" if (any_labels or labels_file) else "builtin"
         if not any_labels:
             tree = load_label_tree(labels_file)
@@ -180,19 +171,9 @@ def register(app: typer.Typer) -> None:
         """Accuracy, macro-F1, per-class table and confusion matrix."""
         from wanzheng.errors import DataError
         from wanzheng.text.evaluate import cross_validate, evaluate_predictions
-        from wanzheng.text.io import read_cases
         from wanzheng.text.model import load_classifier
 
-        table = read_cases(
-            data,
-            text_columns=_columns(text_columns),
-            label_column=label_column,
-            encoding=encoding,
-            limits=_limits(),
-        )
-        texts, labels, skipped = table.training_rows()
-        if not texts:
-            raise DataError(f"{data}: column {label_column!r}: no row has both a label and text")
+        _, texts, labels, skipped = _labelled(data, text_columns, label_column, encoding)
         if skipped:
             typer.echo(f"{skipped} rows skipped (empty label or text)")
         if model is not None:
@@ -204,6 +185,27 @@ def register(app: typer.Typer) -> None:
                 raise DataError(f"--folds: expected at least 2, got {folds}")
             ev = cross_validate(texts, labels, folds=folds)
         _print_evaluation(ev)
+
+
+def _labelled(
+    data: Path, text_columns: str, label_column: str, encoding: str | None
+) -> tuple[CaseTable, list[str], list[str], int]:
+    """The labelled cases of ``data``: the table, the texts and labels of the rows that have
+    both, and how many rows were skipped; DataError when no row has both."""
+    from wanzheng.errors import DataError
+    from wanzheng.text.io import read_cases
+
+    table = read_cases(
+        data,
+        text_columns=_columns(text_columns),
+        label_column=label_column,
+        encoding=encoding,
+        limits=_limits(),
+    )
+    texts, labels, skipped = table.training_rows()
+    if not texts:
+        raise DataError(f"{data}: column {label_column!r}: no row has both a label and text")
+    return table, texts, labels, skipped
 
 
 def _limits() -> Limits:

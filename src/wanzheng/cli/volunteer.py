@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from wanzheng.cli.proactive import DatabaseOpt, _now, _sessions
+from wanzheng.cli._common import AtOpt, DatabaseOpt, now_at, session_factory
 from wanzheng.errors import ConflictError, DataError
 
 __all__ = ["VOLUNTEER_ALIASES", "register"]
@@ -37,11 +37,6 @@ VOLUNTEER_ALIASES: dict[str, tuple[str, ...]] = {
 }
 _KIND_WORDS = {"在职党员": "party_member", "党员": "party_member", "志愿者": "volunteer"}
 
-AtOpt = Annotated[
-    str | None,
-    typer.Option("--at", help="As if at this time (ISO, Beijing time if no zone); default now."),
-]
-
 
 @volunteer_app.command("import")
 def import_volunteers(
@@ -63,8 +58,8 @@ def import_volunteers(
     table.require("name", "phone", "kind", "community", "grid")
     skills = load_skills()
     by_label = {label: key for key, label in skills.items()}
-    now = _now(at)
-    with _sessions(database) as sessions, sessions() as s:
+    now = now_at(at)
+    with session_factory(database) as sessions, sessions() as s:
         n = 0
         for row, rec in zip(table.rows, table.frame.to_dict("records"), strict=True):
             text = {k: cell_text(rec.get(k)) for k in VOLUNTEER_ALIASES}
@@ -109,8 +104,8 @@ def list_command(
     from wanzheng.cases.users import Actor
     from wanzheng.volunteer.registry import list_volunteers, volunteer_view
 
-    now = _now(None)
-    with _sessions(database) as sessions, sessions() as s:
+    now = now_at(None)
+    with session_factory(database) as sessions, sessions() as s:
         actor = Actor.system()
         for v in list_volunteers(s, actor=actor, grid=grid, unit=unit):
             x = volunteer_view(s, v, actor=actor, now=now)
@@ -126,8 +121,8 @@ def sweep(database: DatabaseOpt = None, at: AtOpt = None) -> None:
     past their end. Run it from cron, e.g. every 10 minutes."""
     from wanzheng.volunteer.tasks import record_no_shows
 
-    now = _now(at)
-    with _sessions(database) as sessions, sessions() as s:
+    now = now_at(at)
+    with session_factory(database) as sessions, sessions() as s:
         n = len(record_no_shows(s, now=now))
         s.commit()
     typer.echo(f"{n} no-shows recorded")
@@ -150,13 +145,13 @@ def match(
     output = load_audit_output(audit)
     matcher = WalkingMatcher.from_network(output.network)
     speed = float(output.sources.get("walk_speed_m_per_min") or 60.0)
-    with _sessions(database) as sessions, sessions() as s:
+    with session_factory(database) as sessions, sessions() as s:
         rows = match_volunteers(
             s,
             task_id=task_id,
             actor=Actor.system(),
             matcher=matcher,
-            now=_now(at),
+            now=now_at(at),
             max_walk_m=max_walk_m,
             walk_speed_m_per_min=speed,
         )
@@ -183,7 +178,7 @@ def report(
     from wanzheng.volunteer.reports import unit_report_html, write_unit_report_xlsx
 
     year, q = parse_quarter(quarter)
-    with _sessions(database) as sessions, sessions() as s:
+    with session_factory(database) as sessions, sessions() as s:
         frame = unit_report(s, year=year, quarter=q, actor=Actor.system(), unit=unit)
     out.mkdir(parents=True, exist_ok=True)
     write_unit_report_xlsx(frame, out / f"units-{year}Q{q}.xlsx", year=year, quarter=q)
@@ -210,7 +205,7 @@ def record(
     start = end = None
     if quarter is not None:
         start, end = quarter_bounds(*parse_quarter(quarter))
-    with _sessions(database) as sessions, sessions() as s:
+    with session_factory(database) as sessions, sessions() as s:
         rec = service_record(
             s, volunteer_id=volunteer_id, actor=Actor.system(), start=start, end=end
         )

@@ -28,7 +28,6 @@ file, the row (the feature for GeoJSON) and the column — never a silently skip
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -42,9 +41,9 @@ from wanzheng.data.tabular import (
     LONLAT_ALIASES,
     Table,
     cell_text,
-    decode_bytes,
     normalise_header,
     parse_float,
+    read_json,
     read_table,
     split_lonlat,
 )
@@ -322,19 +321,7 @@ def load_candidates(
 def _geojson_table(path: Path, encoding: str | None) -> tuple[Table, list[dict[str, str]]]:
     """Point features as a table: one record per feature, ``rows`` = feature numbers; and the
     property names as each feature wrote them (for messages)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise DataError(f"{path}: file not found") from exc
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read the file ({exc.strerror})") from exc
-    text, _ = decode_bytes(data, path=path, encoding=encoding)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(
-            f"{path}: not a readable GeoJSON file ({exc.msg}, line {exc.lineno})"
-        ) from exc
+    doc = read_json(path, encoding=encoding, kind="GeoJSON")
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         got = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
         raise DataError(f"{path}: expected a GeoJSON FeatureCollection, got {got!r}")

@@ -18,7 +18,6 @@ from Amap are GCJ-02: say so with ``default_crs="gcj02"``).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,9 +34,9 @@ from wanzheng.data.tabular import (
     LONLAT_ALIASES,
     Limits,
     cell_text,
-    decode_bytes,
     normalise_header,
     parse_float,
+    read_json,
     read_table,
     split_lonlat,
 )
@@ -194,17 +193,7 @@ def _row_crs(value: object, where: str) -> str:
 
 
 def _read_geojson(path: Path, encoding: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise DataError(f"{path}: file not found") from exc
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read the file ({exc.strerror})") from exc
-    text, _ = decode_bytes(data, path=path, encoding=encoding)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: not a readable GeoJSON file ({exc})") from exc
+    doc = read_json(path, encoding=encoding, kind="GeoJSON")
     if not isinstance(doc, dict):
         raise DataError(f"{path}: not a GeoJSON object")
     declared = None

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import unicodedata
 import zipfile
@@ -48,6 +49,8 @@ __all__ = [
     "decode_bytes",
     "normalise_header",
     "parse_float",
+    "read_file_bytes",
+    "read_json",
     "read_table",
     "split_lonlat",
 ]
@@ -158,6 +161,40 @@ def normalise_header(text: object) -> str:
     for ch in (" ", "-", "\t"):
         s = s.replace(ch, "_")
     return s
+
+
+def read_file_bytes(path: Path) -> bytes:
+    """The bytes of the file ``path``.
+
+    Raises
+    ------
+    DataError
+        When the file is missing or cannot be read (the message names it).
+    """
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DataError(f"{path}: file not found") from exc
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the file ({exc.strerror})") from exc
+
+
+def read_json(path: Path, *, encoding: str | None = None, kind: str = "JSON") -> Any:
+    """The JSON document in the file ``path``, decoded as :func:`decode_bytes` says.
+
+    Raises
+    ------
+    DataError
+        When the file is missing, unreadable or undecodable, or is not JSON: the message names
+        the file, calls it a ``kind`` file (``"GeoJSON"``) and gives the line of a syntax error.
+    """
+    text, _ = decode_bytes(read_file_bytes(path), path=path, encoding=encoding)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"{path}: not a readable {kind} file ({exc.msg}, line {exc.lineno})"
+        ) from exc
 
 
 def decode_bytes(data: bytes, *, path: Path, encoding: str | None = None) -> tuple[str, str]:
@@ -290,12 +327,7 @@ def _read_csv(
     path: Path, encoding: str | None, limits: Limits
 ) -> tuple[list[list[Any]], list[int], str]:
     _check_size(path, limits)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise DataError(f"{path}: file not found") from exc
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read the file ({exc.strerror})") from exc
+    data = read_file_bytes(path)
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DataError(f"{path}: not a text (CSV) file")
     text, used = decode_bytes(data, path=path, encoding=encoding)

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from wanzheng.errors import ConfigError
+from wanzheng.standards.datafile import load_toml
 
 __all__ = [
     "Vocabulary",
@@ -74,19 +73,9 @@ def load_vocabulary(path: str | Path | None = None) -> Vocabulary:
     ConfigError
         Unreadable file, bad TOML, a missing or malformed list.
     """
-    if path is None:
-        text = resources.files("wanzheng.place").joinpath("vocab.toml").read_text("utf-8")
-        origin = "wanzheng:place/vocab.toml"
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the place vocabulary: {exc}") from exc
-        origin = str(path)
-    try:
-        doc: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{origin}: not valid TOML: {exc}") from exc
+    doc, origin = load_toml(
+        path, package="wanzheng.place", name="vocab.toml", what="place vocabulary"
+    )
     raw_swaps = doc.get("estate_swaps", [])
     if not isinstance(raw_swaps, list) or not all(
         isinstance(g, list) and all(isinstance(v, str) and v for v in g) for g in raw_swaps

@@ -17,16 +17,15 @@ evidence that one is missing).
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from wanzheng.errors import ConfigError, DataError
+from wanzheng.standards.datafile import load_toml
 from wanzheng.text.redact import redact
 
 __all__ = [
@@ -157,23 +156,9 @@ def load_evidence_rules(
     kinds
         Valid kind keys, e.g. ``[k.key for k in load_catalogue().kinds]``.
     """
-    if path is None:
-        text = (
-            resources.files("wanzheng.proactive")
-            .joinpath("evidence_rules.toml")
-            .read_text(encoding="utf-8")
-        )
-        origin = "wanzheng:proactive/evidence_rules.toml"
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the evidence rules: {exc}") from exc
-        origin = str(path)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{origin}: not valid TOML: {exc}") from exc
+    doc, origin = load_toml(
+        path, package="wanzheng.proactive", name="evidence_rules.toml", what="evidence rules"
+    )
     return parse_evidence_rules(doc, origin=origin, kinds=kinds)
 
 

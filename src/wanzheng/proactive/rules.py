@@ -27,15 +27,14 @@ kind in the person's area (``cadence = "event"``). Every mistake raises
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from wanzheng.errors import ConfigError
 from wanzheng.proactive.registers import CHRONIC_CONDITIONS, SPECIAL_CARE
+from wanzheng.standards.datafile import load_toml
 
 __all__ = [
     "ACTIONS",
@@ -412,23 +411,9 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
     ConfigError
         The file cannot be read, is not TOML, or a rule is invalid.
     """
-    if path is None:
-        text = (
-            resources.files("wanzheng.proactive")
-            .joinpath("rules_default.toml")
-            .read_text(encoding="utf-8")
-        )
-        origin = "wanzheng:proactive/rules_default.toml"
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the rule file: {exc}") from exc
-        origin = str(path)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{origin}: not valid TOML: {exc}") from exc
+    doc, origin = load_toml(
+        path, package="wanzheng.proactive", name="rules_default.toml", what="rule"
+    )
     return parse_rules(doc, origin=origin)
 
 

@@ -36,10 +36,8 @@ import functools
 import hashlib
 import math
 import re
-import tomllib
 from collections import Counter
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +49,7 @@ from scipy.spatial import cKDTree
 
 from wanzheng.errors import ConfigError, DataError
 from wanzheng.place.names import estate_core, load_vocabulary, normalise
+from wanzheng.standards.datafile import load_toml
 from wanzheng.text.dedupe import BOILERPLATE
 from wanzheng.text.redact import redact
 
@@ -151,23 +150,9 @@ def load_terms(path: str | Path | None = None) -> dict[str, tuple[str, ...]]:
     ConfigError
         Unreadable file, bad TOML, a group that is not a list of words, a word in two groups.
     """
-    if path is None:
-        text = (
-            resources.files("wanzheng.proactive")
-            .joinpath("topic_terms.toml")
-            .read_text(encoding="utf-8")
-        )
-        origin = "wanzheng:proactive/topic_terms.toml"
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the topic terms: {exc}") from exc
-        origin = str(path)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{origin}: not valid TOML: {exc}") from exc
+    doc, origin = load_toml(
+        path, package="wanzheng.proactive", name="topic_terms.toml", what="topic terms"
+    )
     problems = doc.get("problems")
     if not isinstance(problems, dict) or not problems:
         raise ConfigError(f"{origin}: no [problems] table")

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from wanzheng.errors import ConfigError
+from wanzheng.standards.datafile import load_toml
 
 __all__ = [
     "TIERS",
@@ -189,24 +188,6 @@ def parse_distance_m(value: object, *, where: str) -> float:
     if not math.isfinite(metres) or metres < 0:
         raise ConfigError(f"{where}: expected a non-negative distance, got {value!r}")
     return metres
-
-
-def _read_toml(path: Path | None) -> tuple[dict[str, Any], str]:
-    if path is None:
-        text = resources.files("wanzheng.standards").joinpath("catalogue.toml").read_text("utf-8")
-        label = "catalogue.toml (builtin)"
-    else:
-        label = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError as exc:
-            raise ConfigError(f"{label}: catalogue file not found") from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{label}: cannot read the catalogue file ({exc})") from exc
-    try:
-        return tomllib.loads(text), label
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{label}: not valid TOML: {exc}") from exc
 
 
 def _check_header(doc: Mapping[str, Any], label: str) -> dict[str, Any]:
@@ -421,7 +402,9 @@ def load_catalogue(
         without a threshold must say ``threshold = "none"``), negative, non-numeric or
         unit-less-string thresholds, unknown units, unknown tiers, duplicates.
     """
-    doc, label = _read_toml(Path(path) if path is not None else None)
+    doc, label = load_toml(
+        path, package="wanzheng.standards", name="catalogue.toml", what="catalogue"
+    )
     header, kinds = _parse(doc, label)
     catalogue = Catalogue(
         name=header["name"],
@@ -431,6 +414,8 @@ def load_catalogue(
         origin=BUILTIN if path is None else str(path),
     )
     if override is not None:
-        odoc, olabel = _read_toml(Path(override))
+        odoc, olabel = load_toml(
+            override, package="wanzheng.standards", name="catalogue.toml", what="catalogue"
+        )
         catalogue = _apply_override(catalogue, odoc, olabel)
     return catalogue

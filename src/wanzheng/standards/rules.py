@@ -9,16 +9,15 @@ feature's ``name`` or in free text (``幼儿园``), each with vetoes for names t
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from wanzheng.errors import ConfigError
 from wanzheng.standards.catalogue import Catalogue, load_catalogue
+from wanzheng.standards.datafile import load_toml
 
 __all__ = [
     "KindMemoInfo",
@@ -410,21 +409,8 @@ def load_kind_rules(
     ConfigError
         Naming the file and the rule: unknown fields, unknown kinds, malformed tag conditions.
     """
-    if path is None:
-        text = resources.files("wanzheng.standards").joinpath("kinds.toml").read_text("utf-8")
-        label, origin = "kinds.toml (builtin)", "builtin"
-    else:
-        label = origin = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError as exc:
-            raise ConfigError(f"{label}: rules file not found") from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{label}: cannot read the rules file ({exc})") from exc
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{label}: not valid TOML: {exc}") from exc
+    doc, label = load_toml(path, package="wanzheng.standards", name="kinds.toml", what="rules")
+    origin = "builtin" if path is None else label
     unknown = set(doc) - _TOP_FIELDS
     if unknown:
         raise ConfigError(

@@ -29,9 +29,9 @@ import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wanzheng.cases.contacts import ROLES_WHO_UNMASK
+from wanzheng.cases.contacts import log_unmask
 from wanzheng.cases.masking import mask_name, mask_phone, normalise_phone
-from wanzheng.cases.models import Community, Grid, Person, UnmaskLog
+from wanzheng.cases.models import Community, Grid, Person
 from wanzheng.cases.users import Actor, person_for
 from wanzheng.errors import (
     ConfigError,
@@ -398,24 +398,15 @@ def volunteer_view(
     own = actor.role == "resident" and actor.person_id == volunteer.person_id
     masked = not own
     if unmask and not own:
-        if actor.role not in ROLES_WHO_UNMASK:
-            raise PermissionDeniedError(
-                f"unmask: role {actor.role!r} may not see unmasked contacts"
-            )
-        if not purpose or not purpose.strip():
-            raise DataError("purpose: say why the unmasked contact is needed")
-        session.add(
-            UnmaskLog(
-                user_id=actor.user_id,
-                actor_label=actor.label,
-                person_id=volunteer.person_id,
-                case_id=None,
-                fields="volunteer:name,phone",
-                purpose=purpose.strip(),
-                at=now,
-            )
+        log_unmask(
+            session,
+            actor=actor,
+            purpose=purpose,
+            person_id=volunteer.person_id,
+            case_id=None,
+            fields="volunteer:name,phone",
+            now=now,
         )
-        session.flush()
         masked = False
     known = skill_names if skill_names is not None else load_skills()
     grid = session.get(Grid, volunteer.grid_key)

@@ -495,19 +495,37 @@ def check_in(
     claim.state = "checked_in"
     claim.checked_in_at = now
     task.state = "in_progress"
+    _follow(
+        session, task, action="start", from_states=("dispatched", "reopened"), now=now,
+        machine=machine, note=f"{_volunteer_label(session, v)}到场签到（志愿任务 {task.id}）",
+    )  # fmt: skip
+    session.flush()
+    return True
+
+
+def _follow(
+    session: Session,
+    task: VolunteerTask,
+    *,
+    action: str,
+    from_states: tuple[str, ...],
+    now: dt.datetime,
+    machine: StateMachine | None,
+    note: str,
+) -> None:
+    """The task's case follows the task: ``action`` by the task's publisher, when the case is
+    in one of ``from_states`` (a case moved on by its handler meanwhile is left alone)."""
     case = session.get(Case, task.case_id)
-    if case is not None and case.state in ("dispatched", "reopened"):
+    if case is not None and case.state in from_states:
         apply_action(
             session,
             case_id=case.id,
             actor=_publisher(session, task, case),
-            action="start",
+            action=action,
             now=now,
             machine=machine or load_state_machine(),
-            note=f"{_volunteer_label(session, v)}到场签到（志愿任务 {task.id}）",
+            note=note,
         )
-    session.flush()
-    return True
 
 
 def check_out(
@@ -559,17 +577,12 @@ def check_out(
         entered_at=now,
     )
     session.add(entry)
-    case = session.get(Case, task.case_id)
-    if done and case is not None and case.state == "in_progress":
-        apply_action(
-            session,
-            case_id=case.id,
-            actor=_publisher(session, task, case),
-            action="resolve",
-            now=now,
-            machine=machine or load_state_machine(),
+    if done:
+        _follow(
+            session, task, action="resolve", from_states=("in_progress",), now=now,
+            machine=machine,
             note=f"{_volunteer_label(session, v)}完成志愿任务 {task.id}：{note.strip()}",
-        )
+        )  # fmt: skip
     session.flush()
     return entry
 

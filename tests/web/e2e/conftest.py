@@ -23,6 +23,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "web"
 PASSWORD = "dispatch-pass-2026"
 USERS = {"dispatcher": "dispatcher", "admin": "admin"}  # username -> role
+#: The browser context of a phone (390 × 844 CSS px at 2×, touch, zh-CN): the pages' first users.
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+}
 
 
 def build_audit_dir(out: Path) -> Path:

@@ -13,17 +13,10 @@ from typing import Any
 import pytest
 from consultdata import RESIDENTS
 
-from .conftest import PASSWORD, LiveServer, PageWatch, unlabelled
+from .conftest import PASSWORD, PHONE, LiveServer, PageWatch, unlabelled
 
 pytestmark = pytest.mark.browser
 
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "zh-CN",
-}
 COMMUNITY = "demo-west"
 
 

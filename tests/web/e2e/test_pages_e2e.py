@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from .conftest import PASSWORD, LiveServer, PageWatch, unlabelled
+from .conftest import PASSWORD, PHONE, LiveServer, PageWatch, unlabelled
 
 pytestmark = pytest.mark.browser
 
@@ -178,11 +178,7 @@ def test_resident_files_dispatcher_handles_resident_rates(
 
     # --- the resident, on a phone ---------------------------------------------------------
     phone = browser.new_context(
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
+        **PHONE,
         geolocation={"latitude": 40.00312, "longitude": 116.35544},
         permissions=["geolocation"],
     )

@@ -20,17 +20,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import PASSWORD, LiveServer, PageWatch, unlabelled
+from .conftest import PASSWORD, PHONE, LiveServer, PageWatch, unlabelled
 
 pytestmark = pytest.mark.browser
 
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "zh-CN",
-}
 ISSUE = "小区北门人行道地砖松动，下雨天踩上去溅一身水"
 TRAFFIC = "路口红绿灯坏了，车辆乱行"
 # Words in Latin letters a zh-CN page may show: the language switch, the map's attribution

@@ -18,18 +18,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from .conftest import PASSWORD, LiveServer, PageWatch, start_server, unlabelled
+from .conftest import PASSWORD, PHONE, LiveServer, PageWatch, start_server, unlabelled
 
 pytestmark = pytest.mark.browser
 
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "zh-CN",
-    "timezone_id": "Asia/Shanghai",
-}
+PHONE_BEIJING = {**PHONE, "timezone_id": "Asia/Shanghai"}
 VOL_PHONE, RESIDENT_PHONE = "13700000011", "13900002233"
 PLACE = (116.3600, 40.0060)  # in grid east-1, about 250 m from its centre
 ALLOWED_LATIN = {"English"}
@@ -142,7 +135,7 @@ def test_volunteer_takes_checks_in_and_out_on_a_phone(
         staff,
     )
 
-    phone = browser.new_context(**PHONE)
+    phone = browser.new_context(**PHONE_BEIJING)
     page = phone.new_page()
     watch = PageWatch(page, base)
     page.goto(f"{base}/volunteer")

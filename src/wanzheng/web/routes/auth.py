@@ -180,16 +180,6 @@ PHONE_PURPOSE = "resident-phone"
 _PHONE_MESSAGE = "【民呼】您的验证码为 {code}，{minutes} 分钟内有效。如非本人操作，请忽略。"
 
 
-def _code_policy(desk: Desk) -> CodePolicy:
-    s = desk.settings
-    return CodePolicy(
-        ttl_s=s.otp_ttl_s,
-        max_attempts=s.otp_max_attempts,
-        max_sends=s.otp_max_sends,
-        send_window_s=s.otp_send_window_s,
-    )
-
-
 @router.post("/phone/code", response_model=CodeSent, status_code=202, responses=errors(403, 429))
 def send_phone_code(
     body: PhoneIn,
@@ -206,7 +196,7 @@ def send_phone_code(
         desk.settings, kind="phone", subject=phone, address=client_address(request)
     )
     check_keys(session, keys=[k for k, _, _ in keys], now=now, what="phone")
-    policy, secret = _code_policy(desk), desk.settings.secret_key
+    policy, secret = CodePolicy.from_settings(desk.settings), desk.settings.secret_key
 
     def work(s: Session) -> IssuedCode:
         issued = issue_code(
@@ -239,7 +229,8 @@ def verify_phone(
         desk.settings, kind="phone", subject=phone, address=client_address(request)
     )
     check_keys(session, keys=[k for k, _, _ in keys], now=now, what="code")
-    policy, secret, user_id = _code_policy(desk), desk.settings.secret_key, actor.user_id
+    policy = CodePolicy.from_settings(desk.settings)
+    secret, user_id = desk.settings.secret_key, actor.user_id
     assert user_id is not None  # require_roles admits accounts only
 
     def work(s: Session) -> tuple[bool, dt.datetime | None]:

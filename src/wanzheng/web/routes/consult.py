@@ -63,13 +63,7 @@ def _scope(session: Session, actor: Actor) -> frozenset[str] | None:
 
 
 def _policy(desk: CaseDesk) -> CodePolicy:
-    s = desk.settings
-    return CodePolicy(
-        ttl_s=s.otp_ttl_s,
-        max_attempts=s.otp_max_attempts,
-        max_sends=s.otp_max_sends,
-        send_window_s=s.otp_send_window_s,
-    )
+    return CodePolicy.from_settings(desk.settings)
 
 
 # ----------------------------------------------------------------------------- bodies

@@ -247,20 +247,27 @@ def patch_me(body: VolunteerPatch, desk: Desk, actor: VolunteerSelf) -> dict[str
     now = desk.now()
 
     def work(s: Session) -> dict[str, Any]:
-        v = registry.volunteer_of(s, actor=actor)
-        v = registry.update_volunteer(
-            s,
-            volunteer_id=v.id,
-            actor=actor,
-            skills=body.skills,
-            slots=[x.model_dump() for x in body.slots] if body.slots is not None else None,
-            grid=body.grid,
-            unit=body.unit,
-            active=body.active,
-        )
-        return _vol_json(s, v, actor, now)
+        own = registry.volunteer_of(s, actor=actor)
+        return _patched(s, own.id, body, actor, now)
 
     return desk.write(work)
+
+
+def _patched(
+    s: Session, volunteer_id: int, body: VolunteerPatch, actor: Actor, now: dt.datetime
+) -> dict[str, Any]:
+    """Apply ``body`` to the volunteer (the registry checks what ``actor`` may change)."""
+    v = registry.update_volunteer(
+        s,
+        volunteer_id=volunteer_id,
+        actor=actor,
+        skills=body.skills,
+        slots=[x.model_dump() for x in body.slots] if body.slots is not None else None,
+        grid=body.grid,
+        unit=body.unit,
+        active=body.active,
+    )
+    return _vol_json(s, v, actor, now)
 
 
 # --- tasks --------------------------------------------------------------------------------
@@ -608,17 +615,7 @@ def patch_volunteer(
     now = desk.now()
 
     def work(s: Session) -> dict[str, Any]:
-        v = registry.update_volunteer(
-            s,
-            volunteer_id=volunteer_id,
-            actor=actor,
-            skills=body.skills,
-            slots=[x.model_dump() for x in body.slots] if body.slots is not None else None,
-            grid=body.grid,
-            unit=body.unit,
-            active=body.active,
-        )
-        return _vol_json(s, v, actor, now)
+        return _patched(s, volunteer_id, body, actor, now)
 
     return desk.write(work)
 

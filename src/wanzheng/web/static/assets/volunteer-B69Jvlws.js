@@ -1,0 +1,27 @@
+import"./modulepreload-polyfill-B5Qt9EMX.js";import{i as B,b as L,s as T,o as j,c as C,R as S,j as l,a as d,h as p,f as u,t as f,e as a,d as s,w as v,n as b,k as M}from"./common-oAHlLa0X.js";const $=C(S),r=()=>$.get(),h=new Set(["claimed","checked_in"]);let i=null;B();const y=t=>M(`vol.state.${t}`,t);function g(t){const e=[`${v(t.starts_at)} – ${v(t.ends_at)}`];return t.grid_name&&e.push(t.grid_name),t.distance_m!==null&&t.distance_m!==void 0&&e.push(s("vol.walk",{m:b(t.distance_m),min:t.walk_min})),t.skill_label&&e.push(`${s("vol.skill")}：${t.skill_label}`),e.map(a).join(" · ")}function q(t){const e=t.task,n=e.id,o=e.address?`<p><strong>${a(s("vol.where"))}：</strong>${a(e.address)}</p>`:"";let c="";return t.state==="claimed"?c=`
+      <form class="stack checkin" data-task="${n}">
+        <label class="field" for="in-${n}">${a(s("vol.checkin.code"))}</label>
+        <input id="in-${n}" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="12" required />
+        <button type="submit" class="btn block">${a(s("vol.checkin"))}</button>
+        <button type="button" class="btn secondary withdraw" data-task="${n}">${a(s("vol.withdraw"))}</button>
+      </form>`:t.state==="checked_in"&&(c=`
+      <form class="stack checkout" data-task="${n}">
+        <fieldset>
+          <legend class="field">${a(s("vol.outcome"))}</legend>
+          <label><input type="radio" name="done-${n}" value="yes" checked /> ${a(s("vol.done"))}</label>
+          <label><input type="radio" name="done-${n}" value="no" /> ${a(s("vol.notdone"))}</label>
+        </fieldset>
+        <label class="field" for="note-${n}">${a(s("vol.note"))}</label>
+        <textarea id="note-${n}" maxlength="1000" required></textarea>
+        <label class="field" for="out-${n}">${a(s("vol.checkout.code"))}</label>
+        <input id="out-${n}" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="12" required />
+        <button type="submit" class="btn block">${a(s("vol.checkout"))}</button>
+      </form>`),`<article class="card claim" data-task="${n}">
+      <h3>${a(e.title)} <span class="pill state-${a(t.state)}">${a(y(t.state))}</span></h3>
+      <p class="small muted">${g(e)}</p>
+      ${o}${c}
+    </article>`}async function w(){const t=await d("/api/volunteers/me/claims",{token:r()}),e=t.filter(o=>h.has(o.state));document.getElementById("claims").innerHTML=e.length?e.map(q).join(""):`<p class="muted card">${a(s("vol.claims.none"))}</p>`;const n=t.filter(o=>!h.has(o.state));document.getElementById("history").innerHTML=n.length?n.map(o=>`<li>${a(v(o.claimed_at))} · ${a(o.task.title??"")} · ${a(y(o.state))}</li>`).join(""):`<li class="muted">${a(s("vol.history.none"))}</li>`}async function E(){const t=document.getElementById("tasks");try{const e=await d("/api/volunteers/me/tasks",{token:r()});t.innerHTML=e.length?e.map(n=>`<article class="card task" data-task="${n.id}">
+              <h3>${a(n.title)}</h3>
+              <p class="small muted">${g(n)}</p>
+              <button type="button" class="btn block claim-btn" data-task="${n.id}">${a(s("vol.claim"))}</button>
+            </article>`).join(""):`<p class="muted card">${a(s("vol.tasks.none"))}</p>`}catch(e){t.innerHTML=`<p class="error card">${a(u(e))}</p>`}}async function _(){const t=await d(`/api/volunteers/registry/${i.id}/record`,{token:r()});document.getElementById("record").textContent=s("vol.record.line",{h:b(t.total_minutes/60,1),n:t.tasks_done,x:t.no_shows})}async function k(){const t=r();if(l("login-view",!t),l("signout",!!t),l("vol-view",!1),l("not-volunteer",!1),!!t)try{i=await d("/api/volunteers/me",{token:t}),document.getElementById("vol-name").textContent=`${i.name} · ${i.kind_label}`;const e=[i.unit,i.grid_name,(i.skill_labels||[]).join("、")].filter(Boolean);document.getElementById("vol-facts").textContent=e.join(" · "),l("vol-view",!0),await Promise.all([w(),E(),_()])}catch(e){if(e.status===401){$.forget(),l("login-view",!0),l("signout",!1);return}if(e.status===404&&e.field==="volunteer"){l("not-volunteer",!0);return}p(u(e),!0)}}L(async t=>{$.keep(t),await k()});document.getElementById("signout").addEventListener("click",async()=>{await T($),await k()});async function m(t,e,n){document.body.dataset.busy="yes";try{const o=await d(t,{method:"POST",token:r(),body:e});f(n(o)),p(""),await Promise.all([w(),E(),_()])}catch(o){p(u(o),!0),f(u(o),"error")}finally{delete document.body.dataset.busy}}document.getElementById("tasks").addEventListener("click",t=>{const e=t.target.closest(".claim-btn");e&&m(`/api/volunteers/tasks/${e.dataset.task}/claim`,void 0,()=>s("vol.claimed"))});document.getElementById("claims").addEventListener("click",t=>{const e=t.target.closest(".withdraw");e&&m(`/api/volunteers/tasks/${e.dataset.task}/withdraw`,void 0,()=>s("vol.withdrawn"))});document.getElementById("claims").addEventListener("submit",t=>{t.preventDefault();const e=t.target,n=e.dataset.task;if(e.classList.contains("checkin")){const o=document.getElementById(`in-${n}`).value.trim();m(`/api/volunteers/tasks/${n}/checkin`,{code:o},()=>s("vol.checkedin"))}else if(e.classList.contains("checkout")){const o=document.getElementById(`out-${n}`).value.trim(),c=document.getElementById(`note-${n}`).value.trim(),x=e.querySelector(`input[name="done-${n}"]:checked`)?.value!=="no";m(`/api/volunteers/tasks/${n}/checkout`,{code:o,done:x,note:c},I=>s("vol.checkedout",{m:I.minutes}))}});j(()=>k());k().finally(()=>{document.body.dataset.ready="yes"});
