@@ -44,7 +44,7 @@ from wanzheng.plan.heuristic import (
     HeuristicResult,
     greedy_cover,
     greedy_median,
-    greedy_set_cover,
+    set_cover,
 )
 from wanzheng.plan.problem import SitingProblem
 
@@ -947,7 +947,7 @@ class LSCP(_Model):
     def heuristic(self) -> HeuristicResult | None:
         if self.capacitated.any():
             return None
-        return greedy_set_cover(self.structure, by_cost=self.objective == "cost")
+        return set_cover(self.structure, by_cost=self.objective == "cost")
 
     def _start(self, h: HeuristicResult) -> FloatArray:
         st = self.structure
