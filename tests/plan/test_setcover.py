@@ -184,3 +184,32 @@ def test_lscp_with_kind_costs_reports_a_true_bound() -> None:
     assert result.objective == best
     assert result.heuristic is not None
     assert result.heuristic.bound <= best + 1e-9 <= result.heuristic.objective + 1e-9
+
+
+def test_lscp_bound_counts_a_site_at_its_least_cost_not_with_every_kind() -> None:
+    # site A may host both kinds (10 each), B only a canteen (1); d0 needs an elderly station
+    # (only A reaches it), d1 a canteen (A and B reach it). Optimum: A's station + B's canteen
+    # = 11. A bound pricing A with both kinds (20) would "prove" the plan {A with both} optimal.
+    d = np.array([[0.0, 500.0], [50.0, 50.0]])
+    di, sj = np.nonzero(d <= 100.0)
+    problem = SitingProblem(
+        kinds=("elderly_station", "canteen"),
+        threshold_m=np.array([100.0, 100.0]),
+        radius_m=np.array([100.0, 100.0]),
+        weight=np.array([10.0, 20.0]),
+        existing_m=np.array([[np.inf, 0.0], [0.0, np.inf]]),
+        site_cost=np.array([0.0, 0.0]),
+        kind_cost=np.array([[10.0, 10.0], [0.0, 1.0]]),
+        allowed=np.array([[True, True], [False, True]]),
+        capacity=np.full((2, 2), np.inf),
+        pair_demand=di.astype(np.int64),
+        pair_site=sj.astype(np.int64),
+        pair_distance_m=d[di, sj],
+        demand_ids=np.array(["d0", "d1"], dtype=object),
+        site_ids=np.array(["A", "B"], dtype=object),
+    )
+    result = LSCP(problem, objective="cost").solve()
+    assert result.status == "optimal"
+    assert result.objective == 11.0
+    assert result.heuristic is not None
+    assert result.heuristic.bound <= 11.0
