@@ -11,9 +11,9 @@ that needs no solver (Nemhauser, Wolsey & Fisher 1978; Minoux 1978)::
 
 where ``gain_j(S)`` is what site ``j`` would add to ``S``. With at most ``p`` new sites the sum is
 at most the ``p`` largest gains; with a budget ``B`` at most the fractional knapsack of the gains
-with the sites' costs (a site's least cost of hosting anything). For :class:`~wanzheng.plan.LSCP`
-the bound is a packing bound: demand groups no two of which share a site each need their own
-site, so the cheapest site of each, summed, is a lower bound on any cover.
+with the sites' costs (a site's least cost of hosting anything). :class:`~wanzheng.plan.LSCP`
+(set covering) is not submodular in this sense; :func:`set_cover` hands it to the reductions and
+Lagrangian heuristic of :mod:`wanzheng.plan.setcover`, whose bound is the Lagrangian one.
 
 1. **Greedy** (lazy: gains only shrink, so a stale gain is an upper bound and is recomputed only
    when it is on top of the heap): the largest gain (or gain per cost under a budget) first; under a
@@ -33,8 +33,9 @@ import numpy as np
 import numpy.typing as npt
 
 from wanzheng.plan._structure import Structure
+from wanzheng.plan.setcover import lagrangian_set_cover
 
-__all__ = ["HeuristicResult", "greedy_cover", "greedy_median", "greedy_set_cover"]
+__all__ = ["HeuristicResult", "greedy_cover", "greedy_median", "set_cover"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -365,58 +366,24 @@ def _best_single(
     return chosen
 
 
-def greedy_set_cover(st: Structure, *, by_cost: bool) -> HeuristicResult:
-    """Greedy set cover for LSCP (every group reached), redundant sites dropped; packing bound."""
+def set_cover(st: Structure, *, by_cost: bool) -> HeuristicResult:
+    """LSCP: a cover of every group and its Lagrangian lower bound (see :mod:`.setcover`).
+
+    With ``by_cost`` a chosen site hosts every kind it may (its full cost). When kinds have costs
+    of their own at sites that may host several, the bound is computed at each site's *least*
+    cost of hosting anything: any cover of the model opens sites that each host at least one
+    kind, so it costs at least that, and the bound stays a bound.
+    """
     t0 = time.perf_counter()
-    by = _BySite(st)
     cost = st.site_cost_full() if by_cost else np.ones(st.n_sites)
-    n_g = st.n_groups
-    count = np.zeros(n_g, dtype=np.int64)
-    heap: list[tuple[float, int]] = []
-    sizes = np.diff(by.start)
-    for j in range(st.n_sites):
-        if sizes[j]:
-            heapq.heappush(heap, (-_score(float(sizes[j]), float(cost[j]), True), j))
-    chosen: list[int] = []
-    left = int(np.unique(st.inc_group).shape[0]) if n_g else 0
-    while heap and left > 0:
-        _, j = heapq.heappop(heap)
-        g = by.group[by.slice(j)]
-        new = int((count[g] == 0).sum())
-        if new == 0:
-            continue
-        score = _score(float(new), float(cost[j]), True)
-        if heap and score < -heap[0][0] - 1e-12 * max(1.0, score):
-            heapq.heappush(heap, (-score, j))
-            continue
-        count[g] += 1
-        left -= new
-        chosen.append(j)
-    # drop sites whose every group another chosen site reaches, dearest first
-    for j in sorted(chosen, key=lambda s: -cost[s]):
-        g = by.group[by.slice(j)]
-        if (count[g] >= 2).all():
-            count[g] -= 1
-            chosen.remove(j)
-    feasible = n_g == 0 or bool((count > 0).all())
-    # packing bound: groups that share no site each need a site of their own
-    least = np.full(n_g, np.inf)
-    if st.inc_group.shape[0]:
-        np.minimum.at(least, st.inc_group, cost[by.inc_site])
-    used = np.zeros(st.n_sites, dtype=bool)
-    g_start = np.searchsorted(st.inc_group, np.arange(n_g + 1))
-    bound = 0.0
-    for g in np.argsort(-least, kind="stable"):
-        sites = by.inc_site[g_start[g] : g_start[g + 1]]
-        if sites.shape[0] == 0 or used[sites].any():
-            continue
-        used[sites] = True
-        bound += float(least[g])
-    objective = float(cost[chosen].sum()) if chosen else 0.0
+    bound_cost = st.site_cost_least() if (by_cost and st.separate) else None
+    r = lagrangian_set_cover(
+        st.inc_group, st.inc_site, cost, n_rows=st.n_groups, bound_cost=bound_cost
+    )
     return HeuristicResult(
-        sites=np.asarray(chosen, dtype=np.int64),
-        objective=objective,
-        bound=min(bound, objective) if feasible else bound,
+        sites=r.columns,
+        objective=r.cost if r.feasible else math.nan,
+        bound=r.bound,
         seconds=time.perf_counter() - t0,
-        feasible=feasible,
+        feasible=r.feasible,
     )

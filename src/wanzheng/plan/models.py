@@ -44,7 +44,7 @@ from wanzheng.plan.heuristic import (
     HeuristicResult,
     greedy_cover,
     greedy_median,
-    greedy_set_cover,
+    set_cover,
 )
 from wanzheng.plan.problem import SitingProblem
 
@@ -95,8 +95,9 @@ class SitingResult:
         Demand points that need a kind no candidate reaches within its threshold:
         ``demand`` (index), ``id``, ``kind``, ``residents``.
     heuristic
-        The greedy + swap plan that warm-started HiGHS (``None`` where it does not apply:
-        capacities), with its own proven bound.
+        The heuristic's plan that warm-started HiGHS — greedy + swap for MCLP and p-median,
+        reductions + Lagrangian relaxation for LSCP (:mod:`wanzheng.plan.setcover`) — with its
+        own proven bound (``None`` where it does not apply: capacities).
     seconds
         ``build``, ``heuristic``, ``solve`` and ``total`` wall-clock seconds.
     solver
@@ -215,7 +216,7 @@ class _Model:
         raise NotImplementedError
 
     def heuristic(self) -> HeuristicResult | None:
-        """Greedy + swap with its proven bound (``None`` with capacities)."""
+        """The model's heuristic plan with its proven bound (``None`` with capacities)."""
         raise NotImplementedError  # pragma: no cover
 
     def _start(self, h: HeuristicResult) -> FloatArray:  # pragma: no cover - abstract
@@ -393,7 +394,7 @@ class _Model:
                     objective=obj,
                     bound=bnd,
                     hosted=hosted,
-                    reason="贪心+交换方案的界已证明其最优（无需求解器） / the heuristic's own "
+                    reason="启发式方案的界已证明其最优（无需求解器） / the heuristic's own "
                     "bound proves its plan optimal",
                     unreachable=unreachable,
                     heuristic=h,
@@ -947,7 +948,7 @@ class LSCP(_Model):
     def heuristic(self) -> HeuristicResult | None:
         if self.capacitated.any():
             return None
-        return greedy_set_cover(self.structure, by_cost=self.objective == "cost")
+        return set_cover(self.structure, by_cost=self.objective == "cost")
 
     def _start(self, h: HeuristicResult) -> FloatArray:
         st = self.structure
