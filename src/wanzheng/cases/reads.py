@@ -23,7 +23,13 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from wanzheng.cases.crud import SCOPE_CLAUSES, overdue_clause, scope_rule
+from wanzheng.cases.crud import (
+    SCOPE_CLAUSES,
+    open_states,
+    overdue_clause,
+    plan_per_call,
+    scope_rule,
+)
 from wanzheng.cases.models import (
     AFTER_PHOTO_POSITION,
     Case,
@@ -187,7 +193,14 @@ def _scoped_statement(
     if category:
         q = q.where(Case.category_key == bindparam("category"))
     if overdue:
-        q = q.where(overdue_clause(bindparam("overdue_at", type_=Case.sign_due.type)))
+        # the overdue list's clause (:func:`~wanzheng.cases.crud.overdue_page`), the open
+        # states named
+        q = q.where(
+            overdue_clause(
+                bindparam("overdue_at", type_=Case.sign_due.type),
+                states=bindparam("open_states", expanding=True),
+            )
+        )
     if unrouted:
         q = q.where(Case.grid_key.is_(None))
     return q.order_by(Case.id.desc()).limit(bindparam("limit")).offset(bindparam("offset"))
@@ -217,9 +230,16 @@ def case_rows(
     unrouted: bool = False,
     limit: int = 100,
     offset: int = 0,
+    states: Sequence[str],
 ) -> list[CaseRow]:
     """The actor's queue as rows: what :func:`wanzheng.cases.crud.list_cases` selects (cases
-    in scope, newest first, the same filters), in two queries whatever the page size."""
+    in scope, newest first, the same filters), in two queries whatever the page size.
+
+    ``states``: every state of the state machine (``StateMachine.states``). ``overdue_at``
+    keeps the cases the overdue list (:func:`~wanzheng.cases.crud.overdue_page`) has at that
+    time, found the same way: its clause with the open states named, planned for the scope
+    at hand.
+    """
     if category is not None and session.get(CategoryRow, category) is None:
         raise DataError(f"category: unknown category {category!r}")
     scope, values = scope_rule(actor)
@@ -238,9 +258,12 @@ def case_rows(
         "case_type": case_type,
         "category": category,
         "overdue_at": overdue_at,
+        "open_states": open_states(states),
         "limit": min(max(limit, 1), 1000),
         "offset": max(offset, 0),
     }
+    if overdue_at is not None:
+        plan_per_call(session)
     return _rows(session, query, values)
 
 
