@@ -933,7 +933,6 @@ async def queue(
                 unrouted=unrouted,
                 limit=limit,
                 offset=offset,
-                states=list(desk.machine.states),
             )
             return _json([staff_view(session, desk, c, actor) for c in rows])
 
