@@ -35,6 +35,10 @@ Then, in one process on the same database, the previous code paths of the last t
 ``case_measures``: a month's rows into pandas) against the new ones (``overdue_page``,
 ``sql_measures``), checked to agree, with the ratio.
 
+``--escalation`` also runs one escalation pass over every overdue case of the desk (rolled
+back), the batched ``escalate_overdue`` against the previous whole-list path, each in a fresh
+process, with its time and peak resident memory (both must raise as many cases).
+
 Each figure is the p50 and p99 of ``--requests`` timed requests after 5 untimed ones. The run
 is repeated without the indexes of migration 0009 (dropped, then created again) to show what
 they buy. Figures go into the ``scale`` block of ``docs/benchmarks.md``. Generated data:
@@ -396,6 +400,80 @@ def _whole_overdue_list(session: Any, actor: Any, now: dt.datetime) -> list[tupl
     return out
 
 
+ESCALATION = """
+import datetime as dt, json, sys, time
+from pathlib import Path
+from wanzheng.cases.states import load_state_machine
+from wanzheng.db import make_engine, make_sessionmaker
+url, path, now = sys.argv[1], sys.argv[2], dt.datetime.fromisoformat(sys.argv[3])
+machine = load_state_machine()
+engine = make_engine(url, pool_size=1)
+def hwm():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+import bench.scale_bench as b
+Path("/proc/self/clear_refs").write_text("5")  # reset the high-water mark
+start = hwm()
+t0 = time.perf_counter()
+with make_sessionmaker(engine)() as s:
+    if path == "new":
+        from wanzheng.cases.crud import escalate_overdue
+        n = len(escalate_overdue(s, now=now, machine=machine))
+    else:
+        n = b._whole_list_escalation(s, now, machine)
+    s.rollback()
+print(json.dumps({"path": path, "s": time.perf_counter() - t0, "raised": n,
+                  "peak_bytes": hwm(), "start_bytes": start}))
+"""
+
+
+def _whole_list_escalation(session: Any, now: dt.datetime, machine: Any) -> int:
+    """The previous escalation pass: the whole overdue list as ORM objects (as
+    :func:`_whole_overdue_list`), each case's level raised with one event per level."""
+    from wanzheng.cases.deadlines import overdue_hours
+    from wanzheng.cases.models import CaseEvent
+    from wanzheng.cases.users import Actor
+
+    raised = 0
+    for case, missed in _whole_overdue_list(session, Actor.system(), now):
+        level = machine.escalation.level(overdue_hours(missed))
+        if case.escalation_level < level:
+            raised += 1
+        while case.escalation_level < level:
+            case.escalation_level += 1
+            session.add(
+                CaseEvent(case_id=case.id, action="escalate", from_state=case.state,
+                          to_state=case.state, actor_id=None, actor_role="system", at=now,
+                          note=machine.escalation.levels[case.escalation_level - 1])
+            )  # fmt: skip
+    session.flush()
+    return raised
+
+
+def escalation(url: str) -> list[dict[str, Any]]:
+    """One escalation pass over every overdue case of the desk (rolled back), the previous
+    path (the whole list as ORM objects) against the batched one (``escalate_overdue``),
+    each in a fresh process: seconds and the process's peak resident memory."""
+    import subprocess
+    import sys
+
+    rows = []
+    for path in ("new", "old"):
+        proc = subprocess.run(
+            [sys.executable, "-c", ESCALATION, url, path, NOW.isoformat()],
+            capture_output=True, text=True, cwd=ROOT, check=False,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            raise SystemExit(f"bench: escalation ({path}) failed:\n{proc.stderr[-2000:]}")
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    if rows[0]["raised"] != rows[1]["raised"]:
+        raise SystemExit(f"bench: the escalation paths raised different cases: {rows}")
+    return rows
+
+
 def peers(url: str, grid: str, repeat: int) -> list[dict[str, Any]]:
     """The previous code paths against the new ones, in one process on the same database:
     the whole overdue list loaded as ORM objects and sorted in Python (as before) vs
@@ -508,7 +586,12 @@ def _service(url: str) -> Iterator[int]:
 
 
 def run_size(
-    n: int, requests: int, *, keep: Path | None = None, without: bool = True
+    n: int,
+    requests: int,
+    *,
+    keep: Path | None = None,
+    without: bool = True,
+    with_escalation: bool = False,
 ) -> dict[str, Any]:
     """Generate ``n`` cases (or, with ``keep``, reuse the ones generated there before) and
     time the staff's requests; ``without``: again without the indexes of 0009."""
@@ -546,6 +629,8 @@ def run_size(
                 finally:
                     _schema(url, with_0009=True)
         result["peers"] = peers(url, grid, 5)
+        if with_escalation:
+            result["escalation"] = escalation(url)
         return result
 
 
@@ -608,6 +693,24 @@ def section(r: dict[str, Any]) -> str:
             f"{new_path} | {p['new_rows']} | {p['new_ms']:.1f} | "
             f"**{p['old_ms'] / p['new_ms']:.0f}×** |"
         )
+    for e in r.get("escalation", []):
+        if e is r["escalation"][0]:
+            lines += [
+                "",
+                "One escalation pass over every overdue case of the desk (rolled back), each in "
+                "a fresh process:",
+                "",
+                "| path | cases raised | s | peak resident memory of the process |",
+                "|---|---|---|---|",
+            ]
+        name = (
+            "`escalate_overdue` (batches of 1,000 by id)"
+            if e["path"] == "new"
+            else "the whole list (ORM), as before"
+        )
+        lines.append(
+            f"| {name} | {e['raised']:,} | {e['s']:.1f} | {e['peak_bytes'] / 2**30:.2f} GiB |"
+        )
     return "\n".join(lines)
 
 
@@ -642,6 +745,11 @@ def main() -> None:
     parser.add_argument(
         "--no-without", action="store_true", help="skip the pass without the indexes of 0009"
     )
+    parser.add_argument(
+        "--escalation",
+        action="store_true",
+        help="also time one escalation pass over every overdue case, batched and as before",
+    )
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",")]
     if args.keep is not None and len(sizes) != 1:
@@ -649,7 +757,13 @@ def main() -> None:
     results = []
     for n in sizes:
         before = os.getloadavg()[0]
-        r = run_size(n, args.requests, keep=args.keep, without=not args.no_without)
+        r = run_size(
+            n,
+            args.requests,
+            keep=args.keep,
+            without=not args.no_without,
+            with_escalation=args.escalation,
+        )
         r |= {
             "load": (before, os.getloadavg()[0]),
             "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
