@@ -15,7 +15,9 @@ clock from the call to its return; the cluster's start-up (spawning the schedule
 workers) is measured apart. *Speed-up* = serial time ÷ cluster time (start-up excluded, and in
 a second column included); *per core* = speed-up ÷ workers. *Overhead per area* = (cluster
 time × workers − serial time) ÷ areas: what the cluster costs an area beyond the audit itself
-(sending the task, the worker's imports on its first task, the events, the result).
+(sending the task, the events, the result, the worker's housekeeping). The audit's stack
+(:mod:`wanzheng.batch.warm`) is imported before the clock in both: by the serial process before
+its first area, by each worker while it starts (its preload, inside the start-up).
 
 Both runs write the same folders; the benchmark checks that every area's ``communities.csv``
 is byte-identical between them. Figures go into the ``batch`` block of ``docs/benchmarks.md``.
@@ -24,6 +26,7 @@ is byte-identical between them. Figures go into the ``batch`` block of ``docs/be
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -69,6 +72,12 @@ CHILD = """
 import json, sys, time
 from pathlib import Path
 from wanzheng.batch import load_manifest, run_batch
+import wanzheng.batch.run
+if sys.argv[3] == "warm":
+    # the audit's stack imported before the clock, as the cluster's workers do while they start
+    import wanzheng.batch.warm
+else:  # as before the preload: imported by the first area, in its time, on every worker
+    wanzheng.batch.run.PRELOAD = ()
 areas = load_manifest(Path(sys.argv[1]))
 mode = sys.argv[2]
 t0 = time.perf_counter()
@@ -88,10 +97,10 @@ print(json.dumps({
 """
 
 
-def _run(manifest: Path, mode: str) -> dict[str, object]:
+def _run(manifest: Path, mode: str, *, warm: bool = True) -> dict[str, object]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(manifest), mode],
+        [sys.executable, "-c", CHILD, str(manifest), mode, "warm" if warm else "cold"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -133,17 +142,27 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="a few small scenarios only")
     parser.add_argument("--no-write", action="store_true", help="print, do not edit the docs")
+    parser.add_argument("--only", help="one scenario (small, mixed, large)")
+    parser.add_argument(
+        "--compare-cold",
+        action="store_true",
+        help="each scenario also without the preload (the stack imported by the first area)",
+    )
     args = parser.parse_args()
     scenarios = QUICK if args.quick else SCENARIOS
+    if args.only:
+        scenarios = tuple(s for s in SCENARIOS if s[0] == args.only)
     load_before = os.getloadavg()
     rows = []
     with tempfile.TemporaryDirectory(prefix="wanzheng-batch-bench-") as tmp:
         work = Path(tmp)
-        for name, n, tiles in scenarios:
+        for (name, n, tiles), warm in itertools.product(
+            scenarios, (False, True) if args.compare_cold else (True,)
+        ):
             manifest = _areas(work, name, n, tiles)
-            serial = _run(manifest, "serial")
+            serial = _run(manifest, "serial", warm=warm)
             first = _snapshot(manifest)
-            cluster = _run(manifest, str(args.workers))
+            cluster = _run(manifest, str(args.workers), warm=warm)
             if _snapshot(manifest) != first:
                 raise SystemExit(f"{name}: serial and cluster tables differ")
             nodes = _nodes(manifest)
@@ -152,7 +171,7 @@ def main() -> None:
             start = float(cluster["startup_s"])  # type: ignore[arg-type]
             peak = max(int(a["peak"] or 0) for a in cluster["areas"])  # type: ignore[union-attr]
             row = {
-                "scenario": name,
+                "scenario": name if warm else f"{name}, no preload",
                 "areas": n,
                 "nodes_min": min(nodes),
                 "nodes_max": max(nodes),

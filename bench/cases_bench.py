@@ -60,37 +60,32 @@ def _free_port() -> int:
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """A throwaway durable PostgreSQL (fsync on) on a unix socket; yields its URL."""
+def postgres_server(*, keep: Path | None = None) -> Iterator[str]:
+    """A throwaway durable PostgreSQL (fsync on) on a unix socket; yields its URL.
+
+    ``keep``: a directory that holds the server's data and socket and is kept after the
+    server stops; a server found there (``keep/data``) is started again as it was, with its
+    database (the scale benchmark's 10M cases are generated once and timed many times).
+    """
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
         raise SystemExit("bench: PostgreSQL binaries missing; run scripts/ensure-system-deps.sh")
     bindir = Path(found[-1]).parent
-    base = Path(tempfile.mkdtemp(prefix="wz-bench-pg-"))
+    if keep is None:
+        base = Path(tempfile.mkdtemp(prefix="wz-bench-pg-"))
+    else:
+        base = keep.resolve()
+        base.mkdir(parents=True, exist_ok=True)
     prefix: list[str] = []
     if os.geteuid() == 0:
         pwd.getpwnam("postgres")
         prefix = ["runuser", "-u", "postgres", "--"]
         shutil.chown(base, user="postgres")
     data = base / "data"
+    fresh = not (data / "PG_VERSION").exists()
     try:
-        subprocess.run(
-            [
-                *prefix,
-                str(bindir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "wanzheng",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--no-locale",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        if fresh:
+            _initdb(prefix, bindir, data)
         opts = (
             f"-k {base} -c listen_addresses='' -c max_connections=200 -c fsync=on "
             "-c synchronous_commit=on"
@@ -106,16 +101,19 @@ def postgres_server() -> Iterator[str]:
                 "-o",
                 opts,
                 "-w",
+                "-t",
+                "600",  # a kept server that stopped uncleanly replays its WAL first
                 "start",
             ],
             check=True,
             capture_output=True,
         )
-        subprocess.run(
-            [*prefix, str(bindir / "createdb"), "-h", str(base), "-U", "wanzheng", "wanzheng"],
-            check=True,
-            capture_output=True,
-        )
+        if fresh:
+            subprocess.run(
+                [*prefix, str(bindir / "createdb"), "-h", str(base), "-U", "wanzheng", "wanzheng"],
+                check=True,
+                capture_output=True,
+            )
         yield f"postgresql+psycopg://wanzheng@/wanzheng?host={base}"
     finally:
         subprocess.run(
@@ -123,7 +121,17 @@ def postgres_server() -> Iterator[str]:
             capture_output=True,
             check=False,
         )
-        shutil.rmtree(base, ignore_errors=True)
+        if keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def _initdb(prefix: list[str], bindir: Path, data: Path) -> None:
+    subprocess.run(
+        [*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "wanzheng", "-A", "trust",
+         "-E", "UTF8", "--no-locale"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
 
 
 def app_factory() -> object:

@@ -1,9 +1,16 @@
 """Staff lists and measures at scale: p50 / p99 latency at 1M (and 10M) stored cases on PostgreSQL.
 
-``python -m bench.scale_bench [--sizes 1000000,10000000] [--requests 200] [--no-write]``
-(``make bench-scale``) starts a throwaway PostgreSQL (``bench.cases_bench.postgres_server``),
-migrates it to the head revision, and fills it quickly with generated cases, inside the server
-(``INSERT … SELECT`` over ``generate_series``, seeded):
+``python -m bench.scale_bench [--sizes 1000000,10000000] [--requests 200] [--no-write]
+[--keep DIR] [--no-without]`` (``make bench-scale``) starts a throwaway PostgreSQL
+(``bench.cases_bench.postgres_server``), migrates it to the head revision, and fills it
+quickly with generated cases, inside the server (``INSERT … SELECT`` over ``generate_series``,
+seeded, the secondary indexes dropped and built again after):
+
+``--keep DIR`` (one size) keeps the server's data directory in ``DIR``: the first run
+generates the cases there, later runs with the same ``--keep DIR`` and size reuse them and
+only time (``--sizes 10000000 --keep /work/scale10m``: generating 10M takes a long while,
+timing it again does not). ``--no-without`` skips the pass without the indexes of 0009
+(dropping and building them again at 10M takes minutes).
 
 * 400 grids in 40 communities (the seed's three grids kept), the seed's departments and
   categories; a city's three years of cases, submissions growing 30 % a year;
@@ -24,9 +31,13 @@ request after the other on a keep-alive connection, the requests the staff's scr
 * ``GET /api/measures`` over one month, by department and by grid.
 
 Then, in one process on the same database, the previous code paths of the last two
-(``overdue_cases``: the whole list as ORM objects sorted in Python; ``measures_frame`` +
+(the whole overdue list as ORM objects sorted in Python; ``measures_frame`` +
 ``case_measures``: a month's rows into pandas) against the new ones (``overdue_page``,
 ``sql_measures``), checked to agree, with the ratio.
+
+``--escalation`` also runs one escalation pass over every overdue case of the desk (rolled
+back), the batched ``escalate_overdue`` against the previous whole-list path, each in a fresh
+process, with its time and peak resident memory (both must raise as many cases).
 
 Each figure is the p50 and p99 of ``--requests`` timed requests after 5 untimed ones. The run
 is repeated without the indexes of migration 0009 (dropped, then created again) to show what
@@ -192,6 +203,15 @@ def generate(url: str, n: int, *, seed: int = 15) -> float:
     u = make_url(url)
     with psycopg.connect(dbname=u.database, user=u.username, host=str(u.query["host"])) as conn:
         conn.execute("SET synchronous_commit = off")
+        conn.execute("SET maintenance_work_mem = '1GB'")
+        # a bulk load: the secondary indexes are dropped and built again at the end (at 10M,
+        # keeping them costs random index writes through a small buffer cache)
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'cases' "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+        ).fetchall()
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
         conn.execute("SELECT setseed(%s)", (seed / 100,))
         conn.execute(
             "CREATE TEMP TABLE pick_cat (b int PRIMARY KEY, key text, dept text, "
@@ -228,12 +248,19 @@ def generate(url: str, n: int, *, seed: int = 15) -> float:
             print(f"  {last:,} cases ({time.perf_counter() - t0:.0f} s)", flush=True)
         conn.execute(f"SELECT setval('cases_id_seq', {n})")
         conn.commit()
+        for name, ddl in indexes:
+            conn.execute(ddl)
+            conn.commit()
+            print(f"  index {name} ({time.perf_counter() - t0:.0f} s)", flush=True)
         conn.autocommit = True
         conn.execute("ANALYZE cases")
     return time.perf_counter() - t0
 
 
 def _tokens(url: str, grid: str, department: str) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from wanzheng.cases.models import User
     from wanzheng.cases.users import create_user, issue_token
     from wanzheng.db import make_engine, make_sessionmaker
 
@@ -245,8 +272,10 @@ def _tokens(url: str, grid: str, department: str) -> dict[str, str]:
             ("grid_worker", {"grid": grid}),
             ("handler", {"department": department}),
         ):
-            user = create_user(
-                s, username=f"bench-{role}", password="bench-pass-1234", role=role, **kw
+            name = f"bench-{role}"
+            # a kept database (--keep) has them from an earlier run
+            user = s.scalar(select(User).where(User.username == name)) or create_user(
+                s, username=name, password="bench-pass-1234", role=role, **kw
             )
             s.flush()
             out[role] = issue_token(s, user_id=user.id, now=dt.datetime.now(dt.UTC), ttl_hours=24)
@@ -351,13 +380,107 @@ def _same(label: str, old: Any, new: Any) -> None:
         raise SystemExit(f"bench: {label}: the page differs from the head of the whole list")
 
 
+def _whole_overdue_list(session: Any, actor: Any, now: dt.datetime) -> list[tuple[Any, Any]]:
+    """The previous overdue list (before ``overdue_page``): every open case of the scope with
+    a deadline passed loaded as an ORM object, the unmet ones kept and sorted in Python."""
+    from sqlalchemy import or_, select
+
+    from wanzheng.cases.crud import missed_now, scoped
+    from wanzheng.cases.deadlines import overdue_hours
+    from wanzheng.cases.models import Case
+
+    q = scoped(
+        select(Case)
+        .where(Case.state.not_in(("closed", "merged", "rejected", "resolved")))
+        .where(or_(Case.sign_due < now, Case.respond_due < now, Case.resolve_due < now)),
+        actor,
+    )
+    out = [(c, m) for c in session.scalars(q).all() if (m := missed_now(c, now))]
+    out.sort(key=lambda item: -overdue_hours(item[1]))
+    return out
+
+
+ESCALATION = """
+import datetime as dt, json, sys, time
+from pathlib import Path
+from wanzheng.cases.states import load_state_machine
+from wanzheng.db import make_engine, make_sessionmaker
+url, path, now = sys.argv[1], sys.argv[2], dt.datetime.fromisoformat(sys.argv[3])
+machine = load_state_machine()
+engine = make_engine(url, pool_size=1)
+def hwm():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+import bench.scale_bench as b
+Path("/proc/self/clear_refs").write_text("5")  # reset the high-water mark
+start = hwm()
+t0 = time.perf_counter()
+with make_sessionmaker(engine)() as s:
+    if path == "new":
+        from wanzheng.cases.crud import escalate_overdue
+        n = len(escalate_overdue(s, now=now, machine=machine))
+    else:
+        n = b._whole_list_escalation(s, now, machine)
+    s.rollback()
+print(json.dumps({"path": path, "s": time.perf_counter() - t0, "raised": n,
+                  "peak_bytes": hwm(), "start_bytes": start}))
+"""
+
+
+def _whole_list_escalation(session: Any, now: dt.datetime, machine: Any) -> int:
+    """The previous escalation pass: the whole overdue list as ORM objects (as
+    :func:`_whole_overdue_list`), each case's level raised with one event per level."""
+    from wanzheng.cases.deadlines import overdue_hours
+    from wanzheng.cases.models import CaseEvent
+    from wanzheng.cases.users import Actor
+
+    raised = 0
+    for case, missed in _whole_overdue_list(session, Actor.system(), now):
+        level = machine.escalation.level(overdue_hours(missed))
+        if case.escalation_level < level:
+            raised += 1
+        while case.escalation_level < level:
+            case.escalation_level += 1
+            session.add(
+                CaseEvent(case_id=case.id, action="escalate", from_state=case.state,
+                          to_state=case.state, actor_id=None, actor_role="system", at=now,
+                          note=machine.escalation.levels[case.escalation_level - 1])
+            )  # fmt: skip
+    session.flush()
+    return raised
+
+
+def escalation(url: str) -> list[dict[str, Any]]:
+    """One escalation pass over every overdue case of the desk (rolled back), the previous
+    path (the whole list as ORM objects) against the batched one (``escalate_overdue``),
+    each in a fresh process: seconds and the process's peak resident memory."""
+    import subprocess
+    import sys
+
+    rows = []
+    for path in ("new", "old"):
+        proc = subprocess.run(
+            [sys.executable, "-c", ESCALATION, url, path, NOW.isoformat()],
+            capture_output=True, text=True, cwd=ROOT, check=False,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            raise SystemExit(f"bench: escalation ({path}) failed:\n{proc.stderr[-2000:]}")
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    if rows[0]["raised"] != rows[1]["raised"]:
+        raise SystemExit(f"bench: the escalation paths raised different cases: {rows}")
+    return rows
+
+
 def peers(url: str, grid: str, repeat: int) -> list[dict[str, Any]]:
     """The previous code paths against the new ones, in one process on the same database:
-    the whole overdue list loaded as ORM objects and sorted in Python (``overdue_cases``) vs
+    the whole overdue list loaded as ORM objects and sorted in Python (as before) vs
     one page ordered and limited by the database (``overdue_page``); a month's cases read
     into pandas (``measures_frame`` + ``case_measures``) vs the aggregation in SQL
     (``sql_measures``). Medians of ``repeat`` calls each."""
-    from wanzheng.cases.crud import measures_frame, overdue_cases, overdue_page
+    from wanzheng.cases.crud import measures_frame, overdue_page
     from wanzheng.cases.measures import case_measures
     from wanzheng.cases.measures_sql import sql_measures
     from wanzheng.cases.states import load_state_machine
@@ -383,7 +506,7 @@ def peers(url: str, grid: str, repeat: int) -> list[dict[str, Any]]:
         pairs = [
             (
                 "grid worker: overdue list",
-                lambda: (s.expunge_all(), overdue_cases(s, actor=worker, now=now))[1],
+                lambda: (s.expunge_all(), _whole_overdue_list(s, worker, now))[1],
                 lambda: overdue_page(s, actor=worker, now=now, limit=100, states=states),
             ),
             (
@@ -462,14 +585,36 @@ def _service(url: str) -> Iterator[int]:
             proc.wait(timeout=30)
 
 
-def run_size(n: int, requests: int) -> dict[str, Any]:
+def run_size(
+    n: int,
+    requests: int,
+    *,
+    keep: Path | None = None,
+    without: bool = True,
+    with_escalation: bool = False,
+) -> dict[str, Any]:
+    """Generate ``n`` cases (or, with ``keep``, reuse the ones generated there before) and
+    time the staff's requests; ``without``: again without the indexes of 0009."""
     from bench.cases_bench import postgres_server
     from wanzheng.cases.seed import prepare_database
 
-    with postgres_server() as url:
-        prepare_database(url)
-        print(f"generating {n:,} cases", flush=True)
-        gen_s = generate(url, n)
+    marker = keep / "generated.json" if keep is not None else None
+    if marker is not None and marker.exists():
+        done = json.loads(marker.read_text())
+        if done["cases"] != n:
+            raise SystemExit(f"bench: {keep} holds {done['cases']:,} cases, not {n:,}")
+    elif keep is not None and (keep / "data").exists():
+        raise SystemExit(f"bench: {keep} holds an unfinished generation; remove it first")
+    with postgres_server(keep=keep) as url:
+        prepare_database(url)  # at the head schema again if a run stopped without 0009
+        if marker is not None and marker.exists():
+            gen_s = float(json.loads(marker.read_text())["generate_s"])
+            print(f"reusing {n:,} cases in {keep} (generated in {gen_s:.0f} s)", flush=True)
+        else:
+            print(f"generating {n:,} cases", flush=True)
+            gen_s = generate(url, n)
+            if marker is not None:
+                marker.write_text(json.dumps({"cases": n, "generate_s": gen_s}))
         grid = _busy(url, "grid_key")
         department = _busy(url, "department_key")
         category = _busy(url, "category_key")
@@ -477,68 +622,113 @@ def run_size(n: int, requests: int) -> dict[str, Any]:
         result: dict[str, Any] = {"cases": n, "generate_s": gen_s, "grid": grid, "dept": department}
         with _service(url) as port:
             result["with"] = measure(port, tokens, requests, category)
-            _schema(url, with_0009=False)
-            result["without"] = measure(port, tokens, requests, category)
-            _schema(url, with_0009=True)
+            if without:
+                _schema(url, with_0009=False)
+                try:
+                    result["without"] = measure(port, tokens, requests, category)
+                finally:
+                    _schema(url, with_0009=True)
         result["peers"] = peers(url, grid, 5)
+        if with_escalation:
+            result["escalation"] = escalation(url)
         return result
 
 
-def block(results: list[dict[str, Any]], load: tuple[float, float]) -> str:
+HEAD = (
+    "## Staff lists and measures at scale (PostgreSQL)\n\n"
+    "Measured on this machine by `python -m bench.scale_bench` (`make bench-scale`; the date and "
+    "the load of each size with its table — the machine is shared with other work). "
+    "**Generated data**: three years of cases growing 30 % a year over 400 grids and the "
+    "seed's categories (Zipf-like weights), states by age (older than 30 days: 85 % closed, "
+    "2 % still open), generated inside PostgreSQL (a default configuration, fsync on; "
+    "`INSERT … SELECT` over `generate_series`, the secondary indexes built after) at the head "
+    "schema, then ANALYZE; the service is one uvicorn process (`wanzheng serve`). Each figure: "
+    "p50 / p99 of the timed requests, one after another on a keep-alive connection over "
+    "loopback, after 5 untimed ones; *without 0009*: the same requests with the indexes of "
+    "migration 0009 dropped."
+)
+READING = "<!-- reading: written by hand, kept by the benchmark -->"
+"""Below this line of the block: the reading of the figures, which a run leaves as it is."""
+
+
+def section(r: dict[str, Any]) -> str:
+    """The figures of one size (a ``### N cases`` section of the block)."""
     from bench.docs import _lscpu
 
     cpu = _lscpu().get("Model name", "unknown CPU")
-    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    without = r.get("without") or [None] * len(r["with"])
     lines = [
-        "## Staff lists and measures at scale (PostgreSQL)",
+        f"### {r['cases']:,} cases",
         "",
-        f"Measured {when} on this machine ({os.cpu_count()} CPUs, {cpu}; load average "
-        f"{load[0]:.2f} before and {load[1]:.2f} after — shared with other work) by "
-        "`python -m bench.scale_bench` (`make bench-scale`). **Generated data**: three years "
-        "of cases growing 30 % a year over 400 grids and the seed's categories (Zipf-like "
-        "weights), states by age (older than 30 days: 85 % closed, 2 % still open), generated "
-        "inside a throwaway PostgreSQL (fsync on; `INSERT … SELECT` over `generate_series`) at "
-        "the head schema, then ANALYZE; the service is one "
-        "uvicorn process (`wanzheng serve`). Each figure: p50 / p99 of the timed requests, one "
-        "after another on a keep-alive connection over loopback, after 5 untimed ones; *without "
-        "0009*: the same requests with the indexes of migration 0009 dropped.",
+        f"Measured {r['when']} ({os.cpu_count()} CPUs, {cpu}; load average {r['load'][0]:.2f} "
+        f"before and {r['load'][1]:.2f} after; {r['requests']} timed requests each). "
+        f"Generated and loaded in {r['generate_s']:.0f} s; grid worker of {r['grid']}, "
+        f"handler of {r['dept']}, the busiest.",
         "",
+        "| request | rows | p50 ms | p99 ms | p50 / p99 ms without 0009 |",
+        "|---|---|---|---|---|",
     ]
-    for r in results:
-        lines += [
-            f"### {r['cases']:,} cases (generated and loaded in {r['generate_s']:.0f} s; "
-            f"grid worker of {r['grid']}, handler of {r['dept']}, the busiest)",
-            "",
-            "| request | rows | p50 ms | p99 ms | p50 / p99 ms without 0009 |",
-            "|---|---|---|---|---|",
-        ]
-        for w, wo in zip(r["with"], r["without"], strict=True):
-            lines.append(
-                f"| {w['label']} (`{w['path'].split('?')[0]}`) | {w['rows']} | "
-                f"{w['p50_ms']:.1f} | **{w['p99_ms']:.1f}** | "
-                f"{wo['p50_ms']:.1f} / {wo['p99_ms']:.1f} |"
-            )
-        lines += [
-            "",
-            "Before / after on the same data, in one process (no HTTP; median of 5 calls of the "
-            "previous path, 20 of the new one):",
-            "",
-            "| request | previous path | rows | ms | new path | rows | ms | ratio |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        for p in r.get("peers", []):
-            old_path, new_path = (
-                ("`overdue_cases` (ORM, all, sorted in Python)", "`overdue_page` (SQL order, 100)")
-                if "overdue" in p["label"]
-                else ("`measures_frame` + `case_measures` (pandas)", "`sql_measures` (GROUP BY)")
-            )
-            lines.append(
-                f"| {p['label']} | {old_path} | {p['old_rows']} | {p['old_ms']:.1f} | "
-                f"{new_path} | {p['new_rows']} | {p['new_ms']:.1f} | "
-                f"**{p['old_ms'] / p['new_ms']:.0f}×** |"
-            )
-        lines.append("")
-    return "\n".join(lines).rstrip()
+    for w, wo in zip(r["with"], without, strict=True):
+        other = "not run" if wo is None else f"{wo['p50_ms']:.1f} / {wo['p99_ms']:.1f}"
+        lines.append(
+            f"| {w['label']} (`{w['path'].split('?')[0]}`) | {w['rows']} | "
+            f"{w['p50_ms']:.1f} | **{w['p99_ms']:.1f}** | {other} |"
+        )
+    lines += [
+        "",
+        "Before / after on the same data, in one process (no HTTP; median of 5 calls of the "
+        "previous path, 20 of the new one):",
+        "",
+        "| request | previous path | rows | ms | new path | rows | ms | ratio |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for p in r.get("peers", []):
+        old_path, new_path = (
+            ("the whole list (ORM, sorted in Python)", "`overdue_page` (SQL order, 100)")
+            if "overdue" in p["label"]
+            else ("`measures_frame` + `case_measures` (pandas)", "`sql_measures` (GROUP BY)")
+        )
+        lines.append(
+            f"| {p['label']} | {old_path} | {p['old_rows']} | {p['old_ms']:.1f} | "
+            f"{new_path} | {p['new_rows']} | {p['new_ms']:.1f} | "
+            f"**{p['old_ms'] / p['new_ms']:.0f}×** |"
+        )
+    for e in r.get("escalation", []):
+        if e is r["escalation"][0]:
+            lines += [
+                "",
+                "One escalation pass over every overdue case of the desk (rolled back), each in "
+                "a fresh process:",
+                "",
+                "| path | cases raised | s | peak resident memory of the process |",
+                "|---|---|---|---|",
+            ]
+        name = (
+            "`escalate_overdue` (batches of 1,000 by id)"
+            if e["path"] == "new"
+            else "the whole list (ORM), as before"
+        )
+        lines.append(
+            f"| {name} | {e['raised']:,} | {e['s']:.1f} | {e['peak_bytes'] / 2**30:.2f} GiB |"
+        )
+    return "\n".join(lines)
+
+
+def block(results: list[dict[str, Any]], previous: str = "") -> str:
+    """The block: the sizes measured now, the other sizes' sections of ``previous`` (the
+    block as it was) kept, smallest first, then the hand-written reading of ``previous``."""
+    import re
+
+    body, _, reading = previous.partition(READING)
+    sections = {
+        int(m.group(1).replace(",", "")): m.group(0).strip()
+        for m in re.finditer(r"^### ([\d,]+) cases\b.*?(?=^### |\Z)", body, re.M | re.S)
+    }
+    sections.update({r["cases"]: section(r) for r in results})
+    parts = [HEAD, *(sections[n] for n in sorted(sections))]
+    if reading.strip():
+        parts.append(READING + "\n" + reading.strip())
+    return "\n\n".join(parts)
 
 
 def main() -> None:
@@ -546,14 +736,48 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000000")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="a directory for the PostgreSQL server, kept: generated once, reused by later "
+        "runs (one size only)",
+    )
+    parser.add_argument(
+        "--no-without", action="store_true", help="skip the pass without the indexes of 0009"
+    )
+    parser.add_argument(
+        "--escalation",
+        action="store_true",
+        help="also time one escalation pass over every overdue case, batched and as before",
+    )
     args = parser.parse_args()
-    before = os.getloadavg()[0]
-    results = [run_size(int(n), args.requests) for n in args.sizes.split(",")]
-    body = block(results, (before, os.getloadavg()[0]))
+    sizes = [int(n) for n in args.sizes.split(",")]
+    if args.keep is not None and len(sizes) != 1:
+        parser.error("--keep takes one size")
+    results = []
+    for n in sizes:
+        before = os.getloadavg()[0]
+        r = run_size(
+            n,
+            args.requests,
+            keep=args.keep,
+            without=not args.no_without,
+            with_escalation=args.escalation,
+        )
+        r |= {
+            "load": (before, os.getloadavg()[0]),
+            "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "requests": args.requests,
+        }
+        results.append(r)
+    from bench.docs import BENCHMARKS_MD, write_block
+
+    old = BENCHMARKS_MD.read_text(encoding="utf-8")
+    start, end = f"<!-- BEGIN {BLOCK} -->", f"<!-- END {BLOCK} -->"
+    previous = old.split(start, 1)[1].split(end, 1)[0] if start in old else ""
+    body = block(results, previous)
     print(body)
     if not args.no_write:
-        from bench.docs import write_block
-
         write_block(BLOCK, body)
 
 

@@ -409,14 +409,19 @@ def test_a_worker_killed_for_memory_fails_its_area_and_the_others_finish(
     areas = load_manifest(tmp_path / "m.toml")
     plant(areas[0].out, "hog", stage="graph", nbytes=3 * 2**29)
 
+    warm: list[bool] = []
+
     def with_faults(address: str, dashboard: str | None) -> None:
         with Client(address) as client:
             client.register_plugin(Faults())
+            # the workers imported the audit's stack while they started (the preload)
+            warm.extend(client.run(lambda: "wanzheng.batch.warm" in sys.modules).values())
 
     run = run_batch(
         areas, workers=2, memory_limit="1GiB", retries=1, dashboard_address=":0",
         on_start=with_faults,
     )  # fmt: skip
+    assert warm == [True, True]
     got = by_name(run)
     assert got["cau"].status == "done"
     hog = got["hog"]
@@ -444,3 +449,32 @@ def test_each_worker_runs_the_engine_on_its_share_of_the_cores(
     from wanzheng.batch import worker_threads
 
     assert worker_threads(cores, workers) == threads
+
+
+WARM_CHECK = """
+import sys
+import wanzheng.batch.warm
+from wanzheng.batch import audit_area_task, load_manifest
+before = set(sys.modules)
+(area,) = load_manifest(__import__("pathlib").Path(sys.argv[1]))
+audit_area_task(area, force=True)
+print(" ".join(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_the_workers_preload_imports_what_an_audit_imports(workdir: Path, tmp_path: Path) -> None:
+    """After ``wanzheng.batch.warm`` (the local cluster's workers' preload), a first audit in a
+    fresh process imports none of wanzheng's modules nor of the libraries it runs on: the
+    worker's start-up paid for them, not its first area."""
+    (tmp_path / "m.toml").write_text(
+        f'[[area]]\nname = "cau"\nosm = "{workdir / "inputs" / "cau.osm.pbf"}"\nout = "o"\n',
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", WARM_CHECK, str(tmp_path / "m.toml")],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    watched = ("wanzheng", "pandas", "numpy", "scipy", "osmium", "openpyxl", "pyogrio", "shapely")
+    late = [m for m in proc.stdout.split() if m.split(".")[0] in watched]
+    assert late == []

@@ -1,5 +1,6 @@
-"""The measures aggregated in SQL equal the pandas ``case_measures`` on the same stored cases,
-and the paged overdue list equals the whole list, on SQLite and PostgreSQL."""
+"""The measures aggregated in SQL equal the pandas ``case_measures`` on the same stored cases;
+the paged overdue list, its batches, its count and escalation over them equal the same computed
+case by case in Python; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,17 +8,27 @@ import datetime as dt
 import itertools
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
-from wanzheng.cases.crud import measures_frame, overdue_cases, overdue_page
+from wanzheng.cases.crud import (
+    count_overdue,
+    escalate_overdue,
+    measures_frame,
+    missed_now,
+    overdue_batches,
+    overdue_page,
+    visible,
+)
 from wanzheng.cases.deadlines import overdue_hours
 from wanzheng.cases.measures import GROUPINGS, case_measures
 from wanzheng.cases.measures_sql import sql_measures
-from wanzheng.cases.models import Case, CategoryRow, Community, Department, Grid
+from wanzheng.cases.models import Case, CaseEvent, CategoryRow, Community, Department, Grid
+from wanzheng.cases.states import load_state_machine
 from wanzheng.cases.users import Actor
 from wanzheng.db import make_engine, make_sessionmaker
 from wanzheng.errors import DataError, PermissionDeniedError
@@ -210,6 +221,14 @@ def test_sql_measures_hand_checked(filled: str) -> None:
         assert math.isnan(got["avg_handling_hours"])
 
 
+def _whole_list(s: Any, actor: Actor, now: dt.datetime) -> list[tuple[Case, dict[str, float]]]:
+    """The overdue list computed case by case in Python: every case of the scope loaded,
+    :func:`missed_now` on each, most late first, ties by id (an independent reading)."""
+    cases = [c for c in s.scalars(select(Case).order_by(Case.id)) if visible(c, actor)]
+    late = [(c, m) for c in cases if (m := missed_now(c, now))]
+    return sorted(late, key=lambda item: -overdue_hours(item[1]))
+
+
 def test_overdue_page_is_the_overdue_list_in_pages(filled: str) -> None:
     engine = make_engine(filled, pool_size=1)
     with make_sessionmaker(engine)() as s:
@@ -218,7 +237,7 @@ def test_overdue_page_is_the_overdue_list_in_pages(filled: str) -> None:
             Actor(role="admin", user_id=1, username="a"),
             Actor(role="grid_worker", user_id=2, username="g", grid_key=grid),
         ):
-            whole = overdue_cases(s, actor=actor, now=NOW)
+            whole = _whole_list(s, actor, NOW)
             assert len(whole) > 10
             pages = []
             for offset in itertools.count(0, 7):
@@ -241,4 +260,67 @@ def test_overdue_page_is_the_overdue_list_in_pages(filled: str) -> None:
                 assert {r.grid_key for r, _ in pages} == {grid}
         with pytest.raises(PermissionDeniedError):
             overdue_page(s, actor=Actor(role="resident", user_id=3), now=NOW)
+    engine.dispose()
+
+
+def test_overdue_batches_and_count_walk_every_overdue_case_once(filled: str) -> None:
+    engine = make_engine(filled, pool_size=1)
+    with make_sessionmaker(engine)() as s:
+        grid = s.scalars(select(Case.grid_key).where(Case.grid_key.is_not(None))).first()
+        for actor in (
+            Actor.system(),
+            Actor(role="grid_worker", user_id=2, username="g", grid_key=grid),
+        ):
+            whole = {c.id: m for c, m in _whole_list(s, actor, NOW)}
+            for states in (None, MACHINE_STATES):
+                batches = list(overdue_batches(s, actor=actor, now=NOW, states=states, size=7))
+                assert len(batches) > 2 and all(len(b) <= 7 for b in batches)
+                ids = [r.id for b in batches for r, _ in b]
+                assert ids == sorted(whole)  # each once, in id order
+                assert {r.id: m for b in batches for r, m in b} == whole
+        n = len(_whole_list(s, Actor.system(), NOW))
+        assert count_overdue(s, now=NOW) == n == count_overdue(s, now=NOW, states=MACHINE_STATES)
+    engine.dispose()
+
+
+def test_escalation_over_batches_raises_what_each_case_has_reached(filled: str) -> None:
+    """Escalation walking the overdue cases 7 at a time raises each overdue case to the level
+    its lateness gives (computed case by case here), one event per level, and a second pass at
+    the same time raises nothing; the pass is rolled back after (the module's data stays)."""
+    machine = load_state_machine()
+    engine = make_engine(filled, pool_size=1)
+    with make_sessionmaker(engine)() as s:
+        whole = _whole_list(s, Actor.system(), NOW)
+        before = {c.id: c.escalation_level for c, _ in whole}
+        want = {
+            c.id: level
+            for c, m in whole
+            if (level := machine.escalation.level(overdue_hours(m))) > before[c.id]
+        }
+        assert len(want) > 7 and len(set(want.values())) > 1  # more than one batch, levels
+        events = s.scalar(select(func.count()).select_from(CaseEvent))
+        got = escalate_overdue(s, now=NOW, machine=machine, batch=7)
+        assert dict(got) == want and len(got) == len(want)
+        stored = {
+            r.id: r.escalation_level for r in s.execute(select(Case.id, Case.escalation_level))
+        }
+        assert {cid: stored[cid] for cid in want} == want
+        assert all(stored[cid] == level for cid, level in before.items() if cid not in want)
+        added = s.scalar(select(func.count()).select_from(CaseEvent)) - (events or 0)
+        assert added == sum(level - before[cid] for cid, level in want.items())
+        notes = s.scalars(
+            select(CaseEvent.note).where(CaseEvent.case_id == min(want)).order_by(CaseEvent.id)
+        ).all()
+        assert [n.split(" ")[0] for n in notes if n] == list(
+            machine.escalation.levels[before[min(want)] : want[min(want)]]
+        )
+        assert escalate_overdue(s, now=NOW, machine=machine, batch=7) == []
+        later = NOW + dt.timedelta(days=30)
+        late_want = {
+            c.id: level
+            for c, m in _whole_list(s, Actor.system(), later)
+            if (level := machine.escalation.level(overdue_hours(m))) > stored[c.id]
+        }
+        assert dict(escalate_overdue(s, now=later, machine=machine, batch=7)) == late_want
+        s.rollback()
     engine.dispose()

@@ -245,7 +245,7 @@ def test_escalation_levels_and_events(database_url: str) -> None:
         assert escalate_overdue(s, now=T0 + dt.timedelta(hours=1.5), machine=machine) == [(cid, 1)]
         s.commit()
     with sm() as s:  # running again at the same time changes nothing
-        assert escalate_overdue(s, now=T0 + dt.timedelta(hours=1.5), machine=machine) == [(cid, 1)]
+        assert escalate_overdue(s, now=T0 + dt.timedelta(hours=1.5), machine=machine) == []
         s.commit()
         n = s.scalar(
             select(func.count()).select_from(CaseEvent).where(CaseEvent.action == "escalate")
@@ -253,7 +253,7 @@ def test_escalation_levels_and_events(database_url: str) -> None:
         assert n == 1
     # +49 h: sign overdue 48 h -> level 3 (two more events)
     with sm() as s:
-        escalate_overdue(s, now=T0 + dt.timedelta(hours=49), machine=machine)
+        assert escalate_overdue(s, now=T0 + dt.timedelta(hours=49), machine=machine) == [(cid, 3)]
         s.commit()
         c2 = s.get(Case, cid)
         assert c2 is not None and c2.escalation_level == 3

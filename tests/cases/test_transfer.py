@@ -159,7 +159,7 @@ def test_export_masked_and_unmasked_logged(
 
 def test_escalate_command(database_url: str) -> None:
     r = runner.invoke(app, ["cases", "escalate", "--database", database_url])
-    assert r.exit_code == 0 and "0 overdue cases" in r.output
+    assert r.exit_code == 0 and "0 overdue cases escalated" in r.output
 
 
 def test_export_says_which_categories_staff_confirmed(

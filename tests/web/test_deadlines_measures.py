@@ -147,3 +147,34 @@ def test_the_queue_filters_by_category_and_overdue(api: Any) -> None:
     assert api.get("/api/cases", "dispatcher", overdue="true", category=cat_b).json() == []
     r = api.client.get("/api/cases?category=no.such", headers=api.h("dispatcher"))
     assert r.status_code == 422 and r.json()["field"] == "category"
+
+
+def test_the_overdue_queue_and_the_overdue_list_agree(api: Any) -> None:
+    """``GET /api/cases?overdue=true`` (newest first) and ``GET /api/cases/overdue`` (most
+    late first) hold the same cases with the same missed deadlines, for every staff role, on
+    cases in every kind of state, walked in pages of 2."""
+    west = [api.submit()["id"] for _ in range(4)]  # city_management
+    east = [
+        api.submit(lon=api.EAST_1[0], lat=api.EAST_1[1], text="电梯坏了")["id"] for _ in range(4)
+    ]
+    for cid in (west[1], west[2], west[3], east[1], east[2]):
+        api.act(cid, "dispatcher", "accept")
+    api.act(west[2], "dispatcher", "dispatch", department="city_management")
+    api.act(west[3], "dispatcher", "dispatch", department="city_management")
+    api.act(west[3], "city", "start")
+    api.clock.advance(hours=3)  # the unsigned ones are late now
+    api.act(east[3], "dispatcher", "reject", reason="不属于政务服务范围")  # late, then rejected
+    api.act(west[3], "city", "resolve", note="已处理")
+    api.clock.advance(days=20)  # every open case is past a deadline now
+    seen = set()
+    for user in ("dispatcher", "admin", "city", "housing", "gw_west1", "gw_east1"):
+        queue: dict[int, dict[str, float]] = {}
+        listed: dict[int, dict[str, float]] = {}
+        for offset in range(0, 20, 2):
+            page = api.get("/api/cases", user, overdue="true", limit=2, offset=offset).json()
+            queue |= {c["id"]: c["overdue"] for c in page}
+            late = api.get("/api/cases/overdue", user, limit=2, offset=offset).json()
+            listed |= {o["id"]: o["missed"] for o in late}
+        assert queue == listed, user
+        seen |= set(listed)
+    assert seen == {*west[:3], *east[:3]}  # not the rejected nor the resolved one

@@ -27,6 +27,9 @@ Threads
     The distance engine of a worker runs on its share of the machine's cores
     (:func:`worker_threads`: cores ÷ worker threads on that host), and the local cluster's
     workers run without Dask's statistical profiler and GIL monitor (:data:`QUIET_WORKERS`).
+Start-up
+    The local cluster's workers import the audit's stack while they start
+    (:data:`PRELOAD`, a Dask preload), not during their first area.
 """
 
 from __future__ import annotations
@@ -559,6 +562,10 @@ QUIET_WORKERS: dict[str, Any] = {
 """Dask settings of the local cluster's workers: no profiler, no GIL monitor."""
 
 
+PRELOAD: tuple[str, ...] = ("wanzheng.batch.warm",)
+"""The local cluster's workers' preload modules (:mod:`wanzheng.batch.warm`)."""
+
+
 @contextlib.contextmanager
 def _client(
     scheduler: str | None,
@@ -586,6 +593,8 @@ def _client(
             processes=True,
             memory_limit=memory_limit,
             dashboard_address=dashboard,
+            # each worker imports the audit's stack while it starts, not in its first area
+            preload=list(PRELOAD),
         ) as cluster,
         Client(cluster) as client,
     ):

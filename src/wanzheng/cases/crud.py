@@ -11,14 +11,15 @@ half-written); functions flush when they need generated ids.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import and_, bindparam, false, func, or_, select
+from sqlalchemy import and_, bindparam, false, func, or_, select, update
 from sqlalchemy import case as sql_case
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import ColumnElement, Select
 
 from wanzheng.cases.deadlines import add_working_days, missed_deadlines, overdue_hours
@@ -48,6 +49,7 @@ __all__ = [
     "attach_after_photos",
     "case_events",
     "claim_case",
+    "count_overdue",
     "escalate_overdue",
     "extend_deadline",
     "find_cases",
@@ -57,9 +59,12 @@ __all__ = [
     "measures_frame",
     "missed_now",
     "next_deadline",
-    "overdue_cases",
+    "open_states",
+    "overdue_batches",
+    "overdue_clause",
     "overdue_page",
     "photo_visible",
+    "plan_per_call",
     "rate_case",
     "scope_rule",
     "scoped",
@@ -526,10 +531,21 @@ def extend_deadline(
 _NOT_TIMED = ("closed", "merged", "rejected", "resolved")
 
 
-def overdue_clause(at: Any) -> ColumnElement[bool]:
+def open_states(states: Iterable[str]) -> list[str]:
+    """The states of ``states`` (a state machine's) in which a case runs against a deadline:
+    all but closed, merged, rejected and resolved."""
+    return sorted(set(states) - set(_NOT_TIMED))
+
+
+def overdue_clause(at: Any, *, states: Any = None) -> ColumnElement[bool]:
     """WHERE clause of the cases overdue at ``at`` (a datetime or a bound parameter): open,
-    with a deadline passed whose event has not happened (:func:`missed_now` in SQL)."""
-    return and_(
+    with a deadline passed whose event has not happened (:func:`missed_now` in SQL).
+
+    ``states``: the open states (:func:`open_states`, or an expanding bound parameter of
+    them); given, the clause also names them (``state IN …``, the same cases), which lets the
+    database read the open cases by the (state, id) index instead of every case of a scope.
+    """
+    clause = and_(
         Case.state.not_in(_NOT_TIMED),
         or_(
             and_(Case.accepted_at.is_(None), Case.sign_due < at),
@@ -537,6 +553,18 @@ def overdue_clause(at: Any) -> ColumnElement[bool]:
             and_(Case.resolved_at.is_(None), Case.resolve_due < at),
         ),
     )
+    return clause if states is None else and_(clause, Case.state.in_(states))
+
+
+def plan_per_call(session: Session) -> None:
+    """On PostgreSQL, plan the overdue queries of this transaction for the values at hand.
+
+    psycopg prepares a statement run 5 times on a connection, and PostgreSQL then may plan it
+    once for any scope (a generic plan): the busiest grid's overdue page took 300+ ms at 1M
+    stored cases with it and 40 ms planned for the grid (``docs/benchmarks.md``).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sql_text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def next_deadline(case: Case | CaseRow) -> str | None:
@@ -573,27 +601,6 @@ def missed_now(case: Case | CaseRow, now: dt.datetime) -> dict[str, float]:
     )
 
 
-def overdue_cases(
-    session: Session, *, actor: Actor, now: dt.datetime
-) -> list[tuple[Case, dict[str, float]]]:
-    """Open cases in the actor's scope with a deadline passed and still unmet, most late first."""
-    if actor.role == "resident":
-        raise PermissionDeniedError("role: residents have no overdue list")
-    q = (
-        select(Case)
-        .where(Case.state.not_in(_NOT_TIMED))
-        .where(or_(Case.sign_due < now, Case.respond_due < now, Case.resolve_due < now))
-    )
-    q = scoped(q, actor)
-    out = []
-    for case in session.scalars(q).all():
-        missed = missed_now(case, now)
-        if missed:
-            out.append((case, missed))
-    out.sort(key=lambda item: -overdue_hours(item[1]))
-    return out
-
-
 def _earliest_unmet() -> ColumnElement[Any]:
     """The earliest deadline whose event has not happened (NULL when every event happened):
     the overdue case with the earliest one is the most late (:func:`overdue_hours`)."""
@@ -625,40 +632,12 @@ _OVERDUE_COLUMNS: tuple[Any, ...] = (
 )
 
 
-def overdue_page(
-    session: Session,
-    *,
-    actor: Actor,
-    now: dt.datetime,
-    limit: int = 100,
-    offset: int = 0,
-    states: Sequence[str] | None = None,
+def _overdue_rows(
+    session: Session, query: Select[Any], now: dt.datetime
 ) -> list[tuple[Any, dict[str, float]]]:
-    """One page of :func:`overdue_cases`: the open cases in the actor's scope with a deadline
-    passed and still unmet (:func:`overdue_clause`), most late first (ties: lower id first),
-    ordered and paged by the database; only the columns the overdue list shows are read.
-
-    Returns ``(row, missed)`` pairs: the row has the attributes ``id``, ``state``,
-    ``department_key``, ``grid_key``, ``escalation_level``; ``missed`` is
-    :func:`missed_now`'s.
-
-    ``states``: every state of the state machine (``StateMachine.states``); given, the
-    query also names the open ones (``state IN …``, the same cases), which lets the database
-    read them by the (state, id) index instead of every case of a scope: at 1M stored cases
-    the busiest grid's page took 270 ms without and 28 ms with (docs/benchmarks.md).
-    """
-    if actor.role == "resident":
-        raise PermissionDeniedError("role: residents have no overdue list")
-    q = scoped(select(*_OVERDUE_COLUMNS).where(overdue_clause(now)), actor)
-    if states is not None:
-        q = q.where(Case.state.in_(sorted(set(states) - set(_NOT_TIMED))))
-    if session.get_bind().dialect.name == "postgresql":
-        # psycopg prepares a statement run 5 times on a connection, and PostgreSQL then may
-        # plan it once for any grid: 300+ ms at 1M instead of 40; plan it for this scope
-        session.execute(sql_text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    q = q.order_by(_earliest_unmet(), Case.id).limit(limit).offset(offset)
+    plan_per_call(session)
     out = []
-    for r in session.execute(q).all():
+    for r in session.execute(query).all():
         missed = missed_deadlines(
             sign_due=r.sign_due,
             respond_due=r.respond_due,
@@ -672,47 +651,128 @@ def overdue_page(
     return out
 
 
-def count_overdue(session: Session, *, now: dt.datetime) -> int:
-    """Open cases of the whole desk with a deadline passed and still unmet at ``now``
-    (:func:`missed_now`); the candidates are found by their deadline columns."""
-    q = (
-        select(Case)
-        .where(Case.state.not_in(_NOT_TIMED))
-        .where(or_(Case.sign_due < now, Case.respond_due < now, Case.resolve_due < now))
+def _overdue_select(actor: Actor, now: dt.datetime, states: Sequence[str] | None) -> Select[Any]:
+    """The one overdue query: the columns the overdue list shows, of the open cases in the
+    actor's scope with a deadline passed and unmet (unordered)."""
+    if actor.role == "resident":
+        raise PermissionDeniedError("role: residents have no overdue list")
+    named = None if states is None else open_states(states)
+    return scoped(select(*_OVERDUE_COLUMNS).where(overdue_clause(now, states=named)), actor)
+
+
+def overdue_page(
+    session: Session,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    limit: int = 100,
+    offset: int = 0,
+    states: Sequence[str] | None = None,
+) -> list[tuple[Any, dict[str, float]]]:
+    """One page of the overdue list: the open cases in the actor's scope with a deadline
+    passed and still unmet (:func:`overdue_clause`), most late first (ties: lower id first),
+    ordered and paged by the database; only the columns the overdue list shows are read.
+
+    Returns ``(row, missed)`` pairs: the row has the attributes ``id``, ``state``,
+    ``department_key``, ``grid_key``, ``escalation_level``; ``missed`` is
+    :func:`missed_now`'s.
+
+    ``states``: every state of the state machine (``StateMachine.states``); given, the
+    query also names the open ones (:func:`overdue_clause`), which lets the database read
+    them by the (state, id) index instead of every case of a scope: at 1M stored cases the
+    busiest grid's page took 270 ms without and 28 ms with (docs/benchmarks.md).
+    """
+    q = _overdue_select(actor, now, states)
+    return _overdue_rows(
+        session, q.order_by(_earliest_unmet(), Case.id).limit(limit).offset(offset), now
     )
-    return sum(1 for case in session.scalars(q) if missed_now(case, now))
+
+
+def overdue_batches(
+    session: Session,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    states: Sequence[str] | None = None,
+    size: int = 1000,
+) -> Iterator[list[tuple[Any, dict[str, float]]]]:
+    """Every overdue case of the actor's scope (the query of :func:`overdue_page`), in
+    batches of at most ``size`` in id order, each read by the database after the last id of
+    the one before (a keyset: rows changed between batches are neither skipped nor read
+    twice); only one batch is held at a time, whatever the number of overdue cases."""
+    q = _overdue_select(actor, now, states).order_by(Case.id).limit(size)
+    last = 0
+    while True:
+        batch = _overdue_rows(session, q.where(Case.id > last), now)
+        if batch:
+            yield batch
+        if len(batch) < size:
+            return
+        last = batch[-1][0].id
+
+
+def count_overdue(
+    session: Session, *, now: dt.datetime, states: Sequence[str] | None = None
+) -> int:
+    """Open cases of the whole desk with a deadline passed and still unmet at ``now``
+    (:func:`overdue_clause`, counted by the database; ``states`` as in :func:`overdue_page`)."""
+    named = None if states is None else open_states(states)
+    plan_per_call(session)
+    q = select(func.count()).select_from(Case).where(overdue_clause(now, states=named))
+    return int(session.scalar(q) or 0)
 
 
 def escalate_overdue(
-    session: Session, *, now: dt.datetime, machine: StateMachine
+    session: Session, *, now: dt.datetime, machine: StateMachine, batch: int = 1000
 ) -> list[tuple[int, int]]:
     """Raise the 督办 level of overdue open cases; one ``escalate`` event per level reached.
+
+    The overdue cases are walked in batches of ``batch`` (:func:`overdue_batches`), so the
+    memory a pass takes does not grow with the number of overdue cases; only the cases
+    whose level rises are written.
 
     Returns
     -------
     list of (case id, new level)
+        The cases whose level rose in this pass (a second pass at the same time answers
+        none).
     """
     changed = []
-    for case, missed in overdue_cases(session, actor=Actor.system(), now=now):
-        level = machine.escalation.level(overdue_hours(missed))
-        while case.escalation_level < level:
-            case.escalation_level += 1
-            name = machine.escalation.levels[case.escalation_level - 1]
-            session.add(
-                CaseEvent(
-                    case_id=case.id,
-                    action="escalate",
-                    from_state=case.state,
-                    to_state=case.state,
-                    actor_id=None,
-                    actor_role="system",
-                    at=now,
-                    note=f"{name} (超期: {', '.join(sorted(missed))})",
+    levels = machine.escalation.levels
+    for rows in overdue_batches(
+        session, actor=Actor.system(), now=now, states=list(machine.states), size=batch
+    ):
+        rising = []
+        for r, missed in rows:
+            level = machine.escalation.level(overdue_hours(missed))
+            if r.escalation_level < level:
+                rising.append((r, missed, level))
+        if not rising:
+            continue
+        for r, missed, level in rising:
+            for n in range(r.escalation_level + 1, level + 1):
+                session.add(
+                    CaseEvent(
+                        case_id=r.id,
+                        action="escalate",
+                        from_state=r.state,
+                        to_state=r.state,
+                        actor_id=None,
+                        actor_role="system",
+                        at=now,
+                        note=f"{levels[n - 1]} (超期: {', '.join(sorted(missed))})",
+                    )
                 )
-            )
-        if case.escalation_level == level and level > 0:
-            changed.append((case.id, level))
-    session.flush()
+            changed.append((r.id, level))
+        session.execute(
+            update(Case),
+            [{"id": r.id, "escalation_level": level} for r, _, level in rising],
+        )
+        for r, _, _ in rising:  # a case this session holds reads its new level again
+            held = session.identity_map.get(identity_key(Case, r.id))
+            if held is not None:
+                session.expire(held, ["escalation_level"])
+        session.flush()
     return changed
 
 

@@ -301,7 +301,7 @@ def escalate(database: DatabaseOpt = None) -> None:
     with session_factory(database) as sm, sm() as s:
         changed = escalate_overdue(s, now=now_at(None), machine=load_state_machine())
         s.commit()
-    typer.echo(f"{len(changed)} overdue cases at their escalation level")
+    typer.echo(f"{len(changed)} overdue cases escalated (督办 level raised)")
 
 
 def register(app: typer.Typer) -> None:

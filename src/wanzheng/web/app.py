@@ -138,7 +138,7 @@ class CaseDesk:
         return index
 
     def escalate(self) -> int:
-        """Run one escalation pass (督办); returns the number of overdue cases."""
+        """Run one escalation pass (督办); returns the number of cases whose level rose."""
         now = self.now()
         changed = self.write(lambda s: escalate_overdue(s, now=now, machine=self.machine))
         return len(changed)

@@ -60,7 +60,7 @@ class _DeskCollector(Collector):
         from wanzheng.cases.crud import count_overdue
 
         with desk.reads() as session:
-            n = count_overdue(session, now=desk.now())
+            n = count_overdue(session, now=desk.now(), states=list(desk.machine.states))
         yield GaugeMetricFamily(
             "wanzheng_cases_overdue",
             "Open cases with a deadline passed and unmet.",

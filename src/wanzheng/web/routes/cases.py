@@ -33,7 +33,7 @@ from wanzheng.cases.crud import (
     get_case_by_tracking,
     missed_now,
     next_deadline,
-    overdue_cases,
+    overdue_batches,
     overdue_page,
     photo_visible,
     rate_case,
@@ -972,12 +972,21 @@ def overdue(
 
 @router.post("/cases/escalate", response_model=list[OverdueOut])
 def escalate(desk: Desk, actor: DispatcherActor) -> list[OverdueOut]:
-    """Run escalation (督办) now; answers the cases whose level rose. Also run by a timer."""
+    """Run escalation (督办) now; answers the cases whose level rose, in id order. Also run by
+    a timer."""
     now = desk.now()
     changed = desk.write(lambda s: escalate_overdue(s, now=now, machine=desk.machine))
     ids = {cid for cid, _ in changed}
+    if not ids:
+        return []
+    states = list(desk.machine.states)
     with desk.reads() as session:
-        overdue = overdue_cases(session, actor=actor, now=desk.now())
+        overdue = [
+            (c, m)
+            for batch in overdue_batches(session, actor=actor, now=desk.now(), states=states)
+            for c, m in batch
+            if c.id in ids
+        ]
     return [
         OverdueOut(
             id=c.id,
