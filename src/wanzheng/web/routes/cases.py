@@ -825,17 +825,18 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 
 # --- residents --------------------------------------------------------------------------------
 
-# Hot reads on the event loop. The tracking page and the staff queue are the reads that come
-# at a rate (residents refreshing, dispatchers' consoles polling) while intake commits. Each
-# is a few indexed selects on the read path (a WAL snapshot on SQLite, which never waits for
-# the writer; a read-only transaction on PostgreSQL) and its JSON: about a millisecond of
-# work. Handing it to a worker thread cost more than that: two thread wake-ups, and under
-# load a convoy on the interpreter lock, the worker and the event loop each waiting up to a
-# switch interval for the other at every query (docs/benchmarks.md, block mixed, has the
-# comparison). So these two run on the loop: a tracking page, and a queue
+# Hot reads on the event loop (SQLite). The tracking page and the staff queue are the reads
+# that come at a rate (residents refreshing, dispatchers' consoles polling) while intake
+# commits. On SQLite each is a few indexed selects on a WAL snapshot, run inside this process
+# (it never waits for the writer), and its JSON: about a millisecond of CPU. Handing it to a
+# worker thread cost more than that: two thread wake-ups, and under load a convoy on the
+# interpreter lock, the worker and the event loop each waiting up to a switch interval for the
+# other at every query. So on SQLite these two run on the loop: a tracking page, and a queue
 # page of at most _LOOP_ROWS cases (a larger page goes to a worker thread, so that no request
-# holds the loop for long); reads that can be slow (exports, measures, overdue lists) stay in
-# worker threads.
+# holds the loop for long). On PostgreSQL a read waits for another process (the server) at
+# every query, and on the loop that wait would stall every other request (measured: intake
+# fell behind), so there they stay in a worker thread. docs/benchmarks.md (block mixed) has
+# the comparison.
 _LOOP_ROWS = 50
 
 
@@ -848,7 +849,9 @@ async def track(code: str, desk: Desk, names: PlaceNames) -> Response:
             case = case_row_by_tracking(session, code=code)
             return _json(public_view(session, desk, case, place=names(case.lon, case.lat)))
 
-    return read()  # on the event loop: see "Hot reads on the event loop" above
+    if desk.reads_on_loop:
+        return read()  # see "Hot reads on the event loop" above
+    return await run_in_threadpool(read)
 
 
 @router.post("/track/{code}/claim", response_model=CasePublic, responses=errors(403, 404, 409, 429))
@@ -951,8 +954,8 @@ async def queue(
             )
             return _json([staff_view(session, desk, c, actor) for c in rows])
 
-    if limit <= _LOOP_ROWS:
-        return read()  # on the event loop: see "Hot reads on the event loop" above
+    if desk.reads_on_loop and limit <= _LOOP_ROWS:
+        return read()  # see "Hot reads on the event loop" above
     return await run_in_threadpool(read)
 
 
