@@ -583,6 +583,53 @@ def _cpu_model() -> str:
     return "unknown CPU"
 
 
+#: What was tried on the way to the goal, kept with the figures (the lead reruns the table).
+TRIED = """\
+What was tried (2026-12-03, on the shared machine, 1-minute load 2–11 from other sessions: every
+comparison below ran variants in turn within the same minutes, 8–10 s each, 2–4 rounds; the
+spread between rounds was often larger than between variants, so read them as directions):
+
+- **The load generators are not the limit.** With the same schedules against a bare ASGI app
+  under uvicorn the answers took p50 0.5–0.8 ms, p99 6–14 ms at load 3.7–5 (49–59 ms at load
+  7; the *floor: bare* row measures it in every run). `/healthz` through the application's
+  middleware and routing at the same 1,100 requests/s cost about 0.5 ms of server CPU per
+  answer; its p99 was 1,846 ms at load 5.4, above the real mixed intake's in the same
+  minutes (559 ms), and 335 ms at load 4.3: FastAPI's routing and dependency solving, not the
+  database, is the bulk of a read's cost; intake skips them (the intake middleware), reads
+  do not. CPU per request measured in process (minimum of 6
+  rounds of 200, several runs): `/healthz` 0.23–0.36 ms, tracking page 0.66–1.3 ms, queue
+  page of 20 1.8–2.8 ms, one submission committed alone 1.5–1.9 ms.
+- **Reads on the event loop (kept, SQLite only).** Tracking page and queue pages of ≤ 50 cases
+  run on the loop instead of a worker thread. SQLite, 1 process, same minutes: reads p99
+  156 / 105 / 203 ms on the loop vs 140 / 328 / 273 ms in a worker thread, intake p99
+  272 / 259 / 233 vs 113 / 354 / 286 (mixed); at 2 processes loop vs thread: intake p99
+  32.5 / 252 / 179 vs 113 / 398 / 164 ms, reads p99 15.8 / 97 / 101 vs 96 / 220 / 122 ms.
+  **PostgreSQL: dropped** — on the loop a read waits for the server process and stalls every
+  other request (1 process: intake fell to 847 and 778/s, p50 2.1–2.6 s, against 996 and
+  909/s in a worker thread), so there the reads stay in worker threads.
+- **Staff views without re-validation (kept):** `model_construct` for the queue's views; queue
+  page CPU in process 2.3 → 1.8 ms (one comparison).
+- **`sys.setswitchinterval(0.001)` (dropped):** SQLite, 1 process, reads on the loop: intake
+  p99 257 / 109 ms vs 140 / 92 ms with the default 5 ms — no gain, more switching CPU.
+- **Processes:** SQLite with 2 processes (writers taking turns through the file lock) beat 1
+  in every round of the last comparison, and met the goal in its quietest round (load 3.3:
+  999/s, intake p99 32.5 ms, reads p99 15.8 ms, 0 missing). PostgreSQL (reads in worker threads):
+  intake p99 84 / 370 / 477 ms with 1 process, 1,778 / 156 / 1,189 with 2, 1,029 / 1,428 /
+  2,997 with 4 — 1 best in two of three rounds (the database server's own processes share
+  the same two cores); an earlier round with reads on the loop had 2 processes ahead of 1
+  (p99 115 / 390 vs 200 / 841 ms).
+- **Not changed:** `pool_pre_ping` on the PostgreSQL read engine (one round trip per read; its
+  cost was below the ±30 % noise of the in-process measurement, and it keeps the first read
+  after a database restart from failing); uvloop and httptools (uvicorn already uses both:
+  they are installed); the group committer's batching (it already takes every waiting job,
+  up to 256, without waiting for more: batches grow with the load by themselves, and a
+  commit interval would only add latency).
+
+Recommended: SQLite `wanzheng serve --workers 2`; PostgreSQL `--workers 1` on two cores
+shared with the database (more where the database has cores of its own).
+"""
+
+
 def block(rows: list[dict[str, Any]], *, writers: int, readers: int) -> str:
     loads = [r["load_before"] for r in rows]
     busy = max(loads) > 1.0
@@ -673,6 +720,7 @@ def block(rows: list[dict[str, Any]], *, writers: int, readers: int) -> str:
             f"- Goal on {backend}, {procs} process{'es' if procs > 1 else ''} "
             "(≥ 1,000 submissions/s; reads and intake p99 ≤ 50 ms): " + ", ".join(ok) + ratio + "."
         )
+    lines += ["", TRIED.rstrip()]
     return "\n".join(lines)
 
 
