@@ -618,6 +618,11 @@ spread between rounds was often larger than between variants, so read them as di
   2,997 with 4 — 1 best in two of three rounds (the database server's own processes share
   the same two cores); an earlier round with reads on the loop had 2 processes ahead of 1
   (p99 115 / 390 vs 200 / 841 ms).
+- **The whole `make bench-mixed` run at 16:22–16:30 (load 2.9–5.9, 20 s each; 463 s in
+  all)** disagreed with the SQLite rounds above: mixed intake p99 278 ms with 1 process and
+  520 ms with 2 (reads p99 169 / 126 ms); PostgreSQL 1,307 / 923 / 8,862 ms with 1 / 2 / 4
+  processes (4 reached only 801/s); intake alone p99 74 / 150 ms (SQLite 1 / 2), 91 / 149 / 471 ms
+  (PostgreSQL 1 / 2 / 4); floors p99 6.3 ms (bare) and 12.1 ms (`/healthz`); 0 missing by id.
 - **Not changed:** `pool_pre_ping` on the PostgreSQL read engine (one round trip per read; its
   cost was below the ±30 % noise of the in-process measurement, and it keeps the first read
   after a database restart from failing); uvloop and httptools (uvicorn already uses both:
@@ -625,8 +630,10 @@ spread between rounds was often larger than between variants, so read them as di
   up to 256, without waiting for more: batches grow with the load by themselves, and a
   commit interval would only add latency).
 
-Recommended: SQLite `wanzheng serve --workers 2`; PostgreSQL `--workers 1` on two cores
-shared with the database (more where the database has cores of its own).
+Recommended, until the quiet rerun decides: the process count is not settled — on the shared
+machine the rounds disagree, and 4 processes on two cores were worst on PostgreSQL. Keep the
+default `--workers 1` on SQLite and PostgreSQL sharing two cores; `make bench-mixed` measures
+1 and 2 (SQLite) and 1, 2 and 4 (PostgreSQL) so that a quiet run shows which to use.
 """
 
 
