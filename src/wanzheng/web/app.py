@@ -90,6 +90,13 @@ class CaseDesk:
         return self.database.writer
 
     @property
+    def reads_on_loop(self) -> bool:
+        """Whether short reads may run on the event loop: on SQLite they are work inside this
+        process; on PostgreSQL they wait for the server (:mod:`wanzheng.web.routes.cases`,
+        "Hot reads on the event loop")."""
+        return self.database.reader.dialect.name == "sqlite"
+
+    @property
     def sessions(self) -> sessionmaker[Session]:
         """Sessions on the write engine (the committer's; the outbox's own short transactions)."""
         return self.database.writes

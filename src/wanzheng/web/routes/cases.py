@@ -407,7 +407,10 @@ def staff_view(
 ) -> CaseStaff:
     """The staff view of a case (contact masked; ``place``: the pin's place in words)."""
     missed = missed_now(case, desk.now())
-    return CaseStaff(
+    # model_construct: every value comes typed from the row (a queue page builds many views,
+    # and validating them again cost more than the queries); the answer is written by the
+    # model's serializer, which warns on a value of the wrong type (an error in the tests).
+    return CaseStaff.model_construct(
         id=case.id,
         tracking_code=case.tracking_code,
         case_type=case.case_type,
@@ -443,7 +446,7 @@ def staff_view(
         overdue={k: round(v, 3) for k, v in missed.items()},
         photos=[f"/api/photos/{sha256}.{ext}" for sha256, ext, after in case.photos if not after],
         after_photos=[f"/api/photos/{sha256}.{ext}" for sha256, ext, after in case.photos if after],
-        contact=ContactOut(
+        contact=ContactOut.model_construct(
             name=mask_name(case.person_name),
             phone=mask_phone(case.person_phone),
             id_number=mask_id_number(case.person_id_number),
@@ -822,6 +825,20 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 
 # --- residents --------------------------------------------------------------------------------
 
+# Hot reads on the event loop (SQLite). The tracking page and the staff queue are the reads
+# that come at a rate (residents refreshing, dispatchers' consoles polling) while intake
+# commits. On SQLite each is a few indexed selects on a WAL snapshot, run inside this process
+# (it never waits for the writer), and its JSON: about a millisecond of CPU. Handing it to a
+# worker thread cost more than that: two thread wake-ups, and under load a convoy on the
+# interpreter lock, the worker and the event loop each waiting up to a switch interval for the
+# other at every query. So on SQLite these two run on the loop: a tracking page, and a queue
+# page of at most _LOOP_ROWS cases (a larger page goes to a worker thread, so that no request
+# holds the loop for long). On PostgreSQL a read waits for another process (the server) at
+# every query, and on the loop that wait would stall every other request (measured: intake
+# fell behind), so there they stay in a worker thread. docs/benchmarks.md (block mixed) has
+# the comparison.
+_LOOP_ROWS = 50
+
 
 @router.get("/track/{code}", response_model=CasePublic, responses=errors(404))
 async def track(code: str, desk: Desk, names: PlaceNames) -> Response:
@@ -832,7 +849,8 @@ async def track(code: str, desk: Desk, names: PlaceNames) -> Response:
             case = case_row_by_tracking(session, code=code)
             return _json(public_view(session, desk, case, place=names(case.lon, case.lat)))
 
-    # one hop to a worker thread for the whole read (the session, the queries, the JSON)
+    if desk.reads_on_loop:
+        return read()  # see "Hot reads on the event loop" above
     return await run_in_threadpool(read)
 
 
@@ -936,7 +954,8 @@ async def queue(
             )
             return _json([staff_view(session, desk, c, actor) for c in rows])
 
-    # one hop to a worker thread for the whole read (the session, the queries, the JSON)
+    if desk.reads_on_loop and limit <= _LOOP_ROWS:
+        return read()  # see "Hot reads on the event loop" above
     return await run_in_threadpool(read)
 
 

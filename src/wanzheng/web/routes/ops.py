@@ -31,7 +31,7 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """The process is alive (no database call)."""
     return {"status": "ok", "version": __version__}
 
