@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, inspect, select, text
 
 from wanzheng.cases.crud import (
+    _overdue_select,
     count_overdue,
     escalate_overdue,
     measures_frame,
@@ -323,4 +324,74 @@ def test_escalation_over_batches_raises_what_each_case_has_reached(filled: str) 
         }
         assert dict(escalate_overdue(s, now=later, machine=machine, batch=7)) == late_want
         s.rollback()
+    engine.dispose()
+
+
+def _plan(s: Any, query: Any) -> str:
+    """The plan the database makes for ``query`` with its own parameters (EXPLAIN)."""
+    conn = s.connection()
+    prefix = "EXPLAIN QUERY PLAN " if conn.dialect.name == "sqlite" else "EXPLAIN "
+
+    def explain(_c: Any, _cur: Any, stmt: str, params: Any, _ctx: Any, _many: bool) -> Any:
+        return prefix + stmt, params
+
+    event.listen(conn, "before_cursor_execute", explain, retval=True)
+    try:
+        return "\n".join(str(row[-1]) for row in conn.execute(query).all())
+    finally:
+        event.remove(conn, "before_cursor_execute", explain)
+
+
+def test_overdue_query_of_a_scope_reads_its_open_cases_index(filled: str) -> None:
+    """The overdue query implies the predicate of the open cases' partial indexes (0010): the
+    database may read a grid's or a department's overdue cases from them (forced on
+    PostgreSQL, whose planner may prefer a scan of the 400 rows, by disabling the others)."""
+    engine = make_engine(filled, pool_size=1)
+    with make_sessionmaker(engine)() as s, s.begin():
+        if s.get_bind().dialect.name == "postgresql":
+            for kind in ("seqscan", "bitmapscan", "sort"):
+                s.execute(text(f"SET LOCAL enable_{kind} = off"))
+        grid = s.scalars(select(Case.grid_key).where(Case.grid_key.is_not(None))).first()
+        dept = s.scalars(
+            select(Case.department_key).where(Case.department_key.is_not(None))
+        ).first()
+        for actor, index in (
+            (Actor(role="grid_worker", user_id=2, grid_key=grid), "ix_cases_open_grid"),
+            (Actor(role="handler", user_id=3, department_key=dept),
+             "ix_cases_open_department"),
+        ):  # fmt: skip
+            q = _overdue_select(actor, NOW, MACHINE_STATES).order_by(Case.id).limit(7)
+            assert index in _plan(s, q.where(Case.id > 0))
+    engine.dispose()
+
+
+def test_migration_0010_round_trip_keeps_the_cases(database_url: str) -> None:
+    """Down to 0009 and up again on a database with cases: the indexes go and come back, the
+    cases and the overdue list stay the same."""
+    from alembic import command
+
+    from wanzheng.db import upgrade_database
+    from wanzheng.db.migrate import alembic_config
+
+    _fill(database_url)
+    engine = make_engine(database_url, pool_size=1)
+
+    def state() -> tuple[set[str | None], int, list[int]]:
+        with make_sessionmaker(engine)() as s:
+            names = {i["name"] for i in inspect(s.connection()).get_indexes("cases")}
+            n = s.scalar(select(func.count()).select_from(Case)) or 0
+            late = [r.id for r, _ in overdue_page(s, actor=Actor.system(), now=NOW, limit=1000)]
+        return names, n, late
+
+    indexes, n, late = state()
+    assert {"ix_cases_open_grid", "ix_cases_open_department"} <= indexes
+    assert n == 400 and len(late) > 10
+    engine.dispose()
+    command.downgrade(alembic_config(database_url), "0009")
+    down = state()
+    assert down[0] == indexes - {"ix_cases_open_grid", "ix_cases_open_department"}
+    assert down[1:] == (n, late)
+    engine.dispose()
+    upgrade_database(database_url)
+    assert state() == (indexes, n, late)
     engine.dispose()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wanzheng.db.base import Base, UTCDateTime
@@ -152,6 +152,18 @@ class OneTimeCode(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+#: The open cases (those that run against a deadline), as ``crud.overdue_clause`` writes it,
+#: so that the overdue query implies the predicate of the partial indexes below.
+OPEN_CASES = text("state NOT IN ('closed', 'merged', 'rejected', 'resolved')")
+_OVERDUE_INCLUDE = ("state", "escalation_level", "sign_due", "respond_due", "resolve_due",
+                    "accepted_at", "responded_at", "resolved_at")  # fmt: skip
+#: (name, scope column, columns carried on PostgreSQL) of the open cases' indexes (0010).
+OPEN_SCOPE_INDEXES = (
+    ("ix_cases_open_grid", "grid_key", ("department_key", *_OVERDUE_INCLUDE)),
+    ("ix_cases_open_department", "department_key", ("grid_key", *_OVERDUE_INCLUDE)),
+)
+
+
 class Case(Base):
     """A case (诉求/工单). ``state`` always equals the ``to_state`` of its latest event."""
 
@@ -161,6 +173,18 @@ class Case(Base):
         Index("ix_cases_state_id", "state", "id"),
         Index("ix_cases_grid_key_id", "grid_key", "id"),
         Index("ix_cases_department_key_id", "department_key", "id"),
+        # the overdue list and escalation of a scope: its open cases only (migration 0010)
+        *(
+            Index(
+                name,
+                scope,
+                "id",
+                postgresql_include=[*include],
+                postgresql_where=OPEN_CASES,
+                sqlite_where=OPEN_CASES,
+            )
+            for name, scope, include in OPEN_SCOPE_INDEXES
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tracking_code: Mapped[str] = mapped_column(String(32), unique=True)
