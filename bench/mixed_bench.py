@@ -630,10 +630,14 @@ spread between rounds was often larger than between variants, so read them as di
   up to 256, without waiting for more: batches grow with the load by themselves, and a
   commit interval would only add latency).
 
-Recommended, until the quiet rerun decides: the process count is not settled — on the shared
-machine the rounds disagree, and 4 processes on two cores were worst on PostgreSQL. Keep the
-default `--workers 1` on SQLite and PostgreSQL sharing two cores; `make bench-mixed` measures
-1 and 2 (SQLite) and 1, 2 and 4 (PostgreSQL) so that a quiet run shows which to use.
+Recommended, from the run on an otherwise idle machine (2026-12-03 17:00–17:06 UTC; the load
+before each run in the table is the benchmark's own previous run winding down): on **SQLite,
+two processes** on two cores when staff read while residents submit — mixed intake p99
+42.3 ms and reads p99 15.7 ms, the goal met, against 116.3 / 47.7 ms with one process (with
+intake alone one process stays as good: p99 18.5 against 21.8 ms). On **PostgreSQL sharing
+the two cores with the service, one or two processes** (mixed intake p99 120 / 111 ms, reads
+105 / 134 ms: the goal not met) and never four (633 ms): the database server's processes need
+the cores too.
 """
 
 
@@ -648,8 +652,9 @@ def block(rows: list[dict[str, Any]], *, writers: int, readers: int) -> str:
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB. "
         + (
             f"**Other load was present**: the 1-minute load average just before the runs "
-            f"was {min(loads):.1f}–{max(loads):.1f} (other sessions' test suites on the same two "
-            "cores), so these figures are pessimistic and vary between runs. "
+            f"was {min(loads):.1f}–{max(loads):.1f} (other work on the same two cores, the "
+            "benchmark's own previous run winding down included), so these figures are "
+            "pessimistic and vary between runs. "
             if busy
             else f"The machine was otherwise quiet (load average {max(loads):.2f} before the "
             "runs). "

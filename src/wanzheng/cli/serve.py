@@ -165,7 +165,8 @@ def register(app: typer.Typer) -> None:
         if workers > 1 and url.startswith("sqlite"):
             typer.echo(
                 f"wanzheng: note: on SQLite the {workers} processes take turns writing to the "
-                "one database file; one process answers submissions faster below ~4,000/s "
+                "one database file; for submissions alone one process is faster below "
+                "~4,000/s, with staff reading alongside two keep p99 lower "
                 "(docs/cases.md, 'How many processes')"
             )
         if workers == 1:
