@@ -638,19 +638,9 @@ def _overdue_rows(
     session: Session, query: Select[Any], now: dt.datetime
 ) -> list[tuple[Any, dict[str, float]]]:
     plan_per_call(session)
-    out = []
-    for r in session.execute(query).all():
-        missed = missed_deadlines(
-            sign_due=r.sign_due,
-            respond_due=r.respond_due,
-            resolve_due=r.resolve_due,
-            accepted_at=r.accepted_at,
-            responded_at=r.responded_at,
-            resolved_at=r.resolved_at,
-            now=now,
-        )
-        out.append((r, missed))
-    return out
+    # the rows carry the state and every deadline column: missed_now reads them as a case's
+    rows: list[Any] = list(session.execute(query).all())
+    return [(r, missed_now(r, now)) for r in rows]
 
 
 def _overdue_select(actor: Actor, now: dt.datetime, states: Sequence[str] | None) -> Select[Any]:
