@@ -94,6 +94,21 @@ def _act(page: Any, label: str) -> None:
     page.locator("#case-view .actions button", has_text=label).click()
 
 
+def _photo_width(page: Any, selector: str) -> int:
+    """The natural width of the first image at selector once the browser has finished loading it.
+
+    An <img> exists before its bytes arrive; reading naturalWidth then gives 0 (a race that
+    failed CI once). `complete` turns true when the load ends, successfully or not, so a
+    broken photo still fails the assert.
+    """
+    page.wait_for_function(
+        "(sel) => { const i = document.querySelector(sel); return !!i && i.complete; }",
+        arg=selector,
+        timeout=15_000,
+    )
+    return page.locator(selector).first.evaluate("(img) => img.naturalWidth")
+
+
 def _no_horizontal_overflow(page: Any) -> None:
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"], width
@@ -167,9 +182,7 @@ def test_dispatcher_chooses_the_grid_handler_resolves_with_a_photo(
     hpage.screenshot(path=str(artifacts / f"console-resolve-{size}.png"), full_page=True)
     hpage.locator("#action-form button[type=submit]").click()
     hpage.wait_for_selector("#detail-state:has-text('已办结待评价')")
-    hpage.wait_for_selector("#after-photos img", timeout=10_000)
-    loaded = hpage.locator("#after-photos img").evaluate("(img) => img.naturalWidth")
-    assert loaded == 96  # the photo itself, shown in the case
+    assert _photo_width(hpage, "#after-photos img") == 96  # the photo itself, shown in the case
     history = hpage.locator("#case-view .timeline").inner_text()
     assert "上传办结照片" in history and "办结" in history
     _no_horizontal_overflow(hpage)
@@ -179,7 +192,6 @@ def test_dispatcher_chooses_the_grid_handler_resolves_with_a_photo(
     # --- the resident's tracking page shows the photo after the work --------------------------
     res = browser.new_context(**options).new_page()
     res.goto(f"{base}/resident?code={case['tracking_code']}")
-    res.wait_for_selector("#case-after-photos img", timeout=15_000)
-    assert res.locator("#case-after-photos img").evaluate("(img) => img.naturalWidth") == 96
+    assert _photo_width(res, "#case-after-photos img") == 96
     desk.close()
     work.close()
