@@ -844,14 +844,11 @@ _LOOP_ROWS = 50
 async def track(code: str, desk: Desk, names: PlaceNames) -> Response:
     """Follow a case by its tracking code (no login; no personal data shown)."""
 
-    def read() -> Response:
-        with desk.reads() as session:
-            case = case_row_by_tracking(session, code=code)
-            return _json(public_view(session, desk, case, place=names(case.lon, case.lat)))
+    def read(session: Session) -> Response:
+        case = case_row_by_tracking(session, code=code)
+        return _json(public_view(session, desk, case, place=names(case.lon, case.lat)))
 
-    if desk.reads_on_loop:
-        return read()  # see "Hot reads on the event loop" above
-    return await run_in_threadpool(read)
+    return await desk.read_hot(read)  # see "Hot reads on the event loop" above
 
 
 @router.post("/track/{code}/claim", response_model=CasePublic, responses=errors(403, 404, 409, 429))
@@ -939,24 +936,30 @@ async def queue(
     if state is not None and state not in desk.machine.states:
         raise DataError(f"state: unknown state {state!r}")
 
-    def read() -> Response:
-        with desk.reads() as session:
-            rows = case_rows(
-                session,
-                actor=actor,
-                state=state,
-                case_type=case_type,
-                category=category,
-                overdue_at=desk.now() if overdue else None,
-                unrouted=unrouted,
-                limit=limit,
-                offset=offset,
-            )
-            return _json([staff_view(session, desk, c, actor) for c in rows])
+    def read(session: Session) -> Response:
+        rows = case_rows(
+            session,
+            actor=actor,
+            state=state,
+            case_type=case_type,
+            category=category,
+            overdue_at=desk.now() if overdue else None,
+            unrouted=unrouted,
+            limit=limit,
+            offset=offset,
+        )
+        return _json([staff_view(session, desk, c, actor) for c in rows])
 
-    if desk.reads_on_loop and limit <= _LOOP_ROWS:
-        return read()  # see "Hot reads on the event loop" above
-    return await run_in_threadpool(read)
+    if limit <= _LOOP_ROWS:
+        # see "Hot reads on the event loop" above; the overdue filter plans its query for
+        # this call (SET LOCAL: a transaction of its own)
+        return await desk.read_hot(read, transaction=overdue)
+
+    def read_long() -> Response:
+        with desk.reads() as session:
+            return read(session)
+
+    return await run_in_threadpool(read_long)
 
 
 @router.get("/cases/overdue", response_model=list[OverdueOut])
