@@ -835,8 +835,11 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 # page of at most _LOOP_ROWS cases (a larger page goes to a worker thread, so that no request
 # holds the loop for long). On PostgreSQL a read waits for another process (the server) at
 # every query, and on the loop that wait would stall every other request (measured: intake
-# fell behind), so there they stay in a worker thread. docs/benchmarks.md (block mixed) has
-# the comparison.
+# fell behind), so there they stay in a worker thread, in a short read session (autocommit:
+# no BEGIN / ROLLBACK round trips; CaseDesk.read_hot). Running them on the loop without
+# blocking it, through SQLAlchemy's asyncio bridge on psycopg's async driver, was measured
+# too and was slower still: each round trip of a read then waits for a turn of a loop busy
+# with intake. docs/benchmarks.md (block mixed) has the comparisons.
 _LOOP_ROWS = 50
 
 
