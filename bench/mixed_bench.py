@@ -670,6 +670,9 @@ comparison alternated its variants round by round, 10 s each, 1 process unless s
   submissions/s, 400 reads/s, which saturates one process): service CPU 3.14 / 3.93 ms per
   answer against 3.11 / 3.48, PostgreSQL 0.17 / 0.24 against 0.14 / 0.23, reads p50 3.7 /
   5.0 s against 3.0 / 4.0 s: a small gain, in the same direction both rounds.
+- **Two worker threads for the hot reads instead of the 40 shared (dropped):** reads
+  queued, p50 1.9 / 3.1 s against 73 / 50 ms: a read spends 20–30 ms waiting in its thread
+  (for the server and for the interpreter lock), so it needs the threads.
 - **Not the pool:** the read pool did not churn in worker threads (18–27 connections opened
   by PostgreSQL over a whole run, `pg_stat_database.sessions`).
 - **Where the CPU goes** (the CPU columns; PostgreSQL 1 process, mixed, 10 rounds): the
