@@ -669,7 +669,12 @@ comparison alternated its variants round by round, 10 s each, 1 process unless s
   transaction, 106 / 92 / 107 ms in autocommit — within the noise. Reads-heavy (50
   submissions/s, 400 reads/s, which saturates one process): service CPU 3.14 / 3.93 ms per
   answer against 3.11 / 3.48, PostgreSQL 0.17 / 0.24 against 0.14 / 0.23, reads p50 3.7 /
-  5.0 s against 3.0 / 4.0 s: a small gain, in the same direction both rounds.
+  5.0 s against 3.0 / 4.0 s: a small gain, in the same direction both rounds. Measured
+  alone (one thread reading 1,000 tracking pages' queries — case, events, notices — in turn,
+  3 rounds at load 3.7): 2.05–2.12 ms per page in a transaction against 0.95–1.16 ms in
+  autocommit, the service's CPU 1.11–1.20 against 0.74–0.91 ms, PostgreSQL's 0.72–0.77
+  against 0.18–0.22 ms. `pool_pre_ping` stays: without it a page took 0.0–0.1 ms less (3
+  rounds), and it keeps the first read after a database restart from failing.
 - **Two worker threads for the hot reads instead of the 40 shared (dropped):** reads
   queued, p50 1.9 / 3.1 s against 73 / 50 ms: a read spends 20–30 ms waiting in its thread
   (for the server and for the interpreter lock), so it needs the threads.
