@@ -39,6 +39,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -137,8 +138,12 @@ def _tree(pid: int) -> tuple[dict[int, float], set[int]]:
 def pin(pid: int, cpus: str) -> None:
     """Bind process ``pid`` and its descendants (and the processes it starts later, which
     inherit it) to the CPUs ``cpus`` (``taskset`` list, e.g. ``1``)."""
+    if shutil.which("taskset") is None:
+        raise SystemExit("bench: --pin-postgresql needs taskset (util-linux)")
     for p in sorted(_tree(pid)[1]):
-        subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(p)], check=True, capture_output=True)
+        done = subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(p)], capture_output=True)
+        if done.returncode != 0 and Path(f"/proc/{p}").exists():
+            raise SystemExit(f"bench: taskset -c {cpus} failed: {done.stderr.decode().strip()}")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
