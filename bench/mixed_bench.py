@@ -679,7 +679,12 @@ comparison alternated its variants round by round, 10 s each, 1 process unless s
   3 rounds at load 3.7): 2.05–2.12 ms per page in a transaction against 0.95–1.16 ms in
   autocommit, the service's CPU 1.11–1.20 against 0.74–0.91 ms, PostgreSQL's 0.72–0.77
   against 0.18–0.22 ms. `pool_pre_ping` stays: without it a page took 0.0–0.1 ms less (3
-  rounds), and it keeps the first read after a database restart from failing.
+  rounds), and it keeps the first read after a database restart from failing. The branch
+  against main's code, mixed load, alternating (3 rounds, load 1.8–5.3, main first each
+  round): submissions 904 / 971 / 959 per s against 997 / 995 / 991, intake p99 1,543 / 649 /
+  735 ms against 1,065 / 179 / 172 ms, reads p99 274 / 466 / 267 ms against 347 / 221 /
+  166 ms (p50 135 / 71 / 102 against 72 / 65 / 22), PostgreSQL's CPU 0.26 against 0.21–0.24 ms
+  per answer: better in every round but one reads p99, still far from 50 ms.
 - **Two worker threads for the hot reads instead of the 40 shared (dropped):** reads
   queued, p50 1.9 / 3.1 s against 73 / 50 ms: a read spends 20–30 ms waiting in its thread
   (for the server and for the interpreter lock), so it needs the threads.
