@@ -71,9 +71,9 @@ bench-cases: $(STAMP)
 ## a shared machine, expect well over half an hour on a quiet one).
 bench-text-real: $(STAMP)
 	$(BIN)/python -m bench.text_real
-## make bench-mixed: intake at 1,000/s while 50 clients read (wanzheng serve, SQLite 1-2 processes, PostgreSQL 1-4).
+## make bench-mixed: intake at 1,000/s while 50 clients read (wanzheng serve, SQLite 1-2 processes, PostgreSQL 1-4, and 1 with its server pinned to CPU 1).
 bench-mixed: $(STAMP)
-	$(BIN)/python -m bench.mixed_bench --processes 1,2 --postgresql-processes 1,2,4
+	$(BIN)/python -m bench.mixed_bench --processes 1,2 --postgresql-processes 1,2,4 --pin-postgresql 1
 ## make bench-batch: batch audits serially against a local Dask cluster (docs/benchmarks.md, block batch).
 bench-batch: $(STAMP)
 	$(BIN)/python -m bench.batch_bench

@@ -2,10 +2,11 @@
 
 ``python -m bench.mixed_bench [--seconds S] [--backends sqlite,postgresql] [--intake-rate R]
 [--read-rate R] [--writers 100] [--readers 50] [--processes 1,2,4]
-[--postgresql-processes 1,2,4] [--no-floor]`` (``make bench-mixed``: 1 and 2 processes on
-SQLite, 1, 2 and 4 on PostgreSQL) starts a real ``wanzheng serve --workers N`` (the command
-itself, otherwise its defaults) on a fresh database, logs in a dispatcher, and then for ``S``
-seconds:
+[--postgresql-processes 1,2,4] [--pin-postgresql CPUS] [--no-floor] [--no-write]``
+(``make bench-mixed``: 1 and 2 processes on SQLite, 1, 2 and 4 on PostgreSQL, and 1 with the
+PostgreSQL server bound to CPU 1 by ``taskset``, a row of its own) starts a real
+``wanzheng serve --workers N`` (the command itself, otherwise its defaults) on a fresh
+database, logs in a dispatcher, and then for ``S`` seconds:
 
 - ``--writers`` keep-alive connections submit cases (``POST /api/cases``, JSON) together at
   ``--intake-rate`` submissions per second (default 100 × 10/s = 1,000/s);
@@ -25,7 +26,9 @@ alone, the peer that shows what the readers cost the writers. First come two **f
 the same generators with every request a ``GET`` that does no work, against a bare ASGI app
 under uvicorn (what the generators and the HTTP server alone cost on these cores) and against
 ``wanzheng serve``'s ``/healthz``. Every row also gives the CPU time the service's processes
-used during the run. Figures go to the ``mixed`` block of ``docs/benchmarks.md``.
+used during the run, and the CPU time per answer of the database server's processes
+(PostgreSQL) and of the load generators. Figures go to the ``mixed`` block of
+``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ import asyncio
 import json
 import os
 import random
+import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -103,6 +108,12 @@ def _wait_ready(proc: subprocess.Popen[bytes], port: int, path: str) -> None:
 
 def tree_cpu_s(pid: int) -> float:
     """CPU seconds (user + system) used so far by process ``pid`` and its live descendants."""
+    cpu, tree = _tree(pid)
+    return sum(cpu.get(p, 0.0) for p in tree)
+
+
+def _tree(pid: int) -> tuple[dict[int, float], set[int]]:
+    """CPU seconds of every process, and the ids of ``pid`` and its live descendants."""
     tick = os.sysconf("SC_CLK_TCK")
     parent: dict[int, int] = {}
     cpu: dict[int, float] = {}
@@ -121,7 +132,18 @@ def tree_cpu_s(pid: int) -> float:
         p = todo.pop()
         tree.add(p)
         todo += [c for c, pp in parent.items() if pp == p and c not in tree]
-    return sum(cpu.get(p, 0.0) for p in tree)
+    return cpu, tree
+
+
+def pin(pid: int, cpus: str) -> None:
+    """Bind process ``pid`` and its descendants (and the processes it starts later, which
+    inherit it) to the CPUs ``cpus`` (``taskset`` list, e.g. ``1``)."""
+    if shutil.which("taskset") is None:
+        raise SystemExit("bench: --pin-postgresql needs taskset (util-linux)")
+    for p in sorted(_tree(pid)[1]):
+        done = subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(p)], capture_output=True)
+        if done.returncode != 0 and Path(f"/proc/{p}").exists():
+            raise SystemExit(f"bench: taskset -c {cpus} failed: {done.stderr.decode().strip()}")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -383,9 +405,12 @@ def _load(
     codes: list[str],
     token: str,
     ping: str | None = None,
-) -> tuple[list[dict[str, Any]], float, float, float]:
+    db_pid: int | None = None,
+) -> tuple[list[dict[str, Any]], float, float, dict[str, float]]:
     """Both generators at once: their outputs, the load average before and after, and the
-    CPU seconds the server's processes used meanwhile."""
+    CPU seconds used meanwhile by the service's processes (``server``), the database
+    server's (``db``: PostgreSQL's postmaster and backends, when ``db_pid`` is given) and the
+    load generators' (``generators``)."""
     load_before = os.getloadavg()[0]
     start_at = time.time() + 1.5
     common: dict[str, Any] = {"port": port, "seconds": seconds, "start_at": start_at, "ping": ping}
@@ -405,24 +430,35 @@ def _load(
             }
         )
     cpu_before = tree_cpu_s(pid)
+    db_before = tree_cpu_s(db_pid) if db_pid else 0.0
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     procs = [_spawn(spec, tmp) for spec in specs]
     results = []
     for proc, out_file in procs:
         if proc.wait() != 0:
             raise SystemExit("bench: a load generator failed")
         results.append(json.loads(out_file.read_text(encoding="utf-8")))
-    return results, load_before, os.getloadavg()[0], tree_cpu_s(pid) - cpu_before
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = {
+        "server": tree_cpu_s(pid) - cpu_before,
+        "db": (tree_cpu_s(db_pid) - db_before) if db_pid else 0.0,
+        "generators": after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime,
+    }
+    return results, load_before, os.getloadavg()[0], cpu
 
 
 def _figures(
-    results: list[dict[str, Any]], server_cpu_s: float, *, intake_ok: str = "201"
+    results: list[dict[str, Any]], cpu: dict[str, float], *, intake_ok: str = "201"
 ) -> dict[str, Any]:
     intake = results[0]
     answered = sum(sum(r["codes"].values()) for r in results)
+    server_cpu_s = cpu["server"]
     row: dict[str, Any] = {
-        # the server's CPU per answer, ms (the generators' 1.5 s lead-in is idle time)
+        # CPU per answer, ms (the generators' 1.5 s lead-in is idle time)
         "server_cpu_ms": 1000 * server_cpu_s / max(answered, 1),
         "server_cpu_share": server_cpu_s / (intake["elapsed_s"] + 1.5),
+        "db_cpu_ms": 1000 * cpu["db"] / max(answered, 1),
+        "generators_cpu_ms": 1000 * cpu["generators"] / max(answered, 1),
         "intake_per_s": len(intake["lat"].get("intake", [])) / intake["elapsed_s"],
         "intake_p50": _pct(intake["lat"].get("intake", []), 0.5),
         "intake_p99": _pct(intake["lat"].get("intake", []), 0.99),
@@ -456,7 +492,7 @@ def run_floor(
         tmp = Path(d)
         server = serve_bare() if target == "bare" else serve(f"sqlite:///{tmp}/floor.sqlite3", tmp)
         with server as (port, pid):
-            results, load_before, load_after, server_cpu = _load(
+            results, load_before, load_after, cpu = _load(
                 port,
                 pid,
                 tmp,
@@ -480,7 +516,7 @@ def run_floor(
         "missing": 0,
         "load_before": load_before,
         "load_after": load_after,
-        **_figures(results, server_cpu, intake_ok="200"),
+        **_figures(results, cpu, intake_ok="200"),
     }
     print(json.dumps(row, ensure_ascii=False), flush=True)
     return row
@@ -519,7 +555,7 @@ def run(
             codes = list(warm["tracking"])
             if not codes:
                 raise SystemExit("bench: no tracking codes after the warm-up")
-            results, load_before, load_after, server_cpu = _load(
+            results, load_before, load_after, cpu = _load(
                 port,
                 pid,
                 tmp,
@@ -530,6 +566,7 @@ def run(
                 readers=readers,
                 codes=codes,
                 token=token,
+                db_pid=_postmaster_pid(url),
             )
         acked = [*warm["ids"], *results[0]["ids"]]
         found = stored_ids(url, acked)
@@ -545,7 +582,7 @@ def run(
             "missing": len(missing),
             "load_before": load_before,
             "load_after": load_after,
-            **_figures(results, server_cpu),
+            **_figures(results, cpu),
         }
         print(json.dumps(row, ensure_ascii=False), flush=True)
         if missing:
@@ -556,7 +593,24 @@ def run(
         return row
 
 
-def run_backend(backend: str, **kw: Any) -> list[dict[str, Any]]:
+def _postmaster_pid(url: str) -> int | None:
+    """The PostgreSQL server's process id (a :func:`postgres_server` URL), else None."""
+    from sqlalchemy.engine import make_url
+
+    host = make_url(url).query.get("host")
+    if not isinstance(host, str):
+        return None
+    try:
+        return int((Path(host) / "data" / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def run_backend(
+    backend: str, *, pin_postgresql: str | None = None, **kw: Any
+) -> list[dict[str, Any]]:
+    """Mixed load, then intake alone, each on a fresh database. ``pin_postgresql``: the
+    PostgreSQL server's processes bound to these CPUs (``taskset``; a row of its own)."""
     rows = []
     for read_rate in (kw.pop("read_rate"), 0.0):  # mixed, then intake alone (the peer)
         if backend == "sqlite":
@@ -564,7 +618,14 @@ def run_backend(backend: str, **kw: Any) -> list[dict[str, Any]]:
                 rows.append(run(backend, f"sqlite:///{d}/bench.sqlite3", read_rate=read_rate, **kw))
         elif backend == "postgresql":
             with postgres_server() as url:
-                rows.append(run(backend, url, read_rate=read_rate, **kw))
+                label = backend
+                if pin_postgresql is not None:
+                    postmaster = _postmaster_pid(url)
+                    if postmaster is None:
+                        raise SystemExit("bench: the PostgreSQL server's process id is unknown")
+                    pin(postmaster, pin_postgresql)
+                    label = f"postgresql, server pinned to CPU {pin_postgresql}"
+                rows.append(run(label, url, read_rate=read_rate, **kw))
         else:
             raise SystemExit(f"bench: unknown backend {backend!r}")
     return rows
@@ -585,6 +646,73 @@ def _cpu_model() -> str:
 
 #: What was tried on the way to the goal, kept with the figures (the lead reruns the table).
 TRIED = """\
+PostgreSQL, what was tried next (2026-12-03 18:04–18:35 UTC, the goal still open there; the
+machine was shared with another session's Dask benchmark, 1-minute load 2.3–7.6, so each
+comparison alternated its variants round by round, 10 s each, 1 process unless said):
+
+- **Reads on the event loop through SQLAlchemy's asyncio bridge (dropped).** An
+  `AsyncEngine` on psycopg's async driver with the read engine's settings, and
+  `await session.run_sync(fn)` over the same read functions (a greenlet; each wait for the
+  server yields to the loop). Against worker threads in the same minutes: first 738 / 670
+  submissions/s with intake p50 3.6 / 4.2 s and reads p50 1.2 / 1.3 s (threads: 964 / 942/s,
+  intake p99 531 / 991 ms, reads p50 79 / 70 ms). py-spy showed the loop opening and closing
+  connections: reads waiting on the loop outnumbered the pool's 20 and its overflow
+  connections are closed on return. Capped at the pool size, intake recovered (p99 235 /
+  485 ms against 587 / 253 in threads) but reads did not: p50 870 / 1,562 ms, p99 1.8 /
+  2.4 s against 299 / 338 ms in threads; with autocommit as well (5 round trips per tracking
+  page instead of 7) reads p50 283 / 1,081 ms against 65 ms. On the loop every round trip of
+  a read waits for its turn among the ready callbacks, and at 1,000 submissions/s a turn
+  holds the answers of a whole commit batch: a page of 5–7 round trips waits 5–7 turns; in a
+  worker thread it waits only for the interpreter lock.
+- **`sys.setswitchinterval(0.0005)` (dropped):** worse with either: threads intake p50
+  1,205 ms, loop reads p50 2.7 / 1.0 s, in the same rounds as the rows above.
+- **Short reads in autocommit (kept).** The tracking page and queue pages of ≤ 50 cases
+  (not the overdue filter, which plans per call with `SET LOCAL`) run their read-only
+  statements without `BEGIN` / `ROLLBACK`: 5 round trips per tracking page instead of 7, 3
+  per queue page instead of 5; `tests/web/test_hot_reads.py` checks the answers equal an
+  ordinary read transaction's. Mixed load, 3 rounds: reads p50 128 / 110 / 92 ms in a
+  transaction, 106 / 92 / 107 ms in autocommit — within the noise. Reads-heavy (50
+  submissions/s, 400 reads/s, which saturates one process): service CPU 3.14 / 3.93 ms per
+  answer against 3.11 / 3.48, PostgreSQL 0.17 / 0.24 against 0.14 / 0.23, reads p50 3.7 /
+  5.0 s against 3.0 / 4.0 s: a small gain, in the same direction both rounds. Measured
+  alone (one thread reading 1,000 tracking pages' queries — case, events, notices — in turn,
+  3 rounds at load 3.7): 2.05–2.12 ms per page in a transaction against 0.95–1.16 ms in
+  autocommit, the service's CPU 1.11–1.20 against 0.74–0.91 ms, PostgreSQL's 0.72–0.77
+  against 0.18–0.22 ms. `pool_pre_ping` stays: without it a page took 0.0–0.1 ms less (3
+  rounds), and it keeps the first read after a database restart from failing. The branch
+  against main's code, mixed load, alternating (3 rounds, load 1.8–5.3, main first each
+  round): submissions 904 / 971 / 959 per s against 997 / 995 / 991, intake p99 1,543 / 649 /
+  735 ms against 1,065 / 179 / 172 ms, reads p99 274 / 466 / 267 ms against 347 / 221 /
+  166 ms (p50 135 / 71 / 102 against 72 / 65 / 22), PostgreSQL's CPU 0.26 against 0.21–0.24 ms
+  per answer: better in every round but one reads p99, still far from 50 ms.
+- **Two worker threads for the hot reads instead of the 40 shared (dropped):** reads
+  queued, p50 1.9 / 3.1 s against 73 / 50 ms: a read spends 20–30 ms waiting in its thread
+  (for the server and for the interpreter lock), so it needs the threads.
+- **Not the pool:** the read pool did not churn in worker threads (18–27 connections opened
+  by PostgreSQL over a whole run, `pg_stat_database.sessions`).
+- **Where the CPU goes** (the CPU columns; PostgreSQL 1 process, mixed, 10 rounds): the
+  service 0.71–0.81 ms per answer, PostgreSQL's backends 0.20–0.26 ms, the load generators
+  0.13–0.17 ms. At 1,100 answers/s the one service process is busy 0.8 of a core — its
+  interpreter lock is held about 80 % of the time, and requests queue behind it; with
+  intake alone 0.62–0.64 ms per answer. A hot read costs about 2–3 ms of service CPU in a
+  worker thread (100 reads/s add 0.15–0.2 cores), against 0.6 ms per submission.
+- **Two processes, and the server pinned to one core** (`taskset`, the *server pinned to
+  CPU 1* row), alternating with one process: 1 process intake p99 162 / 282 ms, reads p99
+  176 / 206 ms; 2 processes intake p99 1,067 / 825 ms (960 / 948
+  submissions/s), reads p99 257 / 247 ms; 1 process with PostgreSQL pinned to CPU 1 intake
+  p99 636 / 266 ms (958 / 991/s), reads p99 232 / 199 ms. One unpinned process was best in
+  both rounds here; pinning takes a core from the service whenever PostgreSQL idles, and
+  here the other session's work ran on both cores anyway.
+
+**Reading:** on PostgreSQL with the database server on the same two cores the goal is not
+met by any variant tried here, and these figures say why: the parties together need about
+1.1–1.2 ms of CPU per answer, 1.2–1.3 of the 2 cores at 1,100 answers/s, and one service
+process alone is ~80 % busy, so its p99 is queueing; a second process halves that but adds
+its own share and competes with PostgreSQL's backends for the same two cores (on SQLite the
+database works inside the service: no backends, no round trips, and two processes met the
+goal). Give PostgreSQL cores of its own (docs/deploy.md, tuning notes). The table above is
+what `make bench-mixed` measured last; these comparisons are not in it.
+
 What was tried (2026-12-03, on the shared machine, 1-minute load 2–11 from other sessions: every
 comparison below ran variants in turn within the same minutes, 8–10 s each, 2–4 rounds; the
 spread between rounds was often larger than between variants, so read them as directions):
@@ -681,13 +809,16 @@ def block(rows: list[dict[str, Any]], *, writers: int, readers: int) -> str:
         "the latency no service can go below here), `floor: healthz` against `wanzheng "
         "serve`'s `/healthz` (the same through the application's middleware and routing). "
         "Server CPU is the CPU time of the service's processes during the run per answer "
-        "(ms) and in cores (CPU seconds per second of the run).",
+        "(ms) and in cores (CPU seconds per second of the run); beside it the CPU per "
+        "answer of the database server's processes (PostgreSQL's postmaster and backends; "
+        "SQLite runs inside the service) and of the two load generators: the three parties "
+        "that share the cores.",
         "",
         "| backend | processes | readers | intake target/s | intake achieved/s | intake p50 ms "
         "| intake p99 ms | reads target/s | reads achieved/s | reads p50 ms | reads p99 ms "
         "(track / queue) | non-2xx | acknowledged | missing by id | server CPU ms/answer "
-        "(cores) | load avg before |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "(cores) | database server CPU ms/answer | generators CPU ms/answer | load avg before |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         reads = (
@@ -703,7 +834,8 @@ def block(rows: list[dict[str, Any]], *, writers: int, readers: int) -> str:
             f"{r['intake_non201'] + r.get('read_non200', 0)} | "
             + ("— | — | " if floor else f"{r['acknowledged']} | {r['missing']} | ")
             + f"{r['server_cpu_ms']:.2f} ({r['server_cpu_share']:.2f}) | "
-            f"{r['load_before']:.1f} |"
+            + (f"{r['db_cpu_ms']:.2f} | " if r["backend"].startswith("postgresql") else "— | ")
+            + f"{r['generators_cpu_ms']:.2f} | {r['load_before']:.1f} |"
         )
     lines.append("")
     for backend, procs in dict.fromkeys((r["backend"], r["processes"]) for r in rows):
@@ -752,6 +884,12 @@ def main() -> None:
     p.add_argument(
         "--postgresql-processes", default=None, help="on PostgreSQL (default: --processes)"
     )
+    p.add_argument(
+        "--pin-postgresql",
+        default=None,
+        help="also run PostgreSQL with its server bound to these CPUs (taskset list, e.g. 1), "
+        "at the first of --postgresql-processes",
+    )
     p.add_argument("--no-floor", action="store_true", help="skip the floor rows")
     p.add_argument("--no-write", action="store_true", help="print, do not touch the docs")
     a = p.parse_args()
@@ -782,6 +920,17 @@ def main() -> None:
                 readers=a.readers,
                 processes=processes,
             )
+    if a.pin_postgresql and "postgresql" in a.backends.split(","):
+        rows += run_backend(
+            "postgresql",
+            pin_postgresql=a.pin_postgresql,
+            seconds=a.seconds,
+            intake_rate=a.intake_rate,
+            read_rate=a.read_rate,
+            writers=a.writers,
+            readers=a.readers,
+            processes=int((a.postgresql_processes or a.processes).split(",")[0]),
+        )
     text = block(rows, writers=a.writers, readers=a.readers)
     print(text)
     if not a.no_write:

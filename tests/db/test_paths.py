@@ -97,3 +97,28 @@ def test_a_read_does_not_wait_for_the_writer(db: Database) -> None:
         w.commit()
     with db.reads() as r:
         assert r.scalar(select(func.count()).select_from(Department)) == before + 1
+
+
+def test_short_reads_skip_the_transaction_and_stay_read_only(db: Database) -> None:
+    """PostgreSQL: a short read runs its statements in autocommit (no transaction is open
+    after one) and read-only; its connection goes back to the pool as it came, so that an
+    ordinary read on the same connection is a transaction again. SQLite: the ordinary reads."""
+    if db.reader.dialect.name == "sqlite":
+        assert db.short_reads is db.reads
+        return
+    from psycopg.pq import TransactionStatus
+
+    for _ in range(3):  # the pool (size 2) hands the same connections round
+        with db.short_reads() as s:
+            assert durability(s.connection())["default_transaction_read_only"] == "on"
+            raw = s.connection().connection.dbapi_connection
+            assert raw is not None and raw.autocommit
+            assert raw.info.transaction_status == TransactionStatus.IDLE  # no BEGIN sent
+            with pytest.raises(DBAPIError, match=r"(?i)read.?only"):
+                s.add(Department(key="x", name="x"))
+                s.flush()
+        with db.reads() as s:
+            s.scalar(select(func.count()).select_from(Department))
+            raw = s.connection().connection.dbapi_connection
+            assert raw is not None and not raw.autocommit
+            assert raw.info.transaction_status == TransactionStatus.INTRANS

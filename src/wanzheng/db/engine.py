@@ -14,6 +14,14 @@ Two engines on one database (:class:`Database`):
   snapshot and neither waits for the writer nor holds it up; ``query_only=ON`` makes any
   write on it fail at once instead of silently taking the lock. PostgreSQL read connections
   have ``default_transaction_read_only=on``.
+- **short reads** (:attr:`Database.short_reads`): sessions of the read engine for a few
+  statements (a tracking page, a short queue page). On PostgreSQL their connection is in
+  autocommit: no ``BEGIN`` and no ``ROLLBACK`` round trip around the statements. Each
+  statement still runs read-only (``default_transaction_read_only`` holds for implicit
+  transactions) and sees the data committed when it starts — what a statement of a
+  ``READ COMMITTED`` transaction (the default) sees too. Not for work that needs a
+  transaction (``SET LOCAL``, a consistent snapshot across statements). SQLite: the
+  ordinary read sessions.
 
 :func:`durability` reports the settings in force on a connection; the tests assert them on
 the connections the committer and the read path really use, on both databases.
@@ -172,6 +180,12 @@ class Database:
         self.writes = make_sessionmaker(writer)
         #: Read-only sessions.
         self.reads = make_sessionmaker(reader)
+        #: Read-only sessions for a few short statements (the module docstring).
+        self.short_reads = (
+            make_sessionmaker(reader.execution_options(isolation_level="AUTOCOMMIT"))
+            if reader.dialect.name == "postgresql"
+            else self.reads
+        )
 
     @classmethod
     def open(cls, url: str, *, pool_size: int = 20) -> Database:

@@ -91,10 +91,27 @@ class CaseDesk:
 
     @property
     def reads_on_loop(self) -> bool:
-        """Whether short reads may run on the event loop: on SQLite they are work inside this
+        """Whether short reads run on the event loop: on SQLite they are work inside this
         process; on PostgreSQL they wait for the server (:mod:`wanzheng.web.routes.cases`,
         "Hot reads on the event loop")."""
         return self.database.reader.dialect.name == "sqlite"
+
+    async def read_hot(self, fn: Callable[[Session], T], *, transaction: bool = False) -> T:
+        """``fn(session)`` in a read session, from the event loop: on the loop on SQLite, else
+        in a worker thread. ``fn`` must be short (a few statements, a page of at most a few
+        dozen rows). Unless ``transaction`` (``fn`` needs one: ``SET LOCAL``, one snapshot
+        for several statements), the session is a short read
+        (:attr:`wanzheng.db.Database.short_reads`: on PostgreSQL without the ``BEGIN`` and
+        ``ROLLBACK`` round trips)."""
+        sessions = self.reads if transaction else self.database.short_reads
+
+        def work() -> T:
+            with sessions() as session:
+                return fn(session)
+
+        if self.reads_on_loop:
+            return work()
+        return await run_in_threadpool(work)
 
     @property
     def sessions(self) -> sessionmaker[Session]:

@@ -835,8 +835,11 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 # page of at most _LOOP_ROWS cases (a larger page goes to a worker thread, so that no request
 # holds the loop for long). On PostgreSQL a read waits for another process (the server) at
 # every query, and on the loop that wait would stall every other request (measured: intake
-# fell behind), so there they stay in a worker thread. docs/benchmarks.md (block mixed) has
-# the comparison.
+# fell behind), so there they stay in a worker thread, in a short read session (autocommit:
+# no BEGIN / ROLLBACK round trips; CaseDesk.read_hot). Running them on the loop without
+# blocking it, through SQLAlchemy's asyncio bridge on psycopg's async driver, was measured
+# too and was slower still: each round trip of a read then waits for a turn of a loop busy
+# with intake. docs/benchmarks.md (block mixed) has the comparisons.
 _LOOP_ROWS = 50
 
 
@@ -844,14 +847,11 @@ _LOOP_ROWS = 50
 async def track(code: str, desk: Desk, names: PlaceNames) -> Response:
     """Follow a case by its tracking code (no login; no personal data shown)."""
 
-    def read() -> Response:
-        with desk.reads() as session:
-            case = case_row_by_tracking(session, code=code)
-            return _json(public_view(session, desk, case, place=names(case.lon, case.lat)))
+    def read(session: Session) -> Response:
+        case = case_row_by_tracking(session, code=code)
+        return _json(public_view(session, desk, case, place=names(case.lon, case.lat)))
 
-    if desk.reads_on_loop:
-        return read()  # see "Hot reads on the event loop" above
-    return await run_in_threadpool(read)
+    return await desk.read_hot(read)  # see "Hot reads on the event loop" above
 
 
 @router.post("/track/{code}/claim", response_model=CasePublic, responses=errors(403, 404, 409, 429))
@@ -939,24 +939,30 @@ async def queue(
     if state is not None and state not in desk.machine.states:
         raise DataError(f"state: unknown state {state!r}")
 
-    def read() -> Response:
-        with desk.reads() as session:
-            rows = case_rows(
-                session,
-                actor=actor,
-                state=state,
-                case_type=case_type,
-                category=category,
-                overdue_at=desk.now() if overdue else None,
-                unrouted=unrouted,
-                limit=limit,
-                offset=offset,
-            )
-            return _json([staff_view(session, desk, c, actor) for c in rows])
+    def read(session: Session) -> Response:
+        rows = case_rows(
+            session,
+            actor=actor,
+            state=state,
+            case_type=case_type,
+            category=category,
+            overdue_at=desk.now() if overdue else None,
+            unrouted=unrouted,
+            limit=limit,
+            offset=offset,
+        )
+        return _json([staff_view(session, desk, c, actor) for c in rows])
 
-    if desk.reads_on_loop and limit <= _LOOP_ROWS:
-        return read()  # see "Hot reads on the event loop" above
-    return await run_in_threadpool(read)
+    if limit <= _LOOP_ROWS:
+        # see "Hot reads on the event loop" above; the overdue filter plans its query for
+        # this call (SET LOCAL: a transaction of its own)
+        return await desk.read_hot(read, transaction=overdue)
+
+    def read_long() -> Response:
+        with desk.reads() as session:
+            return read(session)
+
+    return await run_in_threadpool(read_long)
 
 
 @router.get("/cases/overdue", response_model=list[OverdueOut])
