@@ -12,10 +12,14 @@ that their size varies from one tile to city size, writes a manifest per scenari
 
 each in a fresh Python process, every area forced to run (``force=True``). Times are wall
 clock from the call to its return; the cluster's start-up (spawning the scheduler and the
-workers) is measured apart. *Speed-up* = serial time ÷ cluster time (start-up excluded, and in
-a second column included); *per core* = speed-up ÷ workers. *Overhead per area* = (cluster
-time × workers − serial time) ÷ areas: what the cluster costs an area beyond the audit itself
-(sending the task, the events, the result, the worker's housekeeping). The audit's stack
+workers, until ``on_start``) and shut-down (from the last area's ``done`` event to the return:
+the worker processes exiting, which a serial run's time does not hold either) are measured
+apart. *Speed-up* = serial time ÷ cluster time (start-up and shut-down excluded, and in a second
+column included); *per core* = speed-up ÷ workers. *Overhead per area* = (cluster time ×
+workers − serial time) ÷ areas: what the cluster costs an area beyond the audit itself (sending
+the task, the events, the result, the worker's housekeeping). *Task CPU per area*: the CPU time
+of the process running each area during its task (``AreaOutcome.cpu_seconds``), serial against
+cluster — the figure the machine's other load hardly moves. The audit's stack
 (:mod:`wanzheng.batch.warm`) is imported before the clock in both: by the serial process before
 its first area, by each worker while it starts (its preload, inside the start-up).
 
@@ -80,19 +84,26 @@ else:  # as before the preload: imported by the first area, in its time, on ever
     wanzheng.batch.run.PRELOAD = ()
 areas = load_manifest(Path(sys.argv[1]))
 mode = sys.argv[2]
-t0 = time.perf_counter()
 started = {}
+finished = {}
 def on_start(address, dashboard):
-    started["s"] = time.perf_counter() - t0
+    started["s"] = time.perf_counter() - t1
+def on_stage(area, stage):
+    # the last area's end: its task announces "done" as it returns (a worker's event on the
+    # cluster, a plain call when serial); what follows is shutting the cluster down
+    if stage in ("done", "failed", "skipped"):
+        finished["s"] = time.perf_counter() - t1
 kw = {"serial": True} if mode == "serial" else {"workers": int(mode), "dashboard_address": ":0"}
-t1 = time.perf_counter()
-run = run_batch(areas, force=True, on_start=on_start, **kw)
+t1 = time.perf_counter()  # read by the callbacks, which run only inside run_batch
+run = run_batch(areas, force=True, on_start=on_start, on_stage=on_stage, **kw)
 wall = time.perf_counter() - t1
 print(json.dumps({
     "wall_s": wall,
     "startup_s": started.get("s", 0.0),
+    "shutdown_s": wall - finished.get("s", wall),
     "areas": [{"name": o.name, "status": o.status, "seconds": o.seconds,
-               "peak": o.peak_rss_bytes, "message": o.message} for o in run.outcomes],
+               "cpu_s": o.cpu_seconds, "peak": o.peak_rss_bytes, "message": o.message}
+              for o in run.outcomes],
 }))
 """
 
@@ -118,6 +129,13 @@ def _run(manifest: Path, mode: str, *, warm: bool = True) -> dict[str, object]:
     if bad:
         raise SystemExit(f"batch {mode}: areas failed: {bad}")
     return result
+
+
+def _task_cpu(run: dict[str, object]) -> float:
+    """CPU s per area measured inside the task (the worker process's, or the serial one's)."""
+    areas = run["areas"]
+    assert isinstance(areas, list)
+    return sum(float(a["cpu_s"]) for a in areas) / len(areas)
 
 
 def _nodes(manifest: Path) -> list[int]:
@@ -169,6 +187,8 @@ def main() -> None:
             s_wall = float(serial["wall_s"])  # type: ignore[arg-type]
             c_wall = float(cluster["wall_s"])  # type: ignore[arg-type]
             start = float(cluster["startup_s"])  # type: ignore[arg-type]
+            stop = float(cluster["shutdown_s"])  # type: ignore[arg-type]
+            c_areas = c_wall - start - stop  # from the cluster ready to the last area's end
             peak = max(int(a["peak"] or 0) for a in cluster["areas"])  # type: ignore[union-attr]
             row = {
                 "scenario": name if warm else f"{name}, no preload",
@@ -176,12 +196,15 @@ def main() -> None:
                 "nodes_min": min(nodes),
                 "nodes_max": max(nodes),
                 "serial_s": s_wall,
-                "cluster_s": c_wall - start,
+                "cluster_s": c_areas,
                 "startup_s": start,
-                "speedup": s_wall / (c_wall - start),
+                "shutdown_s": stop,
+                "speedup": s_wall / c_areas,
                 "speedup_with_start": s_wall / c_wall,
-                "per_core": s_wall / (c_wall - start) / args.workers,
-                "overhead_per_area_s": ((c_wall - start) * args.workers - s_wall) / n,
+                "per_core": s_wall / c_areas / args.workers,
+                "overhead_per_area_s": (c_areas * args.workers - s_wall) / n,
+                "task_cpu_serial_s": _task_cpu(serial),
+                "task_cpu_cluster_s": _task_cpu(cluster),
                 "serial_cpu_s": float(serial["cpu_s"]),  # type: ignore[arg-type]
                 "cluster_cpu_s": float(cluster["cpu_s"]),  # type: ignore[arg-type]
                 "cpu_overhead_per_area_s": (
@@ -223,18 +246,23 @@ def _block(
         f"graph, snapping, distances, verdicts, the five output files). *Serial*: "
         f"`run_batch(serial=True)`, one area after the other in one process; *cluster*: a "
         f"LocalCluster of {workers} worker processes with one thread each (as `wanzheng batch "
-        f"run` starts). Both in fresh processes; the cluster's start-up is given apart. Speed-up ="
-        f" serial ÷ cluster; per core = speed-up ÷ {workers}; overhead per area = (cluster × "
-        f"{workers} − serial) ÷ areas. Every area's `communities.csv` was byte-identical "
+        f"run` starts). Both in fresh processes; the cluster's start-up and shut-down (the "
+        f"workers exiting after the last area) are given apart. Speed-up = serial ÷ cluster "
+        f"(in brackets: with start-up and shut-down); per core = speed-up ÷ {workers}; overhead "
+        f"per area = (cluster × {workers} − serial) ÷ areas. Every area's `communities.csv` was "
+        f"byte-identical "
         f"between the two runs. Nodes: the audit's walking network (`n_nodes` of its provenance). "
         f"*CPU s*: user + system time of the run and every process it started (the workers "
         f"included), which the machine's other load does not inflate as it does wall time; "
-        f"the cluster's extra CPU per area is its overhead in work.",
+        f"the cluster's extra CPU per area is its overhead in work, start-up included. *Task CPU "
+        f"per area*: CPU time of the process running the area, during its task "
+        f"(`AreaOutcome.cpu_seconds`), serial / cluster.",
         "",
-        "| scenario | areas | network nodes per area | serial s | cluster s | cluster start-up s "
-        "| speed-up (with start-up) | per core | overhead per area s (wall) | CPU s serial / "
-        "cluster | CPU overhead per area s | largest peak memory per worker | load after |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| scenario | areas | network nodes per area | serial s | cluster s | cluster start-up / "
+        "shut-down s | speed-up (with both) | per core | overhead per area s (wall) | CPU s "
+        "serial / cluster | CPU overhead per area s | task CPU per area s serial / cluster "
+        "| largest peak memory per worker | load after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         size = (
@@ -244,11 +272,13 @@ def _block(
         )
         lines.append(
             f"| {r['scenario']} | {r['areas']} | {size} | {r['serial_s']:.1f} | "
-            f"{r['cluster_s']:.1f} | {r['startup_s']:.1f} | **{r['speedup']:.2f}×** "
-            f"({r['speedup_with_start']:.2f}×) | {r['per_core']:.2f} | "
+            f"{r['cluster_s']:.1f} | {r['startup_s']:.1f} / {r['shutdown_s']:.1f} | "
+            f"**{r['speedup']:.2f}×** ({r['speedup_with_start']:.2f}×) | {r['per_core']:.2f} | "
             f"{r['overhead_per_area_s']:+.2f} | "
             f"{r['serial_cpu_s']:.1f} / {r['cluster_cpu_s']:.1f} | "
-            f"{r['cpu_overhead_per_area_s']:+.2f} | {r['peak_gib']:.2f} GiB | {r['load']:.2f} |"
+            f"{r['cpu_overhead_per_area_s']:+.2f} | "
+            f"{r['task_cpu_serial_s']:.2f} / {r['task_cpu_cluster_s']:.2f} | "
+            f"{r['peak_gib']:.2f} GiB | {r['load']:.2f} |"
         )
     return "\n".join(lines)
 
