@@ -108,7 +108,18 @@ print(json.dumps({
 """
 
 
+def _machine_busy_s() -> float | None:
+    """CPU seconds the whole machine has spent busy since boot (Linux ``/proc/stat``)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except (OSError, IndexError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def _run(manifest: Path, mode: str, *, warm: bool = True) -> dict[str, object]:
+    busy = _machine_busy_s()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, str(manifest), mode, "warm" if warm else "cold"],
@@ -123,12 +134,22 @@ def _run(manifest: Path, mode: str, *, warm: bool = True) -> dict[str, object]:
     result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
     # CPU of the run and every process it started (the cluster's workers included, reaped)
     result["cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # what the rest of the machine ran meanwhile: on 2 cores one busy foreign thread leaves the
+    # serial run its core but takes a third of the cluster's two (3 threads share 2 cores)
+    busy_after = _machine_busy_s()
+    result["other_cpu_s"] = (
+        None if busy is None or busy_after is None else busy_after - busy - float(result["cpu_s"])
+    )
     areas = result["areas"]
     assert isinstance(areas, list)
     bad = [a for a in areas if a["status"] != "done"]
     if bad:
         raise SystemExit(f"batch {mode}: areas failed: {bad}")
     return result
+
+
+def _cpu(value: object) -> str:
+    return "n/a" if value is None else f"{float(value):.1f}"  # type: ignore[arg-type]
 
 
 def _task_cpu(run: dict[str, object]) -> float:
@@ -211,6 +232,8 @@ def main() -> None:
                     float(cluster["cpu_s"]) - float(serial["cpu_s"])  # type: ignore[arg-type]
                 )
                 / n,
+                "other_cpu_serial_s": serial["other_cpu_s"],
+                "other_cpu_cluster_s": cluster["other_cpu_s"],
                 "peak_gib": peak / 2**30,
                 "load": os.getloadavg()[0],
             }
@@ -256,13 +279,18 @@ def _block(
         f"included), which the machine's other load does not inflate as it does wall time; "
         f"the cluster's extra CPU per area is its overhead in work, start-up included. *Task CPU "
         f"per area*: CPU time of the process running the area, during its task "
-        f"(`AreaOutcome.cpu_seconds`), serial / cluster.",
+        f"(`AreaOutcome.cpu_seconds`), serial / cluster. *Other processes' CPU*: what the rest "
+        f"of the machine ran during each run (its busy time from `/proc/stat` less the run's "
+        f"own): a busy foreign thread leaves the serial run a free core but takes a share of "
+        f"every core from the cluster, which needs them all, so the speed-up is the cluster's "
+        f"own only when both are near 0.",
         "",
         "| scenario | areas | network nodes per area | serial s | cluster s | cluster start-up / "
         "shut-down s | speed-up (with both) | per core | overhead per area s (wall) | CPU s "
         "serial / cluster | CPU overhead per area s | task CPU per area s serial / cluster "
-        "| largest peak memory per worker | load after |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| largest peak memory per worker | other processes' CPU s during serial / cluster "
+        "| load after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         size = (
@@ -278,7 +306,8 @@ def _block(
             f"{r['serial_cpu_s']:.1f} / {r['cluster_cpu_s']:.1f} | "
             f"{r['cpu_overhead_per_area_s']:+.2f} | "
             f"{r['task_cpu_serial_s']:.2f} / {r['task_cpu_cluster_s']:.2f} | "
-            f"{r['peak_gib']:.2f} GiB | {r['load']:.2f} |"
+            f"{r['peak_gib']:.2f} GiB | {_cpu(r['other_cpu_serial_s'])} / "
+            f"{_cpu(r['other_cpu_cluster_s'])} | {r['load']:.2f} |"
         )
     return "\n".join(lines)
 
