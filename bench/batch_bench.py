@@ -37,6 +37,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,7 +54,10 @@ SCENARIOS = (
 QUICK = (("small", 8, 1), ("large", 2, 16))
 
 
-def _areas(work: Path, name: str, n: int, tiles: int | tuple[int, ...]) -> Path:
+def _areas(work: Path, name: str, n: int, tiles: int | tuple[int, ...], parts: int) -> Path:
+    """The scenario's manifest, and beside it ``batch-part{j}.toml``: its areas dealt to
+    ``parts`` manifests, each area in turn to the part with the fewest tiles so far (the
+    largest first), for the plain processes side by side."""
     from bench.osm_tiles import tile_osm
 
     sizes = tiles if isinstance(tiles, tuple) else (tiles,) * n
@@ -69,6 +73,14 @@ def _areas(work: Path, name: str, n: int, tiles: int | tuple[int, ...]) -> Path:
     manifest = work / name / "batch.toml"
     manifest.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_text("\n".join(lines), encoding="utf-8")
+    load = [0] * parts
+    dealt: list[list[str]] = [[] for _ in range(parts)]
+    for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
+        j = load.index(min(load))
+        load[j] += sizes[i]
+        dealt[j].append(lines[i])
+    for j, part in enumerate(dealt):
+        (manifest.parent / f"batch-part{j}.toml").write_text("\n".join(part), encoding="utf-8")
     return manifest
 
 
@@ -84,6 +96,9 @@ else:  # as before the preload: imported by the first area, in its time, on ever
     wanzheng.batch.run.PRELOAD = ()
 areas = load_manifest(Path(sys.argv[1]))
 mode = sys.argv[2]
+if len(sys.argv) > 4:  # plain processes side by side: start together, after the imports
+    while time.time() < float(sys.argv[4]):
+        time.sleep(0.002)
 started = {}
 finished = {}
 def on_start(address, dashboard):
@@ -95,10 +110,12 @@ def on_stage(area, stage):
         finished["s"] = time.perf_counter() - t1
 kw = {"serial": True} if mode == "serial" else {"workers": int(mode), "dashboard_address": ":0"}
 t1 = time.perf_counter()  # read by the callbacks, which run only inside run_batch
+epoch = time.time()
 run = run_batch(areas, force=True, on_start=on_start, on_stage=on_stage, **kw)
 wall = time.perf_counter() - t1
 print(json.dumps({
     "wall_s": wall,
+    "span": [epoch, epoch + wall],
     "startup_s": started.get("s", 0.0),
     "shutdown_s": wall - finished.get("s", wall),
     "areas": [{"name": o.name, "status": o.status, "seconds": o.seconds,
@@ -148,8 +165,8 @@ def _run(manifest: Path, mode: str, *, warm: bool = True) -> dict[str, object]:
     return result
 
 
-def _cpu(value: object) -> str:
-    return "n/a" if value is None else f"{float(value):.1f}"  # type: ignore[arg-type]
+def _cpu(value: object, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{float(value):.{digits}f}"  # type: ignore[arg-type]
 
 
 def _task_cpu(run: dict[str, object]) -> float:
@@ -157,6 +174,51 @@ def _task_cpu(run: dict[str, object]) -> float:
     areas = run["areas"]
     assert isinstance(areas, list)
     return sum(float(a["cpu_s"]) for a in areas) / len(areas)
+
+
+def _run_plain(manifest: Path, parts: int) -> dict[str, object]:
+    """The ceiling: ``parts`` plain processes side by side, each auditing its share of the
+    areas serially (``batch-part{j}.toml``, the serial code path, no Dask)."""
+    busy = _machine_busy_s()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    go = f"{time.time() + 4.0:.3f}"  # after every process has imported its stack
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                CHILD,
+                str(manifest.parent / f"batch-part{j}.toml"),
+                "serial",
+                "warm",
+                go,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for j in range(parts)
+    ]
+    outs = [p.communicate() for p in procs]
+    for p, (_, err) in zip(procs, outs, strict=True):
+        if p.returncode != 0:
+            raise SystemExit(f"plain processes on {manifest} failed:\n{err[-3000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    runs = [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    busy_after = _machine_busy_s()
+    areas = [a for r in runs for a in r["areas"]]
+    bad = [a for a in areas if a["status"] != "done"]
+    if bad:
+        raise SystemExit(f"plain processes: areas failed: {bad}")
+    return {
+        # from the first process's start to the last one's end
+        "wall_s": max(r["span"][1] for r in runs) - min(r["span"][0] for r in runs),
+        "cpu_s": cpu,
+        "other_cpu_s": None if busy is None or busy_after is None else busy_after - busy - cpu,
+        "areas": areas,
+    }
 
 
 def _nodes(manifest: Path) -> list[int]:
@@ -198,12 +260,15 @@ def main() -> None:
         for (name, n, tiles), warm in itertools.product(
             scenarios, (False, True) if args.compare_cold else (True,)
         ):
-            manifest = _areas(work, name, n, tiles)
+            manifest = _areas(work, name, n, tiles, args.workers)
             serial = _run(manifest, "serial", warm=warm)
             first = _snapshot(manifest)
             cluster = _run(manifest, str(args.workers), warm=warm)
             if _snapshot(manifest) != first:
                 raise SystemExit(f"{name}: serial and cluster tables differ")
+            plain = _run_plain(manifest, args.workers) if warm else None
+            if plain is not None and _snapshot(manifest) != first:
+                raise SystemExit(f"{name}: serial and plain processes' tables differ")
             nodes = _nodes(manifest)
             s_wall = float(serial["wall_s"])  # type: ignore[arg-type]
             c_wall = float(cluster["wall_s"])  # type: ignore[arg-type]
@@ -224,6 +289,10 @@ def main() -> None:
                 "speedup_with_start": s_wall / c_wall,
                 "per_core": s_wall / c_areas / args.workers,
                 "overhead_per_area_s": (c_areas * args.workers - s_wall) / n,
+                "plain_s": None if plain is None else float(plain["wall_s"]),  # type: ignore[arg-type]
+                "plain_cpu_s": None if plain is None else float(plain["cpu_s"]),  # type: ignore[arg-type]
+                "task_cpu_plain_s": None if plain is None else _task_cpu(plain),
+                "other_cpu_plain_s": None if plain is None else plain["other_cpu_s"],
                 "task_cpu_serial_s": _task_cpu(serial),
                 "task_cpu_cluster_s": _task_cpu(cluster),
                 "serial_cpu_s": float(serial["cpu_s"]),  # type: ignore[arg-type]
@@ -269,30 +338,40 @@ def _block(
         f"graph, snapping, distances, verdicts, the five output files). *Serial*: "
         f"`run_batch(serial=True)`, one area after the other in one process; *cluster*: a "
         f"LocalCluster of {workers} worker processes with one thread each (as `wanzheng batch "
-        f"run` starts). Both in fresh processes; the cluster's start-up and shut-down (the "
-        f"workers exiting after the last area) are given apart. Speed-up = serial ÷ cluster "
+        f"run` starts); *plain processes*: the ceiling, {workers} plain processes started "
+        f"together, each auditing its share of the areas serially (the serial code path, no "
+        f"Dask; shares dealt by size). All in fresh processes; the cluster's start-up and "
+        f"shut-down (the workers exiting after the last area) are given apart. Speed-up = "
+        f"serial ÷ cluster "
         f"(in brackets: with start-up and shut-down); per core = speed-up ÷ {workers}; overhead "
         f"per area = (cluster × {workers} − serial) ÷ areas. Every area's `communities.csv` was "
         f"byte-identical "
-        f"between the two runs. Nodes: the audit's walking network (`n_nodes` of its provenance). "
+        f"in all three runs. Nodes: the audit's walking network (`n_nodes` of its provenance). "
         f"*CPU s*: user + system time of the run and every process it started (the workers "
         f"included), which the machine's other load does not inflate as it does wall time; "
         f"the cluster's extra CPU per area is its overhead in work, start-up included. *Task CPU "
         f"per area*: CPU time of the process running the area, during its task "
-        f"(`AreaOutcome.cpu_seconds`), serial / cluster. *Other processes' CPU*: what the rest "
-        f"of the machine ran during each run (its busy time from `/proc/stat` less the run's "
+        f"(`AreaOutcome.cpu_seconds`), serial / plain / cluster. *Other processes' CPU*: what "
+        f"the rest of the machine ran during each run (its busy time from `/proc/stat` less "
+        f"the run's "
         f"own): a busy foreign thread leaves the serial run a free core but takes a share of "
         f"every core from the cluster, which needs them all, so the speed-up is the cluster's "
         f"own only when both are near 0.",
         "",
         "| scenario | areas | network nodes per area | serial s | cluster s | cluster start-up / "
-        "shut-down s | speed-up (with both) | per core | overhead per area s (wall) | CPU s "
-        "serial / cluster | CPU overhead per area s | task CPU per area s serial / cluster "
-        "| largest peak memory per worker | other processes' CPU s during serial / cluster "
-        "| load after |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        f"shut-down s | speed-up (with both) | per core | {workers} plain processes s (speed-up) "
+        "| overhead per area s (wall) | CPU s serial / plain / cluster | CPU overhead per area s "
+        "| task CPU per area s serial / plain / cluster "
+        "| largest peak memory per worker | other processes' CPU s during serial / plain / "
+        "cluster | load after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        plain = (
+            "n/a"
+            if r["plain_s"] is None
+            else f"{r['plain_s']:.1f} ({float(r['serial_s']) / float(r['plain_s']):.2f}×)"  # type: ignore[arg-type]
+        )
         size = (
             f"{r['nodes_min']:,}"
             if r["nodes_min"] == r["nodes_max"]
@@ -302,12 +381,14 @@ def _block(
             f"| {r['scenario']} | {r['areas']} | {size} | {r['serial_s']:.1f} | "
             f"{r['cluster_s']:.1f} | {r['startup_s']:.1f} / {r['shutdown_s']:.1f} | "
             f"**{r['speedup']:.2f}×** ({r['speedup_with_start']:.2f}×) | {r['per_core']:.2f} | "
-            f"{r['overhead_per_area_s']:+.2f} | "
-            f"{r['serial_cpu_s']:.1f} / {r['cluster_cpu_s']:.1f} | "
+            f"{plain} | {r['overhead_per_area_s']:+.2f} | "
+            f"{r['serial_cpu_s']:.1f} / {_cpu(r['plain_cpu_s'])} / {r['cluster_cpu_s']:.1f} | "
             f"{r['cpu_overhead_per_area_s']:+.2f} | "
-            f"{r['task_cpu_serial_s']:.2f} / {r['task_cpu_cluster_s']:.2f} | "
+            f"{r['task_cpu_serial_s']:.2f} / {_cpu(r['task_cpu_plain_s'], 2)} / "
+            f"{r['task_cpu_cluster_s']:.2f} | "
             f"{r['peak_gib']:.2f} GiB | {_cpu(r['other_cpu_serial_s'])} / "
-            f"{_cpu(r['other_cpu_cluster_s'])} | {r['load']:.2f} |"
+            f"{_cpu(r['other_cpu_plain_s'])} / {_cpu(r['other_cpu_cluster_s'])} | "
+            f"{r['load']:.2f} |"
         )
     return "\n".join(lines)
 
