@@ -12,10 +12,14 @@ that their size varies from one tile to city size, writes a manifest per scenari
 
 each in a fresh Python process, every area forced to run (``force=True``). Times are wall
 clock from the call to its return; the cluster's start-up (spawning the scheduler and the
-workers) is measured apart. *Speed-up* = serial time ÷ cluster time (start-up excluded, and in
-a second column included); *per core* = speed-up ÷ workers. *Overhead per area* = (cluster
-time × workers − serial time) ÷ areas: what the cluster costs an area beyond the audit itself
-(sending the task, the events, the result, the worker's housekeeping). The audit's stack
+workers, until ``on_start``) and shut-down (from the last area's ``done`` event to the return:
+the worker processes exiting, which a serial run's time does not hold either) are measured
+apart. *Speed-up* = serial time ÷ cluster time (start-up and shut-down excluded, and in a second
+column included); *per core* = speed-up ÷ workers. *Overhead per area* = (cluster time ×
+workers − serial time) ÷ areas: what the cluster costs an area beyond the audit itself (sending
+the task, the events, the result, the worker's housekeeping). *Task CPU per area*: the CPU time
+of the process running each area during its task (``AreaOutcome.cpu_seconds``), serial against
+cluster — the figure the machine's other load hardly moves. The audit's stack
 (:mod:`wanzheng.batch.warm`) is imported before the clock in both: by the serial process before
 its first area, by each worker while it starts (its preload, inside the start-up).
 
@@ -33,6 +37,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,7 +54,10 @@ SCENARIOS = (
 QUICK = (("small", 8, 1), ("large", 2, 16))
 
 
-def _areas(work: Path, name: str, n: int, tiles: int | tuple[int, ...]) -> Path:
+def _areas(work: Path, name: str, n: int, tiles: int | tuple[int, ...], parts: int) -> Path:
+    """The scenario's manifest, and beside it ``batch-part{j}.toml``: its areas dealt to
+    ``parts`` manifests, each area in turn to the part with the fewest tiles so far (the
+    largest first), for the plain processes side by side."""
     from bench.osm_tiles import tile_osm
 
     sizes = tiles if isinstance(tiles, tuple) else (tiles,) * n
@@ -65,6 +73,14 @@ def _areas(work: Path, name: str, n: int, tiles: int | tuple[int, ...]) -> Path:
     manifest = work / name / "batch.toml"
     manifest.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_text("\n".join(lines), encoding="utf-8")
+    load = [0] * parts
+    dealt: list[list[str]] = [[] for _ in range(parts)]
+    for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
+        j = load.index(min(load))
+        load[j] += sizes[i]
+        dealt[j].append(lines[i])
+    for j, part in enumerate(dealt):
+        (manifest.parent / f"batch-part{j}.toml").write_text("\n".join(part), encoding="utf-8")
     return manifest
 
 
@@ -80,24 +96,47 @@ else:  # as before the preload: imported by the first area, in its time, on ever
     wanzheng.batch.run.PRELOAD = ()
 areas = load_manifest(Path(sys.argv[1]))
 mode = sys.argv[2]
-t0 = time.perf_counter()
+if len(sys.argv) > 4:  # plain processes side by side: start together, after the imports
+    while time.time() < float(sys.argv[4]):
+        time.sleep(0.002)
 started = {}
+finished = {}
 def on_start(address, dashboard):
-    started["s"] = time.perf_counter() - t0
+    started["s"] = time.perf_counter() - t1
+def on_stage(area, stage):
+    # the last area's end: its task announces "done" as it returns (a worker's event on the
+    # cluster, a plain call when serial); what follows is shutting the cluster down
+    if stage in ("done", "failed", "skipped"):
+        finished["s"] = time.perf_counter() - t1
 kw = {"serial": True} if mode == "serial" else {"workers": int(mode), "dashboard_address": ":0"}
-t1 = time.perf_counter()
-run = run_batch(areas, force=True, on_start=on_start, **kw)
+t1 = time.perf_counter()  # read by the callbacks, which run only inside run_batch
+epoch = time.time()
+run = run_batch(areas, force=True, on_start=on_start, on_stage=on_stage, **kw)
 wall = time.perf_counter() - t1
 print(json.dumps({
     "wall_s": wall,
+    "span": [epoch, epoch + wall],
     "startup_s": started.get("s", 0.0),
+    "shutdown_s": wall - finished.get("s", wall),
     "areas": [{"name": o.name, "status": o.status, "seconds": o.seconds,
-               "peak": o.peak_rss_bytes, "message": o.message} for o in run.outcomes],
+               "cpu_s": o.cpu_seconds, "peak": o.peak_rss_bytes, "message": o.message}
+              for o in run.outcomes],
 }))
 """
 
 
+def _machine_busy_s() -> float | None:
+    """CPU seconds the whole machine has spent busy since boot (Linux ``/proc/stat``)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except (OSError, IndexError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def _run(manifest: Path, mode: str, *, warm: bool = True) -> dict[str, object]:
+    busy = _machine_busy_s()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, str(manifest), mode, "warm" if warm else "cold"],
@@ -112,12 +151,74 @@ def _run(manifest: Path, mode: str, *, warm: bool = True) -> dict[str, object]:
     result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
     # CPU of the run and every process it started (the cluster's workers included, reaped)
     result["cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # what the rest of the machine ran meanwhile: on 2 cores one busy foreign thread leaves the
+    # serial run its core but takes a third of the cluster's two (3 threads share 2 cores)
+    busy_after = _machine_busy_s()
+    result["other_cpu_s"] = (
+        None if busy is None or busy_after is None else busy_after - busy - float(result["cpu_s"])
+    )
     areas = result["areas"]
     assert isinstance(areas, list)
     bad = [a for a in areas if a["status"] != "done"]
     if bad:
         raise SystemExit(f"batch {mode}: areas failed: {bad}")
     return result
+
+
+def _cpu(value: object, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{float(value):.{digits}f}"  # type: ignore[arg-type]
+
+
+def _task_cpu(run: dict[str, object]) -> float:
+    """CPU s per area measured inside the task (the worker process's, or the serial one's)."""
+    areas = run["areas"]
+    assert isinstance(areas, list)
+    return sum(float(a["cpu_s"]) for a in areas) / len(areas)
+
+
+def _run_plain(manifest: Path, parts: int) -> dict[str, object]:
+    """The ceiling: ``parts`` plain processes side by side, each auditing its share of the
+    areas serially (``batch-part{j}.toml``, the serial code path, no Dask)."""
+    busy = _machine_busy_s()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    go = f"{time.time() + 4.0:.3f}"  # after every process has imported its stack
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                CHILD,
+                str(manifest.parent / f"batch-part{j}.toml"),
+                "serial",
+                "warm",
+                go,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for j in range(parts)
+    ]
+    outs = [p.communicate() for p in procs]
+    for p, (_, err) in zip(procs, outs, strict=True):
+        if p.returncode != 0:
+            raise SystemExit(f"plain processes on {manifest} failed:\n{err[-3000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    runs = [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    busy_after = _machine_busy_s()
+    areas = [a for r in runs for a in r["areas"]]
+    bad = [a for a in areas if a["status"] != "done"]
+    if bad:
+        raise SystemExit(f"plain processes: areas failed: {bad}")
+    return {
+        # from the first process's start to the last one's end
+        "wall_s": max(r["span"][1] for r in runs) - min(r["span"][0] for r in runs),
+        "cpu_s": cpu,
+        "other_cpu_s": None if busy is None or busy_after is None else busy_after - busy - cpu,
+        "areas": areas,
+    }
 
 
 def _nodes(manifest: Path) -> list[int]:
@@ -159,16 +260,21 @@ def main() -> None:
         for (name, n, tiles), warm in itertools.product(
             scenarios, (False, True) if args.compare_cold else (True,)
         ):
-            manifest = _areas(work, name, n, tiles)
+            manifest = _areas(work, name, n, tiles, args.workers)
             serial = _run(manifest, "serial", warm=warm)
             first = _snapshot(manifest)
             cluster = _run(manifest, str(args.workers), warm=warm)
             if _snapshot(manifest) != first:
                 raise SystemExit(f"{name}: serial and cluster tables differ")
+            plain = _run_plain(manifest, args.workers) if warm else None
+            if plain is not None and _snapshot(manifest) != first:
+                raise SystemExit(f"{name}: serial and plain processes' tables differ")
             nodes = _nodes(manifest)
             s_wall = float(serial["wall_s"])  # type: ignore[arg-type]
             c_wall = float(cluster["wall_s"])  # type: ignore[arg-type]
             start = float(cluster["startup_s"])  # type: ignore[arg-type]
+            stop = float(cluster["shutdown_s"])  # type: ignore[arg-type]
+            c_areas = c_wall - start - stop  # from the cluster ready to the last area's end
             peak = max(int(a["peak"] or 0) for a in cluster["areas"])  # type: ignore[union-attr]
             row = {
                 "scenario": name if warm else f"{name}, no preload",
@@ -176,18 +282,27 @@ def main() -> None:
                 "nodes_min": min(nodes),
                 "nodes_max": max(nodes),
                 "serial_s": s_wall,
-                "cluster_s": c_wall - start,
+                "cluster_s": c_areas,
                 "startup_s": start,
-                "speedup": s_wall / (c_wall - start),
+                "shutdown_s": stop,
+                "speedup": s_wall / c_areas,
                 "speedup_with_start": s_wall / c_wall,
-                "per_core": s_wall / (c_wall - start) / args.workers,
-                "overhead_per_area_s": ((c_wall - start) * args.workers - s_wall) / n,
+                "per_core": s_wall / c_areas / args.workers,
+                "overhead_per_area_s": (c_areas * args.workers - s_wall) / n,
+                "plain_s": None if plain is None else float(plain["wall_s"]),  # type: ignore[arg-type]
+                "plain_cpu_s": None if plain is None else float(plain["cpu_s"]),  # type: ignore[arg-type]
+                "task_cpu_plain_s": None if plain is None else _task_cpu(plain),
+                "other_cpu_plain_s": None if plain is None else plain["other_cpu_s"],
+                "task_cpu_serial_s": _task_cpu(serial),
+                "task_cpu_cluster_s": _task_cpu(cluster),
                 "serial_cpu_s": float(serial["cpu_s"]),  # type: ignore[arg-type]
                 "cluster_cpu_s": float(cluster["cpu_s"]),  # type: ignore[arg-type]
                 "cpu_overhead_per_area_s": (
                     float(cluster["cpu_s"]) - float(serial["cpu_s"])  # type: ignore[arg-type]
                 )
                 / n,
+                "other_cpu_serial_s": serial["other_cpu_s"],
+                "other_cpu_cluster_s": cluster["other_cpu_s"],
                 "peak_gib": peak / 2**30,
                 "load": os.getloadavg()[0],
             }
@@ -223,20 +338,40 @@ def _block(
         f"graph, snapping, distances, verdicts, the five output files). *Serial*: "
         f"`run_batch(serial=True)`, one area after the other in one process; *cluster*: a "
         f"LocalCluster of {workers} worker processes with one thread each (as `wanzheng batch "
-        f"run` starts). Both in fresh processes; the cluster's start-up is given apart. Speed-up ="
-        f" serial ÷ cluster; per core = speed-up ÷ {workers}; overhead per area = (cluster × "
-        f"{workers} − serial) ÷ areas. Every area's `communities.csv` was byte-identical "
-        f"between the two runs. Nodes: the audit's walking network (`n_nodes` of its provenance). "
+        f"run` starts); *plain processes*: the ceiling, {workers} plain processes started "
+        f"together, each auditing its share of the areas serially (the serial code path, no "
+        f"Dask; shares dealt by size). All in fresh processes; the cluster's start-up and "
+        f"shut-down (the workers exiting after the last area) are given apart. Speed-up = "
+        f"serial ÷ cluster "
+        f"(in brackets: with start-up and shut-down); per core = speed-up ÷ {workers}; overhead "
+        f"per area = (cluster × {workers} − serial) ÷ areas. Every area's `communities.csv` was "
+        f"byte-identical "
+        f"in all three runs. Nodes: the audit's walking network (`n_nodes` of its provenance). "
         f"*CPU s*: user + system time of the run and every process it started (the workers "
         f"included), which the machine's other load does not inflate as it does wall time; "
-        f"the cluster's extra CPU per area is its overhead in work.",
+        f"the cluster's extra CPU per area is its overhead in work, start-up included. *Task CPU "
+        f"per area*: CPU time of the process running the area, during its task "
+        f"(`AreaOutcome.cpu_seconds`), serial / plain / cluster. *Other processes' CPU*: what "
+        f"the rest of the machine ran during each run (its busy time from `/proc/stat` less "
+        f"the run's "
+        f"own): a busy foreign thread leaves the serial run a free core but takes a share of "
+        f"every core from the cluster, which needs them all, so the speed-up is the cluster's "
+        f"own only when both are near 0.",
         "",
-        "| scenario | areas | network nodes per area | serial s | cluster s | cluster start-up s "
-        "| speed-up (with start-up) | per core | overhead per area s (wall) | CPU s serial / "
-        "cluster | CPU overhead per area s | largest peak memory per worker | load after |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| scenario | areas | network nodes per area | serial s | cluster s | cluster start-up / "
+        f"shut-down s | speed-up (with both) | per core | {workers} plain processes s (speed-up) "
+        "| overhead per area s (wall) | CPU s serial / plain / cluster | CPU overhead per area s "
+        "| task CPU per area s serial / plain / cluster "
+        "| largest peak memory per worker | other processes' CPU s during serial / plain / "
+        "cluster | load after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        plain = (
+            "n/a"
+            if r["plain_s"] is None
+            else f"{r['plain_s']:.1f} ({float(r['serial_s']) / float(r['plain_s']):.2f}×)"  # type: ignore[arg-type]
+        )
         size = (
             f"{r['nodes_min']:,}"
             if r["nodes_min"] == r["nodes_max"]
@@ -244,11 +379,16 @@ def _block(
         )
         lines.append(
             f"| {r['scenario']} | {r['areas']} | {size} | {r['serial_s']:.1f} | "
-            f"{r['cluster_s']:.1f} | {r['startup_s']:.1f} | **{r['speedup']:.2f}×** "
-            f"({r['speedup_with_start']:.2f}×) | {r['per_core']:.2f} | "
-            f"{r['overhead_per_area_s']:+.2f} | "
-            f"{r['serial_cpu_s']:.1f} / {r['cluster_cpu_s']:.1f} | "
-            f"{r['cpu_overhead_per_area_s']:+.2f} | {r['peak_gib']:.2f} GiB | {r['load']:.2f} |"
+            f"{r['cluster_s']:.1f} | {r['startup_s']:.1f} / {r['shutdown_s']:.1f} | "
+            f"**{r['speedup']:.2f}×** ({r['speedup_with_start']:.2f}×) | {r['per_core']:.2f} | "
+            f"{plain} | {r['overhead_per_area_s']:+.2f} | "
+            f"{r['serial_cpu_s']:.1f} / {_cpu(r['plain_cpu_s'])} / {r['cluster_cpu_s']:.1f} | "
+            f"{r['cpu_overhead_per_area_s']:+.2f} | "
+            f"{r['task_cpu_serial_s']:.2f} / {_cpu(r['task_cpu_plain_s'], 2)} / "
+            f"{r['task_cpu_cluster_s']:.2f} | "
+            f"{r['peak_gib']:.2f} GiB | {_cpu(r['other_cpu_serial_s'])} / "
+            f"{_cpu(r['other_cpu_plain_s'])} / {_cpu(r['other_cpu_cluster_s'])} | "
+            f"{r['load']:.2f} |"
         )
     return "\n".join(lines)
 

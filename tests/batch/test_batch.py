@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import re
 import shutil
 import subprocess
@@ -118,6 +119,10 @@ def test_first_run_audits_good_areas_and_isolates_the_broken_one(first: BatchRun
         # measured in the worker process: at least the audit's own arrays, below the limit
         start, peak = got[name].start_rss_bytes, got[name].peak_rss_bytes
         assert 50 * 2**20 < start <= peak < 2 * 2**30
+        # the worker's CPU time over the task: some, and no more than its cores could give
+        # in the task's wall time (os.cpu_count(): the worker's engine may use them all)
+        cpu, wall = got[name].cpu_seconds, got[name].seconds
+        assert 0 < cpu <= wall * (os.cpu_count() or 1) + 0.05
         assert (Path(got[name].out) / STATE_NAME).is_file()
     assert first.scheduler.startswith("tcp://127.0.0.1:")
 
@@ -410,18 +415,26 @@ def test_a_worker_killed_for_memory_fails_its_area_and_the_others_finish(
     plant(areas[0].out, "hog", stage="graph", nbytes=3 * 2**29)
 
     warm: list[bool] = []
+    pace: list[dict[str, float]] = []
 
     def with_faults(address: str, dashboard: str | None) -> None:
         with Client(address) as client:
             client.register_plugin(Faults())
             # the workers imported the audit's stack while they started (the preload)
             warm.extend(client.run(lambda: "wanzheng.batch.warm" in sys.modules).values())
+            pace.extend(client.run(_pace).values())
+            pace.append(client.run_on_scheduler(_pace))
 
     run = run_batch(
         areas, workers=2, memory_limit="1GiB", retries=1, dashboard_address=":0",
         on_start=with_faults,
     )  # fmt: skip
     assert warm == [True, True]
+    # the housekeeping of the scheduler and the workers runs at QUIET_WORKERS' slower pace
+    # (the periodic callbacks in effect, in ms), not Dask's defaults (20 ms, 500 ms, 100 ms)
+    assert pace == [{"tick": 1000, "monitor": 2000, "memory_monitor": 500}] * 2 + [
+        {"tick": 1000, "monitor": 2000}
+    ]
     got = by_name(run)
     assert got["cau"].status == "done"
     hog = got["hog"]
@@ -430,6 +443,17 @@ def test_a_worker_killed_for_memory_fails_its_area_and_the_others_finish(
     assert "restarted by Dask 2 time(s)" in hog.message
     assert attempts(areas[0].out) == 2  # retries=1: Dask's allowed-failures, not its 3
     assert not areas[0].out.exists()
+
+
+def _pace(dask_worker: Any = None, dask_scheduler: Any = None) -> dict[str, float]:
+    """Intervals (ms) of a Dask server's housekeeping callbacks (``client.run`` helper)."""
+    server = dask_worker if dask_worker is not None else dask_scheduler
+    names = ("tick", "monitor", "memory_monitor")
+    return {
+        n: server.periodic_callbacks[n].callback_time
+        for n in names
+        if n in server.periodic_callbacks
+    }
 
 
 def test_bad_manifest_on_the_command_line_is_one_clear_line(tmp_path: Path) -> None:

@@ -26,7 +26,9 @@ Memory
 Threads
     The distance engine of a worker runs on its share of the machine's cores
     (:func:`worker_threads`: cores ÷ worker threads on that host), and the local cluster's
-    workers run without Dask's statistical profiler and GIL monitor (:data:`QUIET_WORKERS`).
+    workers run without Dask's statistical profiler and GIL monitor, and the whole local
+    cluster's housekeeping (event-loop tick, system and memory monitors) at a slower pace
+    (:data:`QUIET_WORKERS`).
 Start-up
     The local cluster's workers import the audit's stack while they start
     (:data:`PRELOAD`, a Dask preload), not during their first area.
@@ -94,6 +96,10 @@ class AreaOutcome:
         ``worker`` when the worker process was lost) and the error message.
     seconds
         Wall time of the task on its worker (s).
+    cpu_seconds
+        CPU time of the worker process during the task (s, user + system, every thread:
+        the audit's and the worker's own housekeeping); unlike ``seconds``, other work on the
+        machine hardly changes it.
     peak_rss_bytes
         Peak resident memory of the worker process during the task (bytes): what a worker
         must have to audit this area; ``None`` when skipped or unknown.
@@ -111,6 +117,7 @@ class AreaOutcome:
     stage: str = ""
     message: str = ""
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     peak_rss_bytes: int | None = None
     start_rss_bytes: int | None = None
     communities: dict[str, list[Any]] = field(default_factory=dict)
@@ -264,6 +271,7 @@ def audit_area_task(
             say(area.name, name)
 
     started = time.perf_counter()
+    cpu_started = time.process_time()
     _reset_peak()
     start_rss = _rss_bytes()
     try:
@@ -276,6 +284,7 @@ def audit_area_task(
                 out=str(area.out),
                 status="skipped",
                 seconds=time.perf_counter() - started,
+                cpu_seconds=time.process_time() - cpu_started,
                 communities=_summary_columns(area.out),
             )
         from wanzheng.pipeline import audit_to_dir
@@ -311,6 +320,7 @@ def audit_area_task(
             stage=stage,
             message=str(exc),
             seconds=time.perf_counter() - started,
+            cpu_seconds=time.process_time() - cpu_started,
             peak_rss_bytes=_peak_rss_bytes(),
             start_rss_bytes=start_rss,
         )
@@ -321,6 +331,7 @@ def audit_area_task(
         out=str(area.out),
         status="done",
         seconds=time.perf_counter() - started,
+        cpu_seconds=time.process_time() - cpu_started,
         peak_rss_bytes=peak,
         start_rss_bytes=start_rss,
         communities=columns,
@@ -558,8 +569,24 @@ QUIET_WORKERS: dict[str, Any] = {
     # monitor polls every millisecond: both take the GIL from the audit (docs/batch.md)
     "distributed.worker.profile.enabled": False,
     "distributed.admin.system-monitor.gil.enabled": False,
+    # the housekeeping of an idle 2-worker cluster cost 55 ms of CPU a second in the scheduler's
+    # process and 22 ms in each worker (10 % of a core); with these three 10 ms and 3 ms:
+    # the event-loop "tick" (a diagnostic: it only warns of a blocked loop) 50 times a second,
+    "distributed.admin.tick.interval": "1s",
+    # the dashboard's system monitor (CPU, memory, network, disk counters) twice a second,
+    "distributed.admin.system-monitor.interval": "2s",
+    # the memory monitor of every worker and nanny 10 times a second; twice a second still
+    # stops a worker that runs over its memory limit (tests/batch)
+    "distributed.worker.memory.monitor-interval": "500ms",
+    # Dask starts its workers with MALLOC_TRIM_THRESHOLD_=65536, which also fixes glibc's
+    # mmap threshold at 128 KiB: every larger array is mapped and unmapped afresh, twice the
+    # page faults and +0.25 s of system CPU per 136k-node area; None leaves glibc's default,
+    # as in the serial run and `wanzheng audit` (a worker keeps freed memory for its next area)
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
 }
-"""Dask settings of the local cluster's workers: no profiler, no GIL monitor."""
+"""Dask settings of the local cluster (scheduler, nannies, workers): no profiler, no GIL
+monitor, housekeeping at a slower pace, glibc's own malloc trimming (docs/batch.md,
+*Threads*)."""
 
 
 PRELOAD: tuple[str, ...] = ("wanzheng.batch.warm",)
