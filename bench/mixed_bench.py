@@ -758,14 +758,22 @@ spread between rounds was often larger than between variants, so read them as di
   up to 256, without waiting for more: batches grow with the load by themselves, and a
   commit interval would only add latency).
 
-Recommended, from the run on an otherwise idle machine (2026-12-03 17:00–17:06 UTC; the load
-before each run in the table is the benchmark's own previous run winding down): on **SQLite,
-two processes** on two cores when staff read while residents submit — mixed intake p99
-42.3 ms and reads p99 15.7 ms, the goal met, against 116.3 / 47.7 ms with one process (with
-intake alone one process stays as good: p99 18.5 against 21.8 ms). On **PostgreSQL sharing
-the two cores with the service, one or two processes** (mixed intake p99 120 / 111 ms, reads
-105 / 134 ms: the goal not met) and never four (633 ms): the database server's processes need
-the cores too.
+Recommended, from the runs on an otherwise idle machine (2026-12-03 17:00–17:06 UTC, and the
+table's run at 19:11–19:19 UTC after short reads in autocommit; the load before each run is the
+benchmark's own previous run winding down): on **SQLite, two processes** on two cores when
+staff read while residents submit — mixed intake p99 42.3 / 35.6 ms and reads p99 15.7 /
+18.1 ms in the two runs, the goal met both times, against 116.3 / 95.7 ms intake p99 with one
+process. On **PostgreSQL sharing the two cores with the service, two processes** (mixed intake
+p99 111 / 61 ms, reads 134 / 59 ms in the two runs; three more runs of that row alone at
+19:19–19:23, load 2.6–3.0: intake p99 189 / 124 / 184 ms, reads 174 / 131 / 181 ms — the goal
+not met) and never four. Why PostgreSQL misses it here: in the mixed rows the three parties
+sharing the two cores — the service (1.06–1.12 ms CPU per answer with two processes),
+PostgreSQL's backends (0.31–0.32 ms) and the load generators (0.17–0.18 ms) — take about 1.6
+of the 2 cores at 1,100 answers/s, and every commit and read is a round trip that waits for a
+PostgreSQL backend to be scheduled on a busy core; SQLite does the same work inside the
+service's own process (0.92–1.10 ms per answer all told). Give PostgreSQL cores of its own
+(another machine or a larger one); pinning it to one of these two cores made it worse
+(intake p99 391 ms) because it then shares that core with half of everything else.
 """
 
 
