@@ -312,9 +312,25 @@ def main() -> None:
     body = _block(rows, args.workers, load_before, load_after)
     print(body)
     if not args.no_write and not args.quick:
-        from bench.docs import write_block
+        from bench.docs import BENCHMARKS_MD, write_block
 
-        write_block("batch", body)
+        write_block("batch", body + _kept_reading(BENCHMARKS_MD))
+
+
+#: Where the hand-written reading of a run starts inside the block (it carries its own date).
+READING = "\nReading (written by hand"
+
+
+def _kept_reading(path: Path) -> str:
+    """The hand-written reading of the block now in ``path``, to keep below fresh rows.
+
+    It names the run it read (date, figures), so it stays true after a rerun; a new reading
+    replaces it by hand.
+    """
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    start, end = text.find("<!-- BEGIN batch -->"), text.find("<!-- END batch -->")
+    at = text.find(READING, start, end) if start >= 0 and end > start else -1
+    return "" if at < 0 else "\n" + text[at:end].rstrip() + "\n"
 
 
 def _block(
