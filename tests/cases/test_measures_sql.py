@@ -22,6 +22,7 @@ from wanzheng.cases.crud import (
     measures_frame,
     missed_now,
     overdue_batches,
+    overdue_of,
     overdue_page,
     visible,
 )
@@ -279,6 +280,15 @@ def test_overdue_batches_and_count_walk_every_overdue_case_once(filled: str) -> 
                 ids = [r.id for b in batches for r, _ in b]
                 assert ids == sorted(whole)  # each once, in id order
                 assert {r.id: m for b in batches for r, m in b} == whole
+            # a subset of ids (every third overdue one, closed and unknown ids mixed in) reads
+            # exactly those of the list, in id order, a few ids per query
+            every_third = sorted(whole)[::3]
+            closed = s.scalar(select(Case.id).where(Case.state == "closed"))
+            assert closed is not None
+            asked = [*reversed(every_third), every_third[0], closed, 10**9]
+            got = overdue_of(s, actor=actor, now=NOW, ids=asked, states=MACHINE_STATES, size=4)
+            assert [r.id for r, _ in got] == every_third
+            assert {r.id: m for r, m in got} == {i: whole[i] for i in every_third}
         n = len(_whole_list(s, Actor.system(), NOW))
         assert count_overdue(s, now=NOW) == n == count_overdue(s, now=NOW, states=MACHINE_STATES)
     engine.dispose()

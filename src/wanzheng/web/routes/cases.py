@@ -33,7 +33,7 @@ from wanzheng.cases.crud import (
     get_case_by_tracking,
     missed_now,
     next_deadline,
-    overdue_batches,
+    overdue_of,
     overdue_page,
     photo_visible,
     rate_case,
@@ -1001,17 +1001,16 @@ def escalate(desk: Desk, actor: DispatcherActor) -> list[OverdueOut]:
     a timer."""
     now = desk.now()
     changed = desk.write(lambda s: escalate_overdue(s, now=now, machine=desk.machine))
-    ids = {cid for cid, _ in changed}
-    if not ids:
+    if not changed:
         return []
-    states = list(desk.machine.states)
     with desk.reads() as session:
-        overdue = [
-            (c, m)
-            for batch in overdue_batches(session, actor=actor, now=desk.now(), states=states)
-            for c, m in batch
-            if c.id in ids
-        ]
+        overdue = overdue_of(
+            session,
+            actor=actor,
+            now=desk.now(),
+            ids=[cid for cid, _ in changed],
+            states=list(desk.machine.states),
+        )
     return [
         OverdueOut(
             id=c.id,
@@ -1022,7 +1021,6 @@ def escalate(desk: Desk, actor: DispatcherActor) -> list[OverdueOut]:
             missed={k: round(v, 3) for k, v in m.items()},
         )
         for c, m in overdue
-        if c.id in ids
     ]
 
 
